@@ -1,0 +1,49 @@
+// Helpers shared by the conf unit tests.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "conf/loader.h"
+
+namespace slotgate::conf::testing {
+
+inline EnvLookup fakeEnv(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  };
+}
+
+inline std::filesystem::path repoRoot() {
+  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "..";
+}
+
+inline std::vector<std::string> errorLines(const LoadResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) {
+    out.push_back(e.toString());
+  }
+  return out;
+}
+
+// A small valid config; tests append or replace sections.
+inline const char* kProvidersYaml = R"(
+providers:
+  - name: p1
+    type: openai
+    base_url: http://127.0.0.1:9911
+    keys:
+      - { id: k1, secret_env: P1_KEY, max_concurrency: 2 }
+)";
+
+inline std::map<std::string, std::string> baseEnv() {
+  return {{"P1_KEY", "sk-p1-secret-value"}, {"C1_KEY", "client-one-secret"}};
+}
+
+}  // namespace slotgate::conf::testing
