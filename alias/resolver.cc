@@ -1,0 +1,139 @@
+#include "alias/resolver.h"
+
+#include <re2/re2.h>
+
+namespace slotgate::alias {
+
+std::string_view methodLabel(Method method) {
+  switch (method) {
+    case Method::kDirectMatch:
+      return "direct_match";
+    case Method::kProviderModelName:
+      return "provider_model_name";
+    case Method::kAlias:
+      return "alias";
+    case Method::kNotFound:
+      return "not_found";
+  }
+  return "not_found";
+}
+
+Resolver::Resolver(const conf::Config& config, ConflictSink on_conflict, size_t cache_capacity)
+    : config_(config), on_conflict_(std::move(on_conflict)), cache_(cache_capacity) {
+  const auto& models = config_.models;
+  // Levels are indexed in precedence order and try_emplace keeps the first
+  // claim, so a name's entry is its highest-precedence, first-in-config answer.
+  for (size_t i = 0; i < models.size(); ++i) {
+    indexExact(models[i].name, static_cast<uint32_t>(i), Method::kDirectMatch);
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    for (const auto& target : models[i].targets) {
+      indexExact(target.model, static_cast<uint32_t>(i), Method::kProviderModelName);
+    }
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    for (const auto& alias : models[i].aliases) {
+      indexExact(alias, static_cast<uint32_t>(i), Method::kAlias);
+    }
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    const auto& model = models[i];
+    for (size_t p = 0; p < model.patterns.size(); ++p) {
+      const re2::RE2* re = p < model.compiled.size() ? model.compiled[p].get() : nullptr;
+      if (re == nullptr) {
+        // The loader compiles and validates patterns; this only covers configs
+        // built by hand. An invalid pattern matches nothing.
+        RE2::Options options;
+        options.set_log_errors(false);
+        owned_.push_back(std::make_unique<re2::RE2>(model.patterns[p], options));
+        re = owned_.back().get();
+      }
+      if (re->ok()) {
+        patterns_.push_back({static_cast<uint32_t>(i), re});
+      }
+    }
+  }
+  for (const auto& conflict : config_.load_conflicts) {
+    if (rememberConflict(NameCache::hashName(conflict.name)) && on_conflict_) {
+      on_conflict_(conflict.name, conflict.winner, conflict.other);
+    }
+  }
+}
+
+Resolver::~Resolver() = default;
+
+void Resolver::indexExact(const std::string& name, uint32_t model_index, Method method) {
+  exact_.try_emplace(name, CachedAnswer{model_index, method});
+}
+
+Resolution Resolver::resolve(std::string_view name) {
+  const uint64_t hash = NameCache::hashName(name);
+  const bool cacheable = name.size() <= kMaxCachedNameBytes;
+  if (cacheable) {
+    if (auto cached = cache_.find(name, hash)) {
+      return toResolution(*cached, true);
+    }
+  }
+  const CachedAnswer answer = resolveUncached(name, hash);
+  if (cacheable) {
+    cache_.insert(name, hash, answer);
+  }
+  return toResolution(answer, false);
+}
+
+CachedAnswer Resolver::resolveUncached(std::string_view name, uint64_t hash) {
+  if (auto it = exact_.find(name); it != exact_.end()) {
+    return it->second;
+  }
+  // Patterns, models in config order. Keep going after the first match only
+  // to find a second model, which makes the name a conflict.
+  uint32_t winner = UINT32_MAX;
+  uint32_t other = UINT32_MAX;
+  for (const PatternRef& ref : patterns_) {
+    if (ref.model_index == winner) {
+      continue;  // this model already matched through an earlier pattern
+    }
+    if (!re2::RE2::FullMatch(name, *ref.re)) {
+      continue;
+    }
+    if (winner == UINT32_MAX) {
+      winner = ref.model_index;
+    } else {
+      other = ref.model_index;
+      break;
+    }
+  }
+  if (winner == UINT32_MAX) {
+    return {};
+  }
+  if (other != UINT32_MAX && rememberConflict(hash) && on_conflict_) {
+    on_conflict_(name, config_.models[winner].name, config_.models[other].name);
+  }
+  return CachedAnswer{winner, Method::kAlias};
+}
+
+Resolution Resolver::toResolution(CachedAnswer answer, bool cache_hit) const {
+  Resolution r;
+  r.method = answer.method;
+  r.cache_hit = cache_hit;
+  if (answer.method != Method::kNotFound) {
+    r.model_index = answer.model_index;
+    r.model = &config_.models[answer.model_index];
+  }
+  return r;
+}
+
+bool Resolver::rememberConflict(uint64_t hash) {
+  std::lock_guard lock(conflicts_mu_);
+  if (reported_conflicts_.count(hash) != 0) {
+    return false;
+  }
+  if (reported_conflicts_.size() >= kMaxRememberedConflicts) {
+    suppressed_conflicts_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  reported_conflicts_.insert(hash);
+  return true;
+}
+
+}  // namespace slotgate::alias

@@ -1,0 +1,148 @@
+#include "gateway/admin_server.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <sys/queue.h>
+
+#include <cstring>
+
+#include "gateway/api_error.h"
+
+namespace slotgate::gateway {
+namespace {
+
+const char* methodName(evhttp_cmd_type t) {
+  switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    default: return "OTHER";
+  }
+}
+
+void reply(evhttp_request* req, const AdminResponse& r) {
+  evkeyvalq* out = evhttp_request_get_output_headers(req);
+  evhttp_add_header(out, "Content-Type", r.content_type.c_str());
+  evhttp_add_header(out, "Cache-Control", "no-store");
+  evbuffer* buf = evbuffer_new();
+  evbuffer_add(buf, r.body.data(), r.body.size());
+  evhttp_send_reply(req, r.status, nullptr, buf);
+  evbuffer_free(buf);
+}
+
+AdminResponse jsonError(int status, metrics::ErrorType code, const std::string& message) {
+  return {status, "application/json", errorBody(ApiFormat::kOpenAI, code, message)};
+}
+
+}  // namespace
+
+AdminServer::AdminServer(std::string token) : token_(std::move(token)) {
+  base_.reset(event_base_new());
+}
+
+AdminServer::~AdminServer() {
+  stop();
+  if (http_ != nullptr) {
+    evhttp_free(http_);
+  }
+}
+
+void AdminServer::route(const std::string& method, const std::string& path, bool open,
+                        Handler handler) {
+  routes_[{method, path}] = Route{open, std::move(handler)};
+}
+
+uint16_t AdminServer::start(const std::string& host, uint16_t port, std::string* error) {
+  http_ = evhttp_new(base_.get());
+  evhttp_set_gencb(http_, &AdminServer::onRequest, this);
+  evhttp_set_max_body_size(http_, 1 << 20);
+  evhttp_set_max_headers_size(http_, 64 << 10);
+  evhttp_set_timeout(http_, 60);
+  evhttp_bound_socket* sock = evhttp_bind_socket_with_handle(http_, host.c_str(), port);
+  if (sock == nullptr) {
+    *error = "cannot listen on admin " + host + ":" + std::to_string(port);
+    return 0;
+  }
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(evhttp_bound_socket_get_fd(sock), reinterpret_cast<sockaddr*>(&ss), &len);
+  const uint16_t bound = ntohs(ss.ss_family == AF_INET
+                                   ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                   : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  thread_ = std::thread([this] { event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY); });
+  return bound;
+}
+
+void AdminServer::stop() {
+  if (thread_.joinable()) {
+    event_base_loopexit(base_.get(), nullptr);
+    thread_.join();
+  }
+}
+
+void AdminServer::onRequest(evhttp_request* req, void* arg) {
+  static_cast<AdminServer*>(arg)->handle(req);
+}
+
+bool AdminServer::authorized(evhttp_request* req) const {
+  if (token_.empty()) {
+    return true;
+  }
+  const char* auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+  if (auth == nullptr || std::strncmp(auth, "Bearer ", 7) != 0) {
+    return false;
+  }
+  // Digests have equal length whatever was sent, so the compare leaks no length.
+  unsigned char given[SHA256_DIGEST_LENGTH];
+  unsigned char want[SHA256_DIGEST_LENGTH];
+  const char* presented = auth + 7;
+  SHA256(reinterpret_cast<const unsigned char*>(presented), std::strlen(presented), given);
+  SHA256(reinterpret_cast<const unsigned char*>(token_.data()), token_.size(), want);
+  return CRYPTO_memcmp(given, want, sizeof given) == 0;
+}
+
+void AdminServer::handle(evhttp_request* req) {
+  AdminRequest r;
+  r.method = methodName(evhttp_request_get_command(req));
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+  const char* path = evhttp_uri_get_path(uri);
+  r.path = path != nullptr ? path : "/";
+  if (const char* q = evhttp_uri_get_query(uri)) {
+    evkeyvalq params;
+    TAILQ_INIT(&params);
+    if (evhttp_parse_query_str(q, &params) == 0) {
+      for (evkeyval* kv = params.tqh_first; kv != nullptr; kv = kv->next.tqe_next) {
+        r.query[kv->key] = kv->value;
+      }
+    }
+    evhttp_clear_headers(&params);
+  }
+  evbuffer* in = evhttp_request_get_input_buffer(req);
+  r.body.resize(evbuffer_get_length(in));
+  evbuffer_copyout(in, r.body.data(), r.body.size());
+
+  auto it = routes_.find({r.method, r.path});
+  if (it == routes_.end()) {
+    bool path_known = false;
+    for (const auto& [key, route] : routes_) {
+      path_known |= key.second == r.path;
+    }
+    reply(req, path_known ? jsonError(405, metrics::ErrorType::kMethodNotAllowed,
+                                      "method not allowed on " + r.path)
+                          : jsonError(404, metrics::ErrorType::kNotFound, "no such endpoint"));
+    return;
+  }
+  if (!it->second.open && !authorized(req)) {
+    reply(req, jsonError(401, metrics::ErrorType::kInvalidApiKey, "admin token required"));
+    return;
+  }
+  reply(req, it->second.handler(r));
+}
+
+}  // namespace slotgate::gateway

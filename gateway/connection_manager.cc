@@ -1,0 +1,92 @@
+#include "gateway/connection_manager.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <cstring>
+#include <vector>
+
+namespace slotgate::gateway {
+
+ConnectionManager::ConnectionManager(Worker& worker, RequestDispatcher& dispatcher,
+                                     ConnectionStats& stats, const Http1Limits& limits)
+    : worker_(worker), dispatcher_(dispatcher), stats_(stats), limits_(limits) {}
+
+ConnectionManager::~ConnectionManager() {
+  listener_.reset();
+  connections_.clear();
+}
+
+uint16_t ConnectionManager::listen(const std::string& host, uint16_t port, std::string* error) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  std::string h = host == "localhost" ? "127.0.0.1" : host;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof *v6;
+  } else {
+    *error = "listen address must be an IP literal or localhost: " + host;
+    return 0;
+  }
+  listener_.reset(evconnlistener_new_bind(
+      worker_.base(), &ConnectionManager::onAccept, this,
+      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC,
+      1024, reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len)));
+  if (!listener_) {
+    *error = std::string("cannot listen on ") + host + ":" + std::to_string(port) + ": " +
+             std::strerror(errno);
+    return 0;
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof bound;
+  getsockname(evconnlistener_get_fd(listener_.get()), reinterpret_cast<sockaddr*>(&bound),
+              &bound_len);
+  return ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                          : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+}
+
+void ConnectionManager::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg) {
+  auto* self = static_cast<ConnectionManager*>(arg);
+  evutil_make_socket_nonblocking(fd);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto conn = std::make_unique<Http1Connection>(self->worker_, *self, self->dispatcher_, fd,
+                                                self->limits_);
+  Http1Connection* raw = conn.get();
+  self->connections_.emplace(raw, std::move(conn));
+  self->open_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ConnectionManager::onClosed(Http1Connection& connection, const char* reason) {
+  stats_.onConnectionClosed(reason);
+  auto it = connections_.find(&connection);
+  if (it == connections_.end()) {
+    return;
+  }
+  // The connection is on the stack: destroy it on the next loop turn.
+  worker_.deferDelete(std::move(it->second));
+  connections_.erase(it);
+  open_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ConnectionManager::drain() {
+  listener_.reset();
+  std::vector<Http1Connection*> all;
+  all.reserve(connections_.size());
+  for (auto& [raw, owned] : connections_) {
+    all.push_back(raw);
+  }
+  for (Http1Connection* c : all) {
+    c->drain();  // may close and erase itself
+  }
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,25 @@
+// Process-wide state every request reaches: the current runtime snapshot,
+// metrics, key registry and drain state. Thread-safe members only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "gateway/runtime.h"
+#include "metrics/families.h"
+
+namespace slotgate::gateway {
+
+class RequestTracker;
+
+struct GatewayContext {
+  GatewayContext(metrics::Metrics& m, KeyRegistry& k) : metrics(m), keys(k) {}
+  metrics::Metrics& metrics;
+  KeyRegistry& keys;
+  RuntimeHolder runtime;
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> active_requests{0};  // dispatched and not yet finished
+  RequestTracker* tracker = nullptr;         // optional live view (admin)
+};
+
+}  // namespace slotgate::gateway

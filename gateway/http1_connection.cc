@@ -1,0 +1,520 @@
+#include "gateway/http1_connection.h"
+
+#include <event2/buffer.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "gateway/connection_manager.h"
+
+namespace slotgate::gateway {
+namespace {
+
+// Output above this makes the handler pause its upstream; below the low mark it resumes.
+constexpr size_t kWriteLowWater = 64 << 10;
+// Unparsed input kept while a request is being answered (pipelined bytes); the
+// socket is still read so that a client leaving is seen at once.
+constexpr size_t kReadHighWater = 256 << 10;
+
+Http1Connection* self(http_parser* p) { return static_cast<Http1Connection*>(p->data); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+const char* reasonPhrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Status";
+  }
+}
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  return timeval{static_cast<time_t>(ms.count() / 1000),
+                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
+Http1Connection::Http1Connection(Worker& worker, ConnectionManager& manager,
+                                 RequestDispatcher& dispatcher, evutil_socket_t fd,
+                                 const Http1Limits& limits)
+    : worker_(worker),
+      manager_(manager),
+      dispatcher_(dispatcher),
+      limits_(limits),
+      scanner_(limits.max_header_bytes, limits.max_header_fields) {
+  bev_.reset(bufferevent_socket_new(worker.base(), fd, BEV_OPT_CLOSE_ON_FREE));
+  bufferevent_setcb(bev_.get(), &Http1Connection::onRead, &Http1Connection::onWrite,
+                    &Http1Connection::onEvent, this);
+  bufferevent_setwatermark(bev_.get(), EV_WRITE, kWriteLowWater, 0);
+  bufferevent_setwatermark(bev_.get(), EV_READ, 0, kReadHighWater);
+  // A client that stops reading our response cannot hold the connection forever.
+  timeval write_tv = toTimeval(limits_.idle_timeout);
+  bufferevent_set_timeouts(bev_.get(), nullptr, &write_tv);
+  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  timer_.reset(evtimer_new(worker.base(), &Http1Connection::onTimer, this));
+  resume_.reset(event_new(worker.base(), -1, 0, &Http1Connection::onResume, this));
+
+  std::memset(&settings_, 0, sizeof settings_);
+  settings_.on_url = &Http1Connection::onUrl;
+  settings_.on_header_field = &Http1Connection::onHeaderField;
+  settings_.on_header_value = &Http1Connection::onHeaderValue;
+  settings_.on_headers_complete = &Http1Connection::onHeadersComplete;
+  settings_.on_body = &Http1Connection::onBody;
+  settings_.on_message_complete = &Http1Connection::onMessageComplete;
+  startRequest();
+  // Slow clients: a new connection must send its head within header_timeout.
+  armTimer(limits_.header_timeout);
+}
+
+Http1Connection::~Http1Connection() {
+  // The handler goes first: its destructor cancels upstream work and may not
+  // see a half-destroyed sink.
+  handler_.reset();
+}
+
+void Http1Connection::startRequest() {
+  http_parser_init(&parser_, HTTP_REQUEST);
+  parser_.data = this;
+  scanner_.reset();
+  request_ = IncomingRequest{};
+  url_.clear();
+  header_field_.clear();
+  last_was_value_ = false;
+  content_length_headers_ = 0;
+  has_transfer_encoding_ = false;
+  bad_header_ = false;
+  body_too_large_ = false;
+  message_complete_ = false;
+  keep_alive_ = true;
+  response_chunked_ = false;
+  handler_paused_ = false;
+}
+
+void Http1Connection::armTimer(std::chrono::milliseconds timeout) {
+  timeval tv = toTimeval(timeout);
+  evtimer_add(timer_.get(), &tv);
+}
+
+// ---- input ----
+
+void Http1Connection::onRead(bufferevent*, void* arg) {
+  static_cast<Http1Connection*>(arg)->processInput();
+}
+
+void Http1Connection::onResume(evutil_socket_t, short, void* arg) {
+  static_cast<Http1Connection*>(arg)->processInput();
+}
+
+void Http1Connection::processInput() {
+  evbuffer* input = bufferevent_get_input(bev_.get());
+  while (true) {
+    const size_t available = evbuffer_get_length(input);
+    if (state_ == State::kWaitingHead || state_ == State::kReadingHead) {
+      if (available == 0) {
+        return;
+      }
+      if (state_ == State::kWaitingHead) {
+        state_ = State::kReadingHead;
+        armTimer(limits_.header_timeout);
+      }
+      const size_t n = std::min(available, limits_.max_header_bytes + 1);
+      const char* data = reinterpret_cast<const char*>(evbuffer_pullup(input, n));
+      switch (scanner_.scan(std::string_view(data, n))) {
+        case HeadVerdict::kIncomplete:
+          return;
+        case HeadVerdict::kBareLf:
+        case HeadVerdict::kObsFold:
+          refuse(CodecReject::kMalformed);
+          return;
+        case HeadVerdict::kTooManyFields:
+        case HeadVerdict::kTooLarge:
+          refuse(CodecReject::kHeadersTooLarge);
+          return;
+        case HeadVerdict::kOk:
+          break;
+      }
+      const size_t head_len = scanner_.headLength();
+      size_t consumed = 0;
+      const bool ok = feedParser(data, head_len, &consumed);
+      if (state_ == State::kClosing) {
+        return;  // admitHead answered (e.g. 401)
+      }
+      if (!ok) {
+        refuse(body_too_large_ ? CodecReject::kBodyTooLarge : CodecReject::kMalformed);
+        return;
+      }
+      evbuffer_drain(input, head_len);
+      if (!message_complete_) {
+        state_ = State::kReadingBody;
+        armTimer(limits_.idle_timeout);
+        continue;
+      }
+    } else if (state_ == State::kReadingBody) {
+      if (available == 0) {
+        return;
+      }
+      size_t total = 0;
+      bool ok = true;
+      int n_vec = evbuffer_peek(input, -1, nullptr, nullptr, 0);
+      std::vector<evbuffer_iovec> vec(static_cast<size_t>(std::max(n_vec, 0)));
+      evbuffer_peek(input, -1, nullptr, vec.data(), n_vec);
+      for (const auto& v : vec) {
+        size_t consumed = 0;
+        ok = feedParser(static_cast<const char*>(v.iov_base), v.iov_len, &consumed);
+        total += consumed;
+        if (!ok || message_complete_) {
+          break;
+        }
+      }
+      if (!ok) {
+        refuse(body_too_large_ ? CodecReject::kBodyTooLarge : CodecReject::kMalformed);
+        return;
+      }
+      evbuffer_drain(input, total);
+      if (!message_complete_) {
+        armTimer(limits_.idle_timeout);
+        return;
+      }
+    } else {
+      return;  // answering, or closing: pipelined bytes wait
+    }
+    // A complete request.
+    evtimer_del(timer_.get());
+    state_ = State::kDispatched;
+    handler_ = dispatcher_.dispatch(std::move(request_), *this);
+    // start() may end the response at once (then handler_ is already handed
+    // to deferDelete), so nothing here touches the handler afterwards.
+    handler_->start();
+    return;
+  }
+}
+
+bool Http1Connection::feedParser(const char* data, size_t len, size_t* consumed) {
+  *consumed = http_parser_execute(&parser_, &settings_, data, len);
+  const auto err = static_cast<http_errno>(parser_.http_errno);
+  if (err == HPE_PAUSED) {
+    return true;  // paused at message complete
+  }
+  return err == HPE_OK && !bad_header_;
+}
+
+int Http1Connection::onUrl(http_parser* p, const char* at, size_t len) {
+  auto* c = self(p);
+  if (c->url_.size() + len > c->limits_.max_header_bytes) {
+    return -1;
+  }
+  c->url_.append(at, len);
+  return 0;
+}
+
+int Http1Connection::onHeaderField(http_parser* p, const char* at, size_t len) {
+  auto* c = self(p);
+  if (c->last_was_value_ || c->request_.headers.empty()) {
+    c->request_.headers.push_back({});
+  }
+  c->last_was_value_ = false;
+  std::string& name = c->request_.headers.back().name;
+  for (size_t i = 0; i < len; ++i) {
+    name += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
+  }
+  return 0;
+}
+
+int Http1Connection::onHeaderValue(http_parser* p, const char* at, size_t len) {
+  auto* c = self(p);
+  c->last_was_value_ = true;
+  c->request_.headers.back().value.append(at, len);
+  return 0;
+}
+
+int Http1Connection::onHeadersComplete(http_parser* p) {
+  auto* c = self(p);
+  IncomingRequest& r = c->request_;
+  for (const auto& h : r.headers) {
+    if (h.name == "content-length") {
+      ++c->content_length_headers_;
+    } else if (h.name == "transfer-encoding") {
+      // Only a single "chunked" coding is accepted; anything else is how
+      // smuggling starts.
+      if (c->has_transfer_encoding_ || !iequals(h.value, "chunked")) {
+        c->bad_header_ = true;
+      }
+      c->has_transfer_encoding_ = true;
+    }
+  }
+  if (c->content_length_headers_ > 1 || (c->content_length_headers_ == 1 && c->has_transfer_encoding_)) {
+    c->bad_header_ = true;
+  }
+  if (c->bad_header_) {
+    return -1;
+  }
+  r.method = http_method_str(static_cast<http_method>(p->method));
+  const size_t q = c->url_.find('?');
+  r.path = c->url_.substr(0, q);
+  r.query = q == std::string::npos ? "" : c->url_.substr(q + 1);
+  const bool keep_alive = http_should_keep_alive(p) != 0;
+  // A head refused here leaves its body unread, so its answer must close the
+  // connection: the answer is written with keep-alive off.
+  c->keep_alive_ = false;
+  if (!c->dispatcher_.admitHead(r, *c)) {
+    c->closeAfterFlush("refused_at_head");
+    return -1;
+  }
+  c->keep_alive_ = keep_alive;
+  const bool has_body = c->has_transfer_encoding_ || (p->content_length > 0 && p->content_length != ULLONG_MAX);
+  if (c->content_length_headers_ == 1 && p->content_length > c->limits_.max_request_body) {
+    c->body_too_large_ = true;
+    return -1;
+  }
+  if (has_body) {
+    const std::string* expect = findHeader(r.headers, "expect");
+    if (expect != nullptr && iequals(*expect, "100-continue")) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      bufferevent_write(c->bev_.get(), kContinue, sizeof kContinue - 1);
+    }
+    if (c->content_length_headers_ == 1) {
+      r.body.reserve(p->content_length);
+    }
+  }
+  return 0;
+}
+
+int Http1Connection::onBody(http_parser* p, const char* at, size_t len) {
+  auto* c = self(p);
+  if (c->request_.body.size() + len > c->limits_.max_request_body) {
+    c->body_too_large_ = true;
+    return -1;
+  }
+  c->request_.body.append(at, len);
+  return 0;
+}
+
+int Http1Connection::onMessageComplete(http_parser* p) {
+  auto* c = self(p);
+  c->message_complete_ = true;
+  http_parser_pause(p, 1);
+  return 0;
+}
+
+void Http1Connection::refuse(CodecReject reason) {
+  evtimer_del(timer_.get());
+  keep_alive_ = false;
+  state_ = State::kResponding;
+  dispatcher_.reject(reason, request_, *this);
+  if (state_ != State::kClosing) {
+    closeAfterFlush("refused");
+  }
+}
+
+// ---- output (ResponseSink) ----
+
+void Http1Connection::sendHeaders(int status, const Headers& headers,
+                                  std::optional<uint64_t> content_length) {
+  if (bev_ == nullptr) {
+    return;
+  }
+  if (state_ != State::kClosing) {
+    state_ = State::kResponding;
+  }
+  const bool http10 = parser_.http_major == 1 && parser_.http_minor == 0;
+  if (draining_) {
+    keep_alive_ = false;
+  }
+  std::string head;
+  head.reserve(256);
+  head += "HTTP/1.1 ";
+  head += std::to_string(status);
+  head += ' ';
+  head += reasonPhrase(status);
+  head += "\r\n";
+  for (const auto& h : headers) {
+    head += h.name;
+    head += ": ";
+    head += h.value;
+    head += "\r\n";
+  }
+  if (content_length) {
+    head += "content-length: ";
+    head += std::to_string(*content_length);
+    head += "\r\n";
+  } else if (http10) {
+    keep_alive_ = false;  // close-delimited body
+  } else {
+    response_chunked_ = true;
+    head += "transfer-encoding: chunked\r\n";
+  }
+  if (!keep_alive_) {
+    head += "connection: close\r\n";
+  } else if (http10) {
+    head += "connection: keep-alive\r\n";
+  }
+  head += "\r\n";
+  bufferevent_write(bev_.get(), head.data(), head.size());
+}
+
+void Http1Connection::sendData(std::string_view bytes) {
+  if (bev_ == nullptr || bytes.empty()) {
+    return;
+  }
+  evbuffer* out = bufferevent_get_output(bev_.get());
+  if (response_chunked_) {
+    char size_line[24];
+    const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", bytes.size());
+    evbuffer_add(out, size_line, static_cast<size_t>(n));
+    evbuffer_add(out, bytes.data(), bytes.size());
+    evbuffer_add(out, "\r\n", 2);
+  } else {
+    evbuffer_add(out, bytes.data(), bytes.size());
+  }
+}
+
+void Http1Connection::finish() {
+  if (bev_ == nullptr) {
+    return;
+  }
+  if (response_chunked_) {
+    bufferevent_write(bev_.get(), "0\r\n\r\n", 5);
+  }
+  responseDone();
+}
+
+void Http1Connection::abort() {
+  if (bev_ == nullptr) {
+    return;
+  }
+  // No terminating chunk: the client sees a broken response, not a clean end.
+  keep_alive_ = false;
+  if (handler_) {
+    worker_.deferDelete(std::move(handler_));
+  }
+  closeAfterFlush("response_aborted");
+}
+
+size_t Http1Connection::pendingBytes() const {
+  return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_.get())) : 0;
+}
+
+void Http1Connection::responseDone() {
+  // Called from inside the handler: it may be on the stack, so defer its deletion.
+  if (handler_) {
+    worker_.deferDelete(std::move(handler_));
+  }
+  if (state_ == State::kClosing) {
+    return;
+  }
+  if (!keep_alive_ || draining_) {
+    closeAfterFlush(draining_ ? "draining" : "not_keep_alive");
+    return;
+  }
+  startRequest();
+  state_ = State::kWaitingHead;
+  armTimer(limits_.idle_timeout);
+  // Pipelined bytes may already be buffered; parse them on the next loop turn.
+  event_active(resume_.get(), EV_READ, 0);
+}
+
+void Http1Connection::onWrite(bufferevent*, void* arg) {
+  auto* c = static_cast<Http1Connection*>(arg);
+  if (c->state_ == State::kClosing) {
+    if (c->pendingBytes() == 0) {
+      c->closeNow(c->close_reason_);
+    }
+    return;
+  }
+  if (c->handler_) {
+    c->handler_->onSinkDrained();
+  }
+}
+
+void Http1Connection::onEvent(bufferevent*, short what, void* arg) {
+  auto* c = static_cast<Http1Connection*>(arg);
+  if (what & BEV_EVENT_TIMEOUT) {
+    c->closeNow("write_timeout");
+  } else if (what & BEV_EVENT_EOF) {
+    c->closeNow(c->state_ == State::kClosing ? c->close_reason_ : "client_closed");
+  } else if (what & BEV_EVENT_ERROR) {
+    c->closeNow("client_error");
+  }
+}
+
+void Http1Connection::onTimer(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<Http1Connection*>(arg);
+  switch (c->state_) {
+    case State::kWaitingHead:
+      c->closeNow("idle_timeout");
+      break;
+    case State::kReadingHead:
+      c->manager_.countReject(CodecReject::kHeaderTimeout);
+      c->closeNow("header_timeout");
+      break;
+    case State::kReadingBody:
+      c->manager_.countReject(CodecReject::kHeaderTimeout);
+      c->closeNow("body_timeout");
+      break;
+    case State::kClosing:
+      c->closeNow(c->close_reason_);
+      break;
+    default:
+      break;
+  }
+}
+
+void Http1Connection::closeAfterFlush(const char* reason) {
+  if (bev_ == nullptr) {
+    return;
+  }
+  state_ = State::kClosing;
+  close_reason_ = reason;
+  bufferevent_disable(bev_.get(), EV_READ);
+  if (pendingBytes() == 0) {
+    closeNow(reason);
+    return;
+  }
+  bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
+  // Bound the flush: a client that never reads is dropped after idle_timeout.
+  armTimer(limits_.idle_timeout);
+}
+
+void Http1Connection::closeNow(const char* reason) {
+  if (bev_ == nullptr) {
+    return;
+  }
+  state_ = State::kClosing;
+  evtimer_del(timer_.get());
+  event_del(resume_.get());
+  bev_.reset();  // closes the socket
+  // The client left before its response completed: cancel now. (Sink calls
+  // that end a response hand the handler to deferDelete first, so a handler
+  // still here is never on the stack.)
+  handler_.reset();
+  manager_.onClosed(*this, reason == nullptr ? "closed" : reason);
+}
+
+void Http1Connection::drain() {
+  draining_ = true;
+  if (state_ == State::kWaitingHead) {
+    closeNow("draining");
+  }
+}
+
+}  // namespace slotgate::gateway

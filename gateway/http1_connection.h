@@ -1,0 +1,105 @@
+// One downstream HTTP/1.1 connection: parsing (http-parser, after the strict
+// HeadScanner), limits and timeouts, keep-alive, and the ResponseSink the
+// pipeline writes to, with backpressure.
+//
+// Loop-thread only. Owned by its ConnectionManager; it asks for its own
+// deletion (deferred) when it closes.
+#pragma once
+
+#include <http_parser.h>
+
+#include <chrono>
+#include <string>
+
+#include "gateway/head_scanner.h"
+#include "gateway/http_message.h"
+#include "gateway/libevent_ptr.h"
+#include "gateway/request_handler.h"
+#include "gateway/worker.h"
+
+namespace slotgate::gateway {
+
+class ConnectionManager;
+
+struct Http1Limits {
+  size_t max_header_bytes = 64 << 10;
+  size_t max_header_fields = 100;
+  uint64_t max_request_body = 10 << 20;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+};
+
+class Http1Connection : public Deletable, public ResponseSink {
+ public:
+  Http1Connection(Worker& worker, ConnectionManager& manager, RequestDispatcher& dispatcher,
+                  evutil_socket_t fd, const Http1Limits& limits);
+  ~Http1Connection() override;
+
+  // ResponseSink
+  void sendHeaders(int status, const Headers& headers,
+                   std::optional<uint64_t> content_length) override;
+  void sendData(std::string_view bytes) override;
+  void finish() override;
+  void abort() override;
+  size_t pendingBytes() const override;
+
+  // Drain: close now if idle, else after the current response.
+  void drain();
+  bool busy() const { return state_ != State::kWaitingHead; }
+
+ private:
+  enum class State { kWaitingHead, kReadingHead, kReadingBody, kDispatched, kResponding, kClosing };
+
+  static void onRead(bufferevent*, void* arg);
+  static void onWrite(bufferevent*, void* arg);
+  static void onEvent(bufferevent*, short what, void* arg);
+  static void onTimer(evutil_socket_t, short, void* arg);
+  static void onResume(evutil_socket_t, short, void* arg);
+
+  static int onUrl(http_parser* p, const char* at, size_t len);
+  static int onHeaderField(http_parser* p, const char* at, size_t len);
+  static int onHeaderValue(http_parser* p, const char* at, size_t len);
+  static int onHeadersComplete(http_parser* p);
+  static int onBody(http_parser* p, const char* at, size_t len);
+  static int onMessageComplete(http_parser* p);
+
+  void processInput();
+  bool feedParser(const char* data, size_t len, size_t* consumed);
+  void startRequest();
+  void refuse(CodecReject reason);
+  void responseDone();
+  void closeNow(const char* reason);
+  void closeAfterFlush(const char* reason);
+  void armTimer(std::chrono::milliseconds timeout);
+
+  Worker& worker_;
+  ConnectionManager& manager_;
+  RequestDispatcher& dispatcher_;
+  Http1Limits limits_;
+  BufferEventPtr bev_;
+  EventPtr timer_;
+  EventPtr resume_;
+  http_parser parser_;
+  http_parser_settings settings_;
+  HeadScanner scanner_;
+  State state_ = State::kWaitingHead;
+
+  IncomingRequest request_;
+  std::string url_;
+  std::string header_field_;
+  bool last_was_value_ = false;
+  int content_length_headers_ = 0;
+  bool has_transfer_encoding_ = false;
+  bool bad_header_ = false;
+  bool body_too_large_ = false;
+  bool message_complete_ = false;
+  bool keep_alive_ = true;
+  bool draining_ = false;
+
+  RequestHandlerPtr handler_;
+  bool response_chunked_ = false;
+  bool handler_paused_ = false;  // the handler wrote past the high-water mark
+  const char* close_reason_ = nullptr;
+};
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,54 @@
+// A downstream request as the codecs hand it to the pipeline, and the
+// interface the pipeline answers through. HTTP/1.1 and HTTP/2 both implement
+// ResponseSink, so one pipeline serves both.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slotgate::gateway {
+
+struct Header {
+  std::string name;  // lower-case
+  std::string value;
+};
+using Headers = std::vector<Header>;
+
+// Case-insensitive by construction: codecs store names lower-cased.
+const std::string* findHeader(const Headers& headers, std::string_view lower_name);
+
+struct IncomingRequest {
+  std::string method;
+  std::string path;   // without the query
+  std::string query;  // after '?', may be empty
+  Headers headers;
+  std::string body;
+};
+
+// Where a request's response goes. Loop-thread only. After finish() or abort()
+// no other call is made.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // content_length: exact body size when known, else the codec frames the body itself.
+  virtual void sendHeaders(int status, const Headers& headers,
+                           std::optional<uint64_t> content_length) = 0;
+  virtual void sendData(std::string_view bytes) = 0;
+  virtual void finish() = 0;  // the response is complete
+  virtual void abort() = 0;   // the response is broken: the client must not take it as complete
+  // Bytes accepted but not yet written to the client's socket (backpressure).
+  virtual size_t pendingBytes() const = 0;
+};
+
+// What a sink tells the request it serves. Loop-thread only.
+class SinkObserver {
+ public:
+  virtual ~SinkObserver() = default;
+  // The sink's pending bytes fell below its low-water mark.
+  virtual void onSinkDrained() = 0;
+};
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,120 @@
+#include "gateway/proxy_dispatcher.h"
+
+#include "gateway/api_error.h"
+#include "gateway/auth.h"
+#include "gateway/endpoints.h"
+#include "gateway/proxy_request.h"
+#include "gateway/request_id.h"
+#include "metrics/log.h"
+
+namespace slotgate::gateway {
+namespace {
+
+using metrics::ErrorType;
+
+const char* codecRejectName(CodecReject r) {
+  switch (r) {
+    case CodecReject::kMalformed: return "malformed";
+    case CodecReject::kHeadersTooLarge: return "headers_too_large";
+    case CodecReject::kBodyTooLarge: return "body_too_large";
+    case CodecReject::kHeaderTimeout: return "header_timeout";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+ProxyDispatcher::ProxyDispatcher(GatewayContext& context, Worker& worker)
+    : context_(context), worker_(worker) {}
+
+bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink) {
+  const Endpoint endpoint = findEndpoint(head.path);
+  if (endpoint.kind == EndpointKind::kUnknownPath) {
+    answer(head, sink, ErrorType::kNotFound, "no route for " + head.method + " " + head.path);
+    return false;
+  }
+  if (head.method != endpoint.method) {
+    answer(head, sink, ErrorType::kMethodNotAllowed,
+           "method " + head.method + " not allowed on " + head.path,
+           {{"allow", std::string(endpoint.method)}});
+    return false;
+  }
+  // Auth comes before the body is read (SPEC order: 401 before 400/413), so an
+  // unauthenticated client cannot make the gateway buffer a body.
+  RuntimePtr runtime = context_.runtime.load();
+  if (authenticate(runtime->config(), head.headers) == kNoClient) {
+    answer(head, sink, ErrorType::kInvalidApiKey, "missing or unknown API key");
+    return false;
+  }
+  return true;
+}
+
+RequestHandlerPtr ProxyDispatcher::dispatch(IncomingRequest&& request, ResponseSink& sink) {
+  return std::make_unique<ProxyRequest>(context_, worker_, context_.runtime.load(),
+                                        std::move(request), sink);
+}
+
+void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, ResponseSink& sink) {
+  onCodecReject(reason);
+  switch (reason) {
+    case CodecReject::kBodyTooLarge:
+      answer(head, sink, ErrorType::kRequestTooLarge, "request body exceeds max_request_body");
+      break;
+    case CodecReject::kHeadersTooLarge: {
+      // 431 has no error code of its own in SPEC's table; it is an invalid request.
+      const std::string body =
+          errorBody(apiFormatForPath(head.path), ErrorType::kInvalidRequest,
+                    "request headers exceed max_header_bytes or 100 fields");
+      Headers headers{{"content-type", "application/json"}};
+      sink.sendHeaders(431, headers, body.size());
+      sink.sendData(body);
+      context_.runtime.load()->series().requestTotal(false, false).Increment();
+      sink.finish();
+      break;
+    }
+    default:
+      answer(head, sink, ErrorType::kInvalidRequest, "malformed HTTP request");
+      break;
+  }
+}
+
+void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, ErrorType error,
+                             const std::string& message, const Headers& extra) {
+  const int status = metrics::errorTypeStatus(error);
+  const std::string body = errorBody(apiFormatForPath(head.path), error, message);
+  const std::string request_id = requestIdFor(head.headers);
+  Headers headers{{"content-type", "application/json"}, {"x-request-id", request_id}};
+  headers.insert(headers.end(), extra.begin(), extra.end());
+  auto& series = context_.runtime.load()->series();
+  series.requestTotal(false, false).Increment();
+  constexpr size_t kUnknown = metrics::RequestSeries::kUnknown;
+  series.requests(kUnknown, kUnknown, kUnknown).Increment();
+  series.errors(kUnknown, kUnknown, kUnknown, error).Increment();
+  metrics::LogLine(metrics::LogLevel::kInfo, metrics::kAccessEvent)
+      .str("request_id", request_id)
+      .str("method", head.method)
+      .str("path", head.path)
+      .str("client", "unknown")
+      .num("status", status)
+      .str("error_type", metrics::errorTypeLabel(error))
+      .emit();
+  sink.sendHeaders(status, headers, body.size());
+  sink.sendData(body);
+  sink.finish();
+}
+
+void ProxyDispatcher::onConnectionClosed(const char* reason) {
+  auto it = close_counters_.find(reason);
+  if (it == close_counters_.end()) {
+    it = close_counters_
+             .emplace(reason, &context_.metrics.downstreamCloses().Add({{"reason", reason}}))
+             .first;
+  }
+  it->second->Increment();
+}
+
+void ProxyDispatcher::onCodecReject(CodecReject reason) {
+  context_.metrics.httpRejects().Add({{"reason", codecRejectName(reason)}}).Increment();
+}
+
+}  // namespace slotgate::gateway

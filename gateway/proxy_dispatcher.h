@@ -1,0 +1,36 @@
+// The data plane's RequestDispatcher: routes, authenticates early, answers
+// what the codec refuses, and hands complete requests to ProxyRequest.
+// One per worker; loop-thread only.
+#pragma once
+
+#include <unordered_map>
+
+#include "gateway/connection_manager.h"
+#include "gateway/gateway_context.h"
+#include "gateway/request_handler.h"
+#include "gateway/worker.h"
+
+namespace slotgate::gateway {
+
+class ProxyDispatcher : public RequestDispatcher, public ConnectionStats {
+ public:
+  ProxyDispatcher(GatewayContext& context, Worker& worker);
+
+  bool admitHead(const IncomingRequest& head, ResponseSink& sink) override;
+  RequestHandlerPtr dispatch(IncomingRequest&& request, ResponseSink& sink) override;
+  void reject(CodecReject reason, const IncomingRequest& head, ResponseSink& sink) override;
+
+  void onConnectionClosed(const char* reason) override;
+  void onCodecReject(CodecReject reason) override;
+
+ private:
+  // Answers an error decided before any ProxyRequest exists, and counts it.
+  void answer(const IncomingRequest& head, ResponseSink& sink, metrics::ErrorType error,
+              const std::string& message, const Headers& extra = {});
+
+  GatewayContext& context_;
+  Worker& worker_;
+  std::unordered_map<const char*, prometheus::Counter*> close_counters_;  // by literal
+};
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,497 @@
+#include "gateway/proxy_request.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "gateway/auth.h"
+#include "gateway/request_id.h"
+#include "gateway/upstream_head.h"
+#include "gateway/upstream_pool.h"
+#include "metrics/log.h"
+
+namespace slotgate::gateway {
+namespace {
+
+using metrics::ErrorType;
+using Clock = std::chrono::steady_clock;
+
+// Above this many bytes waiting for the client, stop reading the upstream.
+constexpr size_t kSinkHighWater = 256 << 10;
+
+std::string_view providerTypeName(conf::ProviderType t) {
+  return t == conf::ProviderType::kAnthropic ? "anthropic" : "openai";
+}
+
+bool retryableStatus(int status) { return status >= 500 || status == 429; }
+
+}  // namespace
+
+ProxyRequest::ProxyRequest(GatewayContext& context, Worker& worker, RuntimePtr runtime,
+                           IncomingRequest&& request, ResponseSink& sink)
+    : context_(context),
+      worker_(worker),
+      runtime_(std::move(runtime)),
+      request_(std::move(request)),
+      sink_(sink),
+      endpoint_(findEndpoint(request_.path)),
+      started_(Clock::now()),
+      request_id_(requestIdFor(request_.headers)) {
+  context_.active_requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+ProxyRequest::~ProxyRequest() {
+  if (phase_ != Phase::kDone) {
+    // The client went away before its response completed: cancel upstream
+    // (destroying the exchange closes that connection) and free both slots.
+    exchange_.reset();
+    leaveQueue();
+    record(false, std::nullopt, /*client_gone=*/true);
+  }
+  context_.active_requests.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ProxyRequest::start() {
+  const conf::Config& config = runtime_->config();
+  client_index_ = authenticate(config, request_.headers);
+  if (client_index_ == kNoClient) {
+    respondError(ErrorType::kInvalidApiKey, "missing or unknown API key");
+    return;
+  }
+  if (endpoint_.kind == EndpointKind::kListModels) {
+    serveModelList();
+    return;
+  }
+  body_ = readBodyFields(request_.body);
+  if (!body_.ok) {
+    respondError(ErrorType::kInvalidRequest, body_.error);
+    return;
+  }
+  const auto t0 = Clock::now();
+  resolution_ = runtime_->resolver().resolve(body_.model);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto& series = runtime_->series();
+  const auto method = static_cast<size_t>(resolution_.method);
+  series.aliasResolution(method, resolution_.cache_hit).Increment();
+  series.aliasDuration(method).Observe(seconds);
+  if (resolution_.model == nullptr) {
+    respondError(ErrorType::kModelNotFound, "model '" + body_.model + "' not found");
+    return;
+  }
+  if (!clientMayUse(config.clients[client_index_], resolution_.model->name)) {
+    respondError(ErrorType::kModelNotAllowed,
+                 "model '" + resolution_.model->name + "' is not allowed for this key");
+    return;
+  }
+  if (!routing::modelSpeaks(config, *resolution_.model, endpoint_.provider_type)) {
+    respondError(ErrorType::kInvalidRequest,
+                 "model '" + resolution_.model->name + "' has no " +
+                     std::string(providerTypeName(endpoint_.provider_type)) +
+                     " target for path " + request_.path);
+    return;
+  }
+  admit();
+}
+
+void ProxyRequest::serveModelList() {
+  const conf::Config& config = runtime_->config();
+  const conf::Client& client = config.clients[client_index_];
+  std::string body = R"({"object":"list","data":[)";
+  bool first = true;
+  auto add = [&](const std::string& id) {
+    body += first ? "" : ",";
+    first = false;
+    body += R"({"id":")";
+    metrics::appendJsonEscaped(body, id);
+    body += R"(","object":"model","created":0,"owned_by":"slotgate"})";
+  };
+  for (const auto& model : config.models) {
+    if (!clientMayUse(client, model.name)) {
+      continue;
+    }
+    add(model.name);
+    for (const auto& alias : model.aliases) {
+      add(alias);
+    }
+  }
+  body += "]}";
+  Headers headers{{"content-type", "application/json"}, {"x-request-id", request_id_}};
+  phase_ = Phase::kDone;
+  final_status_ = 200;
+  sink_.sendHeaders(200, headers, body.size());
+  sink_.sendData(body);
+  record(true, std::nullopt, false);
+  sink_.finish();
+}
+
+// ---- admission ----
+
+void ProxyRequest::admit() {
+  const conf::Client& client = runtime_->config().clients[client_index_];
+  const auto& pool = runtime_->clientSlots(client_index_);
+  client_lease_ = pool->tryAcquire();
+  if (client_lease_) {
+    pickAndSend();
+    return;
+  }
+  const bool has_queue = client.queue && client.queue->max_waiting > 0;
+  if (!has_queue) {
+    respondError(ErrorType::kConcurrencyLimitExceeded,
+                 "concurrency limit of " + std::to_string(pool->limit()) + " reached for this key",
+                 1);
+    return;
+  }
+  wait_ = pool->wait(worker_, client.queue->max_waiting,
+                     [this](limits::SlotLease lease) { onClientSlot(std::move(lease)); });
+  if (!wait_) {
+    respondError(ErrorType::kConcurrencyLimitExceeded,
+                 "concurrency limit reached and the waiting queue is full", 1);
+    return;
+  }
+  phase_ = Phase::kQueued;
+  runtime_->series().queueDepth(resolution_.model_index).Increment();
+  queue_counted_ = true;
+  queue_timer_.reset(evtimer_new(worker_.base(), &ProxyRequest::onQueueTimeout, this));
+  const auto ms = client.queue->timeout.count();
+  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+  evtimer_add(queue_timer_.get(), &tv);
+}
+
+void ProxyRequest::leaveQueue() {
+  if (wait_) {
+    wait_->cancel();
+    wait_.reset();
+  }
+  queue_timer_.reset();
+  if (queue_counted_) {
+    runtime_->series().queueDepth(resolution_.model_index).Decrement();
+    queue_counted_ = false;
+  }
+}
+
+void ProxyRequest::onClientSlot(limits::SlotLease lease) {
+  leaveQueue();
+  client_lease_ = std::move(lease);
+  phase_ = Phase::kNew;
+  pickAndSend();
+}
+
+void ProxyRequest::onQueueTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ProxyRequest*>(arg);
+  self->leaveQueue();
+  const auto& client = self->runtime_->config().clients[self->client_index_];
+  const auto secs = std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(client.queue->timeout).count());
+  self->respondError(ErrorType::kConcurrencyLimitExceeded,
+                     "no slot became free within the queue timeout", static_cast<int>(secs));
+}
+
+routing::KeyProbe ProxyRequest::keyProbe() const {
+  const Runtime* rt = runtime_.get();
+  return [rt](size_t p, size_t k) {
+    const ProviderKeyState& state = rt->providerKey(p, k);
+    return routing::KeyView{state.slots->available(), state.breaker->admits()};
+  };
+}
+
+bool ProxyRequest::hasOtherCandidate() const {
+  std::vector<routing::Candidate> excluded = tried_;
+  if (current_) {
+    excluded.push_back(*current_);
+  }
+  return !routing::rankCandidates(runtime_->config(), *resolution_.model, endpoint_.provider_type,
+                                  keyProbe(), excluded)
+              .empty();
+}
+
+bool ProxyRequest::pickAndSend() {
+  const auto candidates = routing::rankCandidates(
+      runtime_->config(), *resolution_.model, endpoint_.provider_type, keyProbe(), tried_);
+  for (const auto& c : candidates) {
+    const ProviderKeyState& state = runtime_->providerKey(c.provider_index, c.key_index);
+    limits::BreakerPermit permit = state.breaker->tryAdmit();
+    if (!permit) {
+      continue;
+    }
+    limits::SlotLease lease = state.slots->tryAcquire();
+    if (!lease) {
+      continue;  // taken by another worker since ranking; the permit goes back neutral
+    }
+    permit_ = std::move(permit);
+    provider_lease_ = std::move(lease);
+    send(c);
+    return true;
+  }
+  // Nothing available: say when the first open circuit admits again (1 s
+  // when keys are merely full).
+  int64_t retry_ms = 0;
+  for (const auto& t : resolution_.model->targets) {
+    const auto& provider = runtime_->config().providers[t.provider_index];
+    for (size_t k = 0; k < provider.keys.size(); ++k) {
+      const auto ms = runtime_->providerKey(t.provider_index, k).breaker->retryAfter().count();
+      if (ms > 0 && (retry_ms == 0 || ms < retry_ms)) {
+        retry_ms = ms;
+      }
+    }
+  }
+  retry_ms = std::max<int64_t>(retry_ms, 1000);
+  respondError(ErrorType::kNoUpstreamAvailable,
+               "every target of model '" + resolution_.model->name +
+                   "' is at its concurrency limit or has an open circuit",
+               static_cast<int>((retry_ms + 999) / 1000));
+  return false;
+}
+
+// ---- upstream ----
+
+const conf::Provider* ProxyRequest::provider() const {
+  return current_ ? &runtime_->config().providers[current_->provider_index] : nullptr;
+}
+
+const conf::ProviderKey* ProxyRequest::providerKey() const {
+  return current_ ? &provider()->keys[current_->key_index] : nullptr;
+}
+
+void ProxyRequest::send(const routing::Candidate& candidate) {
+  current_ = candidate;
+  phase_ = Phase::kUpstream;
+  const conf::Provider& p = *provider();
+  const conf::Target& target = resolution_.model->targets[candidate.target_index];
+  UpstreamRequest upstream;
+  upstream.body = rewriteModel(request_.body, body_, target.model);
+  upstream.head = buildUpstreamHead(p, *providerKey(), request_, request_id_, upstream.body.size());
+  upstream.timeout = p.request_timeout;
+  // SPEC: request_timeout bounds the whole request; for streams, the time between chunks.
+  upstream.idle_timeout_after_headers = body_.stream;
+  UpstreamOrigin origin{p.url.tls, p.url.host, p.url.port, p.connect_timeout};
+  runtime_->series().provider(candidate.provider_index).inflight->Increment();
+  inflight_counted_ = true;
+  exchange_ = worker_.upstream().send(origin, std::move(upstream), *this);
+}
+
+void ProxyRequest::retryOrFail(ErrorType error, const std::string& message) {
+  if (retries_used_ < runtime_->config().routing.retries && hasOtherCandidate()) {
+    ++retries_used_;
+    runtime_->series().provider(current_->provider_index).retries->Increment();
+    tried_.push_back(*current_);
+    // The failed attempt's slot and exchange go; the request keeps its client slot.
+    provider_lease_ = limits::SlotLease();
+    exchange_.reset();
+    endInflight();
+    pickAndSend();  // sends, or answers 503
+    return;
+  }
+  respondError(error, message);
+}
+
+void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) {
+  upstream_status_ = status;
+  if (retryableStatus(status)) {
+    permit_.failure();
+    if (retries_used_ < runtime_->config().routing.retries && hasOtherCandidate()) {
+      retryOrFail(ErrorType::kUpstreamError, "");
+      return;
+    }
+  } else if (status >= 400) {
+    permit_ = limits::BreakerPermit();  // 4xx: neither success nor failure
+  }
+  Headers out;
+  out.reserve(headers.size() + 4);
+  std::optional<uint64_t> content_length;
+  for (auto& h : headers) {
+    for (auto& ch : h.name) {
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    if (isHopByHop(h.name) || h.name == "x-request-id" || h.name.rfind("x-slotgate-", 0) == 0) {
+      continue;
+    }
+    if (h.name == "content-length") {
+      char* end = nullptr;
+      const unsigned long long v = std::strtoull(h.value.c_str(), &end, 10);
+      if (end != h.value.c_str() && *end == '\0') {
+        content_length = v;
+      }
+      continue;
+    }
+    if (h.name == "content-type" && h.value.rfind("text/event-stream", 0) == 0) {
+      streaming_response_ = true;
+    }
+    out.push_back({std::move(h.name), std::move(h.value)});
+  }
+  out.push_back({"x-request-id", request_id_});
+  out.push_back({"x-slotgate-provider", provider()->name});
+  out.push_back({"x-slotgate-model", resolution_.model->targets[current_->target_index].model});
+  out.push_back({"x-slotgate-key", providerKey()->id});
+  if (status < 300) {
+    if (streaming_response_) {
+      stream_usage_.emplace(endpoint_.format);
+    } else {
+      json_usage_.emplace(endpoint_.format);
+    }
+  }
+  phase_ = Phase::kStreaming;
+  headers_sent_ = true;
+  final_status_ = status;
+  sink_.sendHeaders(status, out, content_length);
+}
+
+void ProxyRequest::onUpstreamData(std::string_view bytes) {
+  bytes_out_ += bytes.size();
+  if (stream_usage_) {
+    stream_usage_->feed(bytes);
+  } else if (json_usage_) {
+    json_usage_->feed(bytes);
+  }
+  sink_.sendData(bytes);
+  if (!paused_ && sink_.pendingBytes() > kSinkHighWater && exchange_) {
+    paused_ = true;
+    exchange_->pauseReading();
+  }
+}
+
+void ProxyRequest::onSinkDrained() {
+  if (paused_ && exchange_) {
+    paused_ = false;
+    exchange_->resumeReading();
+  }
+}
+
+void ProxyRequest::onUpstreamComplete() {
+  if (stream_usage_) {
+    usage_ = stream_usage_->usage();
+  } else if (json_usage_) {
+    usage_ = json_usage_->finish();
+  }
+  if (permit_) {
+    permit_.success();
+  }
+  // The response reached the client whole: the slots end without exception.
+  client_lease_.markCompleted();
+  provider_lease_.markCompleted();
+  const bool success = upstream_status_ < 400;
+  finish(success, success ? std::nullopt : std::optional<ErrorType>(ErrorType::kUpstreamStatus));
+}
+
+void ProxyRequest::onUpstreamError(const UpstreamError& error) {
+  const bool timeout = error.kind == UpstreamErrorKind::kTimeout;
+  if (timeout) {
+    runtime_->series().provider(current_->provider_index).timeouts->Increment();
+  }
+  if (permit_) {
+    permit_.failure();
+  }
+  metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
+      .str("request_id", request_id_)
+      .str("provider", provider()->name)
+      .str("key_id", providerKey()->id)
+      .str("kind", upstreamErrorKindName(error.kind))
+      .str("detail", error.detail)
+      .boolean("response_started", headers_sent_)
+      .emit();
+  if (headers_sent_) {
+    // Mid-response: never pass a broken stream off as a clean end.
+    exchange_.reset();
+    finish(false, timeout ? ErrorType::kUpstreamTimeout : ErrorType::kUpstreamError);
+    return;
+  }
+  if (timeout) {
+    respondError(ErrorType::kUpstreamTimeout,
+                 "provider '" + provider()->name + "' did not answer within request_timeout");
+    return;
+  }
+  retryOrFail(ErrorType::kUpstreamError,
+              "provider '" + provider()->name + "' failed: " +
+                  std::string(upstreamErrorKindName(error.kind)));
+}
+
+// ---- endings ----
+
+void ProxyRequest::respondError(ErrorType error, const std::string& message, int retry_after_s) {
+  exchange_.reset();
+  const int status = metrics::errorTypeStatus(error);
+  std::string body = errorBody(endpoint_.format, error, message);
+  Headers headers{{"content-type", "application/json"}, {"x-request-id", request_id_}};
+  if (retry_after_s > 0) {
+    headers.push_back({"retry-after", std::to_string(retry_after_s)});
+  }
+  final_status_ = status;
+  phase_ = Phase::kDone;
+  record(false, error, false);
+  releaseSlots();
+  sink_.sendHeaders(status, headers, body.size());
+  sink_.sendData(body);
+  sink_.finish();
+}
+
+void ProxyRequest::releaseSlots() {
+  client_lease_ = limits::SlotLease();
+  provider_lease_ = limits::SlotLease();
+}
+
+void ProxyRequest::endInflight() {
+  if (inflight_counted_) {
+    runtime_->series().provider(current_->provider_index).inflight->Decrement();
+    inflight_counted_ = false;
+  }
+}
+
+void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
+  phase_ = Phase::kDone;
+  record(success, error, false);
+  // Slots go back before the client hears the end, so that a client that
+  // immediately sends its next request finds its slot free.
+  releaseSlots();
+  if (error && *error != ErrorType::kUpstreamStatus) {
+    sink_.abort();
+  } else {
+    sink_.finish();
+  }
+}
+
+void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool client_gone) {
+  auto& series = runtime_->series();
+  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  const bool streaming = body_.stream;
+  const size_t client = client_index_;
+  const size_t model = resolution_.model_index;
+  const size_t target = current_ ? current_->target_index : metrics::RequestSeries::kUnknown;
+  series.requestTotal(streaming, success).Increment();
+  series.requests(client, model, target).Increment();
+  series.latency(client, model, target).Observe(seconds);
+  if (error) {
+    series.errors(client, model, target, *error).Increment();
+  }
+  endInflight();
+  if (streaming && current_) {
+    series.providerKey(current_->provider_index, current_->key_index)
+        .streamFinished(success, seconds);
+  }
+  const conf::Config& config = runtime_->config();
+  metrics::LogLine line(metrics::LogLevel::kInfo, metrics::kAccessEvent);
+  if (!line.enabled()) {
+    return;
+  }
+  line.str("request_id", request_id_)
+      .str("method", request_.method)
+      .str("path", request_.path)
+      .str("client", client == kNoClient ? "unknown" : config.clients[client].id)
+      .str("model", body_.ok ? std::string_view(body_.model) : std::string_view())
+      .str("resolved_model", resolution_.model ? std::string_view(resolution_.model->name)
+                                               : std::string_view("unknown"))
+      .str("provider", current_ ? std::string_view(provider()->name) : std::string_view(""))
+      .str("key_id", current_ ? std::string_view(providerKey()->id) : std::string_view(""))
+      .num("status", client_gone ? 499 : final_status_)
+      .num("duration_ms", seconds * 1000.0)
+      .boolean("streaming", streaming)
+      .num("input_tokens", usage_.input_tokens)
+      .num("output_tokens", usage_.output_tokens)
+      .num("retries", retries_used_)
+      .num("bytes_out", bytes_out_);
+  if (client_gone) {
+    line.str("error_type", "client_closed");
+  } else if (error) {
+    line.str("error_type", metrics::errorTypeLabel(*error));
+  }
+  line.emit();
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,107 @@
+#include "gateway/runtime.h"
+
+#include "metrics/log.h"
+
+namespace slotgate::gateway {
+
+// Records a key's slot releases into its metric series.
+class KeyRegistry::Observer : public limits::SlotObserver {
+ public:
+  Observer(metrics::Metrics& m, const std::string& key_id) {
+    for (int exception = 0; exception < 2; ++exception) {
+      prometheus::Labels labels{{"key_id", key_id}, {"exception", exception ? "true" : "false"}};
+      duration_[exception] = &m.histogram(m.slotDuration(), labels);
+      release_[exception] = &m.slotRelease().Add(labels);
+    }
+  }
+  void onSlotReleased(std::chrono::duration<double> held, bool exception) override {
+    duration_[exception ? 1 : 0]->Observe(held.count());
+    release_[exception ? 1 : 0]->Increment();
+  }
+
+ private:
+  prometheus::Histogram* duration_[2];
+  prometheus::Counter* release_[2];
+};
+
+KeyRegistry::KeyRegistry(metrics::Metrics& metrics) : metrics_(metrics) {}
+KeyRegistry::~KeyRegistry() = default;
+
+std::shared_ptr<limits::SlotPool> KeyRegistry::pool(const std::string& key_id, uint32_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = pools_.find(key_id);
+  if (it != pools_.end()) {
+    it->second->setLimit(limit);
+    return it->second;
+  }
+  auto observer = std::make_unique<Observer>(metrics_, key_id);
+  auto pool = limits::SlotPool::create(key_id, limit, observer.get());
+  observers_.emplace(key_id, std::move(observer));
+  in_use_gauges_.emplace(key_id, &metrics_.slotsInUse().Add({{"key_id", key_id}}));
+  pools_.emplace(key_id, pool);
+  return pool;
+}
+
+std::shared_ptr<limits::CircuitBreaker> KeyRegistry::breaker(
+    const std::string& key_id, const conf::CircuitBreakerConfig& config) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = breakers_.find(key_id);
+  if (it != breakers_.end()) {
+    it->second->setConfig(config);
+    return it->second;
+  }
+  auto breaker = limits::CircuitBreaker::create(key_id, config);
+  breakers_.emplace(key_id, breaker);
+  return breaker;
+}
+
+void KeyRegistry::refreshGauges() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key_id, pool] : pools_) {
+    in_use_gauges_[key_id]->Set(pool->inUse());
+  }
+  int open = 0;
+  for (const auto& [key_id, breaker] : breakers_) {
+    if (breaker->state() != limits::CircuitState::kClosed) {
+      ++open;
+    }
+  }
+  metrics_.openCircuits().Set(open);
+}
+
+uint64_t KeyRegistry::slotsInUse() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t total = 0;
+  for (const auto& [key_id, pool] : pools_) {
+    total += pool->inUse();
+  }
+  return total;
+}
+
+Runtime::Runtime(conf::ConfigPtr config, metrics::Metrics& metrics, KeyRegistry& keys)
+    : config_(std::move(config)) {
+  series_ = std::make_unique<metrics::RequestSeries>(metrics, *config_);
+  prometheus::Counter* conflicts = &metrics.aliasConflicts();
+  resolver_ = std::make_unique<alias::Resolver>(
+      *config_, [conflicts](std::string_view name, std::string_view winner, std::string_view other) {
+        conflicts->Increment();
+        metrics::LogLine(metrics::LogLevel::kWarn, "alias_conflict")
+            .str("name", name)
+            .str("winner", winner)
+            .str("other", other)
+            .emit();
+      });
+  for (const auto& client : config_->clients) {
+    client_slots_.push_back(keys.pool(client.id, client.max_concurrency));
+  }
+  for (const auto& provider : config_->providers) {
+    std::vector<ProviderKeyState> states;
+    for (const auto& key : provider.keys) {
+      states.push_back({keys.pool(key.id, key.max_concurrency),
+                        keys.breaker(key.id, provider.circuit_breaker)});
+    }
+    provider_keys_.push_back(std::move(states));
+  }
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,190 @@
+#include "gateway/server.h"
+
+#include <event2/thread.h>
+
+#include <csignal>
+
+#include "gateway/connection_manager.h"
+#include "gateway/upstream_pool.h"
+#include "metrics/log.h"
+
+namespace slotgate::gateway {
+namespace {
+
+std::string hostPort(const std::string& host, uint16_t port) {
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                             : host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+Server::Server(conf::ConfigPtr config)
+    : initial_(std::move(config)), keys_(metrics_), context_(metrics_, keys_) {
+  metrics_.addRefresher([this] { keys_.refreshGauges(); });
+  installRuntime(initial_);
+}
+
+Server::~Server() {
+  if (admin_) {
+    admin_->stop();
+  }
+  for (auto& w : workers_) {
+    w->stopAndJoin();
+  }
+  workers_.clear();
+}
+
+void Server::installRuntime(conf::ConfigPtr config) {
+  auto versioned = std::make_shared<conf::Config>(*config);
+  versioned->version = next_version_++;
+  context_.runtime.store(std::make_shared<const Runtime>(std::move(versioned), metrics_, keys_));
+  metrics_.configVersion().Set(static_cast<double>(next_version_ - 1));
+}
+
+AdminResponse Server::readiness() const {
+  if (context_.draining.load()) {
+    return {503, "application/json", R"({"status":"draining","reasons":["draining"]})"};
+  }
+  RuntimePtr rt = context_.runtime.load();
+  const conf::Config& config = rt->config();
+  std::string reasons;
+  for (const auto& model : config.models) {
+    bool any_closed = false;
+    for (const auto& t : model.targets) {
+      for (size_t k = 0; k < config.providers[t.provider_index].keys.size(); ++k) {
+        any_closed |= rt->providerKey(t.provider_index, k).breaker->state() ==
+                      limits::CircuitState::kClosed;
+      }
+    }
+    if (!any_closed) {
+      reasons += reasons.empty() ? "" : ",";
+      reasons += "\"model " + model.name + " has no closed circuit\"";
+    }
+  }
+  if (reasons.empty()) {
+    return {200, "application/json", R"({"status":"ok"})"};
+  }
+  return {200, "application/json", R"({"status":"degraded","reasons":[)" + reasons + "]}"};
+}
+
+void Server::registerAdminRoutes() {
+  admin_->route("GET", "/metrics", true, [this](const AdminRequest&) {
+    return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.serialize()};
+  });
+  admin_->route("GET", "/healthz", true, [](const AdminRequest&) {
+    return AdminResponse{200, "application/json", R"({"status":"ok"})"};
+  });
+  admin_->route("GET", "/readyz", true, [this](const AdminRequest&) { return readiness(); });
+  admin_->route("GET", "/metrics/json", false, [this](const AdminRequest&) {
+    return AdminResponse{200, "application/json", metrics_.serializeJson()};
+  });
+}
+
+int Server::run() {
+  const conf::Config& config = *initial_;
+  const uint32_t n = config.effectiveWorkers();
+  Http1Limits limits;
+  limits.max_header_bytes = config.server.max_header_bytes;
+  limits.max_request_body = config.server.max_request_body;
+  limits.header_timeout = config.server.header_timeout;
+  limits.idle_timeout = config.server.idle_timeout;
+
+  uint16_t port = config.server.listen.port;
+  for (uint32_t i = 0; i < n; ++i) {
+    auto worker = std::make_unique<Worker>(i);
+    auto dispatcher = std::make_unique<ProxyDispatcher>(context_, *worker);
+    auto manager = std::make_unique<ConnectionManager>(*worker, *dispatcher, *dispatcher, limits);
+    std::string error;
+    // The first worker may bind port 0; the others share the port it got.
+    const uint16_t bound = manager->listen(config.server.listen.host, port, &error);
+    if (bound == 0) {
+      metrics::LogLine(metrics::LogLevel::kError, "listen_failed").str("error", error).emit();
+      return 1;
+    }
+    port = bound;
+    worker->setConnectionManager(std::move(manager));
+    workers_.push_back(std::move(worker));
+    dispatchers_.push_back(std::move(dispatcher));
+  }
+
+  admin_ = std::make_unique<AdminServer>(config.admin.token);
+  registerAdminRoutes();
+  std::string error;
+  const uint16_t admin_port = admin_->start(config.admin.listen.host, config.admin.listen.port, &error);
+  if (admin_port == 0) {
+    metrics::LogLine(metrics::LogLevel::kError, "listen_failed").str("error", error).emit();
+    return 1;
+  }
+  for (auto& w : workers_) {
+    w->start();
+  }
+
+  control_base_.reset(event_base_new());
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    signal_events_.emplace_back(evsignal_new(control_base_.get(), sig, &Server::onSignal, this));
+    evsignal_add(signal_events_.back().get(), nullptr);
+  }
+  metrics::LogLine(metrics::LogLevel::kInfo, "started")
+      .str("listen", hostPort(config.server.listen.host, port))
+      .str("admin", hostPort(config.admin.listen.host, admin_port))
+      .num("workers", n)
+      .num("config_version", context_.runtime.load()->config().version)
+      .str("config", config.source_path)
+      .emit();
+  event_base_dispatch(control_base_.get());
+
+  // Drained (or out of time): stop the loops; destroying workers releases
+  // every slot still held by an unfinished request.
+  for (auto& w : workers_) {
+    w->stopAndJoin();
+  }
+  workers_.clear();
+  admin_->stop();
+  metrics::LogLine(metrics::LogLevel::kInfo, "stopped")
+      .num("slots_in_use", keys_.slotsInUse())
+      .emit();
+  return 0;
+}
+
+void Server::onSignal(evutil_socket_t sig, short, void* arg) {
+  auto* self = static_cast<Server*>(arg);
+  if (sig == SIGHUP) {
+    metrics::LogLine(metrics::LogLevel::kWarn, "reload_unsupported")
+        .str("reason", "SIGHUP reload is not implemented yet; restart to change config")
+        .emit();
+    return;
+  }
+  self->beginDrain();
+}
+
+void Server::beginDrain() {
+  if (context_.draining.exchange(true)) {
+    return;
+  }
+  metrics::LogLine(metrics::LogLevel::kInfo, "draining")
+      .num("active_requests", context_.active_requests.load())
+      .emit();
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->post([worker] { worker->connections()->drain(); });
+  }
+  drain_deadline_ = std::chrono::steady_clock::now() + initial_->server.drain_timeout;
+  drain_timer_.reset(event_new(control_base_.get(), -1, EV_PERSIST, &Server::onDrainTick, this));
+  timeval tick{0, 20000};
+  event_add(drain_timer_.get(), &tick);
+}
+
+void Server::onDrainTick(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Server*>(arg);
+  const bool idle = self->context_.active_requests.load() == 0;
+  if (idle || std::chrono::steady_clock::now() >= self->drain_deadline_) {
+    if (!idle) {
+      metrics::LogLine(metrics::LogLevel::kWarn, "drain_timeout")
+          .num("active_requests", self->context_.active_requests.load())
+          .emit();
+    }
+    event_base_loopbreak(self->control_base_.get());
+  }
+}
+
+}  // namespace slotgate::gateway

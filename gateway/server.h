@@ -1,0 +1,48 @@
+// The whole gateway process: workers, admin listener, signals, drain.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "gateway/admin_server.h"
+#include "gateway/gateway_context.h"
+#include "gateway/proxy_dispatcher.h"
+#include "gateway/runtime.h"
+#include "gateway/worker.h"
+#include "metrics/families.h"
+
+namespace slotgate::gateway {
+
+class Server {
+ public:
+  explicit Server(conf::ConfigPtr config);
+  ~Server();
+
+  // Listens, serves until SIGTERM/SIGINT, drains, returns the exit code.
+  int run();
+
+ private:
+  void installRuntime(conf::ConfigPtr config);
+  void registerAdminRoutes();
+  AdminResponse readiness() const;
+  void beginDrain();
+  static void onSignal(evutil_socket_t sig, short, void* arg);
+  static void onDrainTick(evutil_socket_t, short, void* arg);
+
+  conf::ConfigPtr initial_;
+  metrics::Metrics metrics_;
+  KeyRegistry keys_;
+  GatewayContext context_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<ProxyDispatcher>> dispatchers_;
+  std::unique_ptr<AdminServer> admin_;
+  EventBasePtr control_base_;
+  std::vector<EventPtr> signal_events_;
+  EventPtr drain_timer_;
+  std::chrono::steady_clock::time_point drain_deadline_{};
+  uint64_t next_version_ = 1;
+};
+
+}  // namespace slotgate::gateway

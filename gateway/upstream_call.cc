@@ -1,0 +1,472 @@
+#include "gateway/upstream_call.h"
+
+#include <event2/buffer.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "gateway/upstream_pool.h"
+
+namespace slotgate::gateway {
+namespace {
+
+EventPtr newEvent(event_base* base, event_callback_fn cb, void* arg) {
+  EventPtr ev(event_new(base, -1, 0, cb, arg));
+  if (!ev) {
+    std::abort();  // out of memory; nothing sensible to do on the data path
+  }
+  return ev;
+}
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// evbuffer_add_reference cleanup: drops the evbuffer's share of the request bytes.
+void releaseBytes(const void*, size_t, void* holder) {
+  delete static_cast<std::shared_ptr<const void>*>(holder);
+}
+
+}  // namespace
+
+class UpstreamCall::DispatchGuard {
+ public:
+  explicit DispatchGuard(UpstreamCall& call) : call_(call) { ++call_.depth_; }
+  ~DispatchGuard() { --call_.depth_; }
+  DispatchGuard(const DispatchGuard&) = delete;
+  DispatchGuard& operator=(const DispatchGuard&) = delete;
+
+ private:
+  UpstreamCall& call_;
+};
+
+const http_parser_settings UpstreamCall::kParserSettings = [] {
+  http_parser_settings s{};
+  s.on_message_begin = &UpstreamCall::onMessageBegin;
+  s.on_header_field = &UpstreamCall::onHeaderField;
+  s.on_header_value = &UpstreamCall::onHeaderValue;
+  s.on_headers_complete = &UpstreamCall::onHeadersComplete;
+  s.on_body = &UpstreamCall::onBody;
+  s.on_message_complete = &UpstreamCall::onMessageComplete;
+  return s;
+}();
+
+UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
+                           UpstreamRequest&& request, UpstreamHandler& handler)
+    : pool_(pool),
+      origin_(origin),
+      handler_(handler),
+      bytes_(std::make_shared<const RequestBytes>(
+          RequestBytes{std::move(request.head), std::move(request.body)})),
+      timeout_(request.timeout),
+      idle_timeout_after_headers_(request.idle_timeout_after_headers),
+      kick_ev_(newEvent(pool.base(), &UpstreamCall::onKick, this)),
+      timeout_ev_(newEvent(pool.base(), &UpstreamCall::onTimeout, this)),
+      connect_ev_(newEvent(pool.base(), &UpstreamCall::onConnectTimeout, this)) {
+  http_parser_init(&parser_, HTTP_RESPONSE);
+  parser_.data = this;
+}
+
+UpstreamCall::~UpstreamCall() { cancel(); }
+
+void UpstreamCall::start() {
+  armTimeout();
+  pending_start_ = true;
+  kick();
+}
+
+void UpstreamCall::kick() { event_active(kick_ev_.get(), EV_TIMEOUT, 1); }
+
+void UpstreamCall::armTimeout() {
+  const timeval tv = toTimeval(timeout_);
+  event_add(timeout_ev_.get(), &tv);
+}
+
+void UpstreamCall::stopTimers() {
+  event_del(timeout_ev_.get());
+  event_del(connect_ev_.get());
+  event_del(kick_ev_.get());
+}
+
+void UpstreamCall::cancel() {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  stopTimers();
+  closeConnection();  // closes the socket: the provider sees the client go away
+}
+
+void UpstreamCall::closeConnection() {
+  if (in_connect_ && conn_) {
+    bufferevent_setcb(conn_->bev(), nullptr, nullptr, nullptr, nullptr);
+    bufferevent_disable(conn_->bev(), EV_READ | EV_WRITE);
+    doomed_conn_ = std::move(conn_);
+    return;
+  }
+  conn_.reset();
+}
+
+void UpstreamCall::pauseReading() {
+  if (finished_ || paused_) {
+    return;
+  }
+  paused_ = true;
+  if (HTTP_PARSER_ERRNO(&parser_) == HPE_OK) {
+    // Inside onBody this stops the parser right after the current callback returns.
+    http_parser_pause(&parser_, 1);
+  }
+  if (conn_ && connected_) {
+    bufferevent_disable(conn_->bev(), EV_READ);
+  }
+  if (headers_done_ && idle_timeout_after_headers_) {
+    event_del(timeout_ev_.get());
+  }
+}
+
+void UpstreamCall::resumeReading() {
+  if (finished_ || !paused_) {
+    return;
+  }
+  paused_ = false;
+  if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) {
+    http_parser_pause(&parser_, 0);
+  }
+  if (headers_done_ && idle_timeout_after_headers_) {
+    armTimeout();
+  }
+  if (conn_ && connected_) {
+    bufferevent_enable(conn_->bev(), EV_READ);
+    // Bytes already buffered produce no new read callback: parse them from the loop.
+    if (evbuffer_get_length(bufferevent_get_input(conn_->bev())) > 0 || eof_seen_) {
+      pending_input_ = true;
+      kick();
+    }
+  }
+}
+
+void UpstreamCall::onKick(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  if (self->pending_start_) {
+    self->pending_start_ = false;
+    self->attach();
+  }
+  if (!self->finished_ && self->pending_input_) {
+    self->pending_input_ = false;
+    self->processInput();
+  }
+}
+
+void UpstreamCall::attach() {
+  // A retry after a stale idle connection always uses a fresh one.
+  UpstreamConnectionPtr idle = retried_ ? nullptr : pool_.takeIdle(origin_.poolKey());
+  if (idle) {
+    conn_ = std::move(idle);
+    reused_attempt_ = true;
+    connected_ = true;
+    bufferevent_setcb(conn_->bev(), &UpstreamCall::onRead, nullptr, &UpstreamCall::onEvent, this);
+    bufferevent_enable(conn_->bev(), paused_ ? EV_WRITE : EV_READ | EV_WRITE);
+    writeRequest();
+    return;
+  }
+  UpstreamError error;
+  conn_ = UpstreamConnection::create(pool_.base(), pool_.tlsContext(), origin_, pool_.openCounter(),
+                                     &error);
+  if (!conn_) {
+    fail(std::move(error));
+    return;
+  }
+  reused_attempt_ = false;
+  connected_ = false;
+  bufferevent_setcb(conn_->bev(), &UpstreamCall::onRead, nullptr, &UpstreamCall::onEvent, this);
+  bufferevent_enable(conn_->bev(), EV_READ | EV_WRITE);
+  // libevent connects have no timeout of their own.
+  const timeval tv = toTimeval(origin_.connect_timeout);
+  event_add(connect_ev_.get(), &tv);
+  std::string detail;
+  in_connect_ = true;
+  const bool started = conn_->connect(pool_.dns(), &detail);
+  in_connect_ = false;
+  doomed_conn_.reset();
+  if (!started) {
+    fail(UpstreamErrorKind::kConnect, std::move(detail));
+  }
+  // The request is written once BEV_EVENT_CONNECTED arrives.
+}
+
+void UpstreamCall::writeRequest() {
+  evbuffer* out = bufferevent_get_output(conn_->bev());
+  // Zero-copy: the evbuffer references the strings and holds a share of them until sent.
+  auto add = [&](const std::string& bytes) {
+    if (bytes.empty()) {
+      return;
+    }
+    auto* holder = new std::shared_ptr<const void>(bytes_);
+    if (evbuffer_add_reference(out, bytes.data(), bytes.size(), &releaseBytes, holder) != 0) {
+      delete holder;
+      evbuffer_add(out, bytes.data(), bytes.size());
+    }
+  };
+  add(bytes_->head);
+  add(bytes_->body);
+}
+
+void UpstreamCall::onConnectTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  self->fail(UpstreamErrorKind::kConnect,
+             "connect to " + self->origin_.host + ":" + std::to_string(self->origin_.port) +
+                 " timed out after " + std::to_string(self->origin_.connect_timeout.count()) +
+                 " ms");
+}
+
+void UpstreamCall::onTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  const std::string ms = std::to_string(self->timeout_.count());
+  self->fail(UpstreamErrorKind::kTimeout, self->headers_done_ && self->idle_timeout_after_headers_
+                                              ? "no data from upstream for " + ms + " ms"
+                                              : "upstream request timed out after " + ms + " ms");
+}
+
+void UpstreamCall::onRead(bufferevent* bev, void* arg) {
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+    self->response_started_ = true;
+    self->bytes_.reset();  // no retry from here on
+  }
+  if (self->headers_done_ && self->idle_timeout_after_headers_ && !self->paused_) {
+    self->armTimeout();
+  }
+  self->processInput();
+}
+
+void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
+  const int saved_errno = errno;
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  if ((events & BEV_EVENT_CONNECTED) != 0) {
+    self->connected_ = true;
+    event_del(self->connect_ev_.get());
+    if (self->paused_) {
+      bufferevent_disable(bev, EV_READ);
+    }
+    self->writeRequest();
+    return;
+  }
+  if (!self->connected_) {
+    self->fail(self->conn_->describeConnectFailure(events, saved_errno));
+    return;
+  }
+  if ((events & BEV_EVENT_EOF) != 0) {
+    self->eof_seen_ = true;
+    self->processInput();  // parses what is buffered, then handles the EOF
+    return;
+  }
+  if ((events & BEV_EVENT_ERROR) != 0) {
+    if (self->canRetry()) {
+      self->retry();
+      return;
+    }
+    self->fail(UpstreamErrorKind::kClosed,
+               self->conn_->describeBrokenConnection(events, saved_errno));
+  }
+}
+
+void UpstreamCall::processInput() {
+  while (!finished_ && !paused_ && conn_) {
+    evbuffer* in = bufferevent_get_input(conn_->bev());
+    if (evbuffer_get_length(in) == 0) {
+      break;
+    }
+    evbuffer_iovec vec;
+    if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) {
+      break;
+    }
+    const size_t parsed = http_parser_execute(&parser_, &kParserSettings,
+                                              static_cast<const char*>(vec.iov_base), vec.iov_len);
+    if (finished_) {
+      return;  // cancelled inside a handler callback: the connection may be gone
+    }
+    const auto err = static_cast<http_errno>(HTTP_PARSER_ERRNO(&parser_));
+    if (err != HPE_OK && err != HPE_PAUSED) {
+      fail(UpstreamErrorKind::kProtocol,
+           protocol_error_.empty()
+               ? std::string("invalid upstream response: ") + http_errno_description(err)
+               : protocol_error_);
+      return;
+    }
+    evbuffer_drain(in, parsed);
+    if (message_complete_) {
+      complete();
+      return;
+    }
+  }
+  if (!finished_ && !paused_ && conn_ && eof_seen_) {
+    handleEof();
+  }
+}
+
+void UpstreamCall::handleEof() {
+  if (!response_started_) {
+    if (canRetry()) {
+      retry();
+      return;
+    }
+    fail(UpstreamErrorKind::kClosed, "upstream closed the connection before responding");
+    return;
+  }
+  // Signals EOF to the parser: completes a body delimited by the connection close.
+  http_parser_execute(&parser_, &kParserSettings, nullptr, 0);
+  if (finished_) {
+    return;
+  }
+  if (message_complete_) {
+    complete();
+    return;
+  }
+  fail(UpstreamErrorKind::kClosed, "upstream closed the connection mid-response");
+}
+
+bool UpstreamCall::canRetry() const {
+  // A reused keep-alive connection the server closed just as we wrote: the request was
+  // never processed, so one transparent retry on a fresh connection is safe.
+  return reused_attempt_ && !retried_ && !response_started_ && bytes_ != nullptr;
+}
+
+void UpstreamCall::retry() {
+  conn_.reset();
+  retried_ = true;
+  reused_attempt_ = false;
+  connected_ = false;
+  eof_seen_ = false;
+  http_parser_init(&parser_, HTTP_RESPONSE);
+  parser_.data = this;
+  if (paused_) {
+    http_parser_pause(&parser_, 1);
+  }
+  pending_start_ = true;
+  kick();
+}
+
+void UpstreamCall::complete() {
+  finished_ = true;
+  stopTimers();
+  UpstreamConnectionPtr conn = std::move(conn_);
+  bufferevent* bev = conn->bev();
+  const bool reusable = http_should_keep_alive(&parser_) != 0 && !eof_seen_ &&
+                        evbuffer_get_length(bufferevent_get_input(bev)) == 0 &&
+                        evbuffer_get_length(bufferevent_get_output(bev)) == 0;
+  if (reusable) {
+    pool_.release(std::move(conn));
+  } else {
+    conn.reset();
+  }
+  handler_.onUpstreamComplete();
+}
+
+void UpstreamCall::fail(UpstreamErrorKind kind, std::string detail) {
+  fail(UpstreamError{kind, std::move(detail), response_started_});
+}
+
+void UpstreamCall::fail(UpstreamError error) {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  stopTimers();
+  closeConnection();
+  error.response_started = response_started_;
+  handler_.onUpstreamError(error);
+}
+
+int UpstreamCall::onMessageBegin(http_parser* parser) {
+  auto* self = static_cast<UpstreamCall*>(parser->data);
+  self->headers_.clear();
+  self->last_was_value_ = false;
+  return 0;
+}
+
+int UpstreamCall::onHeaderField(http_parser* parser, const char* at, size_t len) {
+  auto* self = static_cast<UpstreamCall*>(parser->data);
+  if (self->headers_.empty() || self->last_was_value_) {
+    self->headers_.emplace_back();
+    self->last_was_value_ = false;
+  }
+  self->headers_.back().name.append(at, len);
+  return 0;
+}
+
+int UpstreamCall::onHeaderValue(http_parser* parser, const char* at, size_t len) {
+  auto* self = static_cast<UpstreamCall*>(parser->data);
+  self->last_was_value_ = true;
+  self->headers_.back().value.append(at, len);
+  return 0;
+}
+
+int UpstreamCall::onHeadersComplete(http_parser* parser) {
+  auto* self = static_cast<UpstreamCall*>(parser->data);
+  const int status = static_cast<int>(parser->status_code);
+  if (status == 101) {
+    self->protocol_error_ = "upstream switched protocols (101), which is not supported";
+    return -1;
+  }
+  if (status >= 100 && status < 200) {
+    self->informational_ = true;  // 100 Continue and friends: skipped
+    return 0;
+  }
+  self->headers_done_ = true;
+  if (self->idle_timeout_after_headers_ && !self->paused_) {
+    self->armTimeout();
+  }
+  self->handler_.onUpstreamHeaders(status, std::move(self->headers_));
+  self->headers_.clear();
+  return self->finished_ ? -1 : 0;
+}
+
+int UpstreamCall::onBody(http_parser* parser, const char* at, size_t len) {
+  auto* self = static_cast<UpstreamCall*>(parser->data);
+  if (self->finished_) {
+    return -1;
+  }
+  self->handler_.onUpstreamData(std::string_view(at, len));
+  return self->finished_ ? -1 : 0;
+}
+
+int UpstreamCall::onMessageComplete(http_parser* parser) {
+  auto* self = static_cast<UpstreamCall*>(parser->data);
+  if (self->informational_) {
+    self->informational_ = false;
+    return 0;
+  }
+  if (self->finished_) {
+    return -1;
+  }
+  self->message_complete_ = true;
+  // Stop here: anything after the response is unsolicited and makes the connection
+  // unusable (complete() checks that the input buffer is empty).
+  http_parser_pause(parser, 1);
+  return 0;
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,213 @@
+#include "metrics/families.h"
+
+#include <unordered_map>
+
+#include "metrics/process_collector.h"
+#include "prometheus/detail/builder.h"
+#include "prometheus/text_serializer.h"
+
+namespace slotgate::metrics {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+using prometheus::MetricType;
+
+Metrics::Metrics() {
+  // SPEC section 8, in its order.
+  slot_duration_ = &declareHistogram(
+      "concurrency_slot_duration_seconds",
+      "Time a concurrency slot was held, by key_id and whether it ended without a completed "
+      "response (exception).",
+      {0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600});
+  slot_release_ = &declare<Counter>(
+      "concurrency_slot_release_total",
+      "Concurrency slots released, by key_id and whether the slot ended without a completed "
+      "response (exception).",
+      MetricType::Counter);
+  slots_in_use_ =
+      &declare<Gauge>("concurrency_slots_in_use", "Concurrency slots currently held, by key_id.",
+                      MetricType::Gauge);
+  streaming_duration_ = &declareHistogram(
+      "streaming_request_duration_seconds",
+      "Duration of streaming requests from admission to the end of the stream, by key_id and "
+      "status.",
+      {1, 5, 10, 30, 60, 120, 300, 600, 1800});
+  request_total_ = &declare<Counter>(
+      "request_total", "Finished inference requests by type (streaming, non-streaming) and status.",
+      MetricType::Counter);
+  open_circuits_ =
+      &declare<Gauge>("health_open_circuits", "Provider key circuit breakers currently open.",
+                      MetricType::Gauge)
+           .Add({});
+  alias_resolution_ =
+      &declare<Counter>("model_alias_resolution_total",
+                        "Model name resolutions by method and whether the alias cache answered.",
+                        MetricType::Counter);
+  alias_resolution_duration_ = &declareHistogram(
+      "model_alias_resolution_duration_seconds",
+      "Time to resolve a requested model name, by method.",
+      {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0});
+  alias_conflicts_ =
+      &declare<Counter>("model_alias_conflict_total",
+                        "Names claimed by more than one global model.", MetricType::Counter)
+           .Add({});
+  inference_requests_ = &declare<Counter>(
+      "inference_requests_total",
+      "Inference requests by global model, provider model (version) and client (tenant).",
+      MetricType::Counter);
+  inference_errors_ = &declare<Counter>(
+      "inference_errors_total",
+      "Failed inference requests by model, version, error_type (an error code, or "
+      "upstream_status for an upstream error passed through) and tenant.",
+      MetricType::Counter);
+  inference_latency_ = &declareHistogram(
+      "inference_latency_seconds",
+      "Inference request duration from arrival to the last byte, by model, version and tenant.",
+      {0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10});
+  upstream_inflight_ = &declare<Gauge>(
+      "upstream_inflight", "Requests in flight to each provider, by provider.", MetricType::Gauge);
+  upstream_timeouts_ =
+      &declare<Counter>("upstream_timeouts_total", "Upstream requests that timed out, by provider.",
+                        MetricType::Counter);
+  job_queue_depth_ = &declare<Gauge>(
+      "job_queue_depth", "Requests waiting for a concurrency slot, by model and version.",
+      MetricType::Gauge);
+
+  // Extras.
+  downstream_closes_ =
+      &declare<Counter>("slotgate_downstream_connections_closed_total",
+                        "Client connections closed, by reason.", MetricType::Counter);
+  http_rejects_ = &declare<Counter>(
+      "slotgate_http_rejects_total",
+      "Requests refused by the HTTP codec before routing (malformed, too large, header timeout), "
+      "by reason.",
+      MetricType::Counter);
+  upstream_retries_ = &declare<Counter>(
+      "slotgate_upstream_retries_total",
+      "Upstream attempts retried on the next target, by provider.", MetricType::Counter);
+  config_reloads_ =
+      &declare<Counter>("slotgate_config_reloads_total",
+                        "Config reloads by result (success, failure).", MetricType::Counter);
+  config_version_ =
+      &declare<Gauge>("slotgate_config_version", "Version of the config snapshot serving requests.",
+                      MetricType::Gauge)
+           .Add({});
+  redis_up_ =
+      &declare<Gauge>("slotgate_redis_up",
+                      "1 while the shared-state Redis connection is up, else 0.", MetricType::Gauge)
+           .Add({});
+
+  // Fixed label sets exist from the start so the series read 0 before the first request.
+  for (const char* type : {"streaming", "non-streaming"}) {
+    for (const char* status : {"success", "error"}) {
+      request_total_->Add({{"type", type}, {"status", status}});
+    }
+  }
+  for (std::string_view method : kAliasMethodLabels) {
+    for (const char* hit : {"true", "false"}) {
+      alias_resolution_->Add({{"method", std::string(method)}, {"cache_hit", hit}});
+    }
+    histogram(*alias_resolution_duration_, {{"method", std::string(method)}});
+  }
+  for (const char* result : {"success", "failure"}) {
+    config_reloads_->Add({{"result", result}});
+  }
+
+  addCollectable(std::make_shared<ProcessCollector>());
+}
+
+Metrics::~Metrics() = default;
+
+template <typename T>
+Family<T>& Metrics::declare(std::string name, std::string help, MetricType type) {
+  auto& family = prometheus::detail::Builder<T>().Name(name).Help(help).Register(registry_);
+  prometheus::MetricFamily decl;
+  decl.name = std::move(name);
+  decl.help = std::move(help);
+  decl.type = type;
+  declared_.push_back(std::move(decl));
+  return family;
+}
+
+Family<Histogram>& Metrics::declareHistogram(std::string name, std::string help,
+                                             Histogram::BucketBoundaries buckets) {
+  auto& family = declare<Histogram>(std::move(name), std::move(help), MetricType::Histogram);
+  buckets_.emplace_back(&family, std::move(buckets));
+  return family;
+}
+
+const Histogram::BucketBoundaries& Metrics::bucketsOf(const Family<Histogram>& family) const {
+  for (const auto& [f, buckets] : buckets_) {
+    if (f == &family) {
+      return buckets;
+    }
+  }
+  // A family from elsewhere: prometheus-cpp needs some boundaries; none means one +Inf bucket.
+  static const Histogram::BucketBoundaries kNone;
+  return kNone;
+}
+
+Histogram& Metrics::histogram(Family<Histogram>& family, const prometheus::Labels& labels) {
+  return family.Add(labels, bucketsOf(family));
+}
+
+void Metrics::addRefresher(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  refreshers_.push_back(std::make_shared<std::function<void()>>(std::move(fn)));
+}
+
+void Metrics::addCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  collectables_.push_back(std::move(collectable));
+}
+
+std::vector<prometheus::MetricFamily> Metrics::collect() {
+  decltype(refreshers_) refreshers;
+  decltype(collectables_) collectables;
+  {
+    // Copies, so a refresher that registers another one cannot deadlock.
+    std::lock_guard<std::mutex> lock(mutex_);
+    refreshers = refreshers_;
+    collectables = collectables_;
+  }
+  for (const auto& refresh : refreshers) {
+    (*refresh)();
+  }
+
+  // prometheus-cpp 1.0.1 drops a family with no series from Collect(); SPEC families must
+  // still show their HELP/TYPE, so fill the gaps from the declarations.
+  std::vector<prometheus::MetricFamily> collected = registry_.Collect();
+  std::unordered_map<std::string, size_t> by_name;
+  for (size_t i = 0; i < collected.size(); ++i) {
+    by_name.emplace(collected[i].name, i);
+  }
+  std::vector<bool> used(collected.size(), false);
+  std::vector<prometheus::MetricFamily> out;
+  out.reserve(declared_.size() + collected.size());
+  for (const auto& decl : declared_) {
+    auto it = by_name.find(decl.name);
+    if (it == by_name.end()) {
+      out.push_back(decl);
+    } else {
+      used[it->second] = true;
+      out.push_back(std::move(collected[it->second]));
+    }
+  }
+  for (size_t i = 0; i < collected.size(); ++i) {
+    if (!used[i]) {
+      out.push_back(std::move(collected[i]));
+    }
+  }
+  for (const auto& collectable : collectables) {
+    for (auto& family : collectable->Collect()) {
+      out.push_back(std::move(family));
+    }
+  }
+  return out;
+}
+
+std::string Metrics::serialize() { return prometheus::TextSerializer().Serialize(collect()); }
+
+}  // namespace slotgate::metrics

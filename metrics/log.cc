@@ -1,0 +1,236 @@
+#include "metrics/log.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <mutex>
+
+namespace slotgate::metrics {
+
+namespace {
+
+std::atomic<int> g_fd{2};
+std::atomic<uint8_t> g_level{static_cast<uint8_t>(LogLevel::kInfo)};
+std::mutex g_write_mutex;  // one line at a time, even when write(2) returns short
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
+size_t utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return k < s.size() && byte(k) >= lo && byte(k) <= hi;
+  };
+  const unsigned char c = byte(i);
+  if (c >= 0xC2 && c <= 0xDF) {
+    return cont(i + 1) ? 2 : 0;
+  }
+  if (c >= 0xE0 && c <= 0xEF) {
+    const unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
+    const unsigned char hi = c == 0xED ? 0x9F : 0xBF;  // no UTF-16 surrogates
+    return cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    const unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
+    const unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;  // ≤ U+10FFFF
+    return cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+  }
+  return 0;
+}
+
+void appendTimestamp(std::string& out) {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  tm t{};
+  ::gmtime_r(&ts.tv_sec, &t);
+  char buf[32];
+  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &t);
+  out.append(buf, n);
+  const long ms = ts.tv_nsec / 1000000;
+  out.push_back('.');
+  out.push_back(static_cast<char>('0' + ms / 100));
+  out.push_back(static_cast<char>('0' + ms / 10 % 10));
+  out.push_back(static_cast<char>('0' + ms % 10));
+  out.push_back('Z');
+}
+
+}  // namespace
+
+std::string_view logLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "info";
+}
+
+void setLogLevel(LogLevel level) {
+  g_level.store(static_cast<uint8_t>(level), std::memory_order_relaxed);
+}
+
+LogLevel logLevel() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
+
+int setLogFd(int fd) { return g_fd.exchange(fd); }
+
+void appendJsonEscaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t run = 0;  // start of the pending run of bytes copied verbatim
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      const size_t len = utf8SequenceLength(s, i);
+      if (len > 0) {
+        i += len;
+        continue;
+      }
+    }
+    out.append(s.data() + run, i - run);
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      default:
+        if (c < 0x20) {
+          out.append("\\u00");
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.append("\xEF\xBF\xBD");  // U+FFFD for a byte that is not valid UTF-8
+        }
+        break;
+    }
+    ++i;
+    run = i;
+  }
+  out.append(s.data() + run, s.size() - run);
+}
+
+LogLine::LogLine(LogLevel level, std::string_view event)
+    : enabled_(static_cast<uint8_t>(level) >= g_level.load(std::memory_order_relaxed)) {
+  if (!enabled_) {
+    return;
+  }
+  buf_.reserve(384);
+  buf_.append("{\"ts\":\"");
+  appendTimestamp(buf_);
+  buf_.append("\",\"level\":\"");
+  buf_.append(logLevelName(level));
+  buf_.append("\",\"event\":\"");
+  appendJsonEscaped(buf_, event);
+  buf_.push_back('"');
+}
+
+void LogLine::appendKey(std::string_view key) {
+  buf_.append(",\"");
+  appendJsonEscaped(buf_, key);
+  buf_.append("\":");
+}
+
+void LogLine::appendInteger(int64_t v) {
+  char tmp[24];
+  auto r = std::to_chars(tmp, tmp + sizeof(tmp), v);
+  buf_.append(tmp, r.ptr);
+}
+
+void LogLine::appendInteger(uint64_t v) {
+  char tmp[24];
+  auto r = std::to_chars(tmp, tmp + sizeof(tmp), v);
+  buf_.append(tmp, r.ptr);
+}
+
+LogLine& LogLine::str(std::string_view key, std::string_view value) {
+  if (enabled_) {
+    appendKey(key);
+    buf_.push_back('"');
+    appendJsonEscaped(buf_, value);
+    buf_.push_back('"');
+  }
+  return *this;
+}
+
+LogLine& LogLine::num(std::string_view key, double value) {
+  if (enabled_) {
+    appendKey(key);
+    if (!std::isfinite(value)) {
+      buf_.append("null");
+    } else {
+      char tmp[32];
+      auto r = std::to_chars(tmp, tmp + sizeof(tmp), value);
+      buf_.append(tmp, r.ptr);
+    }
+  }
+  return *this;
+}
+
+LogLine& LogLine::boolean(std::string_view key, bool value) {
+  if (enabled_) {
+    appendKey(key);
+    buf_.append(value ? "true" : "false");
+  }
+  return *this;
+}
+
+LogLine& LogLine::null(std::string_view key) {
+  if (enabled_) {
+    appendKey(key);
+    buf_.append("null");
+  }
+  return *this;
+}
+
+void LogLine::emit() {
+  if (!enabled_ || emitted_) {
+    return;
+  }
+  emitted_ = true;
+  buf_.append("}\n");
+  const int fd = g_fd.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(g_write_mutex);
+  const char* p = buf_.data();
+  size_t left = buf_.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n > 0) {
+      p += n;
+      left -= static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // nowhere to report a failing log sink; drop the line
+    }
+  }
+  buf_.resize(buf_.size() - 2);  // text() stays the line without its end
+}
+
+}  // namespace slotgate::metrics

@@ -1,0 +1,78 @@
+// The process logger: one JSON object per line on stderr (SPEC section 1).
+//
+//   LogLine(LogLevel::kInfo, "access").str("request_id", id).num("status", 200).emit();
+//   →
+//   {"ts":"2024-05-01T12:00:00.123Z","level":"info","event":"access","request_id":"..","status":200}
+//
+// Secrets never pass through here by design: callers pass config ids (client id,
+// key_id, provider name), never key values, tokens or auth headers. The logger
+// cannot tell a secret from any other string, so this is the callers' contract.
+//
+// Thread-safety: a LogLine belongs to one thread; emit() from any number of
+// threads is safe and each line goes out in one write(2) under a lock, so lines
+// never interleave. setLogFd/setLogLevel are atomic and may race with emit().
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace slotgate::metrics {
+
+enum class LogLevel : uint8_t { kDebug, kInfo, kWarn, kError };
+
+std::string_view logLevelName(LogLevel level);  // "debug" "info" "warn" "error"
+
+// Lines below `level` are dropped without being formatted. Default kInfo.
+void setLogLevel(LogLevel level);
+[[nodiscard]] LogLevel logLevel();
+
+// Where lines go; default 2 (stderr). Returns the previous fd. The caller keeps the fd
+// open while it is installed (tests: a pipe or a temp file).
+int setLogFd(int fd);
+
+inline constexpr std::string_view kAccessEvent = "access";
+
+// Appends `s` as JSON string content (no quotes): escapes '"', '\\' and control
+// characters, passes valid UTF-8 through and turns invalid bytes into U+FFFD.
+void appendJsonEscaped(std::string& out, std::string_view s);
+
+class LogLine {
+ public:
+  LogLine(LogLevel level, std::string_view event);
+  LogLine(const LogLine&) = delete;
+  LogLine& operator=(const LogLine&) = delete;
+
+  LogLine& str(std::string_view key, std::string_view value);
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) LogLine& num(std::string_view key, T value) {
+    if (enabled_) {
+      appendKey(key);
+      appendInteger(static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(value));
+    }
+    return *this;
+  }
+  LogLine& num(std::string_view key, double value);  // NaN/Inf → null
+  LogLine& boolean(std::string_view key, bool value);
+  LogLine& null(std::string_view key);
+
+  // Writes the line (adds the closing brace and newline). Only the first call writes.
+  void emit();
+
+  [[nodiscard]] bool enabled() const { return enabled_; }
+  // The line so far, without the closing brace (for tests).
+  [[nodiscard]] const std::string& text() const { return buf_; }
+
+ private:
+  void appendKey(std::string_view key);
+  void appendInteger(int64_t v);
+  void appendInteger(uint64_t v);
+
+  std::string buf_;
+  bool enabled_;
+  bool emitted_ = false;
+};
+
+}  // namespace slotgate::metrics

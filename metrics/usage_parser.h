@@ -1,0 +1,80 @@
+// Token usage read from upstream responses (SPEC section 3, "Token usage").
+//
+// Values are kept as the provider reports them: OpenAI's input_tokens
+// (prompt_tokens) includes cache_read_tokens (cached_tokens), Anthropic's
+// input_tokens excludes cache reads and cache creation.
+// Neither parser throws; malformed input leaves usage.seen == false.
+// Thread-safety: none; one parser per response, used on the request's worker.
+// The simdjson parser is reused per thread (see usage_parser.cc).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "metrics/sse_parser.h"
+
+namespace slotgate::metrics {
+
+struct TokenUsage {
+  uint64_t input_tokens = 0;
+  uint64_t output_tokens = 0;
+  uint64_t cache_read_tokens = 0;
+  uint64_t cache_creation_tokens = 0;
+  bool seen = false;  // a usage object with at least one token count was found
+  bool operator==(const TokenUsage&) const = default;
+};
+
+enum class ApiFormat { kOpenAI, kAnthropic };
+
+// Usage from a text/event-stream response.
+// OpenAI: the `usage` object of any event (chat/completions chunks with
+// stream_options.include_usage), or `response.usage` (Responses API
+// response.completed); a later usage replaces the earlier one.
+// Anthropic: message_start's `message.usage`, then message_delta's `usage`
+// (output_tokens is cumulative; every field present overwrites).
+// Events whose data does not contain "usage" are not JSON-parsed.
+class StreamUsageParser {
+ public:
+  explicit StreamUsageParser(ApiFormat format,
+                             size_t max_event_bytes = SseParser::kDefaultMaxEventBytes);
+
+  void feed(std::string_view bytes);
+  const TokenUsage& usage() const { return usage_; }
+  size_t droppedEvents() const { return sse_.droppedEvents(); }
+
+ private:
+  void onEvent(std::string_view data);
+
+  ApiFormat format_;
+  SseParser sse_;
+  TokenUsage usage_;
+  std::string scratch_;  // padded copy of one event's data for simdjson
+};
+
+// Usage from a non-streaming JSON body fed in chunks: the top-level `usage`
+// object (chat, completions, embeddings, responses, messages). Keeps at most
+// max_bytes of the body; past that it keeps only the last kTailBytes and
+// finish() reads the last `"usage": {...}` object found there (usage comes at
+// the end of every provider's response body).
+class JsonUsageParser {
+ public:
+  static constexpr size_t kDefaultMaxBytes = 4 << 20;
+  static constexpr size_t kTailBytes = 256 << 10;
+
+  explicit JsonUsageParser(ApiFormat format, size_t max_bytes = kDefaultMaxBytes);
+
+  void feed(std::string_view bytes);
+  // Parses what was kept. Call once, after the last feed().
+  [[nodiscard]] TokenUsage finish();
+  bool truncated() const { return overflowed_; }
+
+ private:
+  ApiFormat format_;
+  size_t max_bytes_;
+  std::string body_;
+  bool overflowed_ = false;
+};
+
+}  // namespace slotgate::metrics

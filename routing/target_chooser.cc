@@ -1,0 +1,50 @@
+#include "routing/target_chooser.h"
+
+#include <algorithm>
+
+namespace slotgate::routing {
+
+std::vector<Candidate> rankCandidates(const conf::Config& config, const conf::Model& model,
+                                      conf::ProviderType type, const KeyProbe& probe,
+                                      const std::vector<Candidate>& excluded) {
+  struct Ranked {
+    Candidate candidate;
+    uint32_t available;
+  };
+  std::vector<Ranked> ranked;
+  for (size_t t = 0; t < model.targets.size(); ++t) {
+    const size_t p = model.targets[t].provider_index;
+    const conf::Provider& provider = config.providers[p];
+    if (provider.type != type) {
+      continue;
+    }
+    for (size_t k = 0; k < provider.keys.size(); ++k) {
+      Candidate c{t, p, k};
+      if (std::find(excluded.begin(), excluded.end(), c) != excluded.end()) {
+        continue;
+      }
+      KeyView view = probe(p, k);
+      if (!view.admits || view.available == 0) {
+        continue;
+      }
+      ranked.push_back({c, view.available});
+    }
+  }
+  // stable_sort keeps config order among keys with equal free capacity.
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Ranked& a, const Ranked& b) { return a.available > b.available; });
+  std::vector<Candidate> out;
+  out.reserve(ranked.size());
+  for (const auto& r : ranked) {
+    out.push_back(r.candidate);
+  }
+  return out;
+}
+
+bool modelSpeaks(const conf::Config& config, const conf::Model& model, conf::ProviderType type) {
+  return std::any_of(model.targets.begin(), model.targets.end(), [&](const conf::Target& t) {
+    return config.providers[t.provider_index].type == type;
+  });
+}
+
+}  // namespace slotgate::routing

@@ -1,0 +1,313 @@
+#include "gateway/upstream_pool.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "upstream_test_util.h"
+
+namespace slotgate::gateway::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class UpstreamPoolTest : public UpstreamTestBase {};
+
+TEST(UpstreamOriginTest, PoolKey) {
+  EXPECT_EQ(localOrigin(8080).poolKey(), "http://127.0.0.1:8080");
+  EXPECT_EQ(localOrigin(443, true, "api.openai.com").poolKey(), "https://api.openai.com:443");
+  EXPECT_EQ(localOrigin(443, true, "::1").poolKey(), "https://[::1]:443");
+}
+
+TEST_F(UpstreamPoolTest, ContentLengthResponseAndRequestBody) {
+  makeServer([](TestServerConn& c, const std::string&) {
+    c.send(okResponse(R"({"ok":true})", "X-Upstream: yes\r\n"));
+  });
+  makePool();
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(server_->port()), postRequest(R"({"model":"m"})"), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.completed) << h.error->detail;
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.header("x-upstream"), "yes");
+  EXPECT_EQ(h.header("content-length"), "11");
+  EXPECT_EQ(h.body(), R"({"ok":true})");
+  ASSERT_EQ(server_->requests().size(), 1u);
+  EXPECT_EQ(server_->requests()[0],
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: upstream\r\nContent-Type: "
+            "application/json\r\nContent-Length: 13\r\n\r\n{\"model\":\"m\"}");
+  EXPECT_EQ(pool_->idleConnections(), 1u);
+  EXPECT_EQ(pool_->openConnections(), 1u);
+}
+
+TEST_F(UpstreamPoolTest, ChunkedBodyIsStreamedChunkByChunk) {
+  const std::vector<std::string> parts = {"data: one\n\n", "data: two\n\n", "data: three\n\n",
+                                          "data: [DONE]\n\n"};
+  int sent = 0;
+  makeServer([&](TestServerConn& c, const std::string&) {
+    c.send(kChunkedHead);
+    for (size_t i = 0; i < parts.size(); ++i) {
+      c.sendAfter(milliseconds(40 * (i + 1)), chunk(parts[i]), [&] { ++sent; });
+    }
+    c.sendAfter(milliseconds(40 * (parts.size() + 1)), "0\r\n\r\n");
+  });
+  makePool();
+  RecordingHandler h;
+  std::vector<int> sent_at_data;
+  h.on_data = [&](std::string_view) { sent_at_data.push_back(sent); };
+  auto ex = pool_->send(localOrigin(server_->port()), getRequest(), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.completed) << h.error->detail;
+  EXPECT_EQ(h.header("transfer-encoding"), "chunked");
+  EXPECT_EQ(h.chunks, parts);  // de-chunked, one callback per network chunk
+  // Each chunk reached the handler before the server sent the next one.
+  EXPECT_EQ(sent_at_data, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(pool_->idleConnections(), 1u);
+}
+
+TEST_F(UpstreamPoolTest, KeepAliveConnectionIsReused) {
+  makeServer([](TestServerConn& c, const std::string& req) {
+    c.send(okResponse(req.substr(4, req.find(' ', 4) - 4)));
+  });
+  makePool();
+  for (const std::string path : {"/first", "/second", "/third"}) {
+    RecordingHandler h;
+    auto ex = pool_->send(localOrigin(server_->port()), getRequest(path), h);
+    ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+    ASSERT_TRUE(h.completed);
+    EXPECT_EQ(h.body(), path);
+  }
+  EXPECT_EQ(server_->accepted(), 1);
+  EXPECT_EQ(server_->conn(0).requestsSeen(), 3);
+  EXPECT_EQ(pool_->openConnections(), 1u);
+}
+
+TEST_F(UpstreamPoolTest, ConnectionCloseAndEofBodiesAreNotPooled) {
+  makeServer([](TestServerConn& c, const std::string& req) {
+    if (req.find("/close") != std::string::npos) {
+      c.send(okResponse("bye", "Connection: close\r\n"));
+    } else {
+      c.send("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil-eof");
+    }
+    c.closeAfterFlush();
+  });
+  makePool();
+  RecordingHandler h1;
+  auto ex1 = pool_->send(localOrigin(server_->port()), getRequest("/close"), h1);
+  ASSERT_TRUE(runUntil([&] { return h1.ended(); }));
+  ASSERT_TRUE(h1.completed);
+  EXPECT_EQ(h1.body(), "bye");
+  EXPECT_EQ(pool_->idleConnections(), 0u);
+
+  RecordingHandler h2;
+  auto ex2 = pool_->send(localOrigin(server_->port()), getRequest("/eof"), h2);
+  ASSERT_TRUE(runUntil([&] { return h2.ended(); }));
+  ASSERT_TRUE(h2.completed) << h2.error->detail;
+  EXPECT_EQ(h2.body(), "until-eof");
+  EXPECT_EQ(pool_->idleConnections(), 0u);
+  EXPECT_EQ(pool_->openConnections(), 0u);
+  EXPECT_EQ(server_->accepted(), 2);
+}
+
+TEST_F(UpstreamPoolTest, InformationalResponsesAreSkipped) {
+  makeServer([](TestServerConn& c, const std::string&) {
+    c.send("HTTP/1.1 100 Continue\r\n\r\n");
+    c.sendAfter(milliseconds(20), okResponse("after-continue"));
+  });
+  makePool();
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(server_->port()), postRequest("{}"), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.completed);
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.body(), "after-continue");
+}
+
+TEST_F(UpstreamPoolTest, IdleConnectionClosedByServerIsDropped) {
+  makeServer([](TestServerConn& c, const std::string&) {
+    c.send(okResponse("x"));
+    if (c.index() == 0) {
+      c.sendAfter(milliseconds(30), "", [&c] { c.closeNow(); });
+    }
+  });
+  makePool();
+  RecordingHandler h1;
+  auto ex1 = pool_->send(localOrigin(server_->port()), getRequest(), h1);
+  ASSERT_TRUE(runUntil([&] { return h1.completed; }));
+  EXPECT_EQ(pool_->idleConnections(), 1u);
+  // The pool watches idle connections: the server's close removes it.
+  ASSERT_TRUE(runUntil([&] { return pool_->idleConnections() == 0; }));
+  EXPECT_EQ(pool_->openConnections(), 0u);
+
+  RecordingHandler h2;
+  auto ex2 = pool_->send(localOrigin(server_->port()), getRequest(), h2);
+  ASSERT_TRUE(runUntil([&] { return h2.ended(); }));
+  EXPECT_TRUE(h2.completed);
+  EXPECT_EQ(server_->accepted(), 2);
+}
+
+TEST_F(UpstreamPoolTest, StaleReusedConnectionIsRetriedOnceOnAFreshOne) {
+  // The server answers the first request of a connection and closes it, without any
+  // answer, when a second one arrives: the keep-alive race of a server idle timeout.
+  makeServer([](TestServerConn& c, const std::string&) {
+    if (c.requestsSeen() == 1) {
+      c.send(okResponse("fresh"));
+    } else {
+      c.closeNow();
+    }
+  });
+  makePool();
+  RecordingHandler h1;
+  auto ex1 = pool_->send(localOrigin(server_->port()), getRequest(), h1);
+  ASSERT_TRUE(runUntil([&] { return h1.completed; }));
+  ASSERT_EQ(pool_->idleConnections(), 1u);
+
+  RecordingHandler h2;
+  auto ex2 = pool_->send(localOrigin(server_->port()), getRequest(), h2);
+  ASSERT_TRUE(runUntil([&] { return h2.ended(); }));
+  ASSERT_TRUE(h2.completed) << h2.error->detail;
+  EXPECT_EQ(h2.body(), "fresh");
+  EXPECT_EQ(server_->accepted(), 2);
+  EXPECT_EQ(server_->requests().size(), 3u);  // 1st, the lost one, the retry
+}
+
+TEST_F(UpstreamPoolTest, FreshConnectionClosedBeforeResponseIsNotRetried) {
+  makeServer([](TestServerConn& c, const std::string&) { c.closeNow(); });
+  makePool();
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(server_->port()), getRequest(), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.error);
+  EXPECT_EQ(h.error->kind, UpstreamErrorKind::kClosed);
+  EXPECT_FALSE(h.error->response_started);
+  EXPECT_EQ(server_->accepted(), 1);
+  EXPECT_EQ(pool_->openConnections(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, ConnectRefused) {
+  // A port that was just bound and released: nothing listens there.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  makePool();
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(ntohs(addr.sin_port)), getRequest(), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.error);
+  EXPECT_EQ(h.error->kind, UpstreamErrorKind::kConnect);
+  EXPECT_NE(h.error->detail.find("Connection refused"), std::string::npos) << h.error->detail;
+  EXPECT_FALSE(h.error->response_started);
+  EXPECT_EQ(pool_->openConnections(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, HostnameResolvedThroughEvdnsHosts) {
+  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("by-name")); });
+  makePool();
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(server_->port(), false, "localhost"), getRequest(), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.completed) << h.error->detail;
+  EXPECT_EQ(h.body(), "by-name");
+}
+
+TEST_F(UpstreamPoolTest, ConnectTimeoutAlsoCoversNameResolution) {
+  makePool();  // evdns without nameservers: a name missing from /etc/hosts never resolves
+  RecordingHandler h;
+  auto origin = localOrigin(80, false, "no-such-host.invalid");
+  origin.connect_timeout = milliseconds(150);
+  auto ex = pool_->send(origin, getRequest(), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.error);
+  EXPECT_EQ(h.error->kind, UpstreamErrorKind::kConnect);
+  EXPECT_EQ(h.error->detail, "connect to no-such-host.invalid:80 timed out after 150 ms");
+  EXPECT_EQ(pool_->openConnections(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, ServerThatNeverAnswersTimesOut) {
+  makeServer([](TestServerConn&, const std::string&) {});
+  makePool();
+  RecordingHandler h;
+  auto req = getRequest();
+  req.timeout = milliseconds(200);
+  const auto start = std::chrono::steady_clock::now();
+  auto ex = pool_->send(localOrigin(server_->port()), std::move(req), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.error);
+  EXPECT_EQ(h.error->kind, UpstreamErrorKind::kTimeout);
+  EXPECT_FALSE(h.error->response_started);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(200));
+  // The timed-out connection is closed, not pooled.
+  ASSERT_TRUE(runUntil([&] { return server_->closedByPeer() == 1; }));
+  EXPECT_EQ(pool_->openConnections(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, MalformedResponseIsAProtocolError) {
+  makeServer([](TestServerConn& c, const std::string&) { c.send("HELLO there\r\n\r\n"); });
+  makePool();
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(server_->port()), getRequest(), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.error);
+  EXPECT_EQ(h.error->kind, UpstreamErrorKind::kProtocol);
+  EXPECT_TRUE(h.error->response_started);
+  EXPECT_EQ(pool_->openConnections(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, CloseMidBodyIsReportedAsClosed) {
+  makeServer([](TestServerConn& c, const std::string&) {
+    c.send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+    c.closeAfterFlush();
+  });
+  makePool();
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(server_->port()), getRequest(), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.error);
+  EXPECT_EQ(h.error->kind, UpstreamErrorKind::kClosed);
+  EXPECT_TRUE(h.error->response_started);
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.body(), "0123456789");
+  EXPECT_EQ(h.callbacks_after_end, 0);
+}
+
+TEST_F(UpstreamPoolTest, IdleKeepaliveTimerClosesIdleConnections) {
+  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("x")); });
+  makePool(nullptr, 64, std::chrono::seconds(1));
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(server_->port()), getRequest(), h);
+  ASSERT_TRUE(runUntil([&] { return h.completed; }));
+  EXPECT_EQ(pool_->idleConnections(), 1u);
+  ASSERT_TRUE(runUntil([&] { return server_->closedByPeer() == 1; }));
+  EXPECT_EQ(pool_->idleConnections(), 0u);
+  EXPECT_EQ(pool_->openConnections(), 0u);
+}
+
+TEST_F(UpstreamPoolTest, IdleListIsCappedPerOrigin) {
+  std::vector<TestServerConn*> waiting;
+  makeServer([&](TestServerConn& c, const std::string&) { waiting.push_back(&c); });
+  makePool(nullptr, /*max_idle=*/1);
+  RecordingHandler h1, h2;
+  auto ex1 = pool_->send(localOrigin(server_->port()), getRequest(), h1);
+  auto ex2 = pool_->send(localOrigin(server_->port()), getRequest(), h2);
+  ASSERT_TRUE(runUntil([&] { return waiting.size() == 2; }));
+  EXPECT_EQ(pool_->openConnections(), 2u);
+  for (auto* c : waiting) {
+    c->send(okResponse("x"));
+  }
+  ASSERT_TRUE(runUntil([&] { return h1.completed && h2.completed; }));
+  EXPECT_EQ(pool_->idleConnections(), 1u);
+  EXPECT_EQ(pool_->openConnections(), 1u);
+  pool_->closeIdle();
+  EXPECT_EQ(pool_->openConnections(), 0u);
+}
+
+}  // namespace
+}  // namespace slotgate::gateway::testing

@@ -1,0 +1,174 @@
+#include "metrics/log.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace slotgate::metrics {
+namespace {
+
+std::string escaped(std::string_view s) {
+  std::string out;
+  appendJsonEscaped(out, s);
+  return out;
+}
+
+TEST(JsonEscapeTest, QuotesBackslashAndControlCharacters) {
+  EXPECT_EQ(escaped("plain text"), "plain text");
+  EXPECT_EQ(escaped("a\"b"), "a\\\"b");
+  EXPECT_EQ(escaped("a\\b"), "a\\\\b");
+  EXPECT_EQ(escaped("l1\nl2\r\t\b\f"), "l1\\nl2\\r\\t\\b\\f");
+  EXPECT_EQ(escaped(std::string_view("\x01\x1f\0", 3)), "\\u0001\\u001f\\u0000");
+  EXPECT_EQ(escaped("\x7f"), "\x7f");  // DEL is legal in JSON strings
+}
+
+TEST(JsonEscapeTest, Utf8PassesThroughInvalidBytesBecomeReplacement) {
+  EXPECT_EQ(escaped("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  const std::string kReplacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(escaped("a\xFF"
+                    "b"),
+            "a" + kReplacement + "b");
+  EXPECT_EQ(escaped("\xC3"), kReplacement);                     // truncated sequence
+  EXPECT_EQ(escaped("\xC0\xAF"), kReplacement + kReplacement);  // overlong
+  EXPECT_EQ(escaped("\xED\xA0\x80"), kReplacement + kReplacement + kReplacement);  // surrogate
+  // Whatever goes in, nlohmann reads the result back as valid JSON.
+  std::string all;
+  for (int c = 0; c < 256; ++c) {
+    all.push_back(static_cast<char>(c));
+  }
+  auto j = nlohmann::json::parse("\"" + escaped(all) + "\"");
+  EXPECT_EQ(j.get<std::string>().substr(0, 4), std::string("\0\x01\x02\x03", 4));
+}
+
+// Captures log output through a pipe drained by a thread (the output may exceed the pipe
+// buffer), for the life of the object.
+class Capture {
+ public:
+  Capture() {
+    EXPECT_EQ(pipe(fds_), 0);
+    previous_ = setLogFd(fds_[1]);
+    reader_ = std::thread([this] {
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fds_[0], buf, sizeof(buf))) > 0) {
+        all_.append(buf, static_cast<size_t>(n));
+      }
+    });
+  }
+  ~Capture() { finish(); }
+  // Every line written so far; call once the writers are done.
+  std::vector<std::string> lines() {
+    finish();
+    std::vector<std::string> out;
+    std::istringstream in(all_);
+    for (std::string line; std::getline(in, line);) {
+      out.push_back(line);
+    }
+    return out;
+  }
+
+ private:
+  void finish() {
+    if (reader_.joinable()) {
+      setLogFd(previous_);
+      close(fds_[1]);
+      reader_.join();
+      close(fds_[0]);
+    }
+  }
+  int fds_[2] = {-1, -1};
+  int previous_ = 2;
+  std::thread reader_;
+  std::string all_;
+};
+
+TEST(LogLineTest, OneJsonObjectPerLine) {
+  Capture capture;
+  LogLine(LogLevel::kInfo, kAccessEvent)
+      .str("request_id", "r-1")
+      .str("model", "we\"ird\n")
+      .num("status", 200)
+      .num("bytes", uint64_t{18446744073709551615ull})
+      .num("delta", -5)
+      .num("duration_ms", 12.5)
+      .num("nan", NAN)
+      .boolean("streaming", true)
+      .null("error_type")
+      .emit();
+  auto lines = capture.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  auto j = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(j["level"], "info");
+  EXPECT_EQ(j["event"], "access");
+  EXPECT_EQ(j["request_id"], "r-1");
+  EXPECT_EQ(j["model"], "we\"ird\n");
+  EXPECT_EQ(j["status"].get<int>(), 200);
+  EXPECT_EQ(j["bytes"].get<uint64_t>(), 18446744073709551615ull);
+  EXPECT_EQ(j["delta"].get<int>(), -5);
+  EXPECT_EQ(j["duration_ms"].get<double>(), 12.5);
+  EXPECT_TRUE(j["nan"].is_null());
+  EXPECT_EQ(j["streaming"], true);
+  EXPECT_TRUE(j["error_type"].is_null());
+  // Keys in call order after ts, level, event.
+  EXPECT_EQ(lines[0].rfind("{\"ts\":\"", 0), 0u);
+
+  const std::string ts = j["ts"];
+  EXPECT_TRUE(std::regex_match(ts, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)"))) << ts;
+  tm t{};
+  ASSERT_NE(strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &t), nullptr);
+  const double diff = std::difftime(std::time(nullptr), timegm(&t));
+  EXPECT_GE(diff, 0);
+  EXPECT_LT(diff, 60);
+}
+
+TEST(LogLineTest, LevelFilterAndSingleEmit) {
+  Capture capture;
+  setLogLevel(LogLevel::kWarn);
+  LogLine dropped(LogLevel::kInfo, "x");
+  EXPECT_FALSE(dropped.enabled());
+  dropped.str("k", "v").emit();
+  LogLine kept(LogLevel::kError, "boom");
+  kept.str("k", "v");
+  kept.emit();
+  kept.emit();  // second call writes nothing
+  setLogLevel(LogLevel::kInfo);
+  auto lines = capture.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["level"], "error");
+}
+
+TEST(LogLineTest, ConcurrentLinesNeverInterleave) {
+  Capture capture;
+  const std::string big(6000, 'x');  // over PIPE_BUF, so only the lock keeps lines whole
+  std::vector<std::thread> threads;
+  constexpr int kThreads = 4;
+  constexpr int kLines = 50;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kLines; ++i) {
+        LogLine(LogLevel::kInfo, "t").num("thread", t).num("i", i).str("pad", big).emit();
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  auto lines = capture.lines();
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kThreads * kLines));
+  for (const auto& line : lines) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["pad"].get<std::string>().size(), big.size());
+  }
+}
+
+}  // namespace
+}  // namespace slotgate::metrics
