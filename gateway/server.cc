@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "conf/loader.h"
 #include "gateway/connection_manager.h"
 #include "gateway/upstream_pool.h"
 #include "metrics/log.h"
@@ -34,7 +35,64 @@ Server::~Server() {
   workers_.clear();
 }
 
+AdminResponse Server::reload() {
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  auto loaded = conf::loadConfigFile(initial_->source_path);
+  if (!loaded.ok()) {
+    metrics_.configReloads().Add({{"result", "failure"}}).Increment();
+    std::string errors;
+    for (const auto& e : loaded.errors) {
+      metrics::LogLine(metrics::LogLevel::kWarn, "reload_rejected")
+          .str("path", e.path)
+          .str("message", e.message)
+          .emit();
+      errors += errors.empty() ? "" : ",";
+      errors += R"({"path":")";
+      metrics::appendJsonEscaped(errors, e.path);
+      errors += R"(","message":")";
+      metrics::appendJsonEscaped(errors, e.message);
+      errors += "\"}";
+    }
+    const auto running = context_.runtime.load()->config().version;
+    return {400, "application/json",
+            R"({"status":"rejected","running_version":)" + std::to_string(running) +
+                R"(,"errors":[)" + errors + "]}"};
+  }
+  // Listeners and worker threads are fixed at start; say so rather than
+  // pretending the new values took effect.
+  std::string warnings;
+  const auto& before = *initial_;
+  const auto& after = *loaded.config;
+  auto warn = [&](const char* path) {
+    warnings += warnings.empty() ? "" : ",";
+    warnings += std::string("\"") + path + " changed; it takes effect at the next restart\"";
+  };
+  if (before.server.listen.host != after.server.listen.host ||
+      before.server.listen.port != after.server.listen.port) {
+    warn("server.listen");
+  }
+  if (before.server.workers != after.server.workers) {
+    warn("server.workers");
+  }
+  if (before.admin.listen.host != after.admin.listen.host ||
+      before.admin.listen.port != after.admin.listen.port) {
+    warn("admin.listen");
+  }
+  installRuntimeLocked(loaded.config);
+  metrics_.configReloads().Add({{"result", "success"}}).Increment();
+  const auto version = context_.runtime.load()->config().version;
+  metrics::LogLine(metrics::LogLevel::kInfo, "reloaded").num("config_version", version).emit();
+  return {200, "application/json",
+          R"({"status":"ok","version":)" + std::to_string(version) + R"(,"warnings":[)" +
+              warnings + "]}"};
+}
+
 void Server::installRuntime(conf::ConfigPtr config) {
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  installRuntimeLocked(std::move(config));
+}
+
+void Server::installRuntimeLocked(conf::ConfigPtr config) {
   auto versioned = std::make_shared<conf::Config>(*config);
   versioned->version = next_version_++;
   context_.runtime.store(std::make_shared<const Runtime>(std::move(versioned), metrics_, keys_));
@@ -75,6 +133,7 @@ void Server::registerAdminRoutes() {
     return AdminResponse{200, "application/json", R"({"status":"ok"})"};
   });
   admin_->route("GET", "/readyz", true, [this](const AdminRequest&) { return readiness(); });
+  admin_->route("POST", "/admin/reload", false, [this](const AdminRequest&) { return reload(); });
   admin_->route("GET", "/metrics/json", false, [this](const AdminRequest&) {
     return AdminResponse{200, "application/json", metrics_.serializeJson()};
   });
@@ -149,9 +208,7 @@ int Server::run() {
 void Server::onSignal(evutil_socket_t sig, short, void* arg) {
   auto* self = static_cast<Server*>(arg);
   if (sig == SIGHUP) {
-    metrics::LogLine(metrics::LogLevel::kWarn, "reload_unsupported")
-        .str("reason", "SIGHUP reload is not implemented yet; restart to change config")
-        .emit();
+    self->reload();
     return;
   }
   self->beginDrain();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ class Server {
 
  private:
   void installRuntime(conf::ConfigPtr config);
+  void installRuntimeLocked(conf::ConfigPtr config);
+  // Reloads the config file (SIGHUP, POST /admin/reload). Thread-safe.
+  AdminResponse reload();
   void registerAdminRoutes();
   AdminResponse readiness() const;
   void beginDrain();
@@ -42,6 +46,7 @@ class Server {
   std::vector<EventPtr> signal_events_;
   EventPtr drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_{};
+  std::mutex reload_mu_;      // one reload at a time; guards next_version_
   uint64_t next_version_ = 1;
 };
 

@@ -78,9 +78,9 @@ struct UpstreamRequest {
 class UpstreamExchange {
  public:
   virtual ~UpstreamExchange() = default;
-  // Backpressure: stops reading the upstream socket; no onUpstreamData until resumed
-  // (the body byte range being delivered when this is called is finished first only if
-  // it was already handed over). In between-chunks mode the timer is suspended while
+  // Backpressure: stops reading the upstream socket. Once this returns (also when called
+  // inside onUpstreamData) no onUpstreamData/onUpstreamComplete arrives until
+  // resumeReading(); errors still can. In between-chunks mode the timer is suspended while
   // paused; a whole-request timeout keeps running.
   virtual void pauseReading() = 0;
   // Re-enables reading; bytes already buffered are delivered from the event loop, not
