@@ -1,8 +1,26 @@
 #include "alias/resolver.h"
 
 #include <re2/re2.h>
+#include <re2/set.h>
 
 namespace slotgate::alias {
+
+class Resolver::RE2Set {
+ public:
+  explicit RE2Set(const RE2::Options& options) : set(options, RE2::ANCHOR_BOTH) {}
+  re2::RE2::Set set;
+};
+
+namespace {
+
+bool sameMatchingOptions(const RE2::Options& a, const RE2::Options& b) {
+  return a.encoding() == b.encoding() && a.posix_syntax() == b.posix_syntax() &&
+         a.literal() == b.literal() && a.never_nl() == b.never_nl() && a.dot_nl() == b.dot_nl() &&
+         a.case_sensitive() == b.case_sensitive() && a.perl_classes() == b.perl_classes() &&
+         a.word_boundary() == b.word_boundary() && a.one_line() == b.one_line();
+}
+
+}  // namespace
 
 std::string_view methodLabel(Method method) {
   switch (method) {
@@ -53,6 +71,7 @@ Resolver::Resolver(const conf::Config& config, ConflictSink on_conflict, size_t 
       }
     }
   }
+  buildPatternSet();
   for (const auto& conflict : config_.load_conflicts) {
     if (rememberConflict(NameCache::hashName(conflict.name)) && on_conflict_) {
       on_conflict_(conflict.name, conflict.winner, conflict.other);
@@ -85,24 +104,12 @@ CachedAnswer Resolver::resolveUncached(std::string_view name, uint64_t hash) {
   if (auto it = exact_.find(name); it != exact_.end()) {
     return it->second;
   }
-  // Patterns, models in config order. Keep going after the first match only
-  // to find a second model, which makes the name a conflict.
-  uint32_t winner = UINT32_MAX;
-  uint32_t other = UINT32_MAX;
-  for (const PatternRef& ref : patterns_) {
-    if (ref.model_index == winner) {
-      continue;  // this model already matched through an earlier pattern
-    }
-    if (!re2::RE2::FullMatch(name, *ref.re)) {
-      continue;
-    }
-    if (winner == UINT32_MAX) {
-      winner = ref.model_index;
-    } else {
-      other = ref.model_index;
-      break;
-    }
+  PatternMatch match;
+  if (!matchWithSet(name, match)) {
+    match = matchOneByOne(name);
   }
+  const uint32_t winner = match.winner;
+  const uint32_t other = match.other;
   if (winner == UINT32_MAX) {
     return {};
   }
@@ -110,6 +117,73 @@ CachedAnswer Resolver::resolveUncached(std::string_view name, uint64_t hash) {
     on_conflict_(name, config_.models[winner].name, config_.models[other].name);
   }
   return CachedAnswer{winner, Method::kAlias};
+}
+
+void Resolver::buildPatternSet() {
+  if (patterns_.size() < 2) {
+    return;
+  }
+  const RE2::Options& options = patterns_.front().re->options();
+  for (const PatternRef& ref : patterns_) {
+    if (!sameMatchingOptions(options, ref.re->options())) {
+      return;
+    }
+  }
+  auto set = std::make_unique<RE2Set>(options);
+  for (const PatternRef& ref : patterns_) {
+    // Indices returned by Match() are the Add() order, i.e. patterns_ order.
+    if (set->set.Add(ref.re->pattern(), nullptr) < 0) {
+      return;
+    }
+  }
+  if (set->set.Compile()) {
+    pattern_set_ = std::move(set);
+  }
+}
+
+bool Resolver::matchWithSet(std::string_view name, PatternMatch& out) const {
+  if (!pattern_set_) {
+    return false;
+  }
+  std::vector<int> hits;
+  RE2::Set::ErrorInfo error{};
+  if (!pattern_set_->set.Match(name, &hits, &error)) {
+    // No match, unless the DFA gave up (memory budget): then match one by one.
+    return error.kind == RE2::Set::kNoError;
+  }
+  for (int hit : hits) {
+    const uint32_t model = patterns_[static_cast<size_t>(hit)].model_index;
+    if (model < out.winner) {
+      if (out.winner != UINT32_MAX) {
+        out.other = out.winner;
+      }
+      out.winner = model;
+    } else if (model != out.winner && model < out.other) {
+      out.other = model;
+    }
+  }
+  return true;
+}
+
+// Models in config order; keeps going after the first match only to find a
+// second model, which makes the name a conflict.
+Resolver::PatternMatch Resolver::matchOneByOne(std::string_view name) const {
+  PatternMatch out;
+  for (const PatternRef& ref : patterns_) {
+    if (ref.model_index == out.winner) {
+      continue;  // this model already matched through an earlier pattern
+    }
+    if (!re2::RE2::FullMatch(name, *ref.re)) {
+      continue;
+    }
+    if (out.winner == UINT32_MAX) {
+      out.winner = ref.model_index;
+    } else {
+      out.other = ref.model_index;
+      break;
+    }
+  }
+  return out;
 }
 
 Resolution Resolver::toResolution(CachedAnswer answer, bool cache_hit) const {

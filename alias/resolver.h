@@ -33,7 +33,7 @@
 
 namespace re2 {
 class RE2;
-}
+}  // namespace re2
 
 namespace slotgate::alias {
 
@@ -67,6 +67,7 @@ class Resolver {
   }
 
  private:
+  class RE2Set;  // wraps re2::RE2::Set, kept out of this header
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -76,7 +77,15 @@ class Resolver {
     const re2::RE2* re;
   };
 
+  struct PatternMatch {
+    uint32_t winner = UINT32_MAX;  // first model in config order whose pattern fully matches
+    uint32_t other = UINT32_MAX;   // a second such model (a conflict), if any
+  };
+
   CachedAnswer resolveUncached(std::string_view name, uint64_t hash);
+  void buildPatternSet();
+  [[nodiscard]] bool matchWithSet(std::string_view name, PatternMatch& out) const;
+  PatternMatch matchOneByOne(std::string_view name) const;
   Resolution toResolution(CachedAnswer answer, bool cache_hit) const;
   // Returns true the first time `hash` is seen; false after, or when the memory is full.
   bool rememberConflict(uint64_t hash);
@@ -87,6 +96,9 @@ class Resolver {
   std::unordered_map<std::string, CachedAnswer, StringHash, std::equal_to<>> exact_;
   std::vector<PatternRef> patterns_;              // config order
   std::vector<std::unique_ptr<re2::RE2>> owned_;  // patterns the loader left uncompiled
+  // All patterns in one automaton: one pass over the name instead of one per
+  // pattern. Null when the patterns' options differ or it fails to compile.
+  std::unique_ptr<RE2Set> pattern_set_;
   NameCache cache_;
 
   std::mutex conflicts_mu_;

@@ -17,12 +17,18 @@ namespace {
 
 const char* methodName(evhttp_cmd_type t) {
   switch (t) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    default: return "OTHER";
+    case EVHTTP_REQ_GET:
+      return "GET";
+    case EVHTTP_REQ_POST:
+      return "POST";
+    case EVHTTP_REQ_HEAD:
+      return "HEAD";
+    case EVHTTP_REQ_PUT:
+      return "PUT";
+    case EVHTTP_REQ_DELETE:
+      return "DELETE";
+    default:
+      return "OTHER";
   }
 }
 
@@ -30,6 +36,9 @@ void reply(evhttp_request* req, const AdminResponse& r) {
   evkeyvalq* out = evhttp_request_get_output_headers(req);
   evhttp_add_header(out, "Content-Type", r.content_type.c_str());
   evhttp_add_header(out, "Cache-Control", "no-store");
+  for (const auto& [name, value] : r.headers) {
+    evhttp_add_header(out, name.c_str(), value.c_str());
+  }
   evbuffer* buf = evbuffer_new();
   evbuffer_add(buf, r.body.data(), r.body.size());
   evhttp_send_reply(req, r.status, nullptr, buf);
@@ -48,15 +57,26 @@ AdminServer::AdminServer(std::string token) : token_(std::move(token)) {
 
 AdminServer::~AdminServer() {
   stop();
+  // Freeing evhttp runs the close callbacks of streaming connections, which
+  // reach into owned_ state: free it first, then that state, then the loop.
   if (http_ != nullptr) {
     evhttp_free(http_);
+    http_ = nullptr;
   }
+  owned_.clear();
 }
 
 void AdminServer::route(const std::string& method, const std::string& path, bool open,
                         Handler handler) {
-  routes_[{method, path}] = Route{open, std::move(handler)};
+  routes_[{method, path}] = Route{open, std::move(handler), nullptr};
 }
+
+void AdminServer::streamRoute(const std::string& method, const std::string& path, bool open,
+                              StreamHandler handler) {
+  routes_[{method, path}] = Route{open, nullptr, std::move(handler)};
+}
+
+void AdminServer::own(std::shared_ptr<void> state) { owned_.push_back(std::move(state)); }
 
 uint16_t AdminServer::start(const std::string& host, uint16_t port, std::string* error) {
   http_ = evhttp_new(base_.get());
@@ -72,9 +92,9 @@ uint16_t AdminServer::start(const std::string& host, uint16_t port, std::string*
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   getsockname(evhttp_bound_socket_get_fd(sock), reinterpret_cast<sockaddr*>(&ss), &len);
-  const uint16_t bound = ntohs(ss.ss_family == AF_INET
-                                   ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
-                                   : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  const uint16_t bound =
+      ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                    : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
   thread_ = std::thread([this] { event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY); });
   return bound;
 }
@@ -140,6 +160,10 @@ void AdminServer::handle(evhttp_request* req) {
   }
   if (!it->second.open && !authorized(req)) {
     reply(req, jsonError(401, metrics::ErrorType::kInvalidApiKey, "admin token required"));
+    return;
+  }
+  if (it->second.stream) {
+    it->second.stream(req, r);
     return;
   }
   reply(req, it->second.handler(r));

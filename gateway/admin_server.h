@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "gateway/http_message.h"
 #include "gateway/libevent_ptr.h"
@@ -28,11 +30,15 @@ struct AdminResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // extra response headers
 };
 
 class AdminServer {
  public:
   using Handler = std::function<AdminResponse(const AdminRequest&)>;
+  // Takes over the reply (e.g. evhttp_send_reply_start for a stream); runs on
+  // the admin thread after the token check.
+  using StreamHandler = std::function<void(evhttp_request*, const AdminRequest&)>;
 
   // token: the admin token ("" = none required). Not copied anywhere else.
   explicit AdminServer(std::string token);
@@ -40,6 +46,14 @@ class AdminServer {
 
   // Before start(). `open` routes need no token (SPEC: /metrics, /healthz, /readyz, /dashboard).
   void route(const std::string& method, const std::string& path, bool open, Handler handler);
+  // Before start(). A route whose handler answers by itself (long-lived streams).
+  void streamRoute(const std::string& method, const std::string& path, bool open,
+                   StreamHandler handler);
+
+  // Keeps `state` alive until the admin thread has stopped and every admin
+  // connection is freed (their close callbacks run first), then destroys it
+  // before the event loop. For timers and stream registries the routes use.
+  void own(std::shared_ptr<void> state);
 
   // Binds and starts the thread. Returns the bound port, 0 on failure (error set).
   [[nodiscard]] uint16_t start(const std::string& host, uint16_t port, std::string* error);
@@ -52,6 +66,7 @@ class AdminServer {
   struct Route {
     bool open;
     Handler handler;
+    StreamHandler stream;  // set instead of handler for streamRoute()
   };
   static void onRequest(evhttp_request* req, void* arg);
   void handle(evhttp_request* req);
@@ -61,6 +76,7 @@ class AdminServer {
   EventBasePtr base_;
   evhttp* http_ = nullptr;
   std::map<std::pair<std::string, std::string>, Route> routes_;  // (method, path)
+  std::vector<std::shared_ptr<void>> owned_;  // destroyed after http_, before base_
   std::thread thread_;
 };
 

@@ -7,11 +7,31 @@
 #include <cstring>
 #include <vector>
 
+#include "gateway/connection_sniffer.h"
+
 namespace slotgate::gateway {
 
+std::optional<DownstreamOptions> DownstreamOptions::fromConfig(const conf::ServerConfig& server,
+                                                               std::string* error) {
+  DownstreamOptions options;
+  options.http2.max_concurrent_streams = server.http2.max_concurrent_streams;
+  if (server.tls) {
+    options.tls = makeServerTlsContext(server.tls->cert, server.tls->key, error);
+    if (!options.tls) {
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
 ConnectionManager::ConnectionManager(Worker& worker, RequestDispatcher& dispatcher,
-                                     ConnectionStats& stats, const Http1Limits& limits)
-    : worker_(worker), dispatcher_(dispatcher), stats_(stats), limits_(limits) {}
+                                     ConnectionStats& stats, const Http1Limits& limits,
+                                     DownstreamOptions options)
+    : worker_(worker),
+      dispatcher_(dispatcher),
+      stats_(stats),
+      limits_(limits),
+      options_(std::move(options)) {}
 
 ConnectionManager::~ConnectionManager() {
   listener_.reset();
@@ -58,14 +78,35 @@ void ConnectionManager::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*,
   evutil_make_socket_nonblocking(fd);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto conn = std::make_unique<Http1Connection>(self->worker_, *self, self->dispatcher_, fd,
-                                                self->limits_);
-  Http1Connection* raw = conn.get();
-  self->connections_.emplace(raw, std::move(conn));
+  // The protocol is known only after the TLS handshake / the first bytes.
+  self->add(std::make_unique<ConnectionSniffer>(self->worker_, *self, fd, self->options_.tls.get(),
+                                                self->limits_.header_timeout));
   self->open_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void ConnectionManager::onClosed(Http1Connection& connection, const char* reason) {
+void ConnectionManager::add(std::unique_ptr<DownstreamConnection> connection) {
+  DownstreamConnection* raw = connection.get();
+  connections_.emplace(raw, std::move(connection));
+}
+
+void ConnectionManager::handOver(DownstreamConnection& sniffer, BufferEventPtr bev,
+                                 AppProtocol protocol) {
+  auto it = connections_.find(&sniffer);
+  if (it == connections_.end()) {
+    return;
+  }
+  // The sniffer is on the stack: destroy it on the next loop turn.
+  worker_.deferDelete(std::move(it->second));
+  connections_.erase(it);
+  if (protocol == AppProtocol::kHttp2) {
+    add(std::make_unique<Http2Connection>(worker_, *this, dispatcher_, std::move(bev), limits_,
+                                          options_.http2));
+  } else {
+    add(std::make_unique<Http1Connection>(worker_, *this, dispatcher_, std::move(bev), limits_));
+  }
+}
+
+void ConnectionManager::onClosed(DownstreamConnection& connection, const char* reason) {
   stats_.onConnectionClosed(reason);
   auto it = connections_.find(&connection);
   if (it == connections_.end()) {
@@ -79,13 +120,15 @@ void ConnectionManager::onClosed(Http1Connection& connection, const char* reason
 
 void ConnectionManager::drain() {
   listener_.reset();
-  std::vector<Http1Connection*> all;
+  std::vector<DownstreamConnection*> all;
   all.reserve(connections_.size());
   for (auto& [raw, owned] : connections_) {
     all.push_back(raw);
   }
-  for (Http1Connection* c : all) {
-    c->drain();  // may close and erase itself
+  for (DownstreamConnection* c : all) {
+    if (connections_.count(c) != 0) {
+      c->drain();  // may close and erase itself
+    }
   }
 }
 

@@ -1,14 +1,21 @@
 // A worker's downstream side: its SO_REUSEPORT listener and every connection
-// it accepted. Loop-thread only, except where noted.
+// it accepted (protocol sniffing/TLS handshake, HTTP/1.1, HTTP/2).
+// Loop-thread only, except where noted.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
+#include "conf/config.h"
+#include "gateway/downstream_connection.h"
 #include "gateway/http1_connection.h"
+#include "gateway/http2_connection.h"
 #include "gateway/libevent_ptr.h"
 #include "gateway/request_handler.h"
+#include "gateway/tls_server_context.h"
 #include "gateway/worker.h"
 
 namespace slotgate::gateway {
@@ -21,10 +28,22 @@ class ConnectionStats {
   virtual void onCodecReject(CodecReject reason) = 0;
 };
 
+// What the listener offers beyond HTTP/1.1 limits. Copyable; the TLS context
+// is shared by every worker.
+struct DownstreamOptions {
+  SharedSslCtx tls;  // null: cleartext (HTTP/1.1 and h2c prior knowledge)
+  Http2Options http2;
+
+  // From server.tls and server.http2; nullopt with *error when the
+  // certificate or key cannot be loaded.
+  [[nodiscard]] static std::optional<DownstreamOptions> fromConfig(const conf::ServerConfig& server,
+                                                                   std::string* error);
+};
+
 class ConnectionManager {
  public:
   ConnectionManager(Worker& worker, RequestDispatcher& dispatcher, ConnectionStats& stats,
-                    const Http1Limits& limits);
+                    const Http1Limits& limits, DownstreamOptions options = {});
   ~ConnectionManager();
 
   // Binds host:port with SO_REUSEPORT. Returns the bound port (useful with port 0), 0 on failure.
@@ -36,18 +55,24 @@ class ConnectionManager {
   // Thread-safe read of the number of open connections (for shutdown).
   size_t openConnections() const { return open_.load(std::memory_order_relaxed); }
 
-  void onClosed(Http1Connection& connection, const char* reason);
+  // The connection closed its socket; it is deleted on the next loop turn.
+  void onClosed(DownstreamConnection& connection, const char* reason);
+  // A sniffer decided the protocol: the codec takes over `bev` (and the bytes
+  // already buffered in it); the sniffer is deleted on the next loop turn.
+  void handOver(DownstreamConnection& sniffer, BufferEventPtr bev, AppProtocol protocol);
   void countReject(CodecReject reason) { stats_.onCodecReject(reason); }
 
  private:
   static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg);
+  void add(std::unique_ptr<DownstreamConnection> connection);
 
   Worker& worker_;
   RequestDispatcher& dispatcher_;
   ConnectionStats& stats_;
   Http1Limits limits_;
+  DownstreamOptions options_;
   EvConnListenerPtr listener_;
-  std::unordered_map<Http1Connection*, std::unique_ptr<Http1Connection>> connections_;
+  std::unordered_map<DownstreamConnection*, std::unique_ptr<DownstreamConnection>> connections_;
   std::atomic<size_t> open_{0};
 };
 

@@ -27,23 +27,40 @@ bool iequals(std::string_view a, std::string_view b) {
 
 const char* reasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
   }
 }
 
@@ -55,14 +72,14 @@ timeval toTimeval(std::chrono::milliseconds ms) {
 }  // namespace
 
 Http1Connection::Http1Connection(Worker& worker, ConnectionManager& manager,
-                                 RequestDispatcher& dispatcher, evutil_socket_t fd,
+                                 RequestDispatcher& dispatcher, BufferEventPtr bev,
                                  const Http1Limits& limits)
     : worker_(worker),
       manager_(manager),
       dispatcher_(dispatcher),
       limits_(limits),
+      bev_(std::move(bev)),
       scanner_(limits.max_header_bytes, limits.max_header_fields) {
-  bev_.reset(bufferevent_socket_new(worker.base(), fd, BEV_OPT_CLOSE_ON_FREE));
   bufferevent_setcb(bev_.get(), &Http1Connection::onRead, &Http1Connection::onWrite,
                     &Http1Connection::onEvent, this);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kWriteLowWater, 0);
@@ -84,6 +101,11 @@ Http1Connection::Http1Connection(Worker& worker, ConnectionManager& manager,
   startRequest();
   // Slow clients: a new connection must send its head within header_timeout.
   armTimer(limits_.header_timeout);
+  // The sniffer may have read the first bytes already; no read event will
+  // announce them again.
+  if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) {
+    event_active(resume_.get(), EV_READ, 0);
+  }
 }
 
 Http1Connection::~Http1Connection() {
@@ -262,7 +284,8 @@ int Http1Connection::onHeadersComplete(http_parser* p) {
       c->has_transfer_encoding_ = true;
     }
   }
-  if (c->content_length_headers_ > 1 || (c->content_length_headers_ == 1 && c->has_transfer_encoding_)) {
+  if (c->content_length_headers_ > 1 ||
+      (c->content_length_headers_ == 1 && c->has_transfer_encoding_)) {
     c->bad_header_ = true;
   }
   if (c->bad_header_) {
@@ -281,7 +304,8 @@ int Http1Connection::onHeadersComplete(http_parser* p) {
     return -1;
   }
   c->keep_alive_ = keep_alive;
-  const bool has_body = c->has_transfer_encoding_ || (p->content_length > 0 && p->content_length != ULLONG_MAX);
+  const bool has_body =
+      c->has_transfer_encoding_ || (p->content_length > 0 && p->content_length != ULLONG_MAX);
   if (c->content_length_headers_ == 1 && p->content_length > c->limits_.max_request_body) {
     c->body_too_large_ = true;
     return -1;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <string>
 
+#include "gateway/downstream_connection.h"
 #include "gateway/head_scanner.h"
 #include "gateway/http_message.h"
 #include "gateway/libevent_ptr.h"
@@ -29,10 +30,12 @@ struct Http1Limits {
   std::chrono::milliseconds idle_timeout{60000};
 };
 
-class Http1Connection : public Deletable, public ResponseSink {
+class Http1Connection : public DownstreamConnection, public ResponseSink {
  public:
+  // Takes over `bev` (plain socket or TLS), including bytes already in its
+  // input buffer (read while sniffing the protocol).
   Http1Connection(Worker& worker, ConnectionManager& manager, RequestDispatcher& dispatcher,
-                  evutil_socket_t fd, const Http1Limits& limits);
+                  BufferEventPtr bev, const Http1Limits& limits);
   ~Http1Connection() override;
 
   // ResponseSink
@@ -44,7 +47,7 @@ class Http1Connection : public Deletable, public ResponseSink {
   size_t pendingBytes() const override;
 
   // Drain: close now if idle, else after the current response.
-  void drain();
+  void drain() override;
   bool busy() const { return state_ != State::kWaitingHead; }
 
  private:

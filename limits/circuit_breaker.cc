@@ -175,6 +175,24 @@ void CircuitBreaker::forceOpen(SteadyTime until) {
   openLocked(until, std::clamp(remote, config_.open_duration, maxOpenLocked()));
 }
 
+void CircuitBreaker::forceOpenFor(milliseconds remaining) {
+  forceOpen(clock_.now() + remaining);
+}
+
+void CircuitBreaker::forceClose() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!closed_) {
+    closeLocked();
+  }
+}
+
+void CircuitBreaker::setListener(CircuitListener listener) {
+  auto shared =
+      listener ? std::make_shared<const CircuitListener>(std::move(listener)) : nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  listener_ = std::move(shared);
+}
+
 void CircuitBreaker::openLocked(SteadyTime until, milliseconds duration) {
   closed_ = false;
   ++epoch_;
@@ -204,31 +222,49 @@ void CircuitBreaker::onSuccess(uint64_t epoch, bool probe) {
     }
     return;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!closed_ && epoch == epoch_) {
+  std::shared_ptr<const CircuitListener> listener;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || epoch != epoch_) {
+      return;
+    }
     closeLocked();
+    listener = listener_;
+  }
+  if (listener) {
+    (*listener)(*this, CircuitTransition{false, milliseconds(0)});
   }
 }
 
 void CircuitBreaker::onFailure(uint64_t epoch, bool probe) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (epoch != epoch_) {
-    return;  // stale: the circuit changed state since this permit was issued
-  }
-  const SteadyTime now = clock_.now();
-  if (probe) {
-    if (!closed_) {
-      const milliseconds next = std::min(last_open_ * 2, maxOpenLocked());
-      openLocked(now + next, next);
+  std::shared_ptr<const CircuitListener> listener;
+  milliseconds opened_for{0};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (epoch != epoch_) {
+      return;  // stale: the circuit changed state since this permit was issued
     }
-    return;
+    const SteadyTime now = clock_.now();
+    if (probe) {
+      if (closed_) {
+        return;
+      }
+      opened_for = std::min(last_open_ * 2, maxOpenLocked());
+    } else {
+      if (!closed_) {
+        return;
+      }
+      const uint32_t failures = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+      if (failures < std::max<uint32_t>(1, config_.failure_threshold)) {
+        return;
+      }
+      opened_for = config_.open_duration;
+    }
+    openLocked(now + opened_for, opened_for);
+    listener = listener_;
   }
-  if (!closed_) {
-    return;
-  }
-  const uint32_t failures = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (failures >= std::max<uint32_t>(1, config_.failure_threshold)) {
-    openLocked(now + config_.open_duration, config_.open_duration);
+  if (listener) {
+    (*listener)(*this, CircuitTransition{true, opened_for});
   }
 }
 

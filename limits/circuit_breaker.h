@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,16 @@ enum class CircuitState { kClosed, kOpen, kHalfOpen };
 std::string_view circuitStateName(CircuitState state);
 
 class CircuitBreaker;
+
+// A transition this breaker made on its own (permit outcomes), for cluster mode to share:
+// opened for `open_for`, or closed by a good probe. Transitions made from outside (forceOpen,
+// forceClose) are not reported, so that shared state never echoes back.
+struct CircuitTransition {
+  bool opened = false;
+  std::chrono::milliseconds open_for{0};  // when opened
+};
+// Called after the breaker's lock is released, on the thread that reported the outcome.
+using CircuitListener = std::function<void(CircuitBreaker& breaker, CircuitTransition transition)>;
 
 // Permission to send one request to a key. Move-only. Report the outcome once with success() or
 // failure(); the permit is spent afterwards (operator bool turns false). Destroying it without a
@@ -91,6 +102,15 @@ class CircuitBreaker : public std::enable_shared_from_this<CircuitBreaker> {
   // For cluster mode: open from outside until `until` (another instance opened it). Extends an
   // open period that would end earlier; never shortens one.
   void forceOpen(SteadyTime until);
+  // forceOpen(now + remaining) on this breaker's clock (a remote open arrives as a duration, so
+  // that clock skew between instances does not matter).
+  void forceOpenFor(std::chrono::milliseconds remaining);
+  // For cluster mode: another instance closed it after a good probe. Closes an open or half-open
+  // circuit (resetting the doubling); a closed one is left alone.
+  void forceClose();
+  // For cluster mode: told of this breaker's own transitions (see CircuitTransition). One
+  // listener; nullptr removes it. Thread-safe.
+  void setListener(CircuitListener listener);
 
   // For metrics, logs and tests.
   uint32_t consecutiveFailures() const { return failures_.load(std::memory_order_relaxed); }
@@ -128,6 +148,7 @@ class CircuitBreaker : public std::enable_shared_from_this<CircuitBreaker> {
   SteadyTime open_until_{};
   std::chrono::milliseconds last_open_{};
   uint32_t probes_in_flight_ = 0;
+  std::shared_ptr<const CircuitListener> listener_;  // copied out under mu_, called outside
 };
 
 using CircuitBreakerPtr = std::shared_ptr<CircuitBreaker>;

@@ -56,8 +56,8 @@ struct FinishedRequest {
   std::string key_id;
   bool streaming = false;
   bool error = false;
-  int status = 0;              // HTTP status sent (499 when the client left)
-  std::string error_type;      // SPEC code, "client_closed", or ""
+  int status = 0;          // HTTP status sent (499 when the client left)
+  std::string error_type;  // SPEC code, "client_closed", or ""
   double duration_ms = 0;
   TokenUsage usage;
 };

@@ -66,8 +66,10 @@ int run(int argc, char** argv) {
   std::string error;
   const auto options = parseOptions(argc, argv, error);
   if (!options) {
-    std::fputs(error.c_str(), stderr);
-    return 2;
+    const bool help =
+        argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h");
+    std::fputs(error.c_str(), help ? stdout : stderr);
+    return help ? 0 : 2;
   }
   evthread_use_pthreads();
   std::signal(SIGPIPE, SIG_IGN);

@@ -315,3 +315,51 @@ TEST(ResolverNoPatternsCompiled, CompilesMissingPatterns) {
 
 }  // namespace
 }  // namespace slotgate::alias
+
+namespace slotgate::alias {
+namespace {
+
+// Patterns compiled with different options cannot share one RE2::Set; the
+// resolver then matches them one by one with the same answers.
+TEST(ResolverMixedOptions, MatchesOneByOneWithSameSemantics) {
+  conf::Config config;
+  conf::Model a = makeModel("a", {"pa"});
+  RE2::Options insensitive;
+  insensitive.set_case_sensitive(false);
+  a.patterns = {"GPT-.*"};
+  a.compiled = {std::make_shared<re2::RE2>("GPT-.*", insensitive)};
+  conf::Model b = makeModel("b", {"pb"}, {}, {"gpt-4.*", "other"});
+  config.models = {a, b};
+  std::vector<std::string> seen;
+  Resolver r(config, [&](std::string_view n, std::string_view w, std::string_view o) {
+    seen.push_back(std::string(n) + ":" + std::string(w) + ">" + std::string(o));
+  });
+  EXPECT_EQ(r.resolve("gpt-3").model_index, 0u);
+  EXPECT_EQ(r.resolve("other").model_index, 1u);
+  EXPECT_EQ(r.resolve("gpt-4o").model_index, 0u);
+  EXPECT_EQ(r.resolve("xgpt-4o").method, Method::kNotFound);
+  EXPECT_EQ(seen, (std::vector<std::string>{"gpt-4o:a>b"}));
+}
+
+// Many models, several patterns each: the winner is the first model in config
+// order and the conflict names the second, whatever the pattern order inside the set.
+TEST(ResolverManyPatterns, FirstModelWinsAndSecondIsReported) {
+  conf::Config config;
+  for (int i = 0; i < 30; ++i) {
+    config.models.push_back(
+        makeModel("m" + std::to_string(i), {"p" + std::to_string(i)}, {},
+                  {"x" + std::to_string(i) + "-.*", "shared-" + std::to_string(i % 3) + "-.*"}));
+  }
+  std::vector<std::string> seen;
+  Resolver r(config, [&](std::string_view n, std::string_view w, std::string_view o) {
+    seen.push_back(std::string(n) + ":" + std::string(w) + ">" + std::string(o));
+  });
+  EXPECT_EQ(r.resolve("x17-a").model_index, 17u);
+  EXPECT_EQ(r.resolve("shared-2-z").model_index, 2u);
+  EXPECT_EQ(r.resolve("shared-0-z").model_index, 0u);
+  EXPECT_EQ(r.resolve("shared-3-z").method, Method::kNotFound);
+  EXPECT_EQ(seen, (std::vector<std::string>{"shared-2-z:m2>m5", "shared-0-z:m0>m3"}));
+}
+
+}  // namespace
+}  // namespace slotgate::alias

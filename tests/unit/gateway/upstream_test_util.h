@@ -126,6 +126,8 @@ class UpstreamTestBase : public ::testing::Test {
     server_.reset();
     pool_.reset();
     dns_.reset();
+    // evdns_base_free fails pending lookups through deferred callbacks: let them run.
+    event_base_loop(base_.get(), EVLOOP_NONBLOCK);
   }
   void makePool(SSL_CTX* tls = nullptr, size_t max_idle = 64,
                 std::chrono::seconds keepalive = std::chrono::seconds(60)) {

@@ -1,0 +1,522 @@
+#include "gateway/http2_connection.h"
+
+#include <event2/buffer.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "gateway/connection_manager.h"
+
+namespace slotgate::gateway {
+namespace {
+
+// nghttp2 output is pulled only while the socket's output buffer is below this.
+constexpr size_t kOutputHighWater = 1 << 20;
+// The write callback runs (to pull more and wake paused streams) below this.
+constexpr size_t kOutputLowWater = 64 << 10;
+constexpr size_t kMaxContinuations = 8;
+// nghttp2's RST_STREAM token bucket: burst, refill per second (its defaults).
+constexpr uint64_t kResetBurst = 1000;
+constexpr uint64_t kResetRate = 33;
+// HPACK per-field overhead counted against max_header_bytes (RFC 9113 6.5.2).
+constexpr size_t kHeaderFieldOverhead = 32;
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  return timeval{static_cast<time_t>(ms.count() / 1000),
+                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+Http2Connection* self(void* user_data) { return static_cast<Http2Connection*>(user_data); }
+
+std::string_view view(const uint8_t* p, size_t n) { return {reinterpret_cast<const char*>(p), n}; }
+
+}  // namespace
+
+Http2Connection::Http2Connection(Worker& worker, ConnectionManager& manager,
+                                 RequestDispatcher& dispatcher, BufferEventPtr bev,
+                                 const Http1Limits& limits, const Http2Options& options)
+    : worker_(worker),
+      manager_(manager),
+      dispatcher_(dispatcher),
+      limits_(limits),
+      options_(options),
+      bev_(std::move(bev)) {
+  bufferevent_setcb(bev_.get(), &Http2Connection::onRead, &Http2Connection::onWrite,
+                    &Http2Connection::onEvent, this);
+  bufferevent_setwatermark(bev_.get(), EV_WRITE, kOutputLowWater, 0);
+  // Output that does not drain for idle_timeout: the client stopped reading.
+  timeval write_tv = toTimeval(limits_.idle_timeout);
+  bufferevent_set_timeouts(bev_.get(), nullptr, &write_tv);
+  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  timer_.reset(evtimer_new(worker.base(), &Http2Connection::onTimer, this));
+  flush_event_.reset(event_new(worker.base(), -1, 0, &Http2Connection::onFlushEvent, this));
+
+  nghttp2_session_callbacks* cbs = nullptr;
+  nghttp2_session_callbacks_new(&cbs);
+  nghttp2_session_callbacks_set_on_begin_headers_callback(
+      cbs, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+        return self(user_data)->onBeginHeaders(frame);
+      });
+  nghttp2_session_callbacks_set_on_header_callback(
+      cbs, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+              const uint8_t* value, size_t valuelen, uint8_t, void* user_data) {
+        return self(user_data)->onHeader(frame, view(name, namelen), view(value, valuelen));
+      });
+  nghttp2_session_callbacks_set_on_frame_recv_callback(
+      cbs, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+        return self(user_data)->onFrameRecv(frame);
+      });
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
+      cbs, [](nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
+              void* user_data) { return self(user_data)->onDataChunk(stream_id, data, len); });
+  nghttp2_session_callbacks_set_on_stream_close_callback(
+      cbs, [](nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data) {
+        return self(user_data)->onStreamClose(stream_id, error_code);
+      });
+  nghttp2_session_callbacks_set_on_frame_send_callback(
+      cbs, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+        return self(user_data)->onFrameSend(frame);
+      });
+  nghttp2_option* opt = nullptr;
+  nghttp2_option_new(&opt);
+  nghttp2_option_set_max_continuations(opt, kMaxContinuations);
+  nghttp2_option_set_stream_reset_rate_limit(opt, kResetBurst, kResetRate);
+  nghttp2_session* session = nullptr;
+  nghttp2_session_server_new2(&session, cbs, this, opt);
+  session_.reset(session);
+  nghttp2_option_del(opt);
+  nghttp2_session_callbacks_del(cbs);
+
+  const nghttp2_settings_entry settings[] = {
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(limits_.max_header_bytes)},
+  };
+  nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, settings,
+                          sizeof settings / sizeof settings[0]);
+  updateTimer();
+  // Bytes already read while sniffing (the preface at least) and our
+  // SETTINGS go out on the first loop turn, after the manager owns us.
+  event_active(flush_event_.get(), EV_READ, 0);
+}
+
+Http2Connection::~Http2Connection() {
+  // Handlers first (each stream's destructor), while the session still exists.
+  for (auto& [id, s] : streams_) {
+    s->detach();
+  }
+  streams_.clear();
+  session_.reset();
+}
+
+size_t Http2Connection::outputBytes() const {
+  return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_.get())) : 0;
+}
+
+void Http2Connection::scheduleFlush() {
+  if (!closed_) {
+    event_active(flush_event_.get(), EV_WRITE, 0);
+  }
+}
+
+Http2Stream* Http2Connection::stream(int32_t id) {
+  auto it = streams_.find(id);
+  return it == streams_.end() ? nullptr : it->second.get();
+}
+
+// ---- nghttp2 callbacks (never close the connection: they run inside nghttp2) ----
+
+int Http2Connection::onBeginHeaders(const nghttp2_frame* frame) {
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+    return 0;
+  }
+  auto s = std::make_unique<Http2Stream>(*this, frame->hd.stream_id);
+  s->setHeadOpen(true);
+  nghttp2_session_set_stream_user_data(session_.get(), frame->hd.stream_id, s.get());
+  streams_.emplace(frame->hd.stream_id, std::move(s));
+  reset_guard_.onStreamOpened(Http2ResetGuard::Clock::now());
+  return 0;
+}
+
+int Http2Connection::onHeader(const nghttp2_frame* frame, std::string_view name,
+                              std::string_view value) {
+  Http2Stream* s = stream(frame->hd.stream_id);
+  if (s == nullptr || !s->headOpen()) {
+    return 0;  // trailers are not forwarded
+  }
+  s->countHeader(name.size() + value.size() + kHeaderFieldOverhead, limits_.max_header_bytes,
+                 limits_.max_header_fields);
+  if (s->headerTooLarge()) {
+    return 0;  // answered with 431 once the block is complete
+  }
+  IncomingRequest& r = s->request();
+  if (!name.empty() && name[0] == ':') {
+    if (name == ":method") {
+      r.method.assign(value);
+    } else if (name == ":path") {
+      const size_t q = value.find('?');
+      r.path.assign(value.substr(0, q));
+      r.query.assign(q == std::string_view::npos ? std::string_view{} : value.substr(q + 1));
+    } else if (name == ":authority") {
+      r.headers.push_back({"host", std::string(value)});
+    }
+    return 0;  // :scheme is implied by the listener
+  }
+  if (name == "host") {
+    // :authority wins (RFC 9113 8.3.1); keep one host header.
+    if (findHeader(r.headers, "host") != nullptr) {
+      return 0;
+    }
+  }
+  r.headers.push_back({std::string(name), std::string(value)});
+  return 0;
+}
+
+int Http2Connection::onFrameRecv(const nghttp2_frame* frame) {
+  const int32_t id = frame->hd.stream_id;
+  switch (frame->hd.type) {
+    case NGHTTP2_HEADERS: {
+      Http2Stream* s = stream(id);
+      if (s == nullptr) {
+        return 0;
+      }
+      if (s->headOpen()) {
+        s->setHeadOpen(false);
+        first_request_seen_ = true;
+        headersComplete(*s);
+      }
+      break;
+    }
+    case NGHTTP2_DATA:
+      break;
+    case NGHTTP2_RST_STREAM: {
+      Http2Stream* s = stream(id);
+      if (s != nullptr && !s->responseEnded() &&
+          reset_guard_.onClientReset(Http2ResetGuard::Clock::now())) {
+        terminate(NGHTTP2_ENHANCE_YOUR_CALM, "h2_rapid_reset");
+      }
+      return 0;
+    }
+    default:
+      return 0;
+  }
+  if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+    Http2Stream* s = stream(id);
+    if (s != nullptr) {
+      s->setRequestComplete();
+      if (!s->ignoringRequest() && !s->dispatched()) {
+        dispatch(*s);
+      }
+    }
+  }
+  return 0;
+}
+
+void Http2Connection::headersComplete(Http2Stream& s) {
+  IncomingRequest& r = s.request();
+  if (s.headerTooLarge()) {
+    refuse(s, CodecReject::kHeadersTooLarge);
+    return;
+  }
+  if (const std::string* cl = findHeader(r.headers, "content-length")) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(cl->c_str(), &end, 10);
+    if (end != cl->c_str() && *end == '\0' && v > limits_.max_request_body) {
+      refuse(s, CodecReject::kBodyTooLarge);
+      return;
+    }
+  }
+  if (!dispatcher_.admitHead(r, s)) {
+    s.ignoreRequest();  // answered (e.g. 401); the rest of the request is dropped
+  }
+}
+
+void Http2Connection::dispatch(Http2Stream& s) {
+  body_bytes_buffered_ -= s.request().body.size();
+  RequestHandlerPtr handler = dispatcher_.dispatch(std::move(s.request()), s);
+  RequestHandler* raw = handler.get();
+  s.setHandler(std::move(handler));
+  // start() may end the response at once (the stream then hands the handler
+  // to deferDelete), so raw stays valid for this call.
+  raw->start();
+}
+
+void Http2Connection::refuse(Http2Stream& s, CodecReject reason) {
+  s.ignoreRequest();
+  releaseBody(s);
+  dispatcher_.reject(reason, s.request(), s);
+}
+
+void Http2Connection::releaseBody(Http2Stream& s) {
+  std::string& body = s.request().body;
+  body_bytes_buffered_ -= body.size();
+  std::string().swap(body);
+}
+
+int Http2Connection::onDataChunk(int32_t stream_id, const uint8_t* data, size_t len) {
+  Http2Stream* s = stream(stream_id);
+  if (s == nullptr || s->ignoringRequest() || s->dispatched()) {
+    return 0;
+  }
+  std::string& body = s->request().body;
+  // Each body is bounded, and so is their sum per connection: without it a
+  // client could park max_request_body in every one of its streams.
+  const uint64_t connection_cap = 2 * limits_.max_request_body + (1 << 20);
+  if (body.size() + len > limits_.max_request_body || body_bytes_buffered_ + len > connection_cap) {
+    refuse(*s, CodecReject::kBodyTooLarge);
+    return 0;
+  }
+  body.append(reinterpret_cast<const char*>(data), len);
+  body_bytes_buffered_ += len;
+  return 0;
+}
+
+int Http2Connection::onStreamClose(int32_t stream_id, uint32_t) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) {
+    return 0;
+  }
+  Http2StreamPtr s = std::move(it->second);
+  streams_.erase(it);
+  if (!s->dispatched()) {
+    releaseBody(*s);
+  }
+  s->detach();
+  // A handler still attached means the response did not finish (client
+  // RST_STREAM, or the connection failing): deleting the stream deletes it
+  // first, which cancels its upstream request and frees its slots. Deferred
+  // because nghttp2 is on the stack.
+  worker_.deferDelete(std::move(s));
+  return 0;
+}
+
+int Http2Connection::onFrameSend(const nghttp2_frame* frame) {
+  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
+    Http2Stream* s = stream(frame->hd.stream_id);
+    if (s != nullptr && !s->requestComplete()) {
+      // Answered before the request ended (401, 413, ...): stop the upload
+      // (RFC 9113 8.1).
+      nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                NGHTTP2_NO_ERROR);
+    }
+  }
+  return 0;
+}
+
+// ---- socket ----
+
+void Http2Connection::onRead(bufferevent*, void* arg) {
+  static_cast<Http2Connection*>(arg)->processInput();
+}
+
+void Http2Connection::onFlushEvent(evutil_socket_t, short, void* arg) {
+  // Also the first turn's entry point: the sniffer may have left input.
+  static_cast<Http2Connection*>(arg)->processInput();
+}
+
+void Http2Connection::processInput() {
+  if (closed_) {
+    return;
+  }
+  evbuffer* input = bufferevent_get_input(bev_.get());
+  while (!closing_ && !terminated_ && evbuffer_get_length(input) > 0) {
+    evbuffer_iovec v;
+    evbuffer_peek(input, -1, nullptr, &v, 1);
+    const ssize_t n = nghttp2_session_mem_recv(session_.get(),
+                                               static_cast<const uint8_t*>(v.iov_base), v.iov_len);
+    if (n < 0) {
+      // Bad preface, flood, header compression error...: nghttp2 queued a
+      // GOAWAY for most; make sure one goes out, then close.
+      evbuffer_drain(input, evbuffer_get_length(input));
+      terminate(NGHTTP2_PROTOCOL_ERROR, "h2_protocol_error");
+      break;
+    }
+    evbuffer_drain(input, static_cast<size_t>(n));
+  }
+  flush();
+  updateTimer();
+}
+
+void Http2Connection::flush() {
+  if (closed_ || flushing_) {
+    return;
+  }
+  flushing_ = true;
+  evbuffer* output = bufferevent_get_output(bev_.get());
+  while (evbuffer_get_length(output) < kOutputHighWater) {
+    const uint8_t* data = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session_.get(), &data);
+    if (n < 0) {
+      flushing_ = false;
+      closeNow("h2_internal_error");
+      return;
+    }
+    if (n == 0) {
+      break;
+    }
+    evbuffer_add(output, data, static_cast<size_t>(n));
+  }
+  flushing_ = false;
+  if (nghttp2_session_want_read(session_.get()) == 0 &&
+      nghttp2_session_want_write(session_.get()) == 0) {
+    // GOAWAY sent and no stream left (drain, terminate), or the peer's GOAWAY.
+    closeAfterFlush(close_reason_ != nullptr ? close_reason_ : "client_goaway");
+    return;
+  }
+  notifyDrained();
+}
+
+void Http2Connection::notifyDrained() {
+  if (outputBytes() >= Http2Stream::kLowWater) {
+    return;
+  }
+  // onSinkDrained may run the handler (more sendData); the stream set does
+  // not change meanwhile (closes happen inside nghttp2 only), but ids are
+  // copied to be safe.
+  std::vector<int32_t> ids;
+  ids.reserve(streams_.size());
+  for (auto& [id, s] : streams_) {
+    ids.push_back(id);
+  }
+  for (int32_t id : ids) {
+    if (Http2Stream* s = stream(id)) {
+      s->notifyIfDrained();
+    }
+  }
+}
+
+void Http2Connection::onWrite(bufferevent*, void* arg) {
+  auto* c = static_cast<Http2Connection*>(arg);
+  if (c->closing_) {
+    if (c->outputBytes() == 0) {
+      c->closeNow(c->close_reason_);
+    }
+    return;
+  }
+  c->flush();
+}
+
+void Http2Connection::onEvent(bufferevent*, short what, void* arg) {
+  auto* c = static_cast<Http2Connection*>(arg);
+  if (what & BEV_EVENT_TIMEOUT) {
+    c->closeNow("write_timeout");
+  } else if (what & BEV_EVENT_EOF) {
+    c->closeNow(c->closing_ ? c->close_reason_ : "client_closed");
+  } else if (what & BEV_EVENT_ERROR) {
+    c->closeNow("client_error");
+  }
+}
+
+// ---- timers, drain, close ----
+
+void Http2Connection::updateTimer() {
+  if (closed_ || closing_ || terminated_) {
+    return;  // the closing timer is armed by terminate/closeAfterFlush
+  }
+  bool head_open = !first_request_seen_;
+  for (auto& [id, s] : streams_) {
+    head_open = head_open || s->headOpen();
+  }
+  const TimerMode mode =
+      head_open ? TimerMode::kHeader : (streams_.empty() ? TimerMode::kIdle : TimerMode::kNone);
+  if (mode == timer_mode_) {
+    return;  // keep the deadline set when this mode began
+  }
+  timer_mode_ = mode;
+  evtimer_del(timer_.get());
+  if (mode != TimerMode::kNone) {
+    timeval tv =
+        toTimeval(mode == TimerMode::kHeader ? limits_.header_timeout : limits_.idle_timeout);
+    evtimer_add(timer_.get(), &tv);
+  }
+}
+
+void Http2Connection::onTimer(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<Http2Connection*>(arg);
+  switch (c->timer_mode_) {
+    case TimerMode::kHeader:
+      c->manager_.countReject(CodecReject::kHeaderTimeout);
+      c->terminate(NGHTTP2_NO_ERROR, "header_timeout");
+      break;
+    case TimerMode::kIdle:
+      c->terminate(NGHTTP2_NO_ERROR, "idle_timeout");
+      break;
+    case TimerMode::kClosing:
+    case TimerMode::kNone:
+      c->closeNow(c->close_reason_ != nullptr ? c->close_reason_ : "closed");
+      break;
+  }
+}
+
+void Http2Connection::terminate(uint32_t error_code, const char* reason) {
+  if (closed_ || terminated_) {
+    return;
+  }
+  terminated_ = true;
+  close_reason_ = reason;
+  nghttp2_session_terminate_session(session_.get(), error_code);
+  // Bounded: a client that never reads the GOAWAY is dropped after idle_timeout.
+  timer_mode_ = TimerMode::kClosing;
+  timeval tv = toTimeval(limits_.idle_timeout);
+  evtimer_add(timer_.get(), &tv);
+  // Inside nghttp2 callbacks the caller flushes afterwards; elsewhere, now.
+  scheduleFlush();
+}
+
+void Http2Connection::drain() {
+  if (closed_ || draining_) {
+    return;
+  }
+  draining_ = true;
+  if (streams_.empty()) {
+    terminate(NGHTTP2_NO_ERROR, "draining");
+    flush();
+    return;
+  }
+  // Streams the client opened after the last one we processed are refused
+  // by the GOAWAY; the others finish, then want_read turns 0 and we close.
+  close_reason_ = "draining";
+  nghttp2_submit_goaway(session_.get(), NGHTTP2_FLAG_NONE,
+                        nghttp2_session_get_last_proc_stream_id(session_.get()), NGHTTP2_NO_ERROR,
+                        nullptr, 0);
+  flush();
+}
+
+void Http2Connection::closeAfterFlush(const char* reason) {
+  if (closed_ || closing_) {
+    return;
+  }
+  closing_ = true;
+  close_reason_ = reason;
+  bufferevent_disable(bev_.get(), EV_READ);
+  if (outputBytes() == 0) {
+    closeNow(reason);
+    return;
+  }
+  bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
+  timer_mode_ = TimerMode::kClosing;
+  timeval tv = toTimeval(limits_.idle_timeout);
+  evtimer_add(timer_.get(), &tv);
+}
+
+void Http2Connection::closeNow(const char* reason) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  evtimer_del(timer_.get());
+  event_del(flush_event_.get());
+  bev_.reset();  // closes the socket
+  // Unfinished streams: their handlers cancel upstream work and free slots.
+  // Never called from inside a handler or nghttp2, so deleting now is safe.
+  auto streams = std::move(streams_);
+  streams_.clear();
+  for (auto& [id, s] : streams) {
+    s->detach();
+  }
+  streams.clear();
+  session_.reset();
+  manager_.onClosed(*this, reason == nullptr ? "closed" : reason);
+}
+
+}  // namespace slotgate::gateway

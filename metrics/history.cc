@@ -1,0 +1,120 @@
+#include "metrics/history.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "metrics/iso_time.h"
+
+namespace slotgate::metrics {
+
+History::History() : window_start_(std::chrono::steady_clock::now()) {
+  reservoir_.reserve(kReservoir);
+}
+
+void History::record(double duration_ms, bool error) {
+  std::lock_guard lock(mu_);
+  ++window_requests_;
+  window_errors_ += error ? 1 : 0;
+  ++seen_;
+  if (reservoir_.size() < kReservoir) {
+    reservoir_.push_back(duration_ms);
+    return;
+  }
+  // Algorithm R: keep each of the n seen values with probability k/n.
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 7;
+  rng_ ^= rng_ << 17;
+  const uint64_t slot = rng_ % seen_;
+  if (slot < kReservoir) {
+    reservoir_[slot] = duration_ms;
+  }
+}
+
+double History::percentile(std::vector<double>& values, double p) {
+  if (values.empty()) {
+    return 0;
+  }
+  const double rank = std::ceil(p * static_cast<double>(values.size()));
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(std::max(rank, 1.0)) - 1);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                   values.end());
+  return values[index];
+}
+
+HistoryPoint History::sample(std::chrono::system_clock::time_point now_wall,
+                             std::chrono::steady_clock::time_point now_steady,
+                             const GaugeSnapshot& gauges, const ProcessStats& process) {
+  std::vector<double> latencies;
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  std::chrono::steady_clock::time_point start;
+  {
+    std::lock_guard lock(mu_);
+    latencies.swap(reservoir_);
+    reservoir_.reserve(kReservoir);
+    requests = window_requests_;
+    errors = window_errors_;
+    window_requests_ = 0;
+    window_errors_ = 0;
+    seen_ = 0;
+    start = window_start_;
+    window_start_ = now_steady;
+  }
+  const double seconds = std::max(1e-3, std::chrono::duration<double>(now_steady - start).count());
+
+  HistoryPoint point;
+  point.ts = now_wall;
+  point.request_rate = static_cast<double>(requests) / seconds;
+  point.error_rate = static_cast<double>(errors) / seconds;
+  point.p50_ms = percentile(latencies, 0.50);
+  point.p99_ms = percentile(latencies, 0.99);
+  point.slots_in_use = gauges.slots_in_use;
+  point.open_circuits = gauges.open_circuits;
+  point.rss_bytes = process.rss_bytes;
+
+  std::lock_guard lock(mu_);
+  if (last_cpu_seconds_) {
+    point.cpu_percent = std::max(0.0, (process.cpu_seconds - *last_cpu_seconds_) / seconds * 100);
+  }
+  last_cpu_seconds_ = process.cpu_seconds;
+  points_.push_back(point);
+  while (points_.size() > kCapacity) {
+    points_.pop_front();
+  }
+  return point;
+}
+
+std::vector<HistoryPoint> History::last(int minutes,
+                                        std::chrono::system_clock::time_point now) const {
+  const auto from = now - std::chrono::minutes(minutes);
+  std::lock_guard lock(mu_);
+  std::vector<HistoryPoint> out;
+  for (const HistoryPoint& p : points_) {
+    if (p.ts > from && p.ts <= now) {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+std::string History::json(const std::vector<HistoryPoint>& points) {
+  auto round3 = [](double v) { return std::round(v * 1000) / 1000; };
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const HistoryPoint& p : points) {
+    nlohmann::ordered_json j;
+    j["ts"] = isoTimeUtcMs(p.ts);
+    j["request_rate"] = round3(p.request_rate);
+    j["error_rate"] = round3(p.error_rate);
+    j["p50_ms"] = round3(p.p50_ms);
+    j["p99_ms"] = round3(p.p99_ms);
+    j["slots_in_use"] = p.slots_in_use;
+    j["open_circuits"] = p.open_circuits;
+    j["cpu_percent"] = round3(p.cpu_percent);
+    j["rss_bytes"] = p.rss_bytes;
+    out.push_back(std::move(j));
+  }
+  return out.dump();
+}
+
+}  // namespace slotgate::metrics

@@ -1,0 +1,84 @@
+// Per-10-second history (SPEC section 6, GET /metrics/history): request and
+// error rate, p50/p99 latency, slots in use, open circuits, process CPU and
+// RSS, kept for 60 minutes (360 points).
+//
+// record() fills the current window (counts plus a bounded reservoir sample
+// of latencies, so p50/p99 cost O(1) memory whatever the load); sample()
+// closes the window into a point. The admin thread calls sample() from a
+// 10 s timer. Rates are per second over the real time since the previous
+// sample.
+//
+// Thread-safety: every method may be called from any thread (one mutex,
+// held briefly by record()).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metrics/process_collector.h"
+
+namespace slotgate::metrics {
+
+// What the lead's gauge callback reports at each sample.
+struct GaugeSnapshot {
+  uint64_t slots_in_use = 0;   // provider + client slots held now
+  uint64_t open_circuits = 0;  // provider keys whose circuit is not closed
+};
+
+struct HistoryPoint {
+  std::chrono::system_clock::time_point ts;  // end of the window
+  double request_rate = 0;                   // finished requests per second
+  double error_rate = 0;                     // finished errors per second
+  double p50_ms = 0;                         // 0 when the window had no request
+  double p99_ms = 0;
+  uint64_t slots_in_use = 0;
+  uint64_t open_circuits = 0;
+  double cpu_percent = 0;  // of one core; 0 for the first point
+  uint64_t rss_bytes = 0;
+};
+
+class History {
+ public:
+  static constexpr std::chrono::seconds kInterval{10};
+  static constexpr size_t kCapacity = 360;  // 60 minutes
+  static constexpr size_t kReservoir = 1024;
+  static constexpr int kMaxMinutes = 60;
+
+  History();
+
+  // A request finished (any thread).
+  void record(double duration_ms, bool error);
+
+  // Closes the current window; `now_steady` measures its length.
+  HistoryPoint sample(std::chrono::system_clock::time_point now_wall,
+                      std::chrono::steady_clock::time_point now_steady, const GaugeSnapshot& gauges,
+                      const ProcessStats& process);
+
+  // Points with ts in (now - minutes, now], oldest first.
+  [[nodiscard]] std::vector<HistoryPoint> last(int minutes,
+                                               std::chrono::system_clock::time_point now) const;
+
+  [[nodiscard]] static std::string json(const std::vector<HistoryPoint>& points);
+
+  // Nearest-rank percentile (p in (0,1]) of `values` (reordered in place).
+  [[nodiscard]] static double percentile(std::vector<double>& values, double p);
+
+ private:
+  mutable std::mutex mu_;
+  uint64_t window_requests_ = 0;
+  uint64_t window_errors_ = 0;
+  std::vector<double> reservoir_;
+  uint64_t seen_ = 0;  // latencies offered to the reservoir this window
+  uint64_t rng_ = 0x9e3779b97f4a7c15ull;
+  std::chrono::steady_clock::time_point window_start_;
+  std::optional<double> last_cpu_seconds_;
+  std::deque<HistoryPoint> points_;  // oldest first
+};
+
+}  // namespace slotgate::metrics

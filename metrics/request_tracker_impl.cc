@@ -1,0 +1,176 @@
+#include "metrics/request_tracker_impl.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "metrics/iso_time.h"
+
+namespace slotgate::metrics {
+
+LiveRequestTracker::Shard& LiveRequestTracker::shardFor(const ActiveEntry* entry) const {
+  // Low bits of a heap address are alignment; the hash spreads the rest.
+  return shards_[std::hash<const ActiveEntry*>{}(entry) / alignof(ActiveEntry) % kShards];
+}
+
+ActiveEntryPtr LiveRequestTracker::begin(ActiveEntryPtr entry) {
+  if (!entry) {
+    return entry;
+  }
+  if (entry->started_at == std::chrono::system_clock::time_point{}) {
+    entry->started_at = std::chrono::system_clock::now();
+  }
+  if (entry->started_steady == std::chrono::steady_clock::time_point{}) {
+    entry->started_steady = std::chrono::steady_clock::now();
+  }
+  Shard& shard = shardFor(entry.get());
+  {
+    std::lock_guard lock(shard.mu);
+    shard.entries.emplace(entry.get(), entry);
+  }
+  changed();
+  return entry;
+}
+
+void LiveRequestTracker::route(const ActiveEntryPtr& entry, const std::string& provider,
+                               const std::string& provider_model, const std::string& key_id) {
+  if (!entry) {
+    return;
+  }
+  Shard& shard = shardFor(entry.get());
+  {
+    std::lock_guard lock(shard.mu);
+    entry->provider = provider;
+    entry->provider_model = provider_model;
+    entry->key_id = key_id;
+  }
+  changed();
+}
+
+void LiveRequestTracker::progress(const ActiveEntryPtr&) {
+  // Load first: while the flag is already set (the common case between two
+  // admin polls) no cache line is written.
+  if (!progress_pending_.load(std::memory_order_relaxed)) {
+    progress_pending_.store(true, std::memory_order_relaxed);
+  }
+}
+
+void LiveRequestTracker::end(const ActiveEntryPtr& entry, const FinishedRequest& outcome) {
+  if (!entry) {
+    return;
+  }
+  Shard& shard = shardFor(entry.get());
+  {
+    std::lock_guard lock(shard.mu);
+    if (shard.entries.erase(entry.get()) == 0) {
+      return;  // never begun, or already ended
+    }
+  }
+  const auto finished_at = std::chrono::system_clock::now();
+  totals_.record(outcome, finished_at);
+  LogItem item;
+  item.request_id = entry->request_id;
+  item.client = entry->client;
+  item.model = entry->model;
+  item.provider = outcome.provider;
+  item.provider_model = outcome.provider_model;
+  item.key_id = outcome.key_id;
+  item.streaming = outcome.streaming;
+  item.error = outcome.error;
+  item.status = outcome.status;
+  item.error_type = outcome.error_type;
+  item.duration_ms = outcome.duration_ms;
+  item.tokens = outcome.usage;
+  item.finished_at = finished_at;
+  log_.add(item);
+  history_.record(outcome.duration_ms, outcome.error);
+  changed();
+}
+
+std::vector<ActiveView> LiveRequestTracker::active() const {
+  std::vector<ActiveView> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (const auto& [ptr, e] : shard.entries) {
+      ActiveView v;
+      v.request_id = e->request_id;
+      v.client = e->client;
+      v.model = e->model;
+      v.resolved_model = e->resolved_model;
+      v.provider = e->provider;
+      v.provider_model = e->provider_model;
+      v.key_id = e->key_id;
+      v.streaming = e->streaming;
+      v.started_at = e->started_at;
+      v.duration_ms = std::chrono::duration<double, std::milli>(now - e->started_steady).count();
+      v.bytes = e->bytes.load(std::memory_order_relaxed);
+      v.usage.input_tokens = e->input_tokens.load(std::memory_order_relaxed);
+      v.usage.output_tokens = e->output_tokens.load(std::memory_order_relaxed);
+      v.usage.cache_read_tokens = e->cache_read_tokens.load(std::memory_order_relaxed);
+      v.usage.cache_creation_tokens = e->cache_creation_tokens.load(std::memory_order_relaxed);
+      out.push_back(std::move(v));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ActiveView& a, const ActiveView& b) {
+    return a.started_at != b.started_at ? a.started_at < b.started_at : a.request_id < b.request_id;
+  });
+  return out;
+}
+
+size_t LiveRequestTracker::activeCount() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    n += shard.entries.size();
+  }
+  return n;
+}
+
+std::string LiveRequestTracker::activeJson(const std::vector<ActiveView>& views) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const ActiveView& v : views) {
+    nlohmann::ordered_json j;
+    j["request_id"] = v.request_id;
+    j["client"] = v.client;
+    j["model"] = v.model;
+    j["resolved_model"] = v.resolved_model;
+    j["provider"] = v.provider;
+    j["provider_model"] = v.provider_model;
+    j["key_id"] = v.key_id;
+    j["streaming"] = v.streaming;
+    j["started_at"] = isoTimeUtcMs(v.started_at);
+    j["duration_ms"] = std::round(v.duration_ms * 1000) / 1000;
+    j["bytes"] = v.bytes;
+    j["input_tokens"] = v.usage.input_tokens;
+    j["output_tokens"] = v.usage.output_tokens;
+    j["cache_read_tokens"] = v.usage.cache_read_tokens;
+    j["cache_creation_tokens"] = v.usage.cache_creation_tokens;
+    out.push_back(std::move(j));
+  }
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string LiveRequestTracker::activeJson() const { return activeJson(active()); }
+
+uint64_t LiveRequestTracker::changeSeq() {
+  if (progress_pending_.load(std::memory_order_relaxed) &&
+      progress_pending_.exchange(false, std::memory_order_acq_rel)) {
+    changed();
+  }
+  return seq_.load(std::memory_order_acquire);
+}
+
+TotalsView LiveRequestTracker::totals(const TotalsFilter& filter) const {
+  std::vector<ActiveTokens> in_flight;
+  if (filter.include_active) {
+    for (ActiveView& v : active()) {
+      in_flight.push_back(
+          {std::move(v.provider), std::move(v.provider_model), v.usage, v.started_at});
+    }
+  }
+  return totals_.view(filter, in_flight);
+}
+
+}  // namespace slotgate::metrics

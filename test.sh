@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit and integration
+# tests (CTest) on a Release build, then the unit tests again under
+# AddressSanitizer+UndefinedBehaviorSanitizer and the threaded ones under
+# ThreadSanitizer. Exits non-zero on the first failing stage.
+set -euo pipefail
+cd "$(dirname "$0")"
+./install-deps.sh
+JOBS=${JOBS:-$(nproc)}
+
+echo "== format check"
+tests/check_format.sh
+
+echo "== release build + all tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build -j "$JOBS"
+ctest --test-dir build -j "$JOBS" --output-on-failure --timeout 300
+
+echo "== ASan/UBSan: unit tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=address,undefined \
+  -DSLOTGATE_BENCH=OFF >/dev/null
+UNIT_TARGETS=$(ninja -C build-asan -t targets all | grep -o '^unit_[a-z]*' | sort -u)
+ninja -C build-asan -j "$JOBS" $UNIT_TARGETS
+for t in $UNIT_TARGETS; do
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "build-asan/tests/$t" --gtest_brief=1
+done
+
+echo "== TSan: threaded unit tests (limits, alias, metrics)"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=thread \
+  -DSLOTGATE_BENCH=OFF >/dev/null
+ninja -C build-tsan -j "$JOBS" unit_limits unit_alias unit_metrics
+for t in unit_limits unit_alias unit_metrics; do
+  TSAN_OPTIONS=halt_on_error=1 "build-tsan/tests/$t" --gtest_brief=1
+done
+echo "== all test stages passed"

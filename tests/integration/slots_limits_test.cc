@@ -1,0 +1,228 @@
+// slotgate end to end, concurrency slots (SPEC section 4): the client limit with and without a
+// queue (FIFO, full, timeout), the provider key limit, refusals that consume nothing, and the
+// slot release metrics.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "tests/integration/gateway_fixture.h"
+#include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
+
+namespace slotgate::testing {
+namespace {
+
+GatewayConfig limitsConfig(const MockProvider& mock, int clientMax, std::optional<QueueSpec> queue,
+                           int keyMax = 100) {
+  GatewayConfig c = standardConfig(mock);
+  c.workers = 2;
+  c.providers[0].keys[0].maxConcurrency = keyMax;
+  c.clients[0].maxConcurrency = clientMax;
+  c.clients[0].queue = queue;
+  return c;
+}
+
+void expectConcurrency429(const HttpResponse& r) {
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.json()["error"]["code"], "concurrency_limit_exceeded") << r.body;
+  EXPECT_EQ(r.json()["error"]["type"], "rate_limit_error") << r.body;
+  const std::string retryAfter = r.header("retry-after");
+  EXPECT_FALSE(retryAfter.empty());
+  EXPECT_GE(std::atoi(retryAfter.c_str()), 1) << retryAfter;
+}
+
+// Runs `count` slow chats in parallel (all started together), returns their responses.
+std::vector<HttpResponse> parallelChats(const Gateway& gateway, int count, int delayMs) {
+  std::vector<std::future<HttpResponse>> futures;
+  for (int i = 0; i < count; ++i) {
+    futures.push_back(std::async(std::launch::async, [&gateway, delayMs] {
+      return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", std::to_string(delayMs)}});
+    }));
+  }
+  std::vector<HttpResponse> out;
+  for (auto& f : futures) {
+    out.push_back(f.get());
+  }
+  return out;
+}
+
+TEST(SlotsLimits, ClientLimitWithoutQueueRefusesAtOnce) {
+  MockProvider mock;
+  Gateway gateway(limitsConfig(mock, 2, std::nullopt));
+  const auto responses = parallelChats(gateway, 5, 1500);
+  int ok = 0;
+  for (const auto& r : responses) {
+    if (r.status == 200) {
+      ++ok;
+    } else {
+      expectConcurrency429(r);
+    }
+  }
+  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(mock.stats()["requests"], 2);
+  EXPECT_EQ(mock.stats()["max_inflight"], 2);
+  EXPECT_EQ(gateway.metricValue("inference_errors_total",
+                                {{"error_type", "concurrency_limit_exceeded"}, {"tenant", "team-a"}}),
+            3.0);
+  EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}), 0.0);
+}
+
+TEST(SlotsLimits, QueueServesEveryoneInArrivalOrder) {
+  MockProvider mock;
+  Gateway gateway(limitsConfig(mock, 1, QueueSpec{10, "10s"}));
+  std::mutex mu;
+  std::vector<int> completion;
+  std::vector<std::future<HttpResponse>> futures;
+  for (int i = 0; i < 5; ++i) {
+    futures.push_back(std::async(std::launch::async, [&, i] {
+      auto r = gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "300"}});
+      std::lock_guard lock(mu);
+      completion.push_back(i);
+      return r;
+    }));
+    if (i == 0) {
+      // The first holds the only slot; the rest queue behind it in start order.
+      ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+    } else {
+      ASSERT_TRUE(eventually([&] {
+        return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == i;
+      }, 3s)) << "request " << i << " did not queue";
+    }
+  }
+  for (auto& f : futures) {
+    EXPECT_EQ(f.get().status, 200);
+  }
+  EXPECT_EQ(completion, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(mock.stats()["max_inflight"], 1);
+  EXPECT_EQ(mock.stats()["requests"], 5);
+  EXPECT_EQ(gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}), 0.0);
+}
+
+TEST(SlotsLimits, QueueFullIsRefused) {
+  MockProvider mock;
+  Gateway gateway(limitsConfig(mock, 1, QueueSpec{1, "10s"}));
+  auto first = std::async(std::launch::async, [&] {
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1000"}});
+  });
+  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  auto second = std::async(std::launch::async, [&] { return gateway.chat("gpt-test"); });
+  ASSERT_TRUE(eventually([&] {
+    return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == 1.0;
+  }, 3s));
+  expectConcurrency429(gateway.chat("gpt-test"));
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(second.get().status, 200);
+  EXPECT_EQ(mock.stats()["requests"], 2);
+}
+
+TEST(SlotsLimits, QueueTimeoutIsRefusedWithRetryAfter) {
+  MockProvider mock;
+  Gateway gateway(limitsConfig(mock, 1, QueueSpec{5, "300ms"}));
+  auto first = std::async(std::launch::async, [&] {
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "2000"}});
+  });
+  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  const auto start = Clock::now();
+  const auto waited = gateway.chat("gpt-test");
+  expectConcurrency429(waited);
+  // It waited for its queue timeout, not refused at once.
+  EXPECT_GE(Clock::now() - start, 250ms);
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(mock.stats()["requests"], 1);
+  EXPECT_EQ(gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}), 0.0);
+}
+
+TEST(SlotsLimits, ProviderKeyFullIs503WithRetryAfter) {
+  MockProvider mock;
+  Gateway gateway(limitsConfig(mock, 0, std::nullopt, 1));
+  auto first = std::async(std::launch::async, [&] {
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1000"}});
+  });
+  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  const auto refused = gateway.chat("gpt-test");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["code"], "no_upstream_available");
+  EXPECT_EQ(refused.json()["error"]["type"], "overloaded_error");
+  EXPECT_GE(std::atoi(refused.header("retry-after").c_str()), 1);
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(mock.stats()["requests"], 1);
+  // A full key is not a broken one.
+  EXPECT_EQ(gateway.metricValue("health_open_circuits"), 0.0);
+  EXPECT_EQ(gateway.chat("gpt-test").status, 200);
+}
+
+TEST(SlotsLimits, RefusedRequestConsumesNothing) {
+  MockProvider mock;
+  GatewayConfig c = limitsConfig(mock, 1, std::nullopt);
+  c.providers[0].breaker = BreakerSpec{.failureThreshold = 2, .openDuration = "30s"};
+  Gateway gateway(c);
+  auto first = std::async(std::launch::async, [&] {
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1000"}});
+  });
+  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  for (int i = 0; i < 6; ++i) {
+    expectConcurrency429(gateway.chat("gpt-test"));
+  }
+  EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}), 1.0);
+  EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}), 1.0);
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_TRUE(eventually([&] {
+    return gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}) == 0.0 &&
+           gateway.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
+  }, 1s));
+  // No breaker failure (threshold 2, six refusals), nothing sent upstream, one slot released.
+  EXPECT_EQ(gateway.metricValue("health_open_circuits"), 0.0);
+  EXPECT_EQ(mock.stats()["requests"], 1);
+  EXPECT_EQ(gateway.metricValue("concurrency_slot_release_total", {{"key_id", "openai-key"}}), 1.0);
+  EXPECT_EQ(gateway.metricValue("concurrency_slot_release_total", {{"key_id", "team-a"}}), 1.0);
+  EXPECT_EQ(gateway.chat("gpt-test").status, 200);
+}
+
+TEST(SlotsLimits, ReleaseMetricsCountCompletedAndCancelled) {
+  MockProvider mock;
+  Gateway gateway(limitsConfig(mock, 10, std::nullopt));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(gateway.chat("gpt-test").status, 200);
+  }
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(gateway.stream("gpt-test").cleanEnd());
+  }
+  StreamOptions abort;
+  abort.abortAfterChunks = 1;
+  for (int i = 0; i < 2; ++i) {
+    const auto r = gateway.stream("gpt-test", kClientKey,
+                                  {{"x-mock-chunks", "50"}, {"x-mock-delay-ms", "100"}}, abort);
+    ASSERT_TRUE(r.aborted);
+  }
+  ASSERT_TRUE(eventually([&] { return mock.stats()["cancelled"] == 2; }, 2s));
+  ASSERT_TRUE(eventually([&] {
+    return gateway.metricValue("concurrency_slot_release_total",
+                               {{"key_id", "openai-key"}, {"exception", "true"}}) == 2.0;
+  }, 1s));
+  for (const std::string key : {"openai-key", "team-a"}) {
+    EXPECT_EQ(gateway.metricValue("concurrency_slot_release_total",
+                                  {{"key_id", key}, {"exception", "false"}}),
+              5.0)
+        << key;
+    EXPECT_EQ(gateway.metricValue("concurrency_slot_release_total",
+                                  {{"key_id", key}, {"exception", "true"}}),
+              2.0)
+        << key;
+    EXPECT_EQ(gateway.metricValue("concurrency_slot_duration_seconds_count",
+                                  {{"key_id", key}, {"exception", "false"}}),
+              5.0)
+        << key;
+    EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", key}}), 0.0) << key;
+  }
+  // A refused request and an error answer before admission release nothing.
+  EXPECT_EQ(gateway.chat("no-such-model").status, 404);
+  EXPECT_EQ(gateway.metricValue("concurrency_slot_release_total", {{"key_id", "team-a"}}), 7.0);
+  EXPECT_EQ(gateway.metricValue("streaming_request_duration_seconds_count",
+                                {{"key_id", "openai-key"}}),
+            4.0);
+}
+
+}  // namespace
+}  // namespace slotgate::testing
