@@ -68,7 +68,7 @@ ClusterBreakers::ClusterBreakers(RedisEndpoint endpoint, Options options)
     : endpoint_(std::move(endpoint)),
       options_(std::move(options)),
       channel_(options_.prefix + "breakers"),
-      base_(event_base_new(), &event_base_free),
+      base_((evthread_use_pthreads(), event_base_new()), &event_base_free),
       wake_(nullptr, &event_free),
       tick_(nullptr, &event_free),
       inbox_(std::make_shared<Inbox>()) {
@@ -136,7 +136,6 @@ void ClusterBreakers::stop() {
 void ClusterBreakers::run() { event_base_dispatch(base_.get()); }
 
 void ClusterBreakers::attach(const CircuitBreakerPtr& breaker) {
-  std::weak_ptr<Inbox> weak_inbox = inbox_;
   std::shared_ptr<Inbox> inbox = inbox_;
   breaker->setListener([inbox](CircuitBreaker& b, CircuitTransition t) {
     std::lock_guard<std::mutex> lock(inbox->mu);

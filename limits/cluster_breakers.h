@@ -22,8 +22,8 @@
 namespace slotgate::limits {
 
 // Runs its own thread and event loop with two connections: commands and the subscription.
-// Public methods are thread-safe. libevent must be thread-enabled (evthread_use_pthreads())
-// before construction.
+// Public methods are thread-safe. The constructor enables libevent's pthreads locking (as main
+// does) because worker threads wake this loop with event_active().
 class ClusterBreakers {
  public:
   struct Options {

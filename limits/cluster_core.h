@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <list>
 #include <unordered_map>
 #include <utility>
 
@@ -21,6 +22,7 @@ struct AcquireOp {
   std::string lease_id;
   bool cancelled = false;
   bool in_flight = false;
+  bool listed = false;  // in ClusterCore::waiting_
   EventPtr retry_timer{nullptr, &event_free};
 };
 
@@ -52,6 +54,9 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   void sendRelease(std::string zkey, std::string lease_id);
   void onConnected();
   void checkDrained();
+  // A lease of key_id was released here: the oldest acquisition waiting for that key tries at
+  // once (its script goes out behind the ZREM on the same connection, so it sees the room).
+  void wakeWaiter(const std::string& key_id);
   static void onRenewTimer(evutil_socket_t, short, void* arg);
   static void onDeferred(evutil_socket_t, short, void* arg);
   static void onDrainTimer(evutil_socket_t, short, void* arg);
@@ -66,6 +71,7 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   // the TTL frees them.
   std::deque<std::pair<std::string, std::string>> unreleased_;
   std::vector<std::function<void()>> deferred_;
+  std::list<std::weak_ptr<AcquireOp>> waiting_;  // acquisitions between retries, oldest first
   EventPtr renew_timer_;
   EventPtr defer_event_;
   EventPtr drain_timer_;

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <random>
 
 #include "limits/cluster_core.h"
@@ -151,6 +152,10 @@ void ClusterCore::scheduleRetry(const std::shared_ptr<AcquireOp>& op) {
         },
         op.get()));
   }
+  if (!op->listed) {
+    op->listed = true;
+    waiting_.push_back(op);
+  }
   const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
       op->retry_until - std::chrono::steady_clock::now());
   const timeval tv = toTimeval(std::min<std::chrono::microseconds>(retryDelay(), left));
@@ -159,6 +164,10 @@ void ClusterCore::scheduleRetry(const std::shared_ptr<AcquireOp>& op) {
 
 void ClusterCore::deliver(const std::shared_ptr<AcquireOp>& op, ClusterSlots::Outcome outcome,
                           ClusterLease lease) {
+  if (op->listed) {
+    op->listed = false;
+    waiting_.remove_if([&](const std::weak_ptr<AcquireOp>& w) { return w.lock() == op; });
+  }
   if (op->cancelled || !op->cb) {
     return;  // a granted lease in `lease` is released by its destructor
   }
@@ -177,6 +186,29 @@ void ClusterCore::release(LeaseEntry& entry) {
     return;  // not ours any more
   }
   sendRelease(ClusterSlots::slotsKey(options_.prefix, entry.key_id), entry.lease_id);
+  wakeWaiter(entry.key_id);
+}
+
+void ClusterCore::wakeWaiter(const std::string& key_id) {
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    auto op = it->lock();
+    if (!op || op->cancelled || !op->cb) {
+      if (op) {
+        op->listed = false;
+      }
+      it = waiting_.erase(it);
+      continue;
+    }
+    const bool wants = std::any_of(op->candidates.begin(), op->candidates.end(),
+                                   [&](const SlotRequest& c) { return c.key_id == key_id; });
+    if (wants && !op->in_flight && op->retry_timer &&
+        evtimer_pending(op->retry_timer.get(), nullptr) != 0) {
+      evtimer_del(op->retry_timer.get());
+      attempt(op);
+      return;
+    }
+    ++it;
+  }
 }
 
 void ClusterCore::sendRelease(std::string zkey, std::string lease_id) {

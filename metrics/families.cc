@@ -98,6 +98,14 @@ Metrics::Metrics() {
       &declare<Gauge>("slotgate_redis_up",
                       "1 while the shared-state Redis connection is up, else 0.", MetricType::Gauge)
            .Add({});
+  cluster_fallbacks_ = &declare<Counter>(
+      "slotgate_cluster_fallbacks_total",
+      "Slot acquisitions that found Redis unavailable, by the on_unavailable action taken "
+      "(local: served with per-instance limits; reject: refused with 503).",
+      MetricType::Counter);
+  for (const char* action : {"local", "reject"}) {
+    cluster_fallbacks_->Add({{"on_unavailable", action}});
+  }
 
   // Fixed label sets exist from the start so the series read 0 before the first request.
   for (const char* type : {"streaming", "non-streaming"}) {

@@ -76,6 +76,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& configReloads() { return *config_reloads_; }
   prometheus::Gauge& configVersion() { return *config_version_; }  // slotgate_config_version
   prometheus::Gauge& redisUp() { return *redis_up_; }              // slotgate_redis_up (0/1)
+  // slotgate_cluster_fallbacks_total{on_unavailable="local"|"reject"}: slot acquisitions that
+  // found Redis unavailable and were served with local limits or refused.
+  prometheus::Family<prometheus::Counter>& clusterFallbacks() { return *cluster_fallbacks_; }
 
   // The series with `labels` of a histogram family of this object, created with that
   // family's buckets if new. Same labels → same Histogram&.
@@ -139,6 +142,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* config_reloads_ = nullptr;
   prometheus::Gauge* config_version_ = nullptr;
   prometheus::Gauge* redis_up_ = nullptr;
+  prometheus::Family<prometheus::Counter>* cluster_fallbacks_ = nullptr;
 };
 
 using MetricsPtr = std::unique_ptr<Metrics>;

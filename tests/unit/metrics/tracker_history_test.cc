@@ -89,7 +89,7 @@ TEST(History, KeepsSixtyMinutesAndSelectsTheWindow) {
                           "open_circuits", "cpu_percent", "rss_bytes"}) {
     EXPECT_TRUE(j[0].contains(key)) << key;
   }
-  EXPECT_EQ(j[5]["ts"], "2023-11-14T23:00:00.000Z");  // 1'700'004'000 s
+  EXPECT_EQ(j[5]["ts"], "2023-11-14T23:20:00.000Z");  // 1'700'004'000 s
 }
 
 }  // namespace

@@ -30,18 +30,18 @@ FinishedRequest done(const std::string& provider, const std::string& model, bool
 
 // openai/gpt-a: 2 requests (stream ok 100 ms, non-stream error 300 ms)
 // openai/gpt-b: 1 request; anthropic/claude: 1 request; 1 unrouted error.
-RunningTotals sample() {
-  RunningTotals t;
+void fill(RunningTotals& t) {
   t.record(done("openai", "gpt-a", true, false, 100, {10, 5, 2, 0, true}), at(1000));
   t.record(done("openai", "gpt-a", false, true, 300, {}), at(3000));
   t.record(done("openai", "gpt-b", false, false, 50, {7, 3, 0, 0, true}), at(2000));
   t.record(done("anthropic", "claude", true, false, 1000, {10, 8, 2, 1, true}), at(4000));
   t.record(done("", "", false, true, 1, {}), at(5000));
-  return t;
 }
 
 TEST(RunningTotals, SumsPerModelProviderAndTop) {
-  const TotalsView v = sample().view({});
+  RunningTotals t;
+  fill(t);
+  const TotalsView v = t.view({});
   const TotalsRow& a = v.providers.at("openai").models.at("gpt-a");
   EXPECT_EQ(a.requests, 2u);
   EXPECT_EQ(a.errors, 1u);
@@ -74,7 +74,8 @@ TEST(RunningTotals, SumsPerModelProviderAndTop) {
 }
 
 TEST(RunningTotals, FiltersByProviderAndModelGlob) {
-  const RunningTotals t = sample();
+  RunningTotals t;
+  fill(t);
   TotalsFilter f;
   f.provider = "open*";
   TotalsView v = t.view(f);
@@ -100,7 +101,8 @@ TEST(RunningTotals, FiltersByProviderAndModelGlob) {
 }
 
 TEST(RunningTotals, IncludeActiveAddsInFlightTokensOnly) {
-  const RunningTotals t = sample();
+  RunningTotals t;
+  fill(t);
   std::vector<ActiveTokens> active = {
       {"openai", "gpt-a", {4, 6, 0, 0, true}, at(9000)},
       {"", "", {100, 100, 0, 0, true}, at(9000)},  // not routed yet: not shown
@@ -121,7 +123,9 @@ TEST(RunningTotals, IncludeActiveAddsInFlightTokensOnly) {
 }
 
 TEST(RunningTotals, JsonAndYamlCarryTheSameTree) {
-  const TotalsView v = sample().view({});
+  RunningTotals t;
+  fill(t);
+  const TotalsView v = t.view({});
   const nlohmann::json j = nlohmann::json::parse(totalsJson(v));
   EXPECT_EQ(j["requests"], 5);
   EXPECT_EQ(j["providers"]["openai"]["requests"], 3);

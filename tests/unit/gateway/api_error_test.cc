@@ -1,0 +1,34 @@
+#include "gateway/api_error.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace slotgate::gateway {
+namespace {
+
+TEST(ApiError, OpenAIShape) {
+  auto j = nlohmann::json::parse(
+      errorBody(ApiFormat::kOpenAI, metrics::ErrorType::kInvalidApiKey, "bad \"key\""));
+  EXPECT_EQ(j["error"]["message"], "bad \"key\"");
+  EXPECT_EQ(j["error"]["type"], "authentication_error");
+  EXPECT_EQ(j["error"]["code"], "invalid_api_key");
+}
+
+TEST(ApiError, AnthropicShape) {
+  auto j = nlohmann::json::parse(
+      errorBody(ApiFormat::kAnthropic, metrics::ErrorType::kNoUpstreamAvailable, "busy"));
+  EXPECT_EQ(j["type"], "error");
+  EXPECT_EQ(j["error"]["type"], "overloaded_error");
+  EXPECT_EQ(j["error"]["message"], "busy");
+  EXPECT_EQ(j["error"]["code"], "no_upstream_available");
+}
+
+TEST(ApiError, FormatFollowsPath) {
+  EXPECT_EQ(apiFormatForPath("/v1/messages"), ApiFormat::kAnthropic);
+  EXPECT_EQ(apiFormatForPath("/v1/chat/completions"), ApiFormat::kOpenAI);
+  EXPECT_EQ(apiFormatForPath("/nope"), ApiFormat::kOpenAI);
+}
+
+}  // namespace
+}  // namespace slotgate::gateway
