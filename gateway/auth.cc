@@ -1,8 +1,8 @@
 #include "gateway/auth.h"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
+#include "conf/digest.h"
 #include "conf/glob.h"
 
 namespace slotgate::gateway {
@@ -32,8 +32,7 @@ size_t authenticate(const conf::Config& config, const Headers& headers) {
   if (key.empty()) {
     return kNoClient;
   }
-  conf::Sha256 digest;
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
+  const conf::Sha256 digest = conf::sha256Of(key);
   size_t found = kNoClient;
   // Every digest is compared, with no early exit, so timing reveals nothing.
   for (size_t i = 0; i < config.clients.size(); ++i) {

@@ -122,25 +122,29 @@ std::string ClusterRuntime::readinessReason() const {
 }
 
 void ClusterRuntime::releaseAll(std::chrono::milliseconds timeout) {
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t left = workers_.size();
+  // Shared: a stalled worker may answer after this returned.
+  struct Countdown {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+  };
+  auto countdown = std::make_shared<Countdown>();
+  countdown->left = workers_.size();
   for (auto& w : workers_) {
     limits::ClusterSlots* slots = w->slots.get();
-    w->worker->post([slots, timeout, &mu, &cv, &left] {
-      slots->releaseAll(timeout, [&mu, &cv, &left] {
-        std::lock_guard<std::mutex> lock(mu);
-        --left;
-        cv.notify_all();
+    w->worker->post([slots, timeout, countdown] {
+      slots->releaseAll(timeout, [countdown] {
+        std::lock_guard<std::mutex> lock(countdown->mu);
+        --countdown->left;
+        countdown->cv.notify_all();
       });
     });
   }
-  std::unique_lock<std::mutex> lock(mu);
-  // A little beyond the workers' own bound, so that their callbacks (which touch these locals)
-  // have run before this returns in all but a stalled loop.
-  if (!cv.wait_for(lock, timeout + std::chrono::milliseconds(200), [&] { return left == 0; })) {
+  std::unique_lock<std::mutex> lock(countdown->mu);
+  if (!countdown->cv.wait_for(lock, timeout + std::chrono::milliseconds(100),
+                              [&] { return countdown->left == 0; })) {
     metrics::LogLine(metrics::LogLevel::kWarn, "cluster_release_timeout")
-        .num("workers_pending", left)
+        .num("workers_pending", countdown->left)
         .emit();
   }
 }

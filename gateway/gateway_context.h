@@ -7,10 +7,9 @@
 
 #include "gateway/runtime.h"
 #include "metrics/families.h"
+#include "metrics/request_tracker.h"
 
 namespace slotgate::gateway {
-
-class RequestTracker;
 
 struct GatewayContext {
   GatewayContext(metrics::Metrics& m, KeyRegistry& k) : metrics(m), keys(k) {}
@@ -19,7 +18,7 @@ struct GatewayContext {
   RuntimeHolder runtime;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> active_requests{0};  // dispatched and not yet finished
-  RequestTracker* tracker = nullptr;         // optional live view (admin)
+  metrics::RequestTracker* tracker = nullptr;  // the live view (admin); null = none
 };
 
 }  // namespace slotgate::gateway

@@ -89,7 +89,23 @@ void ProxyRequest::start() {
                      " target for path " + request_.path);
     return;
   }
+  track();
   admit();
+}
+
+void ProxyRequest::track() {
+  if (context_.tracker == nullptr) {
+    return;
+  }
+  auto entry = std::make_shared<metrics::ActiveEntry>();
+  entry->request_id = request_id_;
+  entry->client = runtime_->config().clients[client_index_].id;
+  entry->model = body_.model;
+  entry->resolved_model = resolution_.model->name;
+  entry->streaming = body_.stream;
+  entry->started_at = std::chrono::system_clock::now();
+  entry->started_steady = started_;
+  tracked_ = context_.tracker->begin(std::move(entry));
 }
 
 void ProxyRequest::serveModelList() {
@@ -265,6 +281,9 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
   UpstreamOrigin origin{p.url.tls, p.url.host, p.url.port, p.connect_timeout};
   runtime_->series().provider(candidate.provider_index).inflight->Increment();
   inflight_counted_ = true;
+  if (tracked_) {
+    context_.tracker->route(tracked_, p.name, target.model, providerKey()->id);
+  }
   exchange_ = worker_.upstream().send(origin, std::move(upstream), *this);
 }
 
@@ -342,6 +361,18 @@ void ProxyRequest::onUpstreamData(std::string_view bytes) {
     json_usage_->feed(bytes);
   }
   sink_.sendData(bytes);
+  if (tracked_) {
+    tracked_->bytes.store(bytes_out_, std::memory_order_relaxed);
+    if (stream_usage_) {
+      const auto& u = stream_usage_->usage();
+      if (u.input_tokens != tracked_->input_tokens.load(std::memory_order_relaxed) ||
+          u.output_tokens != tracked_->output_tokens.load(std::memory_order_relaxed)) {
+        tracked_->input_tokens.store(u.input_tokens, std::memory_order_relaxed);
+        tracked_->output_tokens.store(u.output_tokens, std::memory_order_relaxed);
+        context_.tracker->progress(tracked_);
+      }
+    }
+  }
   if (!paused_ && sink_.pendingBytes() > kSinkHighWater && exchange_) {
     paused_ = true;
     exchange_->pauseReading();
@@ -451,6 +482,9 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
   auto& series = runtime_->series();
   const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   const bool streaming = body_.stream;
+  if (stream_usage_ && !usage_.seen) {
+    usage_ = stream_usage_->usage();  // a stream that ended early: the tokens seen so far
+  }
   const size_t client = client_index_;
   const size_t model = resolution_.model_index;
   const size_t target = current_ ? current_->target_index : metrics::RequestSeries::kUnknown;
@@ -466,6 +500,24 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
         .streamFinished(success, seconds);
   }
   const conf::Config& config = runtime_->config();
+  if (tracked_) {
+    metrics::FinishedRequest outcome;
+    if (current_) {
+      outcome.provider = provider()->name;
+      outcome.provider_model = resolution_.model->targets[current_->target_index].model;
+      outcome.key_id = providerKey()->id;
+    }
+    outcome.streaming = streaming;
+    outcome.error = !success;
+    outcome.status = client_gone ? 499 : final_status_;
+    outcome.error_type = client_gone ? "client_closed"
+                         : error     ? std::string(metrics::errorTypeLabel(*error))
+                                     : "";
+    outcome.duration_ms = seconds * 1000.0;
+    outcome.usage = usage_;
+    context_.tracker->end(tracked_, outcome);
+    tracked_.reset();
+  }
   metrics::LogLine line(metrics::LogLevel::kInfo, metrics::kAccessEvent);
   if (!line.enabled()) {
     return;

@@ -25,6 +25,7 @@
 #include "gateway/upstream_types.h"
 #include "gateway/worker.h"
 #include "limits/slot_pool.h"
+#include "metrics/request_tracker.h"
 #include "metrics/usage_parser.h"
 #include "routing/target_chooser.h"
 
@@ -65,6 +66,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   void respondError(metrics::ErrorType error, const std::string& message, int retry_after_s = 0);
   void finish(bool success, std::optional<metrics::ErrorType> error);
   void releaseSlots();
+  void track();
   void endInflight();
   void record(bool success, std::optional<metrics::ErrorType> error, bool client_gone);
   routing::KeyProbe keyProbe() const;
@@ -106,6 +108,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   std::optional<metrics::JsonUsageParser> json_usage_;
   metrics::TokenUsage usage_;
   int final_status_ = 0;
+  metrics::ActiveEntryPtr tracked_;  // null when no tracker is installed
 };
 
 }  // namespace slotgate::gateway

@@ -27,13 +27,6 @@ extern char** environ;
 namespace slotgate::testing {
 namespace {
 
-std::string lowercase(std::string text) {
-  for (char& c : text) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return text;
-}
-
 std::vector<std::string> completeLines(const std::string& text) {
   std::vector<std::string> lines;
   size_t start = 0;

@@ -1,0 +1,323 @@
+// The operator plane end to end (SPEC section 6): live active requests (JSON and SSE), running
+// totals against the tokens the mock reports, logs, history, /admin/config redaction, and the
+// token / method rules of the admin listener.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+
+#include "tests/integration/gateway_fixture.h"
+
+namespace slotgate::testing {
+namespace {
+
+using nlohmann::json;
+
+Headers adminAuth(const Gateway& g) {
+  return {{"Authorization", "Bearer " + g.config().adminToken}};
+}
+
+json adminJson(const Gateway& g, const std::string& path) {
+  const HttpResponse r = request("GET", g.adminUrl(path), adminAuth(g));
+  EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+  return r.json();
+}
+
+const json* findById(const json& array, const std::string& id) {
+  for (const auto& item : array) {
+    if (item.value("request_id", "") == id) {
+      return &item;
+    }
+  }
+  return nullptr;
+}
+
+// A stream that takes about chunks * delay ms, tagged with `id`.
+std::future<StreamResponse> slowStream(const Gateway& g, const std::string& id, int chunks,
+                                       int delay_ms) {
+  return std::async(std::launch::async, [&g, id, chunks, delay_ms] {
+    return g.stream("gpt-test", kClientKey,
+                    {{"x-request-id", id},
+                     {"x-mock-chunks", std::to_string(chunks)},
+                     {"x-mock-delay-ms", std::to_string(delay_ms)}});
+  });
+}
+
+TEST(OperatorRoutes, ActiveRequestsShowAnInFlightStreamUntilItEnds) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  auto stream = slowStream(gateway, "op-active-1", 8, 250);
+
+  json seen;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const json list = adminJson(gateway, "/metrics/active-requests");
+        const json* item = findById(list, "op-active-1");
+        // Wait until routed and a few chunks went out.
+        if (item != nullptr && (*item)["provider"] != "" && (*item)["bytes"].get<int>() > 0) {
+          seen = *item;
+          return true;
+        }
+        return false;
+      },
+      5s));
+  EXPECT_EQ(seen["client"], "team-a");
+  EXPECT_EQ(seen["model"], "gpt-test");
+  EXPECT_EQ(seen["resolved_model"], "gpt-test");
+  EXPECT_EQ(seen["provider"], "mock-openai");
+  EXPECT_EQ(seen["provider_model"], "gpt-upstream");
+  EXPECT_EQ(seen["key_id"], "openai-key");
+  EXPECT_EQ(seen["streaming"], true);
+  EXPECT_GT(seen["duration_ms"].get<double>(), 0.0);
+  const std::string started = seen["started_at"];
+  EXPECT_EQ(started.size(), 24u) << started;
+  EXPECT_EQ(started.back(), 'Z');
+
+  const StreamResponse done = stream.get();
+  EXPECT_TRUE(done.cleanEnd()) << done.error;
+  EXPECT_TRUE(eventually([&] {
+    return findById(adminJson(gateway, "/metrics/active-requests"), "op-active-1") == nullptr;
+  }));
+
+  // It is now a trace (not an error), with the tokens the mock reported.
+  const json logs = adminJson(gateway, "/metrics/logs");
+  const json* trace = findById(logs["traces"], "op-active-1");
+  ASSERT_NE(trace, nullptr) << logs.dump();
+  EXPECT_EQ((*trace)["status"], 200);
+  EXPECT_EQ((*trace)["error_type"], "");
+  EXPECT_EQ((*trace)["provider"], "mock-openai");
+  EXPECT_EQ((*trace)["key_id"], "openai-key");
+  EXPECT_EQ((*trace)["tokens"]["input"], 10);
+  EXPECT_EQ((*trace)["tokens"]["output"], 8);
+  EXPECT_GE((*trace)["duration_ms"].get<double>(), 8 * 250 * 0.9);
+  EXPECT_EQ(findById(logs["errors"], "op-active-1"), nullptr);
+}
+
+TEST(OperatorRoutes, SseDeliversASnapshotAtOnceAndANewOneWithin200ms) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  std::atomic<bool> first_snapshot{false};
+  StreamOptions options;
+  options.abortWhen = [&](const std::string& body) {
+    if (body.find("event: snapshot\ndata: ") != std::string::npos) {
+      first_snapshot = true;
+    }
+    return body.find("op-sse-1") != std::string::npos;
+  };
+  auto sse = std::async(std::launch::async, [&] {
+    return streamRequest("GET", gateway.adminUrl("/metrics/active-requests/stream"),
+                         adminAuth(gateway), "", 10s, options);
+  });
+  ASSERT_TRUE(eventually([&] { return first_snapshot.load(); }, 5s));
+
+  const auto sent = Clock::now();
+  auto stream = slowStream(gateway, "op-sse-1", 4, 200);
+  const StreamResponse events = sse.get();
+  ASSERT_TRUE(events.aborted) << "no event named the request: " << events.body;
+  EXPECT_EQ(events.status, 200);
+  EXPECT_EQ(events.header("content-type"), "text/event-stream");
+  std::string so_far;
+  for (const StreamChunk& chunk : events.chunks) {
+    so_far += chunk.data;
+    if (so_far.find("op-sse-1") != std::string::npos) {
+      EXPECT_LT(chunk.at - sent, 200ms)
+          << "snapshot came after " << std::chrono::duration_cast<Millis>(chunk.at - sent).count()
+          << " ms";
+      break;
+    }
+  }
+  const auto parsed = parseSse(events.body);
+  ASSERT_GE(parsed.size(), 1u);
+  EXPECT_EQ(parsed[0].event, "snapshot");
+  EXPECT_TRUE(json::parse(parsed[0].data, nullptr, false).is_array()) << parsed[0].data;
+  EXPECT_TRUE(stream.get().cleanEnd());
+}
+
+TEST(OperatorRoutes, SseNeedsTheTokenAndSurvivesWatchersLeaving) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  EXPECT_EQ(request("GET", gateway.adminUrl("/metrics/active-requests/stream")).status, 401);
+  // Several watchers come and go; the admin listener keeps serving.
+  for (int i = 0; i < 5; ++i) {
+    StreamOptions options;
+    options.abortAfterChunks = 1;
+    const StreamResponse r =
+        streamRequest("GET", gateway.adminUrl("/metrics/active-requests/stream"),
+                      adminAuth(gateway), "", 5s, options);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.aborted);
+  }
+  EXPECT_EQ(gateway.chat("gpt-test").status, 200);
+  EXPECT_TRUE(adminJson(gateway, "/metrics/active-requests").is_array());
+  StreamOptions one;
+  one.abortAfterChunks = 1;
+  const StreamResponse again = streamRequest(
+      "GET", gateway.adminUrl("/metrics/active-requests/stream"), adminAuth(gateway), "", 5s, one);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_NE(again.body.find("event: snapshot"), std::string::npos) << again.body;
+}
+
+TEST(OperatorRoutes, RunningTotalsEqualTheTokensTheMockReported) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  ASSERT_EQ(gateway.chat("gpt-test").status, 200);
+  ASSERT_EQ(gateway.chat("gt").status, 200);
+  ASSERT_TRUE(gateway.stream("gpt-test", kClientKey, {{"x-mock-chunks", "3"}}).cleanEnd());
+  const HttpResponse msg =
+      request("POST", gateway.url("/v1/messages"),
+              {{"x-api-key", kClientKey}, {"anthropic-version", "2023-06-01"}},
+              R"({"model":"ct","max_tokens":4,"messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_EQ(msg.status, 200) << msg.body;
+  ASSERT_EQ(gateway.chat("gpt-test", kClientKey, {{"x-mock-fail", "400"}}).status, 400);
+  ASSERT_EQ(gateway.chat("no-such-model").status, 404);  // never tracked: refused before admission
+  ASSERT_TRUE(eventually(
+      [&] { return adminJson(gateway, "/metrics/running-totals?format=json")["requests"] == 5; }));
+
+  const json t = adminJson(gateway, "/metrics/running-totals?format=json");
+  const json& gpt = t["providers"]["mock-openai"]["models"]["gpt-upstream"];
+  EXPECT_EQ(gpt["requests"], 4);
+  EXPECT_EQ(gpt["errors"], 1);
+  EXPECT_EQ(gpt["streaming"], 1);
+  EXPECT_EQ(gpt["non_streaming"], 3);
+  EXPECT_EQ(gpt["input_tokens"], 30);  // 2 chats + 1 stream; the 400 carried no usage
+  EXPECT_EQ(gpt["output_tokens"], 5 + 5 + 3);
+  EXPECT_EQ(gpt["cache_read_tokens"], 6);
+  EXPECT_EQ(gpt["cache_creation_tokens"], 0);
+  EXPECT_GT(gpt["avg_duration_ms"].get<double>(), 0.0);
+  EXPECT_TRUE(gpt["last_accessed"].is_string());
+  const json& claude = t["providers"]["mock-anthropic"]["models"]["claude-upstream"];
+  EXPECT_EQ(claude["requests"], 1);
+  EXPECT_EQ(claude["input_tokens"], 10);
+  EXPECT_EQ(claude["output_tokens"], 5);
+  EXPECT_EQ(claude["cache_read_tokens"], 2);
+  EXPECT_EQ(claude["cache_creation_tokens"], 1);
+  EXPECT_EQ(t["providers"]["mock-anthropic"]["requests"], 1);
+  EXPECT_EQ(t["input_tokens"], 40);
+  EXPECT_EQ(t["output_tokens"], 18);
+
+  // Filters.
+  const json only_claude = adminJson(gateway, "/metrics/running-totals?format=json&model=claude*");
+  EXPECT_EQ(only_claude["providers"].size(), 1u);
+  EXPECT_EQ(only_claude["requests"], 1);
+  EXPECT_EQ(only_claude["output_tokens"], 5);
+  const json by_provider =
+      adminJson(gateway, "/metrics/running-totals?format=json&provider=mock-open?i");
+  EXPECT_EQ(by_provider["providers"].size(), 1u);
+  EXPECT_EQ(by_provider["requests"], 4);
+  const json none = adminJson(gateway, "/metrics/running-totals?format=json&provider=zzz");
+  EXPECT_TRUE(none["providers"].empty());
+  EXPECT_EQ(none["requests"], 0);
+
+  // YAML by default.
+  const HttpResponse yaml =
+      request("GET", gateway.adminUrl("/metrics/running-totals"), adminAuth(gateway));
+  EXPECT_EQ(yaml.status, 200);
+  EXPECT_NE(yaml.header("content-type").find("yaml"), std::string::npos);
+  EXPECT_EQ(yaml.body.rfind("requests: 5\n", 0), 0u) << yaml.body;
+  EXPECT_NE(yaml.body.find("\n  mock-anthropic:\n"), std::string::npos) << yaml.body;
+  EXPECT_NE(yaml.body.find("      claude-upstream:\n"), std::string::npos) << yaml.body;
+  EXPECT_NE(yaml.body.find("        cache_creation_tokens: 1\n"), std::string::npos);
+}
+
+TEST(OperatorRoutes, IncludeActiveAddsTheTokensOfAStreamInFlight) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  auto stream = slowStream(gateway, "op-include-active", 6, 300);
+  ASSERT_TRUE(eventually([&] {
+    const json t = adminJson(gateway, "/metrics/running-totals?format=json&include_active=true");
+    return t["providers"].contains("mock-openai") && t["active"] == 1;
+  }));
+  const json without = adminJson(gateway, "/metrics/running-totals?format=json");
+  EXPECT_EQ(without["requests"], 0);
+  EXPECT_FALSE(without.contains("active"));
+  EXPECT_TRUE(stream.get().cleanEnd());
+  EXPECT_EQ(request("GET", gateway.adminUrl("/metrics/running-totals?include_active=maybe"),
+                    adminAuth(gateway))
+                .status,
+            400);
+}
+
+TEST(OperatorRoutes, ErrorsReachTheErrorLog) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  ASSERT_EQ(
+      gateway.chat("gpt-test", kClientKey, {{"x-request-id", "op-err-1"}, {"x-mock-fail", "500"}})
+          .status,
+      500);
+  json logs;
+  ASSERT_TRUE(eventually([&] {
+    logs = adminJson(gateway, "/metrics/logs");
+    return findById(logs["errors"], "op-err-1") != nullptr;
+  }));
+  const json& e = *findById(logs["errors"], "op-err-1");
+  EXPECT_EQ(e["status"], 500);
+  EXPECT_EQ(e["error_type"], "upstream_status");
+  EXPECT_EQ(e["client"], "team-a");
+  EXPECT_EQ(e["model"], "gpt-test");
+  EXPECT_EQ(e["provider"], "mock-openai");
+  EXPECT_TRUE(e["finished_at"].is_string());
+  EXPECT_NE(findById(logs["traces"], "op-err-1"), nullptr);
+}
+
+TEST(OperatorRoutes, HistoryValidatesMinutes) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  for (const char* bad : {"0", "61", "abc", "-1", "5x", ""}) {
+    EXPECT_EQ(request("GET", gateway.adminUrl(std::string("/metrics/history?minutes=") + bad),
+                      adminAuth(gateway))
+                  .status,
+              400)
+        << bad;
+  }
+  EXPECT_TRUE(adminJson(gateway, "/metrics/history?minutes=60").is_array());
+  EXPECT_TRUE(adminJson(gateway, "/metrics/history").is_array());
+}
+
+TEST(OperatorRoutes, AdminConfigIsRedactedAndVersioned) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  EXPECT_EQ(request("GET", gateway.adminUrl("/admin/config")).status, 401);
+  const HttpResponse r = request("GET", gateway.adminUrl("/admin/config"), adminAuth(gateway));
+  ASSERT_EQ(r.status, 200);
+  for (const std::string secret :
+       {std::string(kOpenAiSecret), std::string(kAnthropicSecret), std::string(kClientKey),
+        std::string(kOtherClientKey), gateway.config().adminToken}) {
+    EXPECT_EQ(r.body.find(secret), std::string::npos) << "secret in /admin/config";
+  }
+  const json config = r.json();
+  EXPECT_GE(config["version"].get<int>(), 1);
+  EXPECT_EQ(config["loaded_at"].get<std::string>().back(), 'Z');
+  EXPECT_EQ(config["providers"][0]["keys"][0]["id"], "openai-key");
+  EXPECT_FALSE(config["providers"][0]["keys"][0]["secret_env"].get<std::string>().empty());
+  EXPECT_EQ(config["clients"][0]["id"], "team-a");
+}
+
+TEST(OperatorRoutes, TokenAndMethodRules) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  for (const char* path : {"/metrics/active-requests", "/metrics/running-totals", "/metrics/logs",
+                           "/metrics/history", "/admin/slots", "/admin/config"}) {
+    EXPECT_EQ(request("GET", gateway.adminUrl(path)).status, 401) << path;
+    EXPECT_EQ(request("GET", gateway.adminUrl(path), {{"Authorization", "Bearer wrong"}}).status,
+              401)
+        << path;
+  }
+  EXPECT_EQ(request("POST", gateway.adminUrl("/admin/reload")).status, 401);
+  EXPECT_EQ(request("GET", gateway.adminUrl("/admin/reload"), adminAuth(gateway)).status, 405);
+  EXPECT_EQ(request("POST", gateway.adminUrl("/metrics/logs"), adminAuth(gateway)).status, 405);
+  const HttpResponse dash = request("GET", gateway.adminUrl("/dashboard"));
+  EXPECT_EQ(dash.status, 200);
+  EXPECT_EQ(dash.header("content-type").rfind("text/html", 0), 0u);
+  EXPECT_NE(dash.header("content-security-policy").find("default-src 'none'"), std::string::npos);
+  // Self-contained: nothing loaded from elsewhere.
+  for (const char* external :
+       {"<script src", "<link", "src=\"http", "href=\"http", "url(http", "@import", "https://"}) {
+    EXPECT_EQ(dash.body.find(external), std::string::npos) << external;
+  }
+  const HttpResponse slots = request("GET", gateway.adminUrl("/admin/slots"), adminAuth(gateway));
+  EXPECT_EQ(slots.status, 200);
+  EXPECT_TRUE(slots.json().is_array()) << slots.body;
+}
+
+}  // namespace
+}  // namespace slotgate::testing
