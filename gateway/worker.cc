@@ -25,6 +25,10 @@ Worker::~Worker() {
   connections_.reset();
   deferred_.clear();
   upstream_.reset();
+  // Lookups still pending fail with DNS_ERR_SHUTDOWN when the evdns base goes;
+  // one more loop turn delivers those callbacks so nothing leaks.
+  dns_.reset();
+  event_base_loop(base_.get(), EVLOOP_NONBLOCK);
 }
 
 void Worker::post(std::function<void()> fn) {
