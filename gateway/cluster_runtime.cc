@@ -20,6 +20,7 @@ ClusterRuntime::ClusterRuntime(const conf::RedisConfig& config, metrics::Metrics
   options.prefix = config_.prefix;
   options.instance_id = instance_id_;
   breakers_ = std::make_unique<limits::ClusterBreakers>(endpointOf(config_), options);
+  breakers_->setStateListener([this](bool) { refreshUp(); });
   fallback_local_ = &metrics_.clusterFallbacks().Add({{"on_unavailable", "local"}});
   fallback_reject_ = &metrics_.clusterFallbacks().Add({{"on_unavailable", "reject"}});
   metrics_.redisUp().Set(0);
@@ -101,11 +102,14 @@ bool ClusterRuntime::up() const {
 }
 
 void ClusterRuntime::refreshUp() {
-  // Worker connections drive this; the breaker connections are read at the same time.
+  // Called by every worker connection and the breaker thread on their changes; the lock makes
+  // the gauge and the log follow the last computed state.
+  std::lock_guard<std::mutex> lock(up_mu_);
   const bool now_up = up();
-  if (last_up_.exchange(now_up) == now_up) {
+  if (last_up_ == now_up) {
     return;
   }
+  last_up_ = now_up;
   metrics_.redisUp().Set(now_up ? 1 : 0);
   metrics::LogLine(now_up ? metrics::LogLevel::kInfo : metrics::LogLevel::kWarn,
                    now_up ? "redis_up" : "redis_down")

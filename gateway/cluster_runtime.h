@@ -16,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -89,7 +90,8 @@ class ClusterRuntime {
   const std::string instance_id_;
   std::vector<std::unique_ptr<PerWorker>> workers_;
   std::unique_ptr<limits::ClusterBreakers> breakers_;
-  std::atomic<bool> last_up_{false};
+  std::mutex up_mu_;  // orders refreshUp() calls from worker threads and the breaker thread
+  bool last_up_ = false;
   prometheus::Counter* fallback_local_ = nullptr;
   prometheus::Counter* fallback_reject_ = nullptr;
 };

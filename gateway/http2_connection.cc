@@ -73,10 +73,6 @@ Http2Connection::Http2Connection(Worker& worker, ConnectionManager& manager,
       cbs, [](nghttp2_session*, int32_t stream_id, uint32_t error_code, void* user_data) {
         return self(user_data)->onStreamClose(stream_id, error_code);
       });
-  nghttp2_session_callbacks_set_on_frame_send_callback(
-      cbs, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-        return self(user_data)->onFrameSend(frame);
-      });
   nghttp2_option* opt = nullptr;
   nghttp2_option_new(&opt);
   nghttp2_option_set_max_continuations(opt, kMaxContinuations);
@@ -267,6 +263,7 @@ int Http2Connection::onDataChunk(int32_t stream_id, const uint8_t* data, size_t 
   }
   body.append(reinterpret_cast<const char*>(data), len);
   body_bytes_buffered_ += len;
+  upload_progress_ = true;
   return 0;
 }
 
@@ -286,20 +283,6 @@ int Http2Connection::onStreamClose(int32_t stream_id, uint32_t) {
   // first, which cancels its upstream request and frees its slots. Deferred
   // because nghttp2 is on the stack.
   worker_.deferDelete(std::move(s));
-  return 0;
-}
-
-int Http2Connection::onFrameSend(const nghttp2_frame* frame) {
-  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
-      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
-    Http2Stream* s = stream(frame->hd.stream_id);
-    if (s != nullptr && !s->requestComplete()) {
-      // Answered before the request ended (401, 413, ...): stop the upload
-      // (RFC 9113 8.1).
-      nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, frame->hd.stream_id,
-                                NGHTTP2_NO_ERROR);
-    }
-  }
   return 0;
 }
 
@@ -334,7 +317,6 @@ void Http2Connection::processInput() {
     evbuffer_drain(input, static_cast<size_t>(n));
   }
   flush();
-  updateTimer();
 }
 
 void Http2Connection::flush() {
@@ -364,6 +346,7 @@ void Http2Connection::flush() {
     return;
   }
   notifyDrained();
+  updateTimer();
 }
 
 void Http2Connection::notifyDrained() {
@@ -414,12 +397,20 @@ void Http2Connection::updateTimer() {
     return;  // the closing timer is armed by terminate/closeAfterFlush
   }
   bool head_open = !first_request_seen_;
+  bool busy = false;
   for (auto& [id, s] : streams_) {
     head_open = head_open || s->headOpen();
+    // Serving a request keeps the connection busy (the upstream side has its
+    // own timeouts). An upload still arriving, or the rest of an upload
+    // answered early (see ignoreRequest), does not: idle_timeout bounds it
+    // like an HTTP/1.1 body read.
+    busy = busy || s->dispatched() || (s->ignoringRequest() && !s->responseEnded());
   }
   const TimerMode mode =
-      head_open ? TimerMode::kHeader : (streams_.empty() ? TimerMode::kIdle : TimerMode::kNone);
-  if (mode == timer_mode_) {
+      head_open ? TimerMode::kHeader : (busy ? TimerMode::kNone : TimerMode::kIdle);
+  const bool rearm = mode == TimerMode::kIdle && upload_progress_;
+  upload_progress_ = false;
+  if (mode == timer_mode_ && !rearm) {
     return;  // keep the deadline set when this mode began
   }
   timer_mode_ = mode;

@@ -70,7 +70,6 @@ class Http2Connection : public DownstreamConnection {
   int onFrameRecv(const nghttp2_frame* frame);
   int onDataChunk(int32_t stream_id, const uint8_t* data, size_t len);
   int onStreamClose(int32_t stream_id, uint32_t error_code);
-  int onFrameSend(const nghttp2_frame* frame);
 
   static void onRead(bufferevent*, void* arg);
   static void onWrite(bufferevent*, void* arg);
@@ -107,6 +106,7 @@ class Http2Connection : public DownstreamConnection {
   Http2ResetGuard reset_guard_;
 
   bool first_request_seen_ = false;
+  bool upload_progress_ = false;      // request body bytes arrived since the last updateTimer
   uint64_t body_bytes_buffered_ = 0;  // request bodies of undispatched streams
   bool flushing_ = false;
   bool draining_ = false;

@@ -52,7 +52,10 @@ class Http2Stream : public ResponseSink, public Deletable {
   void countHeader(size_t bytes, size_t max_header_bytes, size_t max_header_fields);
   bool ignoringRequest() const { return ignore_request_; }
   // Answered before the request was complete (refused head, 413): the rest
-  // of the request is dropped and, once the answer is out, the stream reset.
+  // of the upload is read and dropped. No RST_STREAM(NO_ERROR) after the
+  // answer: RFC 9113 8.1 allows it, but clients such as curl 7.88 then report
+  // the complete answer as a stream error. An upload that never ends is cut by
+  // idle_timeout (the connection counts as idle).
   void ignoreRequest() { ignore_request_ = true; }
   bool requestComplete() const { return request_complete_; }
   void setRequestComplete() { request_complete_ = true; }

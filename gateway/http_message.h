@@ -3,6 +3,7 @@
 // ResponseSink, so one pipeline serves both.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,15 @@ using Headers = std::vector<Header>;
 const std::string* findHeader(const Headers& headers, std::string_view lower_name);
 
 struct IncomingRequest {
+  // Who the request authenticated as at end of headers, and under which
+  // config snapshot, so the pipeline need not hash the key twice. Written by
+  // the dispatcher's admitHead (hence mutable: the codec owns the request).
+  struct AuthHint {
+    const void* runtime = nullptr;
+    size_t client = SIZE_MAX;
+  };
+  mutable AuthHint auth;
+
   std::string method;
   std::string path;   // without the query
   std::string query;  // after '?', may be empty

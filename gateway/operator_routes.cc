@@ -134,15 +134,10 @@ void registerOperatorRoutes(AdminServer& admin, OperatorDeps deps) {
               [config = std::move(deps.config_json)](const AdminRequest&) {
                 return json(config ? config() : "{}");
               });
-  admin.route("POST", "/admin/reload", false,
-              [reload = std::move(deps.reload)](const AdminRequest&) {
-                if (!reload) {
-                  return AdminResponse{501, "application/json",
-                                       errorBody(ApiFormat::kOpenAI, metrics::ErrorType::kNotFound,
-                                                 "reload is not available")};
-                }
-                return reload();
-              });
+  if (deps.reload) {
+    admin.route("POST", "/admin/reload", false,
+                [reload = std::move(deps.reload)](const AdminRequest&) { return reload(); });
+  }
 }
 
 }  // namespace slotgate::gateway

@@ -24,6 +24,7 @@ struct OperatorDeps {
   // (conf::configJson of the current snapshot).
   std::function<std::string()> config_json;
   // POST /admin/reload: 200 {"version":N} or 400 with every validation error.
+  // Empty = the route is not registered here (the caller registers its own).
   std::function<AdminResponse()> reload;
   // Slots held and open circuits right now (history sampler, every 10 s).
   std::function<metrics::GaugeSnapshot()> gauges;

@@ -42,10 +42,12 @@ bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink)
   // Auth comes before the body is read (SPEC order: 401 before 400/413), so an
   // unauthenticated client cannot make the gateway buffer a body.
   RuntimePtr runtime = context_.runtime.load();
-  if (authenticate(runtime->config(), head.headers) == kNoClient) {
+  const size_t client = authenticate(runtime->config(), head.headers);
+  if (client == kNoClient) {
     answer(head, sink, ErrorType::kInvalidApiKey, "missing or unknown API key");
     return false;
   }
+  head.auth = {runtime.get(), client};
   return true;
 }
 

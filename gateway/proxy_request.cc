@@ -52,7 +52,10 @@ ProxyRequest::~ProxyRequest() {
 
 void ProxyRequest::start() {
   const conf::Config& config = runtime_->config();
-  client_index_ = authenticate(config, request_.headers);
+  // The key was checked at end of headers; hash it again only if a reload
+  // swapped the snapshot in between.
+  client_index_ = request_.auth.runtime == runtime_.get() ? request_.auth.client
+                                                         : authenticate(config, request_.headers);
   if (client_index_ == kNoClient) {
     respondError(ErrorType::kInvalidApiKey, "missing or unknown API key");
     return;

@@ -283,7 +283,11 @@ void ClusterBreakers::onTick(evutil_socket_t, short, void* arg) {
 }
 
 void ClusterBreakers::updateUp() {
-  up_.store(cmd_->connected() && sub_->connected(), std::memory_order_release);
+  const bool up = cmd_->connected() && sub_->connected();
+  up_.store(up, std::memory_order_release);
+  if (on_state_) {
+    on_state_(up);
+  }
 }
 
 }  // namespace slotgate::limits

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,8 @@ class ClusterBreakers {
 
   // Both connections are up.
   bool up() const { return up_.load(std::memory_order_acquire); }
+  // Called (on this object's thread) whenever up() may have changed. Set before start().
+  void setStateListener(std::function<void(bool up)> fn) { on_state_ = std::move(fn); }
   // Remote transitions applied so far (tests, logs).
   uint64_t applied() const { return applied_.load(std::memory_order_relaxed); }
   // Local transitions published so far.
@@ -87,6 +90,7 @@ class ClusterBreakers {
   bool started_ = false;
 
   std::atomic<bool> up_{false};
+  std::function<void(bool)> on_state_;
   std::atomic<uint64_t> applied_{0};
   std::atomic<uint64_t> published_{0};
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -43,11 +44,17 @@ size_t utf8SequenceLength(std::string_view s, size_t i) {
 void appendTimestamp(std::string& out) {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm t{};
-  ::gmtime_r(&ts.tv_sec, &t);
-  char buf[32];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &t);
-  out.append(buf, n);
+  // Formatting the date is most of a log line's cost; it changes once a second.
+  thread_local time_t cached_sec = -1;
+  thread_local char cached[32];
+  thread_local size_t cached_len = 0;
+  if (ts.tv_sec != cached_sec) {
+    tm t{};
+    ::gmtime_r(&ts.tv_sec, &t);
+    cached_len = std::strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &t);
+    cached_sec = ts.tv_sec;
+  }
+  out.append(cached, cached_len);
   const long ms = ts.tv_nsec / 1000000;
   out.push_back('.');
   out.push_back(static_cast<char>('0' + ms / 100));
@@ -55,6 +62,16 @@ void appendTimestamp(std::string& out) {
   out.push_back(static_cast<char>('0' + ms % 10));
   out.push_back('Z');
 }
+
+// Bytes copied verbatim into a JSON string: printable ASCII but '"' and '\\'.
+constexpr std::array<bool, 256> makeVerbatimTable() {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) {
+    t[c] = c != '"' && c != '\\';
+  }
+  return t;
+}
+constexpr std::array<bool, 256> kVerbatim = makeVerbatimTable();
 
 }  // namespace
 
@@ -86,7 +103,7 @@ void appendJsonEscaped(std::string& out, std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+    if (kVerbatim[c]) {
       ++i;
       continue;
     }

@@ -3,9 +3,9 @@
 # occur in the page; the check keeps a future edit from breaking the build
 # in a confusing way.
 file(READ "${INPUT}" content)
-string(FIND "${content}" ")slotgate_dashboard\"" clash)
+string(FIND "${content}" ")sg_dashboard\"" clash)
 if(NOT clash EQUAL -1)
-  message(FATAL_ERROR "${INPUT} contains the raw-string delimiter )slotgate_dashboard\"")
+  message(FATAL_ERROR "${INPUT} contains the raw-string delimiter )sg_dashboard\"")
 endif()
 file(WRITE "${OUTPUT}.tmp"
 "// Generated from gateway/dashboard/dashboard.html by embed.cmake. Do not edit.
@@ -14,7 +14,7 @@ file(WRITE "${OUTPUT}.tmp"
 namespace slotgate::gateway {
 
 std::string_view dashboardHtml() {
-  static constexpr char kHtml[] = R\"slotgate_dashboard(${content})slotgate_dashboard\";
+  static constexpr char kHtml[] = R\"sg_dashboard(${content})sg_dashboard\";
   return {kHtml, sizeof kHtml - 1};
 }
 

@@ -3,8 +3,8 @@
 // next target, upstream 4xx and exhausted 5xx passed through as the provider sent them.
 #include <gtest/gtest.h>
 
-#include "tests/integration/gateway_fixture.h"
 #include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
+#include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
 namespace {
@@ -86,10 +86,9 @@ TEST_F(GatewayErrors, ForbiddenAndNotFound) {
   expectOpenAiError(gateway_.chat("gt", kOtherClientKey), 403, "permission_error",
                     "model_not_allowed");
   expectOpenAiError(gateway_.chat("no-such-model"), 404, "not_found_error", "model_not_found");
-  expectAnthropicError(
-      request("POST", gateway_.url("/v1/messages"), anthropicHeaders(kClientKey),
-              R"({"model":"no-such-model","max_tokens":8,"messages":[]})"),
-      404, "not_found_error");
+  expectAnthropicError(request("POST", gateway_.url("/v1/messages"), anthropicHeaders(kClientKey),
+                               R"({"model":"no-such-model","max_tokens":8,"messages":[]})"),
+                       404, "not_found_error");
   // Resolve (404) answers before the client's models list (403).
   expectOpenAiError(gateway_.chat("no-such-model", kOtherClientKey), 404, "not_found_error",
                     "model_not_found");
@@ -111,9 +110,9 @@ TEST_F(GatewayErrors, BadRequests) {
                     "invalid_request_error", "invalid_request");
   expectOpenAiError(gateway_.post("/v1/chat/completions", R"(["model","gpt-test"])"), 400,
                     "invalid_request_error", "invalid_request");
-  expectAnthropicError(request("POST", gateway_.url("/v1/messages"), anthropicHeaders(kClientKey),
-                               "{not json"),
-                       400, "invalid_request_error");
+  expectAnthropicError(
+      request("POST", gateway_.url("/v1/messages"), anthropicHeaders(kClientKey), "{not json"), 400,
+      "invalid_request_error");
   // A model with no target that speaks the path's API.
   const auto wrongApi = request("POST", gateway_.url("/v1/messages"), anthropicHeaders(kClientKey),
                                 R"({"model":"gpt-test","max_tokens":8,"messages":[]})");
@@ -139,10 +138,9 @@ TEST_F(GatewayErrors, BodyTooLarge) {
   // The same over chunked transfer encoding, where the size is only known while reading.
   RawConnection conn(gateway_.port());
   ASSERT_TRUE(conn.connected());
-  std::string head =
-      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-      std::string(kClientKey) +
-      "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                     std::string(kClientKey) +
+                     "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
   conn.send(head);
   std::string chunked;
   const std::string piece = "{\"model\":\"gpt-test\",\"pad\":\"" + std::string(400, 'y');
@@ -210,24 +208,21 @@ TEST(GatewayUpstream, ConnectFailureIs502) {
     return a;
   }();
   Gateway gateway2(anthropicDown);
-  expectAnthropicError(request("POST", gateway2.url("/v1/messages"), anthropicHeaders(kClientKey),
-                               kClaudeBody),
-                       502, "api_error");
+  expectAnthropicError(
+      request("POST", gateway2.url("/v1/messages"), anthropicHeaders(kClientKey), kClaudeBody), 502,
+      "api_error");
 }
 
 // Model "gpt-retry": first target on a mock that always answers 500, second on a healthy one.
 GatewayConfig retryConfig(const MockProvider& failing, const MockProvider& healthy, int retries) {
   GatewayConfig c;
   c.retries = retries;
-  c.providers.push_back(ProviderSpec{.name = "first",
-                                     .baseUrl = failing.baseUrl(),
-                                     .keys = {{"first-key", "sk-first-secret", 4}}});
-  c.providers.push_back(ProviderSpec{.name = "second",
-                                     .baseUrl = healthy.baseUrl(),
-                                     .keys = {{"second-key", "sk-second-secret", 4}}});
-  c.models.push_back(
-      ModelSpec{.name = "gpt-retry", .targets = {{"first", "m-first"}, {"second", "m-second"}}});
-  c.clients.push_back(ClientSpec{.id = "team-a", .key = kClientKey});
+  c.providers.push_back(
+      makeProvider("first", "openai", failing.baseUrl(), {{"first-key", "sk-first-secret", 4}}));
+  c.providers.push_back(
+      makeProvider("second", "openai", healthy.baseUrl(), {{"second-key", "sk-second-secret", 4}}));
+  c.models.push_back(makeModel("gpt-retry", {{"first", "m-first"}, {"second", "m-second"}}));
+  c.clients.push_back(makeClient("team-a", kClientKey));
   return c;
 }
 
@@ -251,8 +246,8 @@ TEST(GatewayRetry, FiveHundredPassedThroughOnceRetriesAreExhausted) {
   MockProvider failing({"--fail", "500"});
   MockProvider alsoFailing({"--fail", "500"});
   Gateway gateway(retryConfig(failing, alsoFailing, 1));
-  const auto direct = request("POST", alsoFailing.url("/v1/chat/completions"), {},
-                              R"({"model":"m-second"})");
+  const auto direct =
+      request("POST", alsoFailing.url("/v1/chat/completions"), {}, R"({"model":"m-second"})");
   ASSERT_EQ(direct.status, 500);
   const auto response = gateway.chat("gpt-retry");
   EXPECT_EQ(response.status, 500);

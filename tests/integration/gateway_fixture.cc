@@ -77,8 +77,7 @@ std::string GatewayConfig::yaml() const {
     }
     y << "    targets:\n";
     for (const TargetSpec& target : model.targets) {
-      y << "      - { provider: " << q(target.provider) << ", model: " << q(target.model)
-        << " }\n";
+      y << "      - { provider: " << q(target.provider) << ", model: " << q(target.model) << " }\n";
     }
   }
   y << "clients:\n";
@@ -114,29 +113,46 @@ std::map<std::string, std::string> GatewayConfig::env() const {
   return out;
 }
 
+ProviderSpec makeProvider(std::string name, std::string type, std::string baseUrl,
+                          std::vector<KeySpec> keys) {
+  ProviderSpec provider;
+  provider.name = std::move(name);
+  provider.type = std::move(type);
+  provider.baseUrl = std::move(baseUrl);
+  provider.keys = std::move(keys);
+  return provider;
+}
+
+ModelSpec makeModel(std::string name, std::vector<TargetSpec> targets,
+                    std::vector<std::string> aliases) {
+  ModelSpec model;
+  model.name = std::move(name);
+  model.targets = std::move(targets);
+  model.aliases = std::move(aliases);
+  return model;
+}
+
+ClientSpec makeClient(std::string id, std::string key, int maxConcurrency,
+                      std::vector<std::string> models) {
+  ClientSpec client;
+  client.id = std::move(id);
+  client.key = std::move(key);
+  client.maxConcurrency = maxConcurrency;
+  client.models = std::move(models);
+  return client;
+}
+
 GatewayConfig standardConfig(const MockProvider& mock) {
   GatewayConfig config;
-  config.providers.push_back(ProviderSpec{
-      .name = "mock-openai",
-      .type = "openai",
-      .baseUrl = mock.baseUrl(),
-      .keys = {KeySpec{.id = "openai-key", .secret = kOpenAiSecret, .maxConcurrency = 64}},
-  });
-  config.providers.push_back(ProviderSpec{
-      .name = "mock-anthropic",
-      .type = "anthropic",
-      .baseUrl = mock.baseUrl(),
-      .keys = {KeySpec{.id = "anthropic-key", .secret = kAnthropicSecret, .maxConcurrency = 64}},
-  });
-  config.models.push_back(ModelSpec{.name = "gpt-test",
-                                    .targets = {{"mock-openai", "gpt-upstream"}},
-                                    .aliases = {"gt"}});
-  config.models.push_back(ModelSpec{.name = "claude-test",
-                                    .targets = {{"mock-anthropic", "claude-upstream"}},
-                                    .aliases = {"ct"}});
-  config.clients.push_back(ClientSpec{.id = "team-a", .key = kClientKey, .maxConcurrency = 64});
-  config.clients.push_back(ClientSpec{
-      .id = "team-b", .key = kOtherClientKey, .maxConcurrency = 64, .models = {"claude-*"}});
+  config.providers.push_back(
+      makeProvider("mock-openai", "openai", mock.baseUrl(), {{"openai-key", kOpenAiSecret, 64}}));
+  config.providers.push_back(makeProvider("mock-anthropic", "anthropic", mock.baseUrl(),
+                                          {{"anthropic-key", kAnthropicSecret, 64}}));
+  config.models.push_back(makeModel("gpt-test", {{"mock-openai", "gpt-upstream"}}, {"gt"}));
+  config.models.push_back(
+      makeModel("claude-test", {{"mock-anthropic", "claude-upstream"}}, {"ct"}));
+  config.clients.push_back(makeClient("team-a", kClientKey, 64));
+  config.clients.push_back(makeClient("team-b", kOtherClientKey, 64, {"claude-*"}));
   return config;
 }
 
@@ -144,12 +160,12 @@ GatewayConfig standardConfig(const MockProvider& mock) {
 
 Gateway::Gateway(const GatewayConfig& config) : config_(config) {
   const std::string path = dir_.writeFile("slotgate.yaml", config_.yaml());
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{slotgateBinary(), "-c", path}, config_.env());
+  process_ = std::make_unique<Process>(std::vector<std::string>{slotgateBinary(), "-c", path},
+                                       config_.env());
   const auto line = process_->waitForLine(Stream::kStderr, "\"event\":\"started\"", 15s);
   if (!line) {
-    throw std::runtime_error("slotgate did not start; config:\n" + config_.yaml() +
-                             "\nstderr:\n" + process_->stderrText());
+    throw std::runtime_error("slotgate did not start; config:\n" + config_.yaml() + "\nstderr:\n" +
+                             process_->stderrText());
   }
   const auto started = nlohmann::json::parse(*line, nullptr, false);
   auto portOf = [&](const char* field) -> uint16_t {
@@ -200,8 +216,8 @@ StreamResponse Gateway::stream(const std::string& model, const std::string& key,
                        timeout, options);
 }
 
-HttpResponse Gateway::post(const std::string& path, const std::string& body,
-                           const std::string& key, const Headers& extra, Millis timeout) const {
+HttpResponse Gateway::post(const std::string& path, const std::string& body, const std::string& key,
+                           const Headers& extra, Millis timeout) const {
   return request("POST", url(path), bearer(key, extra), body, timeout);
 }
 
@@ -238,7 +254,9 @@ std::vector<nlohmann::json> Gateway::waitAccessLines(size_t count, Millis timeou
 
 namespace {
 
-bool isNameStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+bool isNameStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+}
 bool isNameChar(char c) { return isNameStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
 
 bool validMetricName(std::string_view name) {
@@ -382,7 +400,7 @@ PrometheusText parsePrometheus(const std::string& text) {
     out.errors.push_back("exposition does not end with a newline");
   }
   static const std::set<std::string> kTypes = {"counter", "gauge", "histogram", "summary",
-                                                "untyped"};
+                                               "untyped"};
   std::string family;  // current TYPE'd family
   std::string familyType;
   std::set<std::string> closedFamilies;  // families whose block ended

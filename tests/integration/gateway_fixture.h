@@ -85,6 +85,14 @@ struct GatewayConfig {
   [[nodiscard]] std::map<std::string, std::string> env() const;
 };
 
+// Builders (plain aggregate init with skipped fields trips -Wmissing-field-initializers).
+[[nodiscard]] ProviderSpec makeProvider(std::string name, std::string type, std::string baseUrl,
+                                        std::vector<KeySpec> keys);
+[[nodiscard]] ModelSpec makeModel(std::string name, std::vector<TargetSpec> targets,
+                                  std::vector<std::string> aliases = {});
+[[nodiscard]] ClientSpec makeClient(std::string id, std::string key, int maxConcurrency = 0,
+                                    std::vector<std::string> models = {"*"});
+
 // Well-known secrets of the standard config (the tests grep for them in logs and bodies).
 inline constexpr char kClientKey[] = "sk-client-Ab12Cd34Ef56";
 inline constexpr char kOtherClientKey[] = "sk-client-restricted-Gh78";
@@ -117,8 +125,7 @@ class Gateway {
   [[nodiscard]] HttpResponse chat(const std::string& model, const std::string& key = kClientKey,
                                   const Headers& extra = {}, Millis timeout = 10s) const;
   // The same with "stream": true and usage included.
-  [[nodiscard]] StreamResponse stream(const std::string& model,
-                                      const std::string& key = kClientKey,
+  [[nodiscard]] StreamResponse stream(const std::string& model, const std::string& key = kClientKey,
                                       const Headers& extra = {}, const StreamOptions& options = {},
                                       Millis timeout = 30s) const;
   // POST to any data-plane path with Bearer `key` and `body`.
@@ -155,8 +162,8 @@ struct MetricSample {
 };
 
 struct PrometheusText {
-  std::vector<std::string> errors;            // empty when the text is valid 0.0.4
-  std::map<std::string, std::string> types;   // family -> counter|gauge|histogram|...
+  std::vector<std::string> errors;           // empty when the text is valid 0.0.4
+  std::map<std::string, std::string> types;  // family -> counter|gauge|histogram|...
   std::vector<MetricSample> samples;
 };
 

@@ -3,8 +3,8 @@
 // connection that sends half a head; keep-alive serves several requests on one connection.
 #include <gtest/gtest.h>
 
-#include "tests/integration/gateway_fixture.h"
 #include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
+#include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
 namespace {
@@ -58,8 +58,8 @@ std::optional<RawResponse> readResponse(RawConnection& conn, size_t& consumed, M
           if (lineEnd == std::string_view::npos) {
             break;
           }
-          const size_t size = std::strtoul(std::string(data.substr(pos, lineEnd - pos)).c_str(),
-                                           nullptr, 16);
+          const size_t size =
+              std::strtoul(std::string(data.substr(pos, lineEnd - pos)).c_str(), nullptr, 16);
           if (data.size() < lineEnd + 2 + size + 2) {
             break;
           }
@@ -120,17 +120,16 @@ TEST_F(GatewayHttp, ValidRawRequestWorks) {
 TEST_F(GatewayHttp, ContentLengthWithTransferEncoding) {
   char size[16];
   snprintf(size, sizeof(size), "%zx", kBody.size());
-  expectRejected("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\n" + auth() +
-                 "Content-Type: application/json\r\nContent-Length: " +
-                 std::to_string(kBody.size()) + "\r\nTransfer-Encoding: chunked\r\n\r\n" + size +
-                 "\r\n" + kBody + "\r\n0\r\n\r\n");
+  expectRejected(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\n" + auth() +
+      "Content-Type: application/json\r\nContent-Length: " + std::to_string(kBody.size()) +
+      "\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\n" + kBody + "\r\n0\r\n\r\n");
 }
 
 TEST_F(GatewayHttp, TwoContentLengths) {
   expectRejected("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\n" + auth() +
-                 "Content-Length: " + std::to_string(kBody.size()) +
-                 "\r\nContent-Length: " + std::to_string(kBody.size() + 1) + "\r\n\r\n" + kBody +
-                 " ");
+                 "Content-Length: " + std::to_string(kBody.size()) + "\r\nContent-Length: " +
+                 std::to_string(kBody.size() + 1) + "\r\n\r\n" + kBody + " ");
 }
 
 TEST_F(GatewayHttp, TwoEqualContentLengths) {
@@ -139,9 +138,7 @@ TEST_F(GatewayHttp, TwoEqualContentLengths) {
                  "\r\nContent-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" + kBody);
 }
 
-TEST_F(GatewayHttp, ObsFold) {
-  expectRejected(validRequest("X-Folded: first\r\n  continued\r\n"));
-}
+TEST_F(GatewayHttp, ObsFold) { expectRejected(validRequest("X-Folded: first\r\n  continued\r\n")); }
 
 TEST_F(GatewayHttp, BareLineFeeds) {
   expectRejected("POST /v1/chat/completions HTTP/1.1\nHost: gw\n" + std::string("Authorization: ") +
@@ -189,8 +186,11 @@ TEST_F(GatewayHttp, KeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_EQ(nlohmann::json::parse(second->body, nullptr, false)["object"], "chat.completion");
   EXPECT_EQ(mock_.stats()["requests"], 2);
 
-  // An error answer does not close a well-framed keep-alive connection either.
-  ASSERT_TRUE(conn.send("GET /v1/nope HTTP/1.1\r\nHost: gw\r\n" + auth() + "\r\n"));
+  // An error answered after the whole body was read keeps the connection too.
+  const std::string unknownModel = R"({"model":"no-such-model"})";
+  ASSERT_TRUE(conn.send("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\n" + auth() +
+                        "Content-Length: " + std::to_string(unknownModel.size()) + "\r\n\r\n" +
+                        unknownModel));
   const auto third = readResponse(conn, consumed, 5s);
   ASSERT_TRUE(third.has_value()) << conn.received();
   EXPECT_EQ(third->status, 404);

@@ -6,8 +6,8 @@
 
 #include <future>
 
-#include "tests/integration/gateway_fixture.h"
 #include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
+#include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
 namespace {
@@ -46,8 +46,11 @@ TEST(GatewayOps, SecretsNeverLeak) {
   ASSERT_FALSE(metrics.empty());
   EXPECT_TRUE(eventually([&] { return gateway.accessLines().size() >= 11; }));
 
-  const std::vector<std::string> secrets = {kClientKey, kOtherClientKey, kOpenAiSecret,
-                                            kAnthropicSecret, gateway.config().adminToken,
+  const std::vector<std::string> secrets = {kClientKey,
+                                            kOtherClientKey,
+                                            kOpenAiSecret,
+                                            kAnthropicSecret,
+                                            gateway.config().adminToken,
                                             "sk-wrong-key-Qq55"};
   const std::string log = gateway.process().stderrText();
   for (const auto& secret : secrets) {
@@ -137,8 +140,8 @@ TEST(GatewayOps, SigtermDrainsInFlightStreamAndRefusesNewConnections) {
   ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
   ASSERT_TRUE(gateway.process().signal(SIGTERM));
   // New connections are refused while the stream still runs (~2 s long).
-  EXPECT_TRUE(eventually([&] { return gateway.chat("gpt-test", kClientKey, {}, 1s).status == 0; },
-                         1s));
+  EXPECT_TRUE(
+      eventually([&] { return gateway.chat("gpt-test", kClientKey, {}, 1s).status == 0; }, 1s));
   EXPECT_EQ(inflight.wait_for(0s), std::future_status::timeout) << "stream ended too early";
   const StreamResponse stream = inflight.get();
   EXPECT_TRUE(stream.cleanEnd()) << stream.error;

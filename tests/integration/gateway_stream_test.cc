@@ -3,8 +3,8 @@
 // an aborted stream (never a clean end) and counts as an error.
 #include <gtest/gtest.h>
 
-#include "tests/integration/gateway_fixture.h"
 #include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
+#include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
 namespace {
@@ -19,9 +19,10 @@ class GatewayStream : public ::testing::Test {
 
 TEST_F(GatewayStream, ClientDisconnectCancelsUpstream) {
   StreamOptions options;
-  options.abortAfterChunks = 2;
+  options.abortAfterChunks = 1;
+  // 2 s between chunks: the gateway must notice the close itself, not at its next write.
   const auto response = gateway_.stream(
-      "gpt-test", kClientKey, {{"x-mock-chunks", "50"}, {"x-mock-delay-ms", "100"}}, options);
+      "gpt-test", kClientKey, {{"x-mock-chunks", "5"}, {"x-mock-delay-ms", "2000"}}, options);
   ASSERT_TRUE(response.aborted);
   EXPECT_EQ(response.status, 200);
   const auto gone = Clock::now();
@@ -29,10 +30,13 @@ TEST_F(GatewayStream, ClientDisconnectCancelsUpstream) {
       << mock_.stats().dump();
   EXPECT_LT(Clock::now() - gone, 1100ms);
   EXPECT_EQ(mock_.stats()["inflight"], 0);
-  EXPECT_TRUE(eventually([&] {
-    return gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0 &&
-           gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}) == 0.0;
-  }, 1s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) ==
+                   0.0 &&
+               gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}) == 0.0;
+      },
+      1s));
   EXPECT_EQ(gateway_.metricValue("concurrency_slot_release_total",
                                  {{"key_id", "openai-key"}, {"exception", "true"}}),
             1.0);
@@ -48,9 +52,11 @@ TEST_F(GatewayStream, ClientDisconnectBeforeFirstByteCancelsUpstream) {
   EXPECT_EQ(response.curlCode, kCurlTimeout);
   EXPECT_TRUE(eventually([&] { return mock_.stats()["cancelled"] == 1; }, 1500ms))
       << mock_.stats().dump();
-  EXPECT_TRUE(eventually([&] {
-    return gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
-  }, 1s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
+      },
+      1s));
 }
 
 TEST_F(GatewayStream, UpstreamDropAbortsClientStream) {
@@ -65,29 +71,32 @@ TEST_F(GatewayStream, UpstreamDropAbortsClientStream) {
       << response.curlCode << " " << response.error;
   // The stream never reached its end marker.
   EXPECT_EQ(response.body.find("[DONE]"), std::string::npos);
-  EXPECT_TRUE(eventually([&] {
-    return gateway_.metricValue("request_total", {{"type", "streaming"}, {"status", "error"}})
-               .value_or(0) == errorsBefore + 1;
-  }, 2s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return gateway_.metricValue("request_total", {{"type", "streaming"}, {"status", "error"}})
+                   .value_or(0) == errorsBefore + 1;
+      },
+      2s));
   EXPECT_EQ(gateway_.metricValue("request_total", {{"type", "streaming"}, {"status", "success"}})
                 .value_or(0),
             0.0);
-  EXPECT_TRUE(eventually([&] {
-    return gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
-  }, 1s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
+      },
+      1s));
 
   // Anthropic streams too.
   const nlohmann::json body = {{"model", "claude-test"},
                                {"max_tokens", 16},
                                {"stream", true},
                                {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
-  const auto anthropic = streamRequest(
-      "POST", gateway_.url("/v1/messages"),
-      {{"Content-Type", "application/json"},
-       {"x-api-key", kClientKey},
-       {"anthropic-version", "2023-06-01"},
-       {"x-mock-fail", "drop"}},
-      body.dump());
+  const auto anthropic = streamRequest("POST", gateway_.url("/v1/messages"),
+                                       {{"Content-Type", "application/json"},
+                                        {"x-api-key", kClientKey},
+                                        {"anthropic-version", "2023-06-01"},
+                                        {"x-mock-fail", "drop"}},
+                                       body.dump());
   EXPECT_EQ(anthropic.status, 200);
   EXPECT_FALSE(anthropic.cleanEnd());
   EXPECT_EQ(anthropic.body.find("message_stop"), std::string::npos);

@@ -279,7 +279,7 @@ TEST(OperatorRoutes, AdminConfigIsRedactedAndVersioned) {
   EXPECT_EQ(request("GET", gateway.adminUrl("/admin/config")).status, 401);
   const HttpResponse r = request("GET", gateway.adminUrl("/admin/config"), adminAuth(gateway));
   ASSERT_EQ(r.status, 200);
-  for (const std::string secret :
+  for (const std::string& secret :
        {std::string(kOpenAiSecret), std::string(kAnthropicSecret), std::string(kClientKey),
         std::string(kOtherClientKey), gateway.config().adminToken}) {
     EXPECT_EQ(r.body.find(secret), std::string::npos) << "secret in /admin/config";

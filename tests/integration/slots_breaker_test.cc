@@ -3,8 +3,10 @@
 // after open_duration closes it, and a second target takes over while the first is open.
 #include <gtest/gtest.h>
 
-#include "tests/integration/gateway_fixture.h"
+#include <future>
+
 #include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
+#include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
 namespace {
@@ -12,7 +14,7 @@ namespace {
 GatewayConfig breakerConfig(const MockProvider& mock, int retries) {
   GatewayConfig c = standardConfig(mock);
   c.retries = retries;
-  c.providers[0].breaker = BreakerSpec{.failureThreshold = 5, .openDuration = "1s"};
+  c.providers[0].breaker = BreakerSpec{5, "1s", 1};
   return c;
 }
 
@@ -41,10 +43,12 @@ TEST(SlotsBreaker, OpensAfterThresholdFailsFastAndProbeCloses) {
 
   // After open_duration one probe goes through (the mock is healthy again) and closes it.
   HttpResponse probe;
-  ASSERT_TRUE(eventually([&] {
-    probe = gateway.chat("gpt-test");
-    return probe.status != 503;
-  }, 3s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        probe = gateway.chat("gpt-test");
+        return probe.status != 503;
+      },
+      3s));
   EXPECT_EQ(probe.status, 200) << probe.body;
   EXPECT_GE(Clock::now() - opened, 900ms);
   EXPECT_EQ(mock.stats()["requests"], 6);
@@ -54,6 +58,39 @@ TEST(SlotsBreaker, OpensAfterThresholdFailsFastAndProbeCloses) {
   }
   EXPECT_EQ(mock.stats()["requests"], 9);
   EXPECT_EQ(request("GET", gateway.adminUrl("/readyz")).json()["status"], "ok");
+}
+
+TEST(SlotsBreaker, HalfOpenAdmitsOneProbeAndFailedProbeReopensForTwiceAsLong) {
+  MockProvider mock;
+  GatewayConfig c = breakerConfig(mock, 0);
+  c.providers[0].breaker = BreakerSpec{2, "500ms", 1};
+  Gateway gateway(c);
+  mock.failNext("500", 3);
+  EXPECT_EQ(gateway.chat("gpt-test").status, 500);
+  EXPECT_EQ(gateway.chat("gpt-test").status, 500);
+  ASSERT_EQ(gateway.metricValue("health_open_circuits"), 1.0);
+  // After 500 ms the first request is the probe; it fails (the third planned 500).
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(gateway.chat("gpt-test").status, 500);
+  const auto reopened = Clock::now();
+  EXPECT_EQ(mock.stats()["requests"], 3);
+  EXPECT_EQ(gateway.metricValue("health_open_circuits"), 1.0);
+  // Re-opened for 1 s (twice 500 ms): 700 ms later it still fails fast.
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(gateway.chat("gpt-test").status, 503);
+  EXPECT_EQ(mock.stats()["requests"], 3);
+  // Half-open again after the 1 s: one slow probe is admitted, a second request is not.
+  ASSERT_TRUE(eventually([&] { return Clock::now() - reopened >= 1100ms; }, 2s));
+  auto probe = std::async(std::launch::async, [&] {
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "700"}});
+  });
+  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 2s));
+  const auto second = gateway.chat("gpt-test");
+  EXPECT_EQ(second.status, 503) << second.body;
+  EXPECT_EQ(mock.stats()["requests"], 4);
+  EXPECT_EQ(probe.get().status, 200);
+  EXPECT_EQ(gateway.metricValue("health_open_circuits"), 0.0);
+  EXPECT_EQ(gateway.chat("gpt-test").status, 200);
 }
 
 TEST(SlotsBreaker, UpstreamFourHundredIsNotAFailure) {
@@ -88,18 +125,15 @@ TEST(SlotsBreaker, SecondTargetTakesOverWhileFirstIsOpen) {
   MockProvider second;
   GatewayConfig c;
   c.retries = 1;
-  const BreakerSpec breaker{.failureThreshold = 5, .openDuration = "30s"};
-  c.providers.push_back(ProviderSpec{.name = "first",
-                                     .baseUrl = first.baseUrl(),
-                                     .keys = {{"first-key", "sk-first-secret", 8}},
-                                     .breaker = breaker});
-  c.providers.push_back(ProviderSpec{.name = "second",
-                                     .baseUrl = second.baseUrl(),
-                                     .keys = {{"second-key", "sk-second-secret", 8}},
-                                     .breaker = breaker});
-  c.models.push_back(
-      ModelSpec{.name = "gpt-ha", .targets = {{"first", "m-first"}, {"second", "m-second"}}});
-  c.clients.push_back(ClientSpec{.id = "team-a", .key = kClientKey});
+  const BreakerSpec breaker{5, "30s", 1};
+  c.providers.push_back(
+      makeProvider("first", "openai", first.baseUrl(), {{"first-key", "sk-first-secret", 8}}));
+  c.providers.back().breaker = breaker;
+  c.providers.push_back(
+      makeProvider("second", "openai", second.baseUrl(), {{"second-key", "sk-second-secret", 8}}));
+  c.providers.back().breaker = breaker;
+  c.models.push_back(makeModel("gpt-ha", {{"first", "m-first"}, {"second", "m-second"}}));
+  c.clients.push_back(makeClient("team-a", kClientKey));
   Gateway gateway(c);
 
   first.failNext("500", 1000);

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <thread>
 
-#include "tests/integration/gateway_fixture.h"
 #include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
+#include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
 namespace {
@@ -63,9 +63,10 @@ TEST(SlotsLimits, ClientLimitWithoutQueueRefusesAtOnce) {
   EXPECT_EQ(ok, 2);
   EXPECT_EQ(mock.stats()["requests"], 2);
   EXPECT_EQ(mock.stats()["max_inflight"], 2);
-  EXPECT_EQ(gateway.metricValue("inference_errors_total",
-                                {{"error_type", "concurrency_limit_exceeded"}, {"tenant", "team-a"}}),
-            3.0);
+  EXPECT_EQ(
+      gateway.metricValue("inference_errors_total",
+                          {{"error_type", "concurrency_limit_exceeded"}, {"tenant", "team-a"}}),
+      3.0);
   EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}), 0.0);
 }
 
@@ -86,9 +87,12 @@ TEST(SlotsLimits, QueueServesEveryoneInArrivalOrder) {
       // The first holds the only slot; the rest queue behind it in start order.
       ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
     } else {
-      ASSERT_TRUE(eventually([&] {
-        return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == i;
-      }, 3s)) << "request " << i << " did not queue";
+      ASSERT_TRUE(eventually(
+          [&] {
+            return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == i;
+          },
+          3s))
+          << "request " << i << " did not queue";
     }
   }
   for (auto& f : futures) {
@@ -108,9 +112,11 @@ TEST(SlotsLimits, QueueFullIsRefused) {
   });
   ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
   auto second = std::async(std::launch::async, [&] { return gateway.chat("gpt-test"); });
-  ASSERT_TRUE(eventually([&] {
-    return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == 1.0;
-  }, 3s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == 1.0;
+      },
+      3s));
   expectConcurrency429(gateway.chat("gpt-test"));
   EXPECT_EQ(first.get().status, 200);
   EXPECT_EQ(second.get().status, 200);
@@ -156,7 +162,7 @@ TEST(SlotsLimits, ProviderKeyFullIs503WithRetryAfter) {
 TEST(SlotsLimits, RefusedRequestConsumesNothing) {
   MockProvider mock;
   GatewayConfig c = limitsConfig(mock, 1, std::nullopt);
-  c.providers[0].breaker = BreakerSpec{.failureThreshold = 2, .openDuration = "30s"};
+  c.providers[0].breaker = BreakerSpec{2, "30s", 1};
   Gateway gateway(c);
   auto first = std::async(std::launch::async, [&] {
     return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1000"}});
@@ -168,10 +174,12 @@ TEST(SlotsLimits, RefusedRequestConsumesNothing) {
   EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}), 1.0);
   EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}), 1.0);
   EXPECT_EQ(first.get().status, 200);
-  EXPECT_TRUE(eventually([&] {
-    return gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}) == 0.0 &&
-           gateway.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
-  }, 1s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}) == 0.0 &&
+               gateway.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
+      },
+      1s));
   // No breaker failure (threshold 2, six refusals), nothing sent upstream, one slot released.
   EXPECT_EQ(gateway.metricValue("health_open_circuits"), 0.0);
   EXPECT_EQ(mock.stats()["requests"], 1);
@@ -197,10 +205,12 @@ TEST(SlotsLimits, ReleaseMetricsCountCompletedAndCancelled) {
     ASSERT_TRUE(r.aborted);
   }
   ASSERT_TRUE(eventually([&] { return mock.stats()["cancelled"] == 2; }, 2s));
-  ASSERT_TRUE(eventually([&] {
-    return gateway.metricValue("concurrency_slot_release_total",
-                               {{"key_id", "openai-key"}, {"exception", "true"}}) == 2.0;
-  }, 1s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return gateway.metricValue("concurrency_slot_release_total",
+                                   {{"key_id", "openai-key"}, {"exception", "true"}}) == 2.0;
+      },
+      1s));
   for (const std::string key : {"openai-key", "team-a"}) {
     EXPECT_EQ(gateway.metricValue("concurrency_slot_release_total",
                                   {{"key_id", key}, {"exception", "false"}}),
@@ -219,9 +229,9 @@ TEST(SlotsLimits, ReleaseMetricsCountCompletedAndCancelled) {
   // A refused request and an error answer before admission release nothing.
   EXPECT_EQ(gateway.chat("no-such-model").status, 404);
   EXPECT_EQ(gateway.metricValue("concurrency_slot_release_total", {{"key_id", "team-a"}}), 7.0);
-  EXPECT_EQ(gateway.metricValue("streaming_request_duration_seconds_count",
-                                {{"key_id", "openai-key"}}),
-            4.0);
+  EXPECT_EQ(
+      gateway.metricValue("streaming_request_duration_seconds_count", {{"key_id", "openai-key"}}),
+      4.0);
 }
 
 }  // namespace
