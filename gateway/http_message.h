@@ -26,7 +26,7 @@ struct IncomingRequest {
   // config snapshot, so the pipeline need not hash the key twice. Written by
   // the dispatcher's admitHead (hence mutable: the codec owns the request).
   struct AuthHint {
-    const void* runtime = nullptr;
+    uint64_t config_version = 0;  // 0 = not authenticated yet
     size_t client = SIZE_MAX;
   };
   mutable AuthHint auth;

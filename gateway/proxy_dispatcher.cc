@@ -47,7 +47,7 @@ bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink)
     answer(head, sink, ErrorType::kInvalidApiKey, "missing or unknown API key");
     return false;
   }
-  head.auth = {runtime.get(), client};
+  head.auth = {runtime->config().version, client};
   return true;
 }
 

@@ -54,7 +54,7 @@ void ProxyRequest::start() {
   const conf::Config& config = runtime_->config();
   // The key was checked at end of headers; hash it again only if a reload
   // swapped the snapshot in between.
-  client_index_ = request_.auth.runtime == runtime_.get() ? request_.auth.client
+  client_index_ = request_.auth.config_version == config.version ? request_.auth.client
                                                          : authenticate(config, request_.headers);
   if (client_index_ == kNoClient) {
     respondError(ErrorType::kInvalidApiKey, "missing or unknown API key");

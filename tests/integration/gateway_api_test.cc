@@ -7,9 +7,6 @@
 #include <set>
 
 #include "tests/integration/gateway_fixture.h"
-// The harness library does not compile the fixture yet: build it into this test (an archive
-// copy, if added later, is then simply not pulled in by the linker).
-#include "tests/integration/gateway_fixture.cc"
 
 namespace slotgate::testing {
 namespace {

@@ -3,7 +3,6 @@
 // next target, upstream 4xx and exhausted 5xx passed through as the provider sent them.
 #include <gtest/gtest.h>
 
-#include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {

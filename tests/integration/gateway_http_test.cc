@@ -3,7 +3,6 @@
 // connection that sends half a head; keep-alive serves several requests on one connection.
 #include <gtest/gtest.h>
 
-#include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {

@@ -3,7 +3,6 @@
 // an aborted stream (never a clean end) and counts as an error.
 #include <gtest/gtest.h>
 
-#include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {

@@ -5,7 +5,6 @@
 
 #include <future>
 
-#include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {

@@ -8,7 +8,6 @@
 #include <mutex>
 #include <thread>
 
-#include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {

@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <gtest/gtest.h>
 
-#include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
