@@ -54,8 +54,8 @@ void ClusterRuntime::start() {
   metrics::LogLine(metrics::LogLevel::kInfo, "cluster_mode")
       .str("redis", config_.host + ":" + std::to_string(config_.port))
       .str("instance_id", instance_id_)
-      .num("lease_ttl_ms", std::chrono::duration_cast<std::chrono::milliseconds>(config_.lease_ttl)
-                               .count())
+      .num("lease_ttl_ms",
+           std::chrono::duration_cast<std::chrono::milliseconds>(config_.lease_ttl).count())
       .str("on_unavailable", rejectWhenUnavailable() ? "reject" : "local")
       .emit();
 }
@@ -64,10 +64,9 @@ void ClusterRuntime::attachBreaker(const limits::CircuitBreakerPtr& breaker) {
   breakers_->attach(breaker);
 }
 
-limits::ClusterSlots::PendingPtr ClusterRuntime::acquire(size_t worker_index,
-                                                         std::vector<limits::SlotRequest> candidates,
-                                                         Callback cb,
-                                                         limits::SteadyTime retry_until) {
+limits::ClusterSlots::PendingPtr ClusterRuntime::acquire(
+    size_t worker_index, std::vector<limits::SlotRequest> candidates, Callback cb,
+    limits::SteadyTime retry_until) {
   const bool reject = rejectWhenUnavailable();
   return workers_[worker_index]->slots->acquire(
       std::move(candidates),

@@ -90,7 +90,10 @@ void UpstreamPool::release(UpstreamConnectionPtr conn) {
   // Reading stays on while idle so a server close (EOF) is noticed at once.
   bufferevent_setcb(raw->bev(), &UpstreamPool::onIdleRead, nullptr, &UpstreamPool::onIdleEvent,
                     raw);
-  bufferevent_enable(raw->bev(), EV_READ | EV_WRITE);
+  // EV_WRITE off: enabling it with nothing to write costs an epoll_ctl, a
+  // wake-up and another epoll_ctl; the next request enables it if it must.
+  bufferevent_disable(raw->bev(), EV_WRITE);
+  bufferevent_enable(raw->bev(), EV_READ);
   const timeval tv{static_cast<time_t>(idle_keepalive_.count()), 0};
   event_add(raw->idleTimer(&UpstreamPool::onIdleTimeout, raw), &tv);
   list.push_back(std::move(conn));

@@ -175,9 +175,7 @@ void CircuitBreaker::forceOpen(SteadyTime until) {
   openLocked(until, std::clamp(remote, config_.open_duration, maxOpenLocked()));
 }
 
-void CircuitBreaker::forceOpenFor(milliseconds remaining) {
-  forceOpen(clock_.now() + remaining);
-}
+void CircuitBreaker::forceOpenFor(milliseconds remaining) { forceOpen(clock_.now() + remaining); }
 
 void CircuitBreaker::forceClose() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -187,8 +185,7 @@ void CircuitBreaker::forceClose() {
 }
 
 void CircuitBreaker::setListener(CircuitListener listener) {
-  auto shared =
-      listener ? std::make_shared<const CircuitListener>(std::move(listener)) : nullptr;
+  auto shared = listener ? std::make_shared<const CircuitListener>(std::move(listener)) : nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   listener_ = std::move(shared);
 }

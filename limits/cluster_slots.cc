@@ -36,8 +36,7 @@ ClusterCore::ClusterCore(event_base* base, RedisEndpoint endpoint, ClusterOption
       conn_(std::make_unique<RedisConnection>(base, std::move(endpoint), options_.redis)),
       renew_timer_(event_new(base, -1, EV_PERSIST, &ClusterCore::onRenewTimer, this), &event_free),
       defer_event_(event_new(base, -1, 0, &ClusterCore::onDeferred, this), &event_free),
-      drain_timer_(event_new(base, -1, EV_PERSIST, &ClusterCore::onDrainTimer, this),
-                   &event_free) {
+      drain_timer_(event_new(base, -1, EV_PERSIST, &ClusterCore::onDrainTimer, this), &event_free) {
   conn_->setOnConnected([this] { onConnected(); });
   conn_->setStateListener([this](bool up) {
     if (on_state_) {
@@ -51,8 +50,8 @@ ClusterCore::~ClusterCore() { conn_.reset(); }
 
 void ClusterCore::start() {
   conn_->start();
-  const auto period = std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10),
-                                                          options_.lease_ttl / 3);
+  const auto period =
+      std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10), options_.lease_ttl / 3);
   const timeval tv = toTimeval(period);
   event_add(renew_timer_.get(), &tv);
 }

@@ -225,8 +225,7 @@ void RedisConnection::onReply(redisAsyncContext* /*ac*/, void* reply, void* priv
   }
 }
 
-void RedisConnection::onSubscriptionReply(redisAsyncContext* /*ac*/, void* reply,
-                                          void* privdata) {
+void RedisConnection::onSubscriptionReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
   auto* sub = static_cast<Subscription*>(privdata);
   if (reply == nullptr || sub->conn->closing_) {
     return;  // the context is being freed; the connection handles that

@@ -109,7 +109,7 @@ class RedisConnection {
   redisAsyncContext* ctx_ = nullptr;  // hiredis frees it; cleared in contextGone()
   State state_ = State::kClosed;
   bool started_ = false;
-  bool closing_ = false;  // in the destructor: drop callbacks
+  bool closing_ = false;   // in the destructor: drop callbacks
   uint32_t attempts_ = 0;  // failed connects since the last success (backoff exponent)
   uint64_t connects_ = 0;
   std::deque<SteadyTime> deadlines_;  // of pending commands, oldest first (replies are FIFO)

@@ -23,9 +23,9 @@ class RedisProcess {
   RedisProcess() : port_(freePort()) { start(); }
 
   void start() {
-    process_ = std::make_unique<Process>(std::vector<std::string>{
-        "/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save",
-        "", "--appendonly", "no"});
+    process_ = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind",
+                                 "127.0.0.1", "--save", "", "--appendonly", "no"});
     if (!eventually([&] { return cli({"PING"}) == "PONG"; }, 10s)) {
       throw std::runtime_error("redis-server did not start");
     }
@@ -71,14 +71,13 @@ class ClusterGateway {
  public:
   ClusterGateway(const GatewayConfig& config, const RedisProcess& redis,
                  const std::string& lease_ttl = "3s", const std::string& on_unavailable = "local") {
-    const std::string yaml = config.yaml() + "redis:\n  url: redis://127.0.0.1:" +
-                             std::to_string(redis.port()) + "/0\n  prefix: \"" + kPrefix +
-                             "\"\n  lease_ttl: " + lease_ttl +
+    const std::string yaml = config.yaml() +
+                             "redis:\n  url: redis://127.0.0.1:" + std::to_string(redis.port()) +
+                             "/0\n  prefix: \"" + kPrefix + "\"\n  lease_ttl: " + lease_ttl +
                              "\n  on_unavailable: " + on_unavailable + "\n";
     const std::string path = dir_.writeFile("slotgate.yaml", yaml);
-    process_ =
-        std::make_unique<Process>(std::vector<std::string>{slotgateBinary(), "-c", path},
-                                  config.env());
+    process_ = std::make_unique<Process>(std::vector<std::string>{slotgateBinary(), "-c", path},
+                                         config.env());
     const auto line = process_->waitForLine(Stream::kStderr, "\"event\":\"started\"", 15s);
     if (!line) {
       throw std::runtime_error("slotgate did not start:\n" + process_->stderrText());
@@ -142,8 +141,7 @@ GatewayConfig clusterConfig(const MockProvider& mock, int key_max) {
 
 Headers slow(int delay_ms) { return {{"x-mock-delay-ms", std::to_string(delay_ms)}}; }
 Headers longStream(int chunks, int delay_ms) {
-  return {{"x-mock-chunks", std::to_string(chunks)},
-          {"x-mock-delay-ms", std::to_string(delay_ms)}};
+  return {{"x-mock-chunks", std::to_string(chunks)}, {"x-mock-delay-ms", std::to_string(delay_ms)}};
 }
 
 void expectNoUpstream(const HttpResponse& r) {

@@ -277,7 +277,8 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
                             "[data-model=\"gpt-upstream\"]') && "
                             "!!document.querySelector('#token-chart rect.seg-input')") == true;
       },
-      6s));
+      6s))
+      << browser.lastError();
 }
 
 TEST(OperatorDashboard, WorksWithoutATokenWhenNoneIsConfigured) {

@@ -103,8 +103,11 @@ TEST_F(ClusterBreakersTest, AGoodProbeClosesItEverywhere) {
 
 TEST_F(ClusterBreakersTest, AStartingInstanceReadsCircuitsStillOpen) {
   failTwice(*b1_);
-  ASSERT_TRUE(waitFor([&] { return redis_.run({"SMEMBERS", "t:breakers:open"}) == "key-a"; },
-                      1000ms));
+  ASSERT_TRUE(waitFor(
+      [&] {
+        return redis_.run({"SMEMBERS", "t:breakers:open"}) == "key-a";
+      },
+      1000ms));
   auto b3 = CircuitBreaker::create("key-a", breakerConfig());
   ClusterBreakers three(redis_.endpoint(), options("three"));
   three.attach(b3);

@@ -299,7 +299,7 @@ TEST_F(ClusterSlotsTest, HungRedisFailsPendingCommandsWithinCommandTimeout) {
   ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }, 3000ms));
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(*r.outcome, Outcome::kUnavailable);
-  EXPECT_GE(took, 250ms);   // the command timeout is 300 ms
+  EXPECT_GE(took, 250ms);  // the command timeout is 300 ms
   EXPECT_LT(took, 1000ms);
   EXPECT_FALSE(slots_->up());
   redis_.resume();

@@ -1,7 +1,7 @@
 #include "redis_test_server.h"
 
-#include <hiredis/hiredis.h>
 #include <fcntl.h>
+#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -65,8 +65,8 @@ void RedisServer::spawn() {
     dup2(devnull, STDOUT_FILENO);
     dup2(devnull, STDERR_FILENO);
     const std::string port = std::to_string(port_);
-    execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-           "--save", "", "--appendonly", "no", "--loglevel", "warning", nullptr);
+    execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save",
+           "", "--appendonly", "no", "--loglevel", "warning", nullptr);
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -133,7 +133,8 @@ long long RedisServer::integer(const std::vector<std::string>& argv) const {
 }
 
 TestLoop::TestLoop() : base_(event_base_new()) {
-  tick_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
+  tick_ = event_new(
+      base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
   const timeval tv{0, 2000};
   event_add(tick_, &tv);
 }
