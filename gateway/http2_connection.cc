@@ -342,7 +342,7 @@ void Http2Connection::flush() {
   if (nghttp2_session_want_read(session_.get()) == 0 &&
       nghttp2_session_want_write(session_.get()) == 0) {
     // GOAWAY sent and no stream left (drain, terminate), or the peer's GOAWAY.
-    closeAfterFlush(close_reason_ != nullptr ? close_reason_ : "client_goaway");
+    closeAfterFlush(close_reason_ != nullptr ? close_reason_ : "h2_goaway");
     return;
   }
   notifyDrained();

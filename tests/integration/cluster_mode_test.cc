@@ -9,7 +9,6 @@
 #include <future>
 #include <thread>
 
-#include "tests/integration/gateway_fixture.cc"  // see gateway_api_test.cc
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
@@ -239,8 +238,10 @@ TEST(ClusterMode, AStalledInstanceLosesItsSlotsAndAbortsItsRequests) {
     b_streams.push_back(
         std::async(std::launch::async, [&] { return b.stream(longStream(20, 100)); }));
   }
-  ASSERT_TRUE(eventually([&] { return mockInflight(mock) == 6; }, 5s))
-      << "B could not take the lapsed slots";
+  ASSERT_TRUE(eventually([&] { return mockInflight(mock) == 6; }, 8s))
+      << "B could not take the lapsed slots: mock " << mock.stats().dump() << " zset "
+      << redis.cli({"ZRANGE", std::string(kPrefix) + "slots:openai-key", "0", "-1", "WITHSCORES"})
+      << " time " << redis.cli({"TIME"});
   a.process().signal(SIGCONT);
   // A's next renewal finds its slots taken: its requests are aborted, not continued.
   for (auto& f : a_streams) {

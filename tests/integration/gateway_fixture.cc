@@ -1,5 +1,8 @@
 #include "tests/integration/gateway_fixture.h"
 
+#include <gtest/gtest.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -179,7 +182,20 @@ Gateway::Gateway(const GatewayConfig& config) : config_(config) {
   adminPort_ = portOf("admin");
 }
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway() {
+  // A gateway that died under a test is a finding of its own: show how and its last words.
+  // Only crash signals count: tests may stop or SIGKILL a gateway on purpose.
+  if (process_ && !process_->running()) {
+    const int status = process_->waitExit(0ms).value_or(-1);
+    if (status != 128 + SIGSEGV && status != 128 + SIGABRT && status != 128 + SIGBUS &&
+        status != 128 + SIGFPE && status != 128 + SIGILL) {
+      return;
+    }
+    const std::string log = process_->stderrText();
+    ADD_FAILURE() << "slotgate exited during the test with status " << status << "; stderr tail:\n"
+                  << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+  }
+}
 
 std::string Gateway::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + path;

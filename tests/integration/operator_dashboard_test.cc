@@ -181,8 +181,11 @@ class Browser {
   json eval(const std::string& session, const std::string& expression) {
     const json r =
         call("Runtime.evaluate", {{"expression", expression}, {"returnByValue", true}}, session);
-    return r.contains("result") && r["result"].contains("value") ? r["result"]["value"]
-                                                                 : json(nullptr);
+    if (r.contains("result") && r["result"].contains("value") && !r.contains("exceptionDetails")) {
+      return r["result"]["value"];
+    }
+    lastError_ = expression + " -> " + r.dump();
+    return nullptr;
   }
 
   // What the last failed eval() returned, for failure messages.
@@ -231,8 +234,13 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
   // The page asks for the token; a tab opened on the admin origin first stores it in
   // sessionStorage the way the token form does, then loads the dashboard.
   const std::string session = browser.open(gateway.adminUrl("/dashboard"));
-  ASSERT_TRUE(
-      eventually([&] { return browser.eval(session, "document.readyState") == "complete"; }, 10s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        return browser.eval(session,
+                            "document.readyState === 'complete' && "
+                            "!!document.getElementById('token-form')") == true;
+      },
+      10s));
   const json entered =
       browser.eval(session, "document.getElementById('token').value = " + json(token).dump() +
                                 "; document.querySelector('#token-form button').click(); 'ok'");

@@ -77,7 +77,9 @@ TEST(SlotsLimits, QueueServesEveryoneInArrivalOrder) {
   std::vector<std::future<HttpResponse>> futures;
   for (int i = 0; i < 5; ++i) {
     futures.push_back(std::async(std::launch::async, [&, i] {
-      auto r = gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "300"}});
+      // The first holds the slot long enough for all others to queue, even on a loaded box.
+      const std::string delay = i == 0 ? "2500" : "100";
+      auto r = gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", delay}});
       std::lock_guard lock(mu);
       completion.push_back(i);
       return r;
@@ -107,7 +109,7 @@ TEST(SlotsLimits, QueueFullIsRefused) {
   MockProvider mock;
   Gateway gateway(limitsConfig(mock, 1, QueueSpec{1, "10s"}));
   auto first = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1000"}});
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "2500"}});
   });
   ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
   auto second = std::async(std::launch::async, [&] { return gateway.chat("gpt-test"); });
@@ -143,7 +145,7 @@ TEST(SlotsLimits, ProviderKeyFullIs503WithRetryAfter) {
   MockProvider mock;
   Gateway gateway(limitsConfig(mock, 0, std::nullopt, 1));
   auto first = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1000"}});
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "2500"}});
   });
   ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
   const auto refused = gateway.chat("gpt-test");
@@ -164,7 +166,7 @@ TEST(SlotsLimits, RefusedRequestConsumesNothing) {
   c.providers[0].breaker = BreakerSpec{2, "30s", 1};
   Gateway gateway(c);
   auto first = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1000"}});
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "2500"}});
   });
   ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
   for (int i = 0; i < 6; ++i) {

@@ -15,7 +15,8 @@ TEST(UpstreamHead, ReplacesAuthAndDropsHopByHop) {
   r.method = "POST";
   r.path = "/v1/chat/completions";
   r.query = "a=1";
-  r.headers = {{"authorization", "Bearer client-secret"}, {"connection", "keep-alive"},
+  r.headers = {{"authorization", "Bearer client-secret"}, {"connection", "keep-alive, X-Drop"},
+               {"x-drop", "1"},
                {"content-type", "application/json"}, {"host", "gateway"},
                {"content-length", "99"}, {"x-request-id", "old"}, {"te", "trailers"}};
   const std::string head = buildUpstreamHead(p, key, r, "req-1", 12);
@@ -27,6 +28,7 @@ TEST(UpstreamHead, ReplacesAuthAndDropsHopByHop) {
   EXPECT_EQ(head.find("client-secret"), std::string::npos);
   EXPECT_EQ(head.find("keep-alive"), std::string::npos);
   EXPECT_EQ(head.find("trailers"), std::string::npos);
+  EXPECT_EQ(head.find("x-drop"), std::string::npos);
   EXPECT_EQ(head.find("99"), std::string::npos);
 }
 
