@@ -11,6 +11,8 @@
 
 namespace slotgate::gateway {
 
+class ClusterRuntime;
+
 struct GatewayContext {
   GatewayContext(metrics::Metrics& m, KeyRegistry& k) : metrics(m), keys(k) {}
   metrics::Metrics& metrics;
@@ -19,6 +21,7 @@ struct GatewayContext {
   std::atomic<bool> draining{false};
   std::atomic<int64_t> active_requests{0};  // dispatched and not yet finished
   metrics::RequestTracker* tracker = nullptr;  // the live view (admin); null = none
+  ClusterRuntime* cluster = nullptr;           // cluster mode (config has `redis`); else null
 };
 
 }  // namespace slotgate::gateway

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gateway/auth.h"
+#include "gateway/cluster_runtime.h"
 #include "gateway/request_id.h"
 #include "gateway/upstream_head.h"
 #include "gateway/upstream_pool.h"
@@ -149,7 +150,7 @@ void ProxyRequest::admit() {
   const auto& pool = runtime_->clientSlots(client_index_);
   client_lease_ = pool->tryAcquire();
   if (client_lease_) {
-    pickAndSend();
+    admitCluster();
     return;
   }
   const bool has_queue = client.queue && client.queue->max_waiting > 0;
@@ -191,7 +192,61 @@ void ProxyRequest::onClientSlot(limits::SlotLease lease) {
   leaveQueue();
   client_lease_ = std::move(lease);
   phase_ = Phase::kNew;
-  pickAndSend();
+  admitCluster();
+}
+
+// The local client slot is held; in cluster mode the cluster-wide one is taken too (waiting,
+// retried, until the queue timeout when the client has a queue).
+void ProxyRequest::admitCluster() {
+  ClusterRuntime* cluster = context_.cluster;
+  const conf::Client& client = runtime_->config().clients[client_index_];
+  if (cluster == nullptr || client.max_concurrency == 0) {
+    pickAndSend();
+    return;
+  }
+  const bool has_queue = client.queue && client.queue->max_waiting > 0;
+  const limits::SteadyTime until =
+      has_queue ? started_ + client.queue->timeout : limits::SteadyTime{};
+  cluster_pending_ = cluster->acquire(
+      worker_.index(), {limits::SlotRequest{client.id, client.max_concurrency}},
+      [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
+        cluster_pending_.reset();
+        switch (verdict) {
+          case ClusterRuntime::Verdict::kGranted:
+            client_cluster_ = std::move(lease);
+            client_cluster_.onLost([this] { onClusterLeaseLost(); });
+            [[fallthrough]];
+          case ClusterRuntime::Verdict::kLocal:
+            pickAndSend();
+            return;
+          case ClusterRuntime::Verdict::kFull:
+            respondError(ErrorType::kConcurrencyLimitExceeded,
+                         "concurrency limit of this key reached across the cluster", 1);
+            return;
+          case ClusterRuntime::Verdict::kUnavailable:
+            respondError(ErrorType::kNoUpstreamAvailable,
+                         "shared limit state (Redis) is unavailable", 1);
+            return;
+        }
+      },
+      until);
+}
+
+// A renewal found a slot of this request taken by another instance (this one stalled past
+// lease_ttl): stop using it.
+void ProxyRequest::onClusterLeaseLost() {
+  metrics::LogLine(metrics::LogLevel::kWarn, "cluster_lease_lost")
+      .str("request_id", request_id_)
+      .emit();
+  if (phase_ == Phase::kDone) {
+    return;
+  }
+  exchange_.reset();
+  if (headers_sent_) {
+    finish(false, ErrorType::kUpstreamError);  // aborts the response
+    return;
+  }
+  respondError(ErrorType::kNoUpstreamAvailable, "the concurrency slot was lost", 1);
 }
 
 void ProxyRequest::onQueueTimeout(evutil_socket_t, short, void* arg) {
@@ -223,8 +278,10 @@ bool ProxyRequest::hasOtherCandidate() const {
 }
 
 bool ProxyRequest::pickAndSend() {
+  std::vector<routing::Candidate> excluded = tried_;
+  excluded.insert(excluded.end(), cluster_full_.begin(), cluster_full_.end());
   const auto candidates = routing::rankCandidates(
-      runtime_->config(), *resolution_.model, endpoint_.provider_type, keyProbe(), tried_);
+      runtime_->config(), *resolution_.model, endpoint_.provider_type, keyProbe(), excluded);
   for (const auto& c : candidates) {
     const ProviderKeyState& state = runtime_->providerKey(c.provider_index, c.key_index);
     limits::BreakerPermit permit = state.breaker->tryAdmit();
@@ -237,6 +294,23 @@ bool ProxyRequest::pickAndSend() {
     }
     permit_ = std::move(permit);
     provider_lease_ = std::move(lease);
+    const conf::Provider& provider = runtime_->config().providers[c.provider_index];
+    const conf::ProviderKey& key = provider.keys[c.key_index];
+    if (context_.cluster != nullptr && (key.max_concurrency != 0 || permit_.isProbe())) {
+      limits::SlotRequest request{key.id, key.max_concurrency};
+      if (permit_.isProbe()) {
+        request.probe_limit = std::max<uint32_t>(1, provider.circuit_breaker.half_open_requests);
+        request.probe_window = std::chrono::duration_cast<std::chrono::milliseconds>(
+            provider.circuit_breaker.open_duration);
+      }
+      cluster_candidate_ = c;
+      cluster_pending_ = context_.cluster->acquire(
+          worker_.index(), {std::move(request)},
+          [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
+            onProviderCluster(verdict, std::move(lease));
+          });
+      return true;
+    }
     send(c);
     return true;
   }
@@ -258,6 +332,35 @@ bool ProxyRequest::pickAndSend() {
                    "' is at its concurrency limit or has an open circuit",
                static_cast<int>((retry_ms + 999) / 1000));
   return false;
+}
+
+void ProxyRequest::onProviderCluster(ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
+  cluster_pending_.reset();
+  const routing::Candidate c = *cluster_candidate_;
+  cluster_candidate_.reset();
+  switch (verdict) {
+    case ClusterRuntime::Verdict::kGranted:
+      provider_cluster_ = std::move(lease);
+      provider_cluster_.onLost([this] { onClusterLeaseLost(); });
+      [[fallthrough]];
+    case ClusterRuntime::Verdict::kLocal:
+      send(c);
+      return;
+    case ClusterRuntime::Verdict::kFull:
+      // Full across the cluster: the local slot and the permit (neutral) go back; the next
+      // candidate is tried. Not a retry: nothing was sent.
+      permit_ = limits::BreakerPermit();
+      provider_lease_ = limits::SlotLease();
+      cluster_full_.push_back(c);
+      pickAndSend();
+      return;
+    case ClusterRuntime::Verdict::kUnavailable:
+      permit_ = limits::BreakerPermit();
+      provider_lease_ = limits::SlotLease();
+      respondError(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable",
+                   1);
+      return;
+  }
 }
 
 // ---- upstream ----
@@ -297,6 +400,7 @@ void ProxyRequest::retryOrFail(ErrorType error, const std::string& message) {
     tried_.push_back(*current_);
     // The failed attempt's slot and exchange go; the request keeps its client slot.
     provider_lease_ = limits::SlotLease();
+    provider_cluster_ = limits::ClusterLease();
     exchange_.reset();
     endInflight();
     pickAndSend();  // sends, or answers 503
@@ -457,6 +561,9 @@ void ProxyRequest::respondError(ErrorType error, const std::string& message, int
 }
 
 void ProxyRequest::releaseSlots() {
+  cluster_pending_.reset();
+  client_cluster_ = limits::ClusterLease();
+  provider_cluster_ = limits::ClusterLease();
   client_lease_ = limits::SlotLease();
   provider_lease_ = limits::SlotLease();
 }

@@ -17,6 +17,7 @@
 
 #include "alias/resolution.h"
 #include "gateway/api_error.h"
+#include "gateway/cluster_runtime.h"
 #include "gateway/endpoints.h"
 #include "gateway/gateway_context.h"
 #include "gateway/request_body.h"
@@ -24,6 +25,7 @@
 #include "gateway/runtime.h"
 #include "gateway/upstream_types.h"
 #include "gateway/worker.h"
+#include "limits/cluster_slots.h"
 #include "limits/slot_pool.h"
 #include "metrics/request_tracker.h"
 #include "metrics/usage_parser.h"
@@ -60,6 +62,10 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   void leaveQueue();
   // Chooses a target and key and sends; false when none is available.
   bool pickAndSend();
+  // Cluster mode (context_.cluster set): the cluster-wide half of each slot.
+  void admitCluster();
+  void onProviderCluster(ClusterRuntime::Verdict verdict, limits::ClusterLease lease);
+  void onClusterLeaseLost();
   bool hasOtherCandidate() const;
   void send(const routing::Candidate& candidate);
   void retryOrFail(metrics::ErrorType error, const std::string& message);
@@ -94,6 +100,11 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   limits::SlotLease provider_lease_;
   limits::BreakerPermit permit_;
   limits::WaitHandlePtr wait_;
+  limits::ClusterLease client_cluster_;
+  limits::ClusterLease provider_cluster_;
+  limits::ClusterSlots::PendingPtr cluster_pending_;
+  std::optional<routing::Candidate> cluster_candidate_;  // waiting for its cluster slot
+  std::vector<routing::Candidate> cluster_full_;          // keys full cluster-wide
   EventPtr queue_timer_;
   bool queue_counted_ = false;
 

@@ -54,7 +54,19 @@ std::shared_ptr<limits::CircuitBreaker> KeyRegistry::breaker(
   }
   auto breaker = limits::CircuitBreaker::create(key_id, config);
   breakers_.emplace(key_id, breaker);
+  if (breaker_hook_) {
+    breaker_hook_(breaker);
+  }
   return breaker;
+}
+
+void KeyRegistry::setBreakerHook(
+    std::function<void(const std::shared_ptr<limits::CircuitBreaker>&)> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  breaker_hook_ = std::move(fn);
+  for (const auto& [key_id, breaker] : breakers_) {
+    breaker_hook_(breaker);
+  }
 }
 
 void KeyRegistry::refreshGauges() {

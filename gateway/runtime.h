@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,9 @@ class KeyRegistry {
   std::shared_ptr<limits::SlotPool> pool(const std::string& key_id, uint32_t limit);
   std::shared_ptr<limits::CircuitBreaker> breaker(const std::string& key_id,
                                                   const conf::CircuitBreakerConfig& config);
+  // Called with every breaker, existing ones at once and new ones when created (cluster mode
+  // shares them). Thread-safe.
+  void setBreakerHook(std::function<void(const std::shared_ptr<limits::CircuitBreaker>&)> fn);
   // For scrapes: sets concurrency_slots_in_use and health_open_circuits.
   void refreshGauges();
   // Sum of slots held over all pools (shutdown and tests).
@@ -48,6 +52,7 @@ class KeyRegistry {
   std::unordered_map<std::string, std::unique_ptr<Observer>> observers_;  // stable addresses
   std::unordered_map<std::string, std::shared_ptr<limits::CircuitBreaker>> breakers_;
   std::unordered_map<std::string, prometheus::Gauge*> in_use_gauges_;
+  std::function<void(const std::shared_ptr<limits::CircuitBreaker>&)> breaker_hook_;
 };
 
 class Runtime {

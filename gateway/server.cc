@@ -29,8 +29,17 @@ Server::~Server() {
   if (admin_) {
     admin_->stop();
   }
+  stopWorkers();
+}
+
+void Server::stopWorkers() {
   for (auto& w : workers_) {
     w->stopAndJoin();
+  }
+  if (cluster_) {
+    cluster_->stop();
+    context_.cluster = nullptr;
+    cluster_.reset();  // before the event bases it uses go with the workers
   }
   workers_.clear();
 }
@@ -106,6 +115,15 @@ AdminResponse Server::readiness() const {
   RuntimePtr rt = context_.runtime.load();
   const conf::Config& config = rt->config();
   std::string reasons;
+  if (cluster_) {
+    const std::string why = cluster_->readinessReason();
+    if (!why.empty() && cluster_->rejectWhenUnavailable()) {
+      return {503, "application/json", R"({"status":"unavailable","reasons":[")" + why + "\"]}"};
+    }
+    if (!why.empty()) {
+      reasons = "\"" + why + "\"";
+    }
+  }
   for (const auto& model : config.models) {
     bool any_closed = false;
     for (const auto& t : model.targets) {
@@ -148,6 +166,13 @@ int Server::run() {
   limits.header_timeout = config.server.header_timeout;
   limits.idle_timeout = config.server.idle_timeout;
 
+  if (config.redis) {
+    cluster_ = std::make_unique<ClusterRuntime>(*config.redis, metrics_);
+    context_.cluster = cluster_.get();
+    ClusterRuntime* cluster = cluster_.get();
+    keys_.setBreakerHook(
+        [cluster](const limits::CircuitBreakerPtr& b) { cluster->attachBreaker(b); });
+  }
   uint16_t port = config.server.listen.port;
   for (uint32_t i = 0; i < n; ++i) {
     auto worker = std::make_unique<Worker>(i);
@@ -162,6 +187,9 @@ int Server::run() {
     }
     port = bound;
     worker->setConnectionManager(std::move(manager));
+    if (cluster_) {
+      cluster_->addWorker(*worker);
+    }
     workers_.push_back(std::move(worker));
     dispatchers_.push_back(std::move(dispatcher));
   }
@@ -173,6 +201,9 @@ int Server::run() {
   if (admin_port == 0) {
     metrics::LogLine(metrics::LogLevel::kError, "listen_failed").str("error", error).emit();
     return 1;
+  }
+  if (cluster_) {
+    cluster_->start();
   }
   for (auto& w : workers_) {
     w->start();
@@ -192,12 +223,13 @@ int Server::run() {
       .emit();
   event_base_dispatch(control_base_.get());
 
-  // Drained (or out of time): stop the loops; destroying workers releases
-  // every slot still held by an unfinished request.
-  for (auto& w : workers_) {
-    w->stopAndJoin();
+  // Drained (or out of time): give back every cluster lease still held (waiting up to 1 s for
+  // Redis), then stop the loops; destroying workers releases every local slot still held by an
+  // unfinished request.
+  if (cluster_) {
+    cluster_->releaseAll(std::chrono::seconds(1));
   }
-  workers_.clear();
+  stopWorkers();
   admin_->stop();
   metrics::LogLine(metrics::LogLevel::kInfo, "stopped")
       .num("slots_in_use", keys_.slotsInUse())

@@ -8,6 +8,7 @@
 
 #include "conf/config.h"
 #include "gateway/admin_server.h"
+#include "gateway/cluster_runtime.h"
 #include "gateway/gateway_context.h"
 #include "gateway/proxy_dispatcher.h"
 #include "gateway/runtime.h"
@@ -32,6 +33,9 @@ class Server {
   void registerAdminRoutes();
   AdminResponse readiness() const;
   void beginDrain();
+  // Stops the workers' loops, then cluster mode (whose objects live on those loops' bases),
+  // then frees the workers.
+  void stopWorkers();
   static void onSignal(evutil_socket_t sig, short, void* arg);
   static void onDrainTick(evutil_socket_t, short, void* arg);
 
@@ -42,6 +46,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<ProxyDispatcher>> dispatchers_;
   std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<ClusterRuntime> cluster_;  // cluster mode; lives on the workers' loops
   EventBasePtr control_base_;
   std::vector<EventPtr> signal_events_;
   EventPtr drain_timer_;
