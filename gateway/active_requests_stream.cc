@@ -59,6 +59,7 @@ void ActiveRequestsStream::add(evhttp_request* req) {
   // One stream per connection: evhttp does not read the next request before
   // this reply ends, so a connection cannot carry two.
   watchers_[conn] = std::move(watcher);
+  watcher_count_.store(watchers_.size(), std::memory_order_relaxed);
   evhttp_connection_set_closecb(conn, &ActiveRequestsStream::onClose, &w);
   send(w, snapshotFrame());
 }
@@ -74,6 +75,7 @@ void ActiveRequestsStream::onClose(evhttp_connection* conn, void* arg) {
     evhttp_send_reply_end(req);
   }
   self->watchers_.erase(conn);
+  self->watcher_count_.store(self->watchers_.size(), std::memory_order_relaxed);
 }
 
 void ActiveRequestsStream::send(Watcher& w, const std::string& frame) {

@@ -15,6 +15,7 @@
 // evhttp that owns the connections (AdminServer::own does so).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -42,7 +43,8 @@ class ActiveRequestsStream {
 
   // Starts the stream on `req` and sends the current snapshot.
   void add(evhttp_request* req);
-  [[nodiscard]] size_t watchers() const { return watchers_.size(); }
+  // Watchers connected now. Any thread (for tests and logs).
+  [[nodiscard]] size_t watchers() const { return watcher_count_.load(std::memory_order_relaxed); }
 
  private:
   struct Watcher {
@@ -62,6 +64,7 @@ class ActiveRequestsStream {
   EventPtr heartbeat_timer_;
   uint64_t last_seq_ = 0;
   std::unordered_map<evhttp_connection*, std::unique_ptr<Watcher>> watchers_;
+  std::atomic<size_t> watcher_count_{0};
 };
 
 }  // namespace slotgate::gateway

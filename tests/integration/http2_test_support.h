@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -66,10 +67,16 @@ class Gateway {
          << "clients:\n  - id: h2-tenant\n    key_env: H2_TEST_CLIENT_KEY\n"
          << "    max_concurrency: 0\n    models: [\"*\"]\n";
     const std::string path = dir_.writeFile("slotgate.yaml", yaml.str());
+    // Under AddressSanitizer freed memory stays resident in its quarantine (256 MiB by
+    // default), which would make RSS measurements meaningless; no effect otherwise.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    std::string asan_options = asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : "";
+    asan_options += "quarantine_size_mb=1";
     process_ = std::make_unique<Process>(
         std::vector<std::string>{slotgateBinary(), "-c", path},
         std::map<std::string, std::string>{{"H2_TEST_PROVIDER_KEY", "mock-secret"},
-                                           {"H2_TEST_CLIENT_KEY", kClientKey}});
+                                           {"H2_TEST_CLIENT_KEY", kClientKey},
+                                           {"ASAN_OPTIONS", asan_options}});
     const auto line = process_->waitForLine(Stream::kStderr, "\"started\"", 10s);
     if (!line) {
       throw std::runtime_error("slotgate did not start: " + process_->stdoutText() +

@@ -253,8 +253,9 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
   const bool bar = eventually([&] { return browser.eval(session, barQuery) == true; }, 10s);
   // Totals and the token chart fill once a request finished (polled every 2 s).
   EXPECT_TRUE(row) << "no active-request row; status: "
-                   << browser.eval(session, "document.getElementById('status').textContent");
-  EXPECT_TRUE(bar) << "no slot bar for openai-key";
+                   << browser.eval(session, "document.getElementById('status').textContent") << "; "
+                   << browser.lastError();
+  EXPECT_TRUE(bar) << "no slot bar for openai-key; " << browser.lastError();
   if (bar) {
     EXPECT_EQ(browser.eval(session,
                            "document.querySelector('.slot-bar[data-key-id=\"openai-key\"]')"

@@ -141,9 +141,12 @@ class Client {
   }
 
   int32_t get(const std::string& path, const std::string& body = "") {
+    // nghttp2 copies the fields on submit; the strings must live until then.
     const std::string method = body.empty() ? "GET" : "POST";
-    nghttp2_nv nva[] = {nv(":method", method), nv(":scheme", "http"), nv(":path", path),
-                        nv(":authority", "example.test")};
+    const std::string scheme = "http";
+    const std::string authority = "example.test";
+    nghttp2_nv nva[] = {nv(":method", method), nv(":scheme", scheme), nv(":path", path),
+                        nv(":authority", authority)};
     if (body.empty()) {
       return nghttp2_submit_request(session_, nullptr, nva, 4, nullptr, nullptr);
     }
