@@ -1,6 +1,7 @@
 // The running config as JSON for GET /admin/config (SPEC section 6), with
 // every secret left out: provider key secrets, the admin token, client key
-// digests and a password in the Redis URL. The *_env names and all ids stay,
+// digests and any password in a URL (the loader refuses one in redis.url;
+// redacted anyway). The *_env names and all ids stay,
 // so an operator can see where each secret comes from.
 // Pure function over an immutable Config; thread-safe.
 #pragma once

@@ -48,6 +48,10 @@ Http2Connection::Http2Connection(Worker& worker, ConnectionManager& manager,
   bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
   timer_.reset(evtimer_new(worker.base(), &Http2Connection::onTimer, this));
   flush_event_.reset(event_new(worker.base(), -1, 0, &Http2Connection::onFlushEvent, this));
+  stall_timer_.reset(
+      event_new(worker.base(), -1, EV_PERSIST, &Http2Connection::onStallCheck, this));
+  timeval stall_tv = toTimeval(limits_.idle_timeout);
+  evtimer_add(stall_timer_.get(), &stall_tv);
 
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_session_callbacks_new(&cbs);
@@ -270,6 +274,23 @@ void Http2Connection::onTimer(evutil_socket_t, short, void* arg) {
   }
 }
 
+void Http2Connection::onStallCheck(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<Http2Connection*>(arg);
+  if (c->closed_) {
+    return;
+  }
+  bool reset = false;
+  for (auto& [id, s] : c->streams_) {
+    if (s->stalledSinceLastCheck()) {
+      nghttp2_submit_rst_stream(c->session_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      reset = true;
+    }
+  }
+  if (reset) {
+    c->flush();  // the stream closes: its handler cancels upstream and frees its slots
+  }
+}
+
 void Http2Connection::terminate(uint32_t error_code, const char* reason) {
   if (closed_ || terminated_) {
     return;
@@ -328,6 +349,7 @@ void Http2Connection::closeNow(const char* reason) {
   closed_ = true;
   evtimer_del(timer_.get());
   event_del(flush_event_.get());
+  event_del(stall_timer_.get());
   bev_.reset();  // closes the socket
   // Unfinished streams: their handlers cancel upstream work and free slots.
   // Never called from inside a handler or nghttp2, so deleting now is safe.

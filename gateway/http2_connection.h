@@ -8,7 +8,10 @@
 // server.max_request_body (413), rapid-reset detection (Http2ResetGuard) plus
 // nghttp2's RST_STREAM rate limit, header_timeout for the first request and
 // for any unfinished header block, idle_timeout with no stream open (GOAWAY),
-// and GOAWAY(NO_ERROR) on drain.
+// GOAWAY(NO_ERROR) on drain, and RST_STREAM(CANCEL) for a stream whose
+// response could not move for a whole idle_timeout because the client kept its
+// flow-control window shut (HTTP/1.1's write timeout; the upstream is paused
+// meanwhile and would otherwise hold its slots forever).
 //
 // Write path: nghttp2_session_mem_send into the bufferevent's output, pulled
 // only while that output is under 1 MiB; the rest waits in the streams'
@@ -76,6 +79,7 @@ class Http2Connection : public DownstreamConnection {
   static void onEvent(bufferevent*, short what, void* arg);
   static void onTimer(evutil_socket_t, short, void* arg);
   static void onFlushEvent(evutil_socket_t, short, void* arg);
+  static void onStallCheck(evutil_socket_t, short, void* arg);
 
   Http2Stream* stream(int32_t id);
   void headersComplete(Http2Stream& s);
@@ -100,6 +104,7 @@ class Http2Connection : public DownstreamConnection {
   Http2Options options_;
   BufferEventPtr bev_;
   EventPtr timer_;
+  EventPtr stall_timer_;  // every idle_timeout: reset streams whose window stayed shut
   EventPtr flush_event_;
   NghttpSessionPtr session_;
   std::unordered_map<int32_t, Http2StreamPtr> streams_;

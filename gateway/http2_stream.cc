@@ -150,6 +150,7 @@ ssize_t Http2Stream::readData(uint8_t* buf, size_t length, uint32_t* data_flags)
   }
   const int n = evbuffer_remove(out_.get(), buf, length);
   const size_t taken = n > 0 ? static_cast<size_t>(n) : 0;
+  taken_ += taken;
   if (evbuffer_get_length(out_.get()) == 0) {
     if (finished_) {
       *data_flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -160,6 +161,15 @@ ssize_t Http2Stream::readData(uint8_t* buf, size_t length, uint32_t* data_flags)
     }
   }
   return static_cast<ssize_t>(taken);
+}
+
+bool Http2Stream::stalledSinceLastCheck() {
+  const bool stalled =
+      !detached_ && !aborted_ && evbuffer_get_length(out_.get()) > 0 && taken_ == taken_at_check_;
+  taken_at_check_ = taken_;
+  // Twice in a row: bytes that arrived just before one check are not a stall.
+  stall_strikes_ = stalled ? stall_strikes_ + 1 : 0;
+  return stall_strikes_ >= 2;
 }
 
 void Http2Stream::notifyIfDrained() {

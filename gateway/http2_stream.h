@@ -72,6 +72,10 @@ class Http2Stream : public ResponseSink, public Deletable {
   bool responseEnded() const { return finished_ || aborted_; }
   // Called by the connection after output drained; may run the handler.
   void notifyIfDrained();
+  // Called every idle_timeout. True when response bytes waited here at this
+  // and the previous call and nghttp2 took none in between (the client kept
+  // its flow-control window shut for at least one idle_timeout).
+  bool stalledSinceLastCheck();
   // nghttp2 closed the stream: no further call reaches nghttp2 or the connection.
   void detach() { detached_ = true; }
   bool detached() const { return detached_; }
@@ -97,6 +101,9 @@ class Http2Stream : public ResponseSink, public Deletable {
   bool finished_ = false;
   bool aborted_ = false;
   bool want_drained_ = false;
+  uint64_t taken_ = 0;  // response bytes nghttp2 pulled
+  uint64_t taken_at_check_ = 0;
+  int stall_strikes_ = 0;
   bool detached_ = false;
 };
 using Http2StreamPtr = std::unique_ptr<Http2Stream>;

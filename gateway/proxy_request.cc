@@ -471,14 +471,9 @@ void ProxyRequest::onUpstreamData(std::string_view bytes) {
   if (tracked_) {
     tracked_->bytes.store(bytes_out_, std::memory_order_relaxed);
     if (stream_usage_) {
-      const auto& u = stream_usage_->usage();
-      if (u.input_tokens != tracked_->input_tokens.load(std::memory_order_relaxed) ||
-          u.output_tokens != tracked_->output_tokens.load(std::memory_order_relaxed)) {
-        tracked_->input_tokens.store(u.input_tokens, std::memory_order_relaxed);
-        tracked_->output_tokens.store(u.output_tokens, std::memory_order_relaxed);
-        context_.tracker->progress(tracked_);
-      }
+      tracked_->setUsage(stream_usage_->usage());
     }
+    context_.tracker->progress(tracked_);  // one relaxed atomic: the SSE view coalesces
   }
   if (!paused_ && sink_.pendingBytes() > kSinkHighWater && exchange_) {
     paused_ = true;

@@ -3,9 +3,12 @@
 #include <event2/thread.h>
 
 #include <csignal>
+#include <nlohmann/json.hpp>
 
+#include "conf/config_json.h"
 #include "conf/loader.h"
 #include "gateway/connection_manager.h"
+#include "gateway/operator_routes.h"
 #include "gateway/upstream_pool.h"
 #include "metrics/log.h"
 
@@ -21,6 +24,7 @@ std::string hostPort(const std::string& host, uint16_t port) {
 
 Server::Server(conf::ConfigPtr config)
     : initial_(std::move(config)), keys_(metrics_), context_(metrics_, keys_) {
+  context_.tracker = &tracker_;
   metrics_.addRefresher([this] { keys_.refreshGauges(); });
   installRuntime(initial_);
 }
@@ -151,10 +155,59 @@ void Server::registerAdminRoutes() {
     return AdminResponse{200, "application/json", R"({"status":"ok"})"};
   });
   admin_->route("GET", "/readyz", true, [this](const AdminRequest&) { return readiness(); });
-  admin_->route("POST", "/admin/reload", false, [this](const AdminRequest&) { return reload(); });
   admin_->route("GET", "/metrics/json", false, [this](const AdminRequest&) {
     return AdminResponse{200, "application/json", metrics_.serializeJson()};
   });
+  registerOperatorRoutes(
+      *admin_,
+      OperatorDeps{
+          .tracker = tracker_,
+          .config_json = [this] { return conf::configJson(context_.runtime.load()->config()); },
+          .reload = [this] { return reload(); },
+          .gauges = [this] { return gauges(); },
+          .slots_json = [this] { return slotsJson(); },
+      });
+}
+
+metrics::GaugeSnapshot Server::gauges() const {
+  RuntimePtr rt = context_.runtime.load();
+  const conf::Config& config = rt->config();
+  metrics::GaugeSnapshot g;
+  for (size_t p = 0; p < config.providers.size(); ++p) {
+    for (size_t k = 0; k < config.providers[p].keys.size(); ++k) {
+      const ProviderKeyState& key = rt->providerKey(p, k);
+      g.slots_in_use += key.slots->inUse();
+      g.open_circuits += key.breaker->state() != limits::CircuitState::kClosed ? 1 : 0;
+    }
+  }
+  for (size_t c = 0; c < config.clients.size(); ++c) {
+    g.slots_in_use += rt->clientSlots(c)->inUse();
+  }
+  return g;
+}
+
+std::string Server::slotsJson() const {
+  RuntimePtr rt = context_.runtime.load();
+  const conf::Config& config = rt->config();
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t p = 0; p < config.providers.size(); ++p) {
+    for (size_t k = 0; k < config.providers[p].keys.size(); ++k) {
+      const ProviderKeyState& key = rt->providerKey(p, k);
+      out.push_back({{"key_id", config.providers[p].keys[k].id},
+                     {"kind", "provider"},
+                     {"provider", config.providers[p].name},
+                     {"in_use", key.slots->inUse()},
+                     {"limit", key.slots->limit()},
+                     {"circuit", std::string(limits::circuitStateName(key.breaker->state()))}});
+    }
+  }
+  for (size_t c = 0; c < config.clients.size(); ++c) {
+    out.push_back({{"key_id", config.clients[c].id},
+                   {"kind", "client"},
+                   {"in_use", rt->clientSlots(c)->inUse()},
+                   {"limit", rt->clientSlots(c)->limit()}});
+  }
+  return out.dump();
 }
 
 int Server::run() {
@@ -173,11 +226,18 @@ int Server::run() {
     keys_.setBreakerHook(
         [cluster](const limits::CircuitBreakerPtr& b) { cluster->attachBreaker(b); });
   }
+  std::string tls_error;
+  const auto downstream = DownstreamOptions::fromConfig(config.server, &tls_error);
+  if (!downstream) {
+    metrics::LogLine(metrics::LogLevel::kError, "tls_config_failed").str("error", tls_error).emit();
+    return 1;
+  }
   uint16_t port = config.server.listen.port;
   for (uint32_t i = 0; i < n; ++i) {
     auto worker = std::make_unique<Worker>(i);
     auto dispatcher = std::make_unique<ProxyDispatcher>(context_, *worker);
-    auto manager = std::make_unique<ConnectionManager>(*worker, *dispatcher, *dispatcher, limits);
+    auto manager =
+        std::make_unique<ConnectionManager>(*worker, *dispatcher, *dispatcher, limits, *downstream);
     std::string error;
     // The first worker may bind port 0; the others share the port it got.
     const uint16_t bound = manager->listen(config.server.listen.host, port, &error);

@@ -14,6 +14,7 @@
 #include "gateway/runtime.h"
 #include "gateway/worker.h"
 #include "metrics/families.h"
+#include "metrics/request_tracker_impl.h"
 
 namespace slotgate::gateway {
 
@@ -32,6 +33,8 @@ class Server {
   AdminResponse reload();
   void registerAdminRoutes();
   AdminResponse readiness() const;
+  std::string slotsJson() const;
+  metrics::GaugeSnapshot gauges() const;
   void beginDrain();
   // Stops the workers' loops, then cluster mode (whose objects live on those loops' bases),
   // then frees the workers.
@@ -41,6 +44,7 @@ class Server {
 
   conf::ConfigPtr initial_;
   metrics::Metrics metrics_;
+  metrics::LiveRequestTracker tracker_;  // before context_: requests point at it
   KeyRegistry keys_;
   GatewayContext context_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -249,8 +249,8 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
   const std::string rowQuery =
       "!!document.querySelector('table#active-requests tbody tr[data-request-id=\"op-dash-1\"]')";
   const std::string barQuery = "!!document.querySelector('.slot-bar[data-key-id=\"openai-key\"]')";
-  const bool row = eventually([&] { return browser.eval(session, rowQuery) == true; }, 10s);
-  const bool bar = eventually([&] { return browser.eval(session, barQuery) == true; }, 10s);
+  const bool row = eventually([&] { return browser.eval(session, rowQuery) == true; }, 20s);
+  const bool bar = eventually([&] { return browser.eval(session, barQuery) == true; }, 20s);
   // Totals and the token chart fill once a request finished (polled every 2 s).
   EXPECT_TRUE(row) << "no active-request row; status: "
                    << browser.eval(session, "document.getElementById('status').textContent") << "; "

@@ -171,6 +171,7 @@ class Client {
   }
   // Gives `bytes` of window back for the stream and the connection.
   void consume(int32_t id, size_t bytes) { nghttp2_session_consume(session_, id, bytes); }
+  void consumeConnection(size_t bytes) { nghttp2_session_consume_connection(session_, bytes); }
 
   // One exchange step: write what nghttp2 has, read what arrived (no wait).
   void step() {
@@ -210,9 +211,12 @@ class Client {
 
 class Http2ConnectionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { listen(std::chrono::seconds(60)); }
+  void listen(std::chrono::milliseconds idle_timeout) {
     Http1Limits limits;
     limits.max_request_body = 1 << 20;
+    limits.idle_timeout = idle_timeout;
+    manager_.reset();
     manager_ = std::make_unique<ConnectionManager>(worker_, dispatcher_, dispatcher_, limits);
     std::string error;
     port_ = manager_->listen("127.0.0.1", 0, &error);
@@ -339,6 +343,33 @@ TEST_F(Http2ConnectionTest, ClosedWindowBuffersInTheStreamThenDrains) {
   sink.finish();
   ASSERT_TRUE(run(client, [&] { return client.streams[a].closed; }));
   EXPECT_EQ(client.streams[a].error, 0u);
+}
+
+TEST_F(Http2ConnectionTest, StreamStuckOnAShutWindowIsResetAfterIdleTimeout) {
+  listen(200ms);
+  Client client(port_, 65535, false);  // never gives window back
+  const int32_t a = client.get("/a");
+  const int32_t b = client.get("/b");
+  ASSERT_TRUE(run(client, [&] { return events_.live.size() == 2; }));
+  ResponseSink& stuck = events_.live["/a"]->sink();
+  stuck.sendHeaders(200, {}, std::nullopt);
+  stuck.sendData(std::string(200 << 10, 'z'));
+  const auto from = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run(client, [&] { return events_.destroyed["/a"]; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - from, 200ms);
+  ASSERT_TRUE(run(client, [&] { return client.streams[a].closed; }));
+  EXPECT_EQ(client.streams[a].error, static_cast<uint32_t>(NGHTTP2_CANCEL));
+  // A quiet stream (nothing to send) is not touched, nor is the connection: once the client
+  // gives the connection window back, the sibling is served.
+  EXPECT_FALSE(events_.destroyed["/b"]);
+  client.consumeConnection(client.streams[a].body.size());
+  ResponseSink& quiet = events_.live["/b"]->sink();
+  quiet.sendHeaders(200, {}, 2);
+  quiet.sendData("ok");
+  quiet.finish();
+  ASSERT_TRUE(run(client, [&] { return client.streams[b].closed; }));
+  EXPECT_EQ(client.streams[b].body, "ok");
+  EXPECT_EQ(client.streams[b].error, 0u);
 }
 
 TEST_F(Http2ConnectionTest, DrainSendsGoawayAndClosesWhenStreamsFinish) {
