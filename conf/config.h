@@ -69,9 +69,9 @@ struct RedisConfig {
 enum class ProviderType { kOpenAI, kAnthropic };
 
 struct ProviderKey {
-  std::string id;          // key_id label; unique across providers and clients
-  std::string secret_env;  // env var name
-  std::string secret;      // value read from secret_env at load. SECRET.
+  std::string id;                // key_id label; unique across providers and clients
+  std::string secret_env;        // env var name
+  std::string secret;            // value read from secret_env at load. SECRET.
   uint32_t max_concurrency = 0;  // 0 = unlimited
 };
 
@@ -83,11 +83,11 @@ struct CircuitBreakerConfig {
 
 // base_url split into its parts at load.
 struct UpstreamUrl {
-  bool tls = false;        // https
-  std::string host;        // name or literal, no brackets
-  uint16_t port = 0;       // explicit or 80/443
-  std::string path_prefix; // "" or "/something" without trailing slash
-  std::string host_header; // "host" or "host:port" when the port is not the default
+  bool tls = false;         // https
+  std::string host;         // name or literal, no brackets
+  uint16_t port = 0;        // explicit or 80/443
+  std::string path_prefix;  // "" or "/something" without trailing slash
+  std::string host_header;  // "host" or "host:port" when the port is not the default
 };
 
 struct Provider {
@@ -110,9 +110,9 @@ struct Target {
 struct Model {
   std::string name;  // global model name; unique
   std::vector<std::string> aliases;
-  std::vector<std::string> patterns;                        // as written
-  std::vector<std::shared_ptr<const re2::RE2>> compiled;    // same order as patterns; full match
-  std::vector<Target> targets;                              // at least one
+  std::vector<std::string> patterns;                      // as written
+  std::vector<std::shared_ptr<const re2::RE2>> compiled;  // same order as patterns; full match
+  std::vector<Target> targets;                            // at least one
 };
 
 struct QueueConfig {
@@ -123,10 +123,11 @@ struct QueueConfig {
 using Sha256 = std::array<uint8_t, 32>;
 
 struct Client {
-  std::string id;  // tenant; unique across clients and key ids
-  std::string key_env;     // env var name, or empty when key_sha256 is used
-  Sha256 key_digest{};     // SHA-256 of the key (from env value, or key_sha256 hex). Not secret-equivalent but never printed.
-  uint32_t max_concurrency = 0;  // 0 = unlimited
+  std::string id;                    // tenant; unique across clients and key ids
+  std::string key_env;               // env var name, or empty when key_sha256 is used
+  Sha256 key_digest{};               // SHA-256 of the key (from env value, or key_sha256 hex). Not
+                                     // secret-equivalent but never printed.
+  uint32_t max_concurrency = 0;      // 0 = unlimited
   std::optional<QueueConfig> queue;  // absent or max_waiting 0 = refuse at once
   std::vector<std::string> models{"*"};  // globs over global model names
 };

@@ -19,8 +19,8 @@ struct ConfigError {
 };
 
 struct LoadResult {
-  ConfigPtr config;                // null when errors is non-empty
-  std::vector<ConfigError> errors; // every problem found, in document order
+  ConfigPtr config;                 // null when errors is non-empty
+  std::vector<ConfigError> errors;  // every problem found, in document order
   bool ok() const { return errors.empty() && config != nullptr; }
 };
 
@@ -28,7 +28,9 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup processEnv();
 
-[[nodiscard]] LoadResult loadConfigFile(const std::string& path, const EnvLookup& env = processEnv());
-[[nodiscard]] LoadResult loadConfigString(const std::string& yaml, const EnvLookup& env = processEnv());
+[[nodiscard]] LoadResult loadConfigFile(const std::string& path,
+                                        const EnvLookup& env = processEnv());
+[[nodiscard]] LoadResult loadConfigString(const std::string& yaml,
+                                          const EnvLookup& env = processEnv());
 
 }  // namespace slotgate::conf

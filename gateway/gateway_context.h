@@ -19,7 +19,7 @@ struct GatewayContext {
   KeyRegistry& keys;
   RuntimeHolder runtime;
   std::atomic<bool> draining{false};
-  std::atomic<int64_t> active_requests{0};  // dispatched and not yet finished
+  std::atomic<int64_t> active_requests{0};     // dispatched and not yet finished
   metrics::RequestTracker* tracker = nullptr;  // the live view (admin); null = none
   ClusterRuntime* cluster = nullptr;           // cluster mode (config has `redis`); else null
 };

@@ -25,7 +25,8 @@ enum class HeadVerdict {
 // as RFC 9112 section 2.2 permits. One per connection, reset() per request.
 class HeadScanner {
  public:
-  HeadScanner(size_t max_bytes, size_t max_fields) : max_bytes_(max_bytes), max_fields_(max_fields) {}
+  HeadScanner(size_t max_bytes, size_t max_fields)
+      : max_bytes_(max_bytes), max_fields_(max_fields) {}
   HeadVerdict scan(std::string_view data);
   size_t headLength() const { return head_length_; }
   void reset();

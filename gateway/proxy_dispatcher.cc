@@ -14,10 +14,14 @@ using metrics::ErrorType;
 
 const char* codecRejectName(CodecReject r) {
   switch (r) {
-    case CodecReject::kMalformed: return "malformed";
-    case CodecReject::kHeadersTooLarge: return "headers_too_large";
-    case CodecReject::kBodyTooLarge: return "body_too_large";
-    case CodecReject::kHeaderTimeout: return "header_timeout";
+    case CodecReject::kMalformed:
+      return "malformed";
+    case CodecReject::kHeadersTooLarge:
+      return "headers_too_large";
+    case CodecReject::kBodyTooLarge:
+      return "body_too_large";
+    case CodecReject::kHeaderTimeout:
+      return "header_timeout";
   }
   return "unknown";
 }
@@ -64,9 +68,8 @@ void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, Re
       break;
     case CodecReject::kHeadersTooLarge: {
       // 431 has no error code of its own in SPEC's table; it is an invalid request.
-      const std::string body =
-          errorBody(apiFormatForPath(head.path), ErrorType::kInvalidRequest,
-                    "request headers exceed max_header_bytes or 100 fields");
+      const std::string body = errorBody(apiFormatForPath(head.path), ErrorType::kInvalidRequest,
+                                         "request headers exceed max_header_bytes or 100 fields");
       Headers headers{{"content-type", "application/json"}};
       sink.sendHeaders(431, headers, body.size());
       sink.sendData(body);

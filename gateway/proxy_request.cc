@@ -55,8 +55,9 @@ void ProxyRequest::start() {
   const conf::Config& config = runtime_->config();
   // The key was checked at end of headers; hash it again only if a reload
   // swapped the snapshot in between.
-  client_index_ = request_.auth.config_version == config.version ? request_.auth.client
-                                                         : authenticate(config, request_.headers);
+  client_index_ = request_.auth.config_version == config.version
+                      ? request_.auth.client
+                      : authenticate(config, request_.headers);
   if (client_index_ == kNoClient) {
     respondError(ErrorType::kInvalidApiKey, "missing or unknown API key");
     return;
@@ -89,8 +90,8 @@ void ProxyRequest::start() {
   if (!routing::modelSpeaks(config, *resolution_.model, endpoint_.provider_type)) {
     respondError(ErrorType::kInvalidRequest,
                  "model '" + resolution_.model->name + "' has no " +
-                     std::string(providerTypeName(endpoint_.provider_type)) +
-                     " target for path " + request_.path);
+                     std::string(providerTypeName(endpoint_.provider_type)) + " target for path " +
+                     request_.path);
     return;
   }
   track();
@@ -280,8 +281,8 @@ bool ProxyRequest::hasOtherCandidate() const {
 bool ProxyRequest::pickAndSend() {
   std::vector<routing::Candidate> excluded = tried_;
   excluded.insert(excluded.end(), cluster_full_.begin(), cluster_full_.end());
-  const auto candidates = routing::rankCandidates(
-      runtime_->config(), *resolution_.model, endpoint_.provider_type, keyProbe(), excluded);
+  const auto candidates = routing::rankCandidates(runtime_->config(), *resolution_.model,
+                                                  endpoint_.provider_type, keyProbe(), excluded);
   for (const auto& c : candidates) {
     const ProviderKeyState& state = runtime_->providerKey(c.provider_index, c.key_index);
     limits::BreakerPermit permit = state.breaker->tryAdmit();
@@ -357,8 +358,7 @@ void ProxyRequest::onProviderCluster(ClusterRuntime::Verdict verdict, limits::Cl
     case ClusterRuntime::Verdict::kUnavailable:
       permit_ = limits::BreakerPermit();
       provider_lease_ = limits::SlotLease();
-      respondError(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable",
-                   1);
+      respondError(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable", 1);
       return;
   }
 }
@@ -531,9 +531,8 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
                  "provider '" + provider()->name + "' did not answer within request_timeout");
     return;
   }
-  retryOrFail(ErrorType::kUpstreamError,
-              "provider '" + provider()->name + "' failed: " +
-                  std::string(upstreamErrorKindName(error.kind)));
+  retryOrFail(ErrorType::kUpstreamError, "provider '" + provider()->name + "' failed: " +
+                                             std::string(upstreamErrorKindName(error.kind)));
 }
 
 // ---- endings ----

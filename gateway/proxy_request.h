@@ -104,7 +104,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   limits::ClusterLease provider_cluster_;
   limits::ClusterSlots::PendingPtr cluster_pending_;
   std::optional<routing::Candidate> cluster_candidate_;  // waiting for its cluster slot
-  std::vector<routing::Candidate> cluster_full_;          // keys full cluster-wide
+  std::vector<routing::Candidate> cluster_full_;         // keys full cluster-wide
   EventPtr queue_timer_;
   bool queue_counted_ = false;
 

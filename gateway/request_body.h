@@ -8,11 +8,11 @@
 namespace slotgate::gateway {
 
 struct BodyFields {
-  bool ok = false;           // JSON object with a string `model`
-  std::string error;         // why not, for the 400 message (no body content in it)
-  std::string model;         // unescaped
-  bool stream = false;       // `stream: true`
-  size_t model_offset = 0;   // byte range of the model's JSON string token (quotes included)
+  bool ok = false;          // JSON object with a string `model`
+  std::string error;        // why not, for the 400 message (no body content in it)
+  std::string model;        // unescaped
+  bool stream = false;      // `stream: true`
+  size_t model_offset = 0;  // byte range of the model's JSON string token (quotes included)
   size_t model_length = 0;
 };
 
@@ -20,6 +20,7 @@ struct BodyFields {
 BodyFields readBodyFields(std::string_view body);
 
 // `body` with the model token replaced by `new_model` as a JSON string.
-std::string rewriteModel(std::string_view body, const BodyFields& fields, std::string_view new_model);
+std::string rewriteModel(std::string_view body, const BodyFields& fields,
+                         std::string_view new_model);
 
 }  // namespace slotgate::gateway

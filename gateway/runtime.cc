@@ -97,7 +97,8 @@ Runtime::Runtime(conf::ConfigPtr config, metrics::Metrics& metrics, KeyRegistry&
   series_ = std::make_unique<metrics::RequestSeries>(metrics, *config_);
   prometheus::Counter* conflicts = &metrics.aliasConflicts();
   resolver_ = std::make_unique<alias::Resolver>(
-      *config_, [conflicts](std::string_view name, std::string_view winner, std::string_view other) {
+      *config_,
+      [conflicts](std::string_view name, std::string_view winner, std::string_view other) {
         conflicts->Increment();
         metrics::LogLine(metrics::LogLevel::kWarn, "alias_conflict")
             .str("name", name)
@@ -111,8 +112,8 @@ Runtime::Runtime(conf::ConfigPtr config, metrics::Metrics& metrics, KeyRegistry&
   for (const auto& provider : config_->providers) {
     std::vector<ProviderKeyState> states;
     for (const auto& key : provider.keys) {
-      states.push_back({keys.pool(key.id, key.max_concurrency),
-                        keys.breaker(key.id, provider.circuit_breaker)});
+      states.push_back(
+          {keys.pool(key.id, key.max_concurrency), keys.breaker(key.id, provider.circuit_breaker)});
     }
     provider_keys_.push_back(std::move(states));
   }

@@ -96,8 +96,8 @@ AdminResponse Server::reload() {
   const auto version = context_.runtime.load()->config().version;
   metrics::LogLine(metrics::LogLevel::kInfo, "reloaded").num("config_version", version).emit();
   return {200, "application/json",
-          R"({"status":"ok","version":)" + std::to_string(version) + R"(,"warnings":[)" +
-              warnings + "]}"};
+          R"({"status":"ok","version":)" + std::to_string(version) + R"(,"warnings":[)" + warnings +
+              "]}"};
 }
 
 void Server::installRuntime(conf::ConfigPtr config) {
@@ -132,8 +132,8 @@ AdminResponse Server::readiness() const {
     bool any_closed = false;
     for (const auto& t : model.targets) {
       for (size_t k = 0; k < config.providers[t.provider_index].keys.size(); ++k) {
-        any_closed |= rt->providerKey(t.provider_index, k).breaker->state() ==
-                      limits::CircuitState::kClosed;
+        any_closed |=
+            rt->providerKey(t.provider_index, k).breaker->state() == limits::CircuitState::kClosed;
       }
     }
     if (!any_closed) {
@@ -257,7 +257,8 @@ int Server::run() {
   admin_ = std::make_unique<AdminServer>(config.admin.token);
   registerAdminRoutes();
   std::string error;
-  const uint16_t admin_port = admin_->start(config.admin.listen.host, config.admin.listen.port, &error);
+  const uint16_t admin_port =
+      admin_->start(config.admin.listen.host, config.admin.listen.port, &error);
   if (admin_port == 0) {
     metrics::LogLine(metrics::LogLevel::kError, "listen_failed").str("error", error).emit();
     return 1;

@@ -55,7 +55,7 @@ class Server {
   std::vector<EventPtr> signal_events_;
   EventPtr drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_{};
-  std::mutex reload_mu_;      // one reload at a time; guards next_version_
+  std::mutex reload_mu_;  // one reload at a time; guards next_version_
   uint64_t next_version_ = 1;
 };
 

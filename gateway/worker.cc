@@ -11,8 +11,8 @@ namespace slotgate::gateway {
 Worker::Worker(size_t index) : index_(index) {
   base_.reset(event_base_new());
   // No /etc/resolv.conf search on every lookup storm: initialize once per worker.
-  dns_.reset(evdns_base_new(base_.get(), EVDNS_BASE_INITIALIZE_NAMESERVERS |
-                                             EVDNS_BASE_DISABLE_WHEN_INACTIVE));
+  dns_.reset(evdns_base_new(base_.get(),
+                            EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE));
   tls_client_ctx_ = makeTlsClientContext();
   upstream_ = std::make_unique<UpstreamPool>(base_.get(), dns_.get(), tls_client_ctx_.get());
   posted_event_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::onPosted, this));

@@ -15,12 +15,18 @@ TEST(UpstreamHead, ReplacesAuthAndDropsHopByHop) {
   r.method = "POST";
   r.path = "/v1/chat/completions";
   r.query = "a=1";
-  r.headers = {{"authorization", "Bearer client-secret"}, {"connection", "keep-alive, X-Drop"},
+  r.headers = {{"authorization", "Bearer client-secret"},
+               {"connection", "keep-alive, X-Drop"},
                {"x-drop", "1"},
-               {"content-type", "application/json"}, {"host", "gateway"},
-               {"content-length", "99"}, {"x-request-id", "old"}, {"te", "trailers"}};
+               {"content-type", "application/json"},
+               {"host", "gateway"},
+               {"content-length", "99"},
+               {"x-request-id", "old"},
+               {"te", "trailers"}};
   const std::string head = buildUpstreamHead(p, key, r, "req-1", 12);
-  EXPECT_EQ(head.rfind("POST /proxy/v1/chat/completions?a=1 HTTP/1.1\r\nhost: api.example:8443\r\n", 0), 0u);
+  EXPECT_EQ(
+      head.rfind("POST /proxy/v1/chat/completions?a=1 HTTP/1.1\r\nhost: api.example:8443\r\n", 0),
+      0u);
   EXPECT_NE(head.find("authorization: Bearer sk-provider\r\n"), std::string::npos);
   EXPECT_NE(head.find("content-type: application/json\r\n"), std::string::npos);
   EXPECT_NE(head.find("x-request-id: req-1\r\n"), std::string::npos);
