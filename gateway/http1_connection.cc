@@ -1,6 +1,7 @@
 #include "gateway/http1_connection.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 
 #include <algorithm>
 #include <cstring>
@@ -87,9 +88,11 @@ Http1Connection::Http1Connection(Worker& worker, ConnectionManager& manager,
   // A client that stops reading our response cannot hold the connection forever.
   timeval write_tv = toTimeval(limits_.idle_timeout);
   bufferevent_set_timeouts(bev_.get(), nullptr, &write_tv);
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  plain_socket_ = bufferevent_openssl_get_ssl(bev_.get()) == nullptr;
+  bufferevent_enable(bev_.get(), plain_socket_ ? EV_READ : EV_READ | EV_WRITE);
   timer_.reset(evtimer_new(worker.base(), &Http1Connection::onTimer, this));
   resume_.reset(event_new(worker.base(), -1, 0, &Http1Connection::onResume, this));
+  flush_.reset(event_new(worker.base(), -1, 0, &Http1Connection::onFlush, this));
 
   std::memset(&settings_, 0, sizeof settings_);
   settings_.on_url = &Http1Connection::onUrl;
@@ -315,6 +318,7 @@ int Http1Connection::onHeadersComplete(http_parser* p) {
     if (expect != nullptr && iequals(*expect, "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       bufferevent_write(c->bev_.get(), kContinue, sizeof kContinue - 1);
+      c->scheduleFlush();
     }
     if (c->content_length_headers_ == 1) {
       r.body.reserve(p->content_length);
@@ -394,6 +398,7 @@ void Http1Connection::sendHeaders(int status, const Headers& headers,
   }
   head += "\r\n";
   bufferevent_write(bev_.get(), head.data(), head.size());
+  scheduleFlush();
 }
 
 void Http1Connection::sendData(std::string_view bytes) {
@@ -410,6 +415,7 @@ void Http1Connection::sendData(std::string_view bytes) {
   } else {
     evbuffer_add(out, bytes.data(), bytes.size());
   }
+  scheduleFlush();
 }
 
 void Http1Connection::finish() {
@@ -418,6 +424,7 @@ void Http1Connection::finish() {
   }
   if (response_chunked_) {
     bufferevent_write(bev_.get(), "0\r\n\r\n", 5);
+    scheduleFlush();
   }
   responseDone();
 }
@@ -457,8 +464,39 @@ void Http1Connection::responseDone() {
   event_active(resume_.get(), EV_READ, 0);
 }
 
+void Http1Connection::scheduleFlush() {
+  if (plain_socket_ && bev_ != nullptr) {
+    event_active(flush_.get(), EV_WRITE, 0);  // no-op when already scheduled
+  }
+}
+
+void Http1Connection::onFlush(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<Http1Connection*>(arg);
+  if (c->bev_ == nullptr) {
+    return;
+  }
+  evbuffer* out = bufferevent_get_output(c->bev_.get());
+  if (evbuffer_get_length(out) > 0) {
+    evbuffer_write(out, bufferevent_getfd(c->bev_.get()));
+  }
+  if (evbuffer_get_length(out) > 0) {
+    // The socket is full: the bufferevent writes the rest when it can, with
+    // the write timeout and the drain callback.
+    bufferevent_enable(c->bev_.get(), EV_WRITE);
+    return;
+  }
+  if (c->state_ == State::kClosing) {
+    c->closeNow(c->close_reason_);
+  } else if (c->handler_) {
+    c->handler_->onSinkDrained();  // a handler paused at the high mark resumes
+  }
+}
+
 void Http1Connection::onWrite(bufferevent*, void* arg) {
   auto* c = static_cast<Http1Connection*>(arg);
+  if (c->plain_socket_ && c->pendingBytes() == 0) {
+    bufferevent_disable(c->bev_.get(), EV_WRITE);  // back to writing at the end of loop turns
+  }
   if (c->state_ == State::kClosing) {
     if (c->pendingBytes() == 0) {
       c->closeNow(c->close_reason_);
@@ -515,6 +553,7 @@ void Http1Connection::closeAfterFlush(const char* reason) {
     return;
   }
   bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
+  scheduleFlush();
   // Bound the flush: a client that never reads is dropped after idle_timeout.
   armTimer(limits_.idle_timeout);
 }
@@ -526,6 +565,7 @@ void Http1Connection::closeNow(const char* reason) {
   state_ = State::kClosing;
   evtimer_del(timer_.get());
   event_del(resume_.get());
+  event_del(flush_.get());
   bev_.reset();  // closes the socket
   // The client left before its response completed: cancel now. (Sink calls
   // that end a response hand the handler to deferDelete first, so a handler

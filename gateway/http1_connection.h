@@ -58,6 +58,8 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   static void onEvent(bufferevent*, short what, void* arg);
   static void onTimer(evutil_socket_t, short, void* arg);
   static void onResume(evutil_socket_t, short, void* arg);
+  static void onFlush(evutil_socket_t, short, void* arg);
+  void scheduleFlush();
 
   static int onUrl(http_parser* p, const char* at, size_t len);
   static int onHeaderField(http_parser* p, const char* at, size_t len);
@@ -82,6 +84,11 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   BufferEventPtr bev_;
   EventPtr timer_;
   EventPtr resume_;
+  // Plain sockets write at the end of the loop turn straight from the output
+  // buffer (one writev for everything the turn produced), and turn EV_WRITE
+  // on only for what the socket would not take: no epoll_ctl per response.
+  EventPtr flush_;
+  bool plain_socket_ = false;
   http_parser parser_;
   http_parser_settings settings_;
   HeadScanner scanner_;
