@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "gateway/connection_manager.h"
+#include "gateway/speculative_write.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -89,6 +90,9 @@ Http1Connection::Http1Connection(Worker& worker, ConnectionManager& manager,
   timeval write_tv = toTimeval(limits_.idle_timeout);
   bufferevent_set_timeouts(bev_.get(), nullptr, &write_tv);
   plain_socket_ = bufferevent_openssl_get_ssl(bev_.get()) == nullptr;
+  if (plain_socket_) {
+    bufferevent_disable(bev_.get(), EV_WRITE);  // the sniffer may have left it on
+  }
   bufferevent_enable(bev_.get(), plain_socket_ ? EV_READ : EV_READ | EV_WRITE);
   timer_.reset(evtimer_new(worker.base(), &Http1Connection::onTimer, this));
   resume_.reset(event_new(worker.base(), -1, 0, &Http1Connection::onResume, this));
@@ -477,7 +481,7 @@ void Http1Connection::onFlush(evutil_socket_t, short, void* arg) {
   }
   evbuffer* out = bufferevent_get_output(c->bev_.get());
   if (evbuffer_get_length(out) > 0) {
-    evbuffer_write(out, bufferevent_getfd(c->bev_.get()));
+    writeNow(c->bev_.get());
   }
   if (evbuffer_get_length(out) > 0) {
     // The socket is full: the bufferevent writes the rest when it can, with

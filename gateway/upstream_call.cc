@@ -1,5 +1,7 @@
 #include "gateway/upstream_call.h"
 
+#include "gateway/speculative_write.h"
+
 #include <event2/buffer.h>
 
 #include <cerrno>
@@ -211,7 +213,7 @@ void UpstreamCall::writeRequest() {
   // the socket buffer, which saves two epoll_ctl calls and a loop turn. Only
   // what is left waits for EV_WRITE.
   if (connected_ && !conn_->tls()) {
-    evbuffer_write(out, bufferevent_getfd(conn_->bev()));
+    writeNow(conn_->bev());
   }
   if (evbuffer_get_length(out) > 0) {
     bufferevent_enable(conn_->bev(), EV_WRITE);
