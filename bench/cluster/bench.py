@@ -12,49 +12,8 @@ Traffic stays on 127.0.0.1. Pinning: slotgate and redis on cpu 0, mock and wrk o
 import argparse, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-POST_LUA = os.path.join(os.path.dirname(HERE), "load", "post.lua")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"port {port} did not open")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def to_ms(text):
-    m = re.match(r"([\d.]+)(us|ms|s)", text)
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v if unit == "ms" else v * 1000
-
-
-def run_wrk(url, seconds, connections, cpu):
-    out = subprocess.run(["taskset", "-c", cpu, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-                          "--latency", "-s", POST_LUA, url],
-                         capture_output=True, text=True, timeout=seconds + 30).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "requests": total, "p50_ms": p50, "p99_ms": p99,
-            "errors": int(non2xx.group(1)) if non2xx else 0}
+sys.path.insert(0, os.path.dirname(HERE))
+from benchlib import cpu_seconds, free_port, run_wrk, wait_port  # noqa: E402
 
 
 def config(port, admin, mock_port, redis_port):
