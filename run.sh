@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./install-deps.sh
+# ccache shares objects between clones and build dirs (paths made relative).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 BUILD=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C "$BUILD" slotgate mock_provider

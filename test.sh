@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 ./install-deps.sh
+# ccache shares objects between clones and build dirs (paths made relative).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 JOBS=${JOBS:-$(nproc)}
 
 echo "== format check"
