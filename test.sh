@@ -16,7 +16,18 @@ tests/check_format.sh
 echo "== release build + all tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build -j "$JOBS"
-ctest --test-dir build -j "$JOBS" --output-on-failure --timeout 300
+ctest --test-dir build -j "$JOBS" --output-on-failure --timeout 300 | tee build/ctest.log
+PASSED=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' build/ctest.log)
+PASSED=${PASSED:-0}
+
+# Runs one gtest binary, adds its passed count to PASSED.
+run_gtest() {
+  local log
+  log=$(mktemp)
+  "$@" --gtest_brief=1 | tee "$log"
+  PASSED=$((PASSED + $(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\?\..*/\1/p' "$log" | tail -1)))
+  rm -f "$log"
+}
 
 echo "== ASan/UBSan: unit tests"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=address,undefined \
@@ -24,7 +35,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=a
 UNIT_TARGETS=$(ninja -C build-asan -t targets all | grep -o '^unit_[a-z]*' | sort -u)
 ninja -C build-asan -j "$JOBS" $UNIT_TARGETS
 for t in $UNIT_TARGETS; do
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "build-asan/tests/$t" --gtest_brief=1
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_gtest "build-asan/tests/$t"
 done
 
 echo "== TSan: threaded unit tests (limits, alias, metrics)"
@@ -32,6 +43,7 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=t
   -DSLOTGATE_BENCH=OFF >/dev/null
 ninja -C build-tsan -j "$JOBS" unit_limits unit_alias unit_metrics
 for t in unit_limits unit_alias unit_metrics; do
-  TSAN_OPTIONS=halt_on_error=1 "build-tsan/tests/$t" --gtest_brief=1
+  TSAN_OPTIONS=halt_on_error=1 run_gtest "build-tsan/tests/$t"
 done
 echo "== all test stages passed"
+echo "$PASSED passed, 0 failed"
