@@ -189,7 +189,9 @@ std::optional<UpstreamUrl> parseUpstreamUrl(std::string_view text, std::string& 
   bool v6 = url.host.find(':') != std::string::npos;
   url.host_header = v6 ? "[" + url.host + "]" : url.host;
   if (url.port != default_port) {
-    url.host_header += ":" + std::to_string(url.port);
+    // Two appends, not `":" + to_string(...)`: GCC 12 warns falsely (-Wrestrict) on the latter.
+    url.host_header += ':';
+    url.host_header += std::to_string(url.port);
   }
   return url;
 }
