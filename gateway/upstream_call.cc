@@ -1,12 +1,11 @@
 #include "gateway/upstream_call.h"
 
-#include "gateway/speculative_write.h"
-
 #include <event2/buffer.h>
 
 #include <cerrno>
 #include <cstdlib>
 
+#include "gateway/speculative_write.h"
 #include "gateway/upstream_pool.h"
 
 namespace slotgate::gateway {

@@ -182,6 +182,12 @@ Gateway::Gateway(const GatewayConfig& config) : config_(config) {
   adminPort_ = portOf("admin");
 }
 
+void Gateway::rewriteConfig(const GatewayConfig& config) { rewriteConfigText(config.yaml()); }
+
+void Gateway::rewriteConfigText(const std::string& yaml) {
+  (void)dir_.writeFile("slotgate.yaml", yaml);
+}
+
 Gateway::~Gateway() {
   // A gateway that died under a test is a finding of its own: show how and its last words.
   // Only crash signals count: tests may stop or SIGKILL a gateway on purpose.

@@ -133,6 +133,12 @@ class Gateway {
                                   const std::string& key = kClientKey, const Headers& extra = {},
                                   Millis timeout = 10s) const;
 
+  // Writes `config` over the file the gateway was started with (for reload tests). The env
+  // (secrets) stays the one the process started with.
+  void rewriteConfig(const GatewayConfig& config);
+  // Writes raw text over that file (for broken reloads).
+  void rewriteConfigText(const std::string& yaml);
+
   // GET /metrics text ("" on error).
   [[nodiscard]] std::string metricsText() const;
   // The value of the sample `name` whose labels include all of `labels` (summed when several
