@@ -17,6 +17,7 @@ Worker::Worker(size_t index) : index_(index) {
   upstream_ = std::make_unique<UpstreamPool>(base_.get(), dns_.get(), tls_client_ctx_.get());
   posted_event_.reset(event_new(base_.get(), -1, EV_PERSIST, &Worker::onPosted, this));
   deferred_event_.reset(event_new(base_.get(), -1, 0, &Worker::onDeferred, this));
+  log_flush_event_.reset(event_new(base_.get(), -1, 0, &Worker::onLogFlush, this));
 }
 
 Worker::~Worker() {
@@ -68,12 +69,23 @@ void Worker::onDeferred(evutil_socket_t, short, void* arg) {
   }
 }
 
+void Worker::onFirstLine() { event_active(log_flush_event_.get(), EV_READ, 0); }
+
+void Worker::onLogFlush(evutil_socket_t, short, void* arg) {
+  metrics::flushLogBatch(*static_cast<Worker*>(arg));
+}
+
 void Worker::setConnectionManager(std::unique_ptr<ConnectionManager> manager) {
   connections_ = std::move(manager);
 }
 
 void Worker::start() {
-  thread_ = std::thread([this] { event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY); });
+  thread_ = std::thread([this] {
+    metrics::setThreadLogBatch(this);
+    event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
+    metrics::flushLogBatch(*this);
+    metrics::setThreadLogBatch(nullptr);
+  });
 }
 
 void Worker::stopAndJoin() {

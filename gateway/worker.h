@@ -15,6 +15,7 @@
 
 #include "gateway/libevent_ptr.h"
 #include "limits/executor.h"
+#include "metrics/log.h"
 
 namespace slotgate::gateway {
 
@@ -28,7 +29,7 @@ class Deletable {
 };
 using DeletablePtr = std::unique_ptr<Deletable>;
 
-class Worker : public limits::Executor {
+class Worker : public limits::Executor, private metrics::LogBatch {
  public:
   explicit Worker(size_t index);
   ~Worker() override;
@@ -57,6 +58,9 @@ class Worker : public limits::Executor {
  private:
   static void onPosted(evutil_socket_t, short, void* arg);
   static void onDeferred(evutil_socket_t, short, void* arg);
+  static void onLogFlush(evutil_socket_t, short, void* arg);
+  // metrics::LogBatch: access lines of a loop turn go out in one write.
+  void onFirstLine() override;
   void runPosted();
 
   size_t index_;
@@ -67,6 +71,7 @@ class Worker : public limits::Executor {
   std::unique_ptr<ConnectionManager> connections_;
   EventPtr posted_event_;
   EventPtr deferred_event_;
+  EventPtr log_flush_event_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
   std::vector<DeletablePtr> deferred_;

@@ -226,16 +226,15 @@ LogLine& LogLine::null(std::string_view key) {
   return *this;
 }
 
-void LogLine::emit() {
-  if (!enabled_ || emitted_) {
-    return;
-  }
-  emitted_ = true;
-  buf_.append("}\n");
+namespace {
+
+thread_local LogBatch* t_batch = nullptr;
+// Past this many bytes a batch is written at once, to bound its memory.
+constexpr size_t kMaxBatchBytes = 64 << 10;
+
+void writeAll(const char* p, size_t left) {
   const int fd = g_fd.load(std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(g_write_mutex);
-  const char* p = buf_.data();
-  size_t left = buf_.size();
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
     if (n > 0) {
@@ -246,6 +245,36 @@ void LogLine::emit() {
     } else {
       break;  // nowhere to report a failing log sink; drop the line
     }
+  }
+}
+
+}  // namespace
+
+void setThreadLogBatch(LogBatch* batch) { t_batch = batch; }
+
+void flushLogBatch(LogBatch& batch) {
+  if (!batch.pending.empty()) {
+    writeAll(batch.pending.data(), batch.pending.size());
+    batch.pending.clear();
+  }
+}
+
+void LogLine::emit() {
+  if (!enabled_ || emitted_) {
+    return;
+  }
+  emitted_ = true;
+  buf_.append("}\n");
+  if (LogBatch* batch = t_batch) {
+    const bool first = batch->pending.empty();
+    batch->pending.append(buf_);
+    if (batch->pending.size() >= kMaxBatchBytes) {
+      flushLogBatch(*batch);
+    } else if (first) {
+      batch->onFirstLine();
+    }
+  } else {
+    writeAll(buf_.data(), buf_.size());
   }
   buf_.resize(buf_.size() - 2);  // text() stays the line without its end
 }

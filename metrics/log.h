@@ -33,6 +33,21 @@ void setLogLevel(LogLevel level);
 // open while it is installed (tests: a pipe or a temp file).
 int setLogFd(int fd);
 
+// Lines a thread emits while it has a LogBatch are gathered and written
+// together (one write(2) for many lines) when the batch is flushed: an event
+// loop flushes at the end of each loop turn. The owner is told of the first
+// line so it can schedule that flush. A batch belongs to one thread.
+class LogBatch {
+ public:
+  virtual ~LogBatch() = default;
+  virtual void onFirstLine() = 0;
+  std::string pending;  // whole lines, each ending in '\n'
+};
+// Installs (or with nullptr removes) the calling thread's batch.
+void setThreadLogBatch(LogBatch* batch);
+// Writes the batch's lines now, as one write under the log's lock.
+void flushLogBatch(LogBatch& batch);
+
 inline constexpr std::string_view kAccessEvent = "access";
 
 // Appends `s` as JSON string content (no quotes): escapes '"', '\\' and control
