@@ -5,11 +5,11 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <sys/queue.h>
 
 #include <cstring>
 
+#include "conf/digest.h"
 #include "gateway/api_error.h"
 
 namespace slotgate::gateway {
@@ -119,12 +119,9 @@ bool AdminServer::authorized(evhttp_request* req) const {
     return false;
   }
   // Digests have equal length whatever was sent, so the compare leaks no length.
-  unsigned char given[SHA256_DIGEST_LENGTH];
-  unsigned char want[SHA256_DIGEST_LENGTH];
-  const char* presented = auth + 7;
-  SHA256(reinterpret_cast<const unsigned char*>(presented), std::strlen(presented), given);
-  SHA256(reinterpret_cast<const unsigned char*>(token_.data()), token_.size(), want);
-  return CRYPTO_memcmp(given, want, sizeof given) == 0;
+  const conf::Sha256 given = conf::sha256Of(auth + 7);
+  const conf::Sha256 want = conf::sha256Of(token_);
+  return CRYPTO_memcmp(given.data(), want.data(), given.size()) == 0;
 }
 
 void AdminServer::handle(evhttp_request* req) {
