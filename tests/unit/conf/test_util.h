@@ -20,9 +20,8 @@ inline EnvLookup fakeEnv(std::map<std::string, std::string> vars) {
   };
 }
 
-inline std::filesystem::path repoRoot() {
-  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "..";
-}
+// From CMake, not __FILE__: ccache (CCACHE_BASEDIR) makes __FILE__ relative to the build dir.
+inline std::filesystem::path repoRoot() { return SLOTGATE_SOURCE_DIR; }
 
 inline std::vector<std::string> errorLines(const LoadResult& r) {
   std::vector<std::string> out;
