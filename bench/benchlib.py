@@ -46,3 +46,24 @@ def run_wrk(url, seconds, connections, cpu, script=POST_LUA):
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "requests": total, "p50_ms": p50, "p99_ms": p99,
             "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def non2xx_total(results):
+    """Non-2xx responses over every run of every target; warns on stderr when any."""
+    errors = sum(x["errors"] for runs in results.values() for x in runs)
+    if errors:
+        import sys
+        print(f"WARNING: {errors} non-2xx responses", file=sys.stderr)
+    return errors
+
+
+def stop_all(procs, timeout=10):
+    """SIGTERM every process, then wait for each (SIGKILL past the timeout)."""
+    import signal
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()

@@ -13,7 +13,7 @@ import argparse, os, re, shutil, signal, socket, statistics, subprocess, sys, te
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from benchlib import cpu_seconds, free_port, run_wrk, wait_port  # noqa: E402
+from benchlib import cpu_seconds, free_port, non2xx_total, run_wrk, stop_all, wait_port  # noqa: E402
 
 
 def config(port, admin, mock_port, redis_port):
@@ -104,19 +104,9 @@ def main():
         c, i = med["cluster"], med["in-process"]
         print(f"\ncluster/in-process throughput: {c['rps'] / i['rps']:.2f}x; "
               f"p50 +{(c['p50_ms'] - i['p50_ms']) * 1000:.0f} us")
-        errors = sum(x["errors"] for runs in results.values() for x in runs)
-        if errors:
-            print(f"WARNING: {errors} non-2xx responses", file=sys.stderr)
-            return 1
-        return 0
+        return 1 if non2xx_total(results) else 0
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

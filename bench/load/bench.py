@@ -12,7 +12,7 @@ import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, s
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from benchlib import cpu_seconds, free_port, run_wrk, wait_port  # noqa: E402
+from benchlib import cpu_seconds, free_port, non2xx_total, run_wrk, stop_all, wait_port  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
@@ -116,19 +116,9 @@ backend be
         print(f"slotgate/haproxy CPU per request: {s['cpu_us_per_req'] / h['cpu_us_per_req']:.2f}x")
         print(f"slotgate - direct p50: {(s['p50_ms'] - d['p50_ms']) * 1000:.0f} us; "
               f"haproxy - direct p50: {(h['p50_ms'] - d['p50_ms']) * 1000:.0f} us")
-        errors = sum(x["errors"] for runs in results.values() for x in runs)
-        if errors:
-            print(f"WARNING: {errors} non-2xx responses", file=sys.stderr)
-            return 1
-        return 0
+        return 1 if non2xx_total(results) else 0
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
