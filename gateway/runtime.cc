@@ -4,24 +4,25 @@
 
 namespace slotgate::gateway {
 
-// Records a key's slot releases into its metric series.
+// Records a key's slot releases into its metric series. Process-lifetime (a
+// pool outlives config versions), so it keeps its own KeySeries rather than
+// one of a RequestSeries.
 class KeyRegistry::Observer : public limits::SlotObserver {
  public:
   Observer(metrics::Metrics& m, const std::string& key_id) {
+    series_.key_id = key_id;
     for (int exception = 0; exception < 2; ++exception) {
       prometheus::Labels labels{{"key_id", key_id}, {"exception", exception ? "true" : "false"}};
-      duration_[exception] = &m.histogram(m.slotDuration(), labels);
-      release_[exception] = &m.slotRelease().Add(labels);
+      series_.slot_duration[exception] = &m.histogram(m.slotDuration(), labels);
+      series_.slot_release[exception] = &m.slotRelease().Add(labels);
     }
   }
   void onSlotReleased(std::chrono::duration<double> held, bool exception) override {
-    duration_[exception ? 1 : 0]->Observe(held.count());
-    release_[exception ? 1 : 0]->Increment();
+    series_.slotReleased(exception, held.count());
   }
 
  private:
-  prometheus::Histogram* duration_[2];
-  prometheus::Counter* release_[2];
+  metrics::KeySeries series_;
 };
 
 KeyRegistry::KeyRegistry(metrics::Metrics& metrics) : metrics_(metrics) {}
