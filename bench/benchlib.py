@@ -67,3 +67,29 @@ def stop_all(procs, timeout=10):
             p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             p.kill()
+
+
+# Secrets the bench configs name; bench/load/post.lua sends BENCH_CLIENT_KEY's value.
+BENCH_ENV = {"BENCH_PROVIDER_KEY": "bench-provider-key", "BENCH_CLIENT_KEY": "bench-client-key"}
+
+
+def slotgate_config(port, admin, mock_port, redis_port=None):
+    """The one-worker slotgate config every load run uses (cluster mode with redis_port)."""
+    text = f"""
+server: {{ listen: 127.0.0.1:{port}, workers: 1 }}
+admin: {{ listen: 127.0.0.1:{admin} }}
+providers:
+  - name: mock
+    type: openai
+    base_url: http://127.0.0.1:{mock_port}
+    keys: [{{ id: bench-key, secret_env: BENCH_PROVIDER_KEY, max_concurrency: 1000 }}]
+models:
+  - name: gpt-4o-mini
+    aliases: [mini]
+    targets: [{{ provider: mock, model: gpt-4o-mini }}]
+clients:
+  - {{ id: bench, key_env: BENCH_CLIENT_KEY, max_concurrency: 1000 }}
+"""
+    if redis_port:
+        text += f"redis: {{ url: 'redis://127.0.0.1:{redis_port}/0', lease_ttl: 30s }}\n"
+    return text

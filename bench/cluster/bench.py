@@ -13,28 +13,8 @@ import argparse, os, re, shutil, signal, socket, statistics, subprocess, sys, te
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from benchlib import cpu_seconds, free_port, non2xx_total, run_wrk, stop_all, wait_port  # noqa: E402
-
-
-def config(port, admin, mock_port, redis_port):
-    text = f"""
-server: {{ listen: 127.0.0.1:{port}, workers: 1 }}
-admin: {{ listen: 127.0.0.1:{admin} }}
-providers:
-  - name: mock
-    type: openai
-    base_url: http://127.0.0.1:{mock_port}
-    keys: [{{ id: bench-key, secret_env: BENCH_PROVIDER_KEY, max_concurrency: 1000 }}]
-models:
-  - name: gpt-4o-mini
-    aliases: [mini]
-    targets: [{{ provider: mock, model: gpt-4o-mini }}]
-clients:
-  - {{ id: bench, key_env: BENCH_CLIENT_KEY, max_concurrency: 1000 }}
-"""
-    if redis_port:
-        text += f"redis: {{ url: 'redis://127.0.0.1:{redis_port}/0', lease_ttl: 30s }}\n"
-    return text
+from benchlib import (BENCH_ENV, cpu_seconds, free_port, non2xx_total, run_wrk,  # noqa: E402
+                      slotgate_config, stop_all, wait_port)
 
 
 def main():
@@ -60,14 +40,13 @@ def main():
         procs.append(redis)
         wait_port(mock_port)
         wait_port(redis_port)
-        env = dict(os.environ, BENCH_PROVIDER_KEY="bench-provider-key",
-                   BENCH_CLIENT_KEY="bench-client-key")
+        env = dict(os.environ, **BENCH_ENV)
         targets = {}
         for name, rport in (("in-process", None), ("cluster", redis_port)):
             port, admin = free_port(), free_port()
             path = os.path.join(tmp, f"{name}.yaml")
             with open(path, "w") as f:
-                f.write(config(port, admin, mock_port, rport))
+                f.write(slotgate_config(port, admin, mock_port, rport))
             log = open(os.path.join(tmp, f"{name}.log"), "w")
             p = subprocess.Popen(["taskset", "-c", proxy_cpu,
                                   os.path.join(args.build, "gateway/slotgate"), "-c", path],

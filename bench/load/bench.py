@@ -12,7 +12,8 @@ import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, s
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from benchlib import cpu_seconds, free_port, non2xx_total, run_wrk, stop_all, wait_port  # noqa: E402
+from benchlib import (BENCH_ENV, cpu_seconds, free_port, non2xx_total, run_wrk,  # noqa: E402
+                      slotgate_config, stop_all, wait_port)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
@@ -36,23 +37,8 @@ def main():
         wait_port(mock_port)
         conf = os.path.join(tmp, "slotgate.yaml")
         with open(conf, "w") as f:
-            f.write(f"""
-server: {{ listen: 127.0.0.1:{sg_port}, workers: 1 }}
-admin: {{ listen: 127.0.0.1:{sg_admin} }}
-providers:
-  - name: mock
-    type: openai
-    base_url: http://127.0.0.1:{mock_port}
-    keys: [{{ id: bench-key, secret_env: BENCH_PROVIDER_KEY, max_concurrency: 1000 }}]
-models:
-  - name: gpt-4o-mini
-    aliases: [mini]
-    targets: [{{ provider: mock, model: gpt-4o-mini }}]
-clients:
-  - {{ id: bench, key_env: BENCH_CLIENT_KEY, max_concurrency: 1000 }}
-""")
-        env = dict(os.environ, BENCH_PROVIDER_KEY="bench-provider-key",
-                   BENCH_CLIENT_KEY="bench-client-key")
+            f.write(slotgate_config(sg_port, sg_admin, mock_port))
+        env = dict(os.environ, **BENCH_ENV)
         log = open(os.path.join(tmp, "slotgate.log"), "w")
         sg = subprocess.Popen(["taskset", "-c", proxy_cpu, os.path.join(args.build, "gateway/slotgate"),
                                "-c", conf], env=env, stderr=log)
