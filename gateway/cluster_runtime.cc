@@ -21,6 +21,16 @@ ClusterRuntime::ClusterRuntime(const conf::RedisConfig& config, metrics::Metrics
   options.instance_id = instance_id_;
   breakers_ = std::make_unique<limits::ClusterBreakers>(endpointOf(config_), options);
   breakers_->setStateListener([this](bool) { refreshUp(); });
+  breakers_->setTransitionListener([](const limits::ClusterBreakers::SharedTransition& t) {
+    metrics::LogLine line(metrics::LogLevel::kInfo, "cluster_circuit");
+    line.str("key_id", t.key_id)
+        .str("state", t.opened ? "open" : "closed")
+        .str("origin", t.remote ? "remote" : "local");
+    if (t.opened) {
+      line.num("open_ms", static_cast<int64_t>(t.open_for.count()));
+    }
+    line.emit();
+  });
   fallback_local_ = &metrics_.clusterFallbacks().Add({{"on_unavailable", "local"}});
   fallback_reject_ = &metrics_.clusterFallbacks().Add({{"on_unavailable", "reject"}});
   metrics_.redisUp().Set(0);

@@ -173,6 +173,9 @@ void ClusterBreakers::drainInbox() {
   }
   for (const Local& local : items) {
     publish(local);
+    if (on_transition_) {
+      on_transition_(SharedTransition{local.key_id, local.opened, false, local.open_for});
+    }
   }
 }
 
@@ -271,6 +274,9 @@ void ClusterBreakers::apply(const std::string& key_id, bool opened, milliseconds
     breaker->forceClose();
   }
   applied_.fetch_add(1, std::memory_order_relaxed);
+  if (on_transition_) {
+    on_transition_(SharedTransition{key_id, opened, true, remaining});
+  }
 }
 
 void ClusterBreakers::onTick(evutil_socket_t, short, void* arg) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -27,6 +28,15 @@ namespace slotgate::limits {
 // does) because worker threads wake this loop with event_active().
 class ClusterBreakers {
  public:
+  // A circuit change crossing the cluster: one of ours going out, or another instance's applied
+  // here (for logs: when each instance learnt of it).
+  struct SharedTransition {
+    std::string_view key_id;
+    bool opened = false;
+    bool remote = false;                   // applied from another instance
+    std::chrono::milliseconds open_for{0};  // when opened: the (remaining) open period
+  };
+
   struct Options {
     std::string prefix = "slotgate:";
     std::string instance_id;  // messages from this id are our own and skipped
@@ -53,6 +63,11 @@ class ClusterBreakers {
   bool up() const { return up_.load(std::memory_order_acquire); }
   // Called (on this object's thread) whenever up() may have changed. Set before start().
   void setStateListener(std::function<void(bool up)> fn) { on_state_ = std::move(fn); }
+  // Called (on this object's thread) for each local transition published and each remote one
+  // applied to an attached breaker. Set before start().
+  void setTransitionListener(std::function<void(const SharedTransition&)> fn) {
+    on_transition_ = std::move(fn);
+  }
   // Remote transitions applied so far (tests, logs).
   uint64_t applied() const { return applied_.load(std::memory_order_relaxed); }
   // Local transitions published so far.
@@ -91,6 +106,7 @@ class ClusterBreakers {
 
   std::atomic<bool> up_{false};
   std::function<void(bool)> on_state_;
+  std::function<void(const SharedTransition&)> on_transition_;
   std::atomic<uint64_t> applied_{0};
   std::atomic<uint64_t> published_{0};
 

@@ -23,6 +23,9 @@ struct AcquireOp {
   bool cancelled = false;
   bool in_flight = false;
   bool listed = false;  // in ClusterCore::waiting_
+  // A lease of one of its keys was released while its attempt was in flight: that attempt was
+  // answered before the release, so a "full" reply is retried at once, not after a delay.
+  bool woken = false;
   EventPtr retry_timer{nullptr, &event_free};
 };
 
@@ -55,7 +58,8 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   void onConnected();
   void checkDrained();
   // A lease of key_id was released here: the oldest acquisition waiting for that key tries at
-  // once (its script goes out behind the ZREM on the same connection, so it sees the room).
+  // once (its script goes out behind the ZREM on the same connection, so it sees the room), or,
+  // if its attempt is in flight, again as soon as that attempt is answered.
   void wakeWaiter(const std::string& key_id);
   static void onRenewTimer(evutil_socket_t, short, void* arg);
   static void onDeferred(evutil_socket_t, short, void* arg);

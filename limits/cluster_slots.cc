@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 
 #include "limits/cluster_core.h"
 #include "limits/cluster_scripts.h"
@@ -22,9 +23,10 @@ timeval toTimeval(std::chrono::microseconds d) {
   return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
 }
 
-std::chrono::milliseconds retryDelay() {
+std::chrono::milliseconds retryDelay(const ClusterOptions& o) {
   thread_local std::minstd_rand rng{std::random_device{}()};
-  std::uniform_int_distribution<int> dist(50, 150);
+  const auto lo = o.retry_min.count();
+  std::uniform_int_distribution<int64_t> dist(lo, std::max(lo, o.retry_max.count()));
   return std::chrono::milliseconds(dist(rng));
 }
 
@@ -129,7 +131,12 @@ void ClusterCore::onReply(const std::shared_ptr<AcquireOp>& op, const redisReply
     deliver(op, ClusterSlots::Outcome::kGranted, ClusterLease(std::move(entry)));
     return;
   }
+  const bool woken = std::exchange(op->woken, false);
   if (!op->cancelled && std::chrono::steady_clock::now() < op->retry_until) {
+    if (woken) {
+      attempt(op);  // a local release came in behind this attempt: the room is there now
+      return;
+    }
     scheduleRetry(op);
     return;
   }
@@ -157,7 +164,7 @@ void ClusterCore::scheduleRetry(const std::shared_ptr<AcquireOp>& op) {
   }
   const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
       op->retry_until - std::chrono::steady_clock::now());
-  const timeval tv = toTimeval(std::min<std::chrono::microseconds>(retryDelay(), left));
+  const timeval tv = toTimeval(std::min<std::chrono::microseconds>(retryDelay(options_), left));
   evtimer_add(op->retry_timer.get(), &tv);
 }
 
@@ -200,13 +207,19 @@ void ClusterCore::wakeWaiter(const std::string& key_id) {
     }
     const bool wants = std::any_of(op->candidates.begin(), op->candidates.end(),
                                    [&](const SlotRequest& c) { return c.key_id == key_id; });
-    if (wants && !op->in_flight && op->retry_timer &&
-        evtimer_pending(op->retry_timer.get(), nullptr) != 0) {
+    if (!wants) {
+      ++it;
+      continue;
+    }
+    // The oldest waiter for the key gets the room, also when its attempt is on its way: a
+    // younger waiter woken instead would overtake it.
+    if (op->in_flight) {
+      op->woken = true;
+    } else {
       evtimer_del(op->retry_timer.get());
       attempt(op);
-      return;
     }
-    ++it;
+    return;
   }
 }
 

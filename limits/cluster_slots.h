@@ -36,6 +36,11 @@ struct ClusterOptions {
   std::chrono::milliseconds lease_ttl{30000};
   std::string instance_id;  // the same for every worker of a process; see randomInstanceId()
   size_t worker_index = 0;
+  // While every candidate is full, an acquisition with a retry_until tries again after a delay
+  // drawn uniformly from [retry_min, retry_max] (jitter keeps instances from retrying in step).
+  // A release on this worker wakes the oldest waiter at once instead.
+  std::chrono::milliseconds retry_min{50};
+  std::chrono::milliseconds retry_max{150};
   RedisOptions redis;
 };
 
@@ -82,7 +87,7 @@ class ClusterSlots {
   // Takes a slot on the FIRST candidate, in the given order, that has room: one script call,
   // however many candidates. Acquisitions asked for in the same loop turn go out pipelined in
   // one write. When every candidate is full and retry_until lies ahead, it tries again every
-  // 50-150 ms (jittered) until then, and only then reports kFull. kUnavailable is reported at
+  // retry_min..retry_max (jittered) until then, and only then reports kFull. kUnavailable is reported at
   // once (no retry). lease.keyId() says which candidate was granted.
   [[nodiscard]] PendingPtr acquire(std::vector<SlotRequest> candidates, Callback cb,
                                    SteadyTime retry_until = {});

@@ -24,10 +24,9 @@ TEST_F(GatewayStream, ClientDisconnectCancelsUpstream) {
       "gpt-test", kClientKey, {{"x-mock-chunks", "5"}, {"x-mock-delay-ms", "2000"}}, options);
   ASSERT_TRUE(response.aborted);
   EXPECT_EQ(response.status, 200);
-  const auto gone = Clock::now();
-  EXPECT_TRUE(eventually([&] { return mock_.stats()["cancelled"] == 1; }, 1s))
+  // Well before the next chunk, due 2 s after the one the client read.
+  EXPECT_TRUE(eventually([&] { return mock_.stats()["cancelled"] == 1; }, 1500ms))
       << mock_.stats().dump();
-  EXPECT_LT(Clock::now() - gone, 1100ms);
   EXPECT_EQ(mock_.stats()["inflight"], 0);
   EXPECT_TRUE(eventually(
       [&] {

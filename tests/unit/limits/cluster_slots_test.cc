@@ -168,20 +168,54 @@ TEST_F(ClusterSlotsTest, RetriesUntilASlotFreesWithinRetryUntil) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
-TEST_F(ClusterSlotsTest, ALocalReleaseWakesTheOldestWaiterAtOnce) {
-  Result a, b, c;
-  EXPECT_EQ(acquireNow("k", 1, a), Outcome::kGranted);
-  const auto until = std::chrono::steady_clock::now() + 5s;
-  auto pb = slots_->acquire("k", 1, b.callback(), until);
-  loop_.runFor(20ms);
-  auto pc = slots_->acquire("k", 1, c.callback(), until);
-  loop_.runFor(200ms);  // both are between retries now
-  const auto t0 = std::chrono::steady_clock::now();
-  a.lease.release();
-  ASSERT_TRUE(loop_.runUntil([&] { return b.outcome.has_value(); }));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 45ms);  // no 50-150 ms retry wait
-  EXPECT_EQ(*b.outcome, Outcome::kGranted);
-  EXPECT_FALSE(c.outcome.has_value());
+// With retries 60 s apart, only the wake-up on a local release can grant within the test.
+class ClusterSlotsWakeTest : public ClusterSlotsTest {
+ protected:
+  void SetUp() override {
+    ClusterOptions o = options();
+    o.retry_min = o.retry_max = 60s;
+    slots_ = std::make_unique<ClusterSlots>(loop_.base(), redis_.endpoint(), o);
+    slots_->start();
+    ASSERT_TRUE(loop_.runUntil([&] { return slots_->up(); }));
+  }
+  // b and c wait for "k" (limit 1, held by a), b listed first; both between retries.
+  void queueTwoWaiters() {
+    ASSERT_EQ(acquireNow("k", 1, a_), Outcome::kGranted);
+    const auto until = std::chrono::steady_clock::now() + 120s;
+    pb_ = slots_->acquire("k", 1, b_.callback(), until);
+    loop_.runFor(100ms);  // b's first attempt answered "full": b waits for its retry
+    pc_ = slots_->acquire("k", 1, c_.callback(), until);
+    loop_.runFor(100ms);
+    ASSERT_FALSE(b_.outcome.has_value());
+    ASSERT_FALSE(c_.outcome.has_value());
+  }
+  Result a_, b_, c_;
+  ClusterSlots::PendingPtr pb_, pc_;
+};
+
+TEST_F(ClusterSlotsWakeTest, ALocalReleaseWakesTheOldestWaiterAtOnce) {
+  queueTwoWaiters();
+  a_.lease.release();
+  ASSERT_TRUE(loop_.runUntil([&] { return b_.outcome.has_value(); }));  // long before 60 s
+  EXPECT_EQ(*b_.outcome, Outcome::kGranted);
+  loop_.runFor(100ms);
+  EXPECT_FALSE(c_.outcome.has_value());  // still waiting for the next release
+  b_.lease.release();
+  ASSERT_TRUE(loop_.runUntil([&] { return c_.outcome.has_value(); }));
+  EXPECT_EQ(*c_.outcome, Outcome::kGranted);
+}
+
+// The release arrives while the oldest waiter's attempt is in flight (answered "full" before the
+// ZREM): that waiter tries again at once, and the younger one does not overtake it.
+TEST_F(ClusterSlotsWakeTest, AReleaseDuringTheOldestWaitersAttemptStillGoesToIt) {
+  queueTwoWaiters();
+  pb_->retryNow();    // b's attempt goes out now...
+  a_.lease.release();  // ...and the ZREM behind it, in the same loop turn
+  ASSERT_TRUE(loop_.runUntil([&] { return b_.outcome.has_value(); }));
+  EXPECT_EQ(*b_.outcome, Outcome::kGranted);
+  loop_.runFor(100ms);
+  EXPECT_FALSE(c_.outcome.has_value());
+  EXPECT_EQ(zcard("k"), 1);
 }
 
 TEST_F(ClusterSlotsTest, RetryGivesUpAtRetryUntil) {
@@ -282,7 +316,7 @@ TEST_F(ClusterSlotsTest, RedisStoppedMeansUnavailableQuicklyAndRestartRecovers) 
   Result r;
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(acquireNow("k", 1, r), Outcome::kUnavailable);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 300ms);  // not after a command timeout
 
   redis_.restart();
   ASSERT_TRUE(loop_.runUntil([&] { return slots_->up(); }, 3000ms));
