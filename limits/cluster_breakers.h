@@ -33,7 +33,7 @@ class ClusterBreakers {
   struct SharedTransition {
     std::string_view key_id;
     bool opened = false;
-    bool remote = false;                   // applied from another instance
+    bool remote = false;                    // applied from another instance
     std::chrono::milliseconds open_for{0};  // when opened: the (remaining) open period
   };
 

@@ -87,8 +87,8 @@ class ClusterSlots {
   // Takes a slot on the FIRST candidate, in the given order, that has room: one script call,
   // however many candidates. Acquisitions asked for in the same loop turn go out pipelined in
   // one write. When every candidate is full and retry_until lies ahead, it tries again every
-  // retry_min..retry_max (jittered) until then, and only then reports kFull. kUnavailable is reported at
-  // once (no retry). lease.keyId() says which candidate was granted.
+  // retry_min..retry_max (jittered) until then, and only then reports kFull. kUnavailable is
+  // reported at once (no retry). lease.keyId() says which candidate was granted.
   [[nodiscard]] PendingPtr acquire(std::vector<SlotRequest> candidates, Callback cb,
                                    SteadyTime retry_until = {});
   [[nodiscard]] PendingPtr acquire(const std::string& key_id, uint32_t limit, Callback cb,

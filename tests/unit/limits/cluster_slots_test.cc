@@ -209,7 +209,7 @@ TEST_F(ClusterSlotsWakeTest, ALocalReleaseWakesTheOldestWaiterAtOnce) {
 // ZREM): that waiter tries again at once, and the younger one does not overtake it.
 TEST_F(ClusterSlotsWakeTest, AReleaseDuringTheOldestWaitersAttemptStillGoesToIt) {
   queueTwoWaiters();
-  pb_->retryNow();    // b's attempt goes out now...
+  pb_->retryNow();     // b's attempt goes out now...
   a_.lease.release();  // ...and the ZREM behind it, in the same loop turn
   ASSERT_TRUE(loop_.runUntil([&] { return b_.outcome.has_value(); }));
   EXPECT_EQ(*b_.outcome, Outcome::kGranted);
