@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "limits/cluster_slots.h"
@@ -70,8 +71,9 @@ class ClusterBreakersTest : public ::testing::Test {
     });
     two_->setTransitionListener([this](const ClusterBreakers::SharedTransition& t) {
       if (t.remote) {
-        applied_at_.store(std::chrono::steady_clock::now());
+        std::lock_guard<std::mutex> lock(applied_mu_);
         applied_key_ = std::string(t.key_id);
+        applied_at_.store(std::chrono::steady_clock::now());
       }
     });
     one_->start();
@@ -86,7 +88,8 @@ class ClusterBreakersTest : public ::testing::Test {
   std::unique_ptr<ClusterBreakers> two_;
   std::atomic<std::chrono::steady_clock::time_point> published_at_{};
   std::atomic<std::chrono::steady_clock::time_point> applied_at_{};
-  std::string applied_key_;  // written before applied_at_
+  std::mutex applied_mu_;
+  std::string applied_key_;  // under applied_mu_
 };
 
 TEST_F(ClusterBreakersTest, AnOpenOnOneInstanceOpensTheOtherWithin100ms) {
@@ -94,7 +97,10 @@ TEST_F(ClusterBreakersTest, AnOpenOnOneInstanceOpensTheOtherWithin100ms) {
   ASSERT_EQ(b1_->state(), CircuitState::kOpen);
   ASSERT_TRUE(waitFor([&] { return b2_->state() == CircuitState::kOpen; }, 1000ms));
   ASSERT_TRUE(waitFor([&] { return applied_at_.load().time_since_epoch().count() != 0; }, 1s));
-  EXPECT_EQ(applied_key_, "key-a");
+  {
+    std::lock_guard<std::mutex> lock(applied_mu_);
+    EXPECT_EQ(applied_key_, "key-a");
+  }
   EXPECT_LT(applied_at_.load() - published_at_.load(), 100ms);
   EXPECT_FALSE(b2_->tryAdmit());
   // The remaining time travels, not a wall-clock instant.
