@@ -159,6 +159,14 @@ Process::Process(std::vector<std::string> argv, std::map<std::string, std::strin
     dup2(devNull, 0);
     dup2(out, 1);
     dup2(err, 2);
+    // Nothing else of the test goes with the child: an inherited client socket would keep a
+    // connection open after the test closed it (the gateway would never see the client leave).
+    // CLOEXEC rather than close: execPipe must stay open until the exec.
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3; fd < 4096; ++fd) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
+    }
     execve(args[0], args.data(), envp.data());
     const int code = errno;
     [[maybe_unused]] auto written = ::write(execPipe[1], &code, sizeof(code));

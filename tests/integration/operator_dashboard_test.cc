@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +94,8 @@ class Browser {
     posix_spawn_file_actions_adddup2(&actions, fromChrome[1], 4);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    // Only the pipes: an inherited client socket would outlive the test's close of it.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 5);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
@@ -215,11 +218,16 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
   const std::string token = config.adminToken;
   ASSERT_FALSE(token.empty());
 
-  auto stream = std::async(std::launch::async, [&gateway] {
+  // A stream that outlasts the browser's start on a slow machine (up to 100 s); the test ends it
+  // by leaving once it has seen what it needs.
+  std::atomic<bool> leave{false};
+  auto stream = std::async(std::launch::async, [&gateway, &leave] {
+    StreamOptions options;
+    options.abortWhen = [&leave](const std::string&) { return leave.load(); };
     return gateway.stream(
         "gpt-test", kClientKey,
-        {{"x-request-id", "op-dash-1"}, {"x-mock-chunks", "60"}, {"x-mock-delay-ms", "250"}}, {},
-        60s);
+        {{"x-request-id", "op-dash-1"}, {"x-mock-chunks", "400"}, {"x-mock-delay-ms", "250"}},
+        options, 120s);
   });
   ASSERT_TRUE(eventually(
       [&] {
@@ -276,9 +284,12 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
   std::filesystem::create_directories(artifacts);
   std::ofstream(artifacts / "dashboard.png", std::ios::binary) << png;
 
-  // When the stream ends its row goes away (the next SSE snapshot).
-  EXPECT_TRUE(stream.get().cleanEnd());
+  // When the request ends (here: its client leaves) its row goes away with the next snapshot.
+  leave = true;
+  EXPECT_TRUE(stream.get().aborted);
   EXPECT_TRUE(eventually([&] { return browser.eval(session, rowQuery) == false; }, 5s));
+  // A finished request with usage fills the totals and the token chart.
+  EXPECT_EQ(gateway.chat("gpt-test").status, 200);
   EXPECT_TRUE(eventually(
       [&] {
         return browser.eval(session,
