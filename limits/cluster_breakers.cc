@@ -128,7 +128,9 @@ void ClusterBreakers::stop() {
     breakers_.clear();
   }
   if (thread_.joinable()) {
-    event_base_loopbreak(base_.get());
+    // loopexit, not loopbreak: a break asked before the thread entered its loop is forgotten
+    // when the loop starts (libevent resets the flag), and join would wait forever.
+    event_base_loopexit(base_.get(), nullptr);
     thread_.join();
   }
 }

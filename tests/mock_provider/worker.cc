@@ -118,7 +118,9 @@ bool Worker::init(int listenFd, std::string& error) {
 
 void Worker::run() { event_base_dispatch(base_); }
 
-void Worker::stop() { event_base_loopbreak(base_); }
+// loopexit, not loopbreak: a SIGTERM that arrives before this worker's thread entered its loop
+// would otherwise be forgotten (libevent clears the break flag when a loop starts).
+void Worker::stop() { event_base_loopexit(base_, nullptr); }
 
 void Worker::onRequest(evhttp_request* req, void* arg) {
   auto* self = static_cast<Worker*>(arg);

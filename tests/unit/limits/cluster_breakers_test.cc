@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "limits/cluster_slots.h"
-#include "redis_test_server.h"
+#include "tests/unit/support/redis_test_server.h"
 
 namespace slotgate::limits {
 namespace {
@@ -166,6 +166,17 @@ TEST_F(ClusterBreakersTest, ReconnectsAfterRedisRestartAndRepublishesOpenCircuit
   ASSERT_TRUE(waitFor([&] { return one_->up() && two_->up(); }, 5000ms));
   ASSERT_TRUE(waitFor([&] { return b2_->state() == CircuitState::kOpen; }, 2000ms));
   EXPECT_GT(b2_->retryAfter(), 3000ms);
+}
+
+// A process told to stop right after it started (SIGTERM during start-up) must not hang: the
+// stop may come before the breaker thread entered its loop.
+TEST(ClusterBreakersLifecycle, StopRightAfterStartReturns) {
+  RedisServer redis;
+  for (int i = 0; i < 50; ++i) {
+    ClusterBreakers breakers(redis.endpoint(), options("quick"));
+    breakers.start();
+    breakers.stop();
+  }
 }
 
 TEST(ClusterProbes, HalfOpenProbesAreAdmittedOnceClusterWide) {
