@@ -62,26 +62,27 @@ TEST(SlotsBreaker, OpensAfterThresholdFailsFastAndProbeCloses) {
 TEST(SlotsBreaker, HalfOpenAdmitsOneProbeAndFailedProbeReopensForTwiceAsLong) {
   MockProvider mock;
   GatewayConfig c = breakerConfig(mock, 0);
-  c.providers[0].breaker = BreakerSpec{2, "500ms", 1};
+  c.providers[0].breaker = BreakerSpec{2, "1s", 1};
   Gateway gateway(c);
   mock.failNext("500", 3);
   EXPECT_EQ(gateway.chat("gpt-test").status, 500);
   EXPECT_EQ(gateway.chat("gpt-test").status, 500);
   ASSERT_EQ(gateway.metricValue("health_open_circuits"), 1.0);
-  // After 500 ms the first request is the probe; it fails (the third planned 500).
-  std::this_thread::sleep_for(600ms);
+  // After 1 s the first request is the probe; it fails (the third planned 500).
+  std::this_thread::sleep_for(1100ms);
   EXPECT_EQ(gateway.chat("gpt-test").status, 500);
   const auto reopened = Clock::now();
   EXPECT_EQ(mock.stats()["requests"], 3);
   EXPECT_EQ(gateway.metricValue("health_open_circuits"), 1.0);
-  // Re-opened for 1 s (twice 500 ms): 700 ms later it still fails fast.
-  std::this_thread::sleep_for(700ms);
+  // Re-opened for 2 s (twice 1 s): 1 s later, past the first period, it still fails fast.
+  // (Periods of seconds leave a busy test machine a second of slack either side.)
+  std::this_thread::sleep_for(1000ms);
   EXPECT_EQ(gateway.chat("gpt-test").status, 503);
   EXPECT_EQ(mock.stats()["requests"], 3);
-  // Half-open again after the 1 s: one slow probe is admitted, a second request is not.
-  ASSERT_TRUE(eventually([&] { return Clock::now() - reopened >= 1100ms; }, 2s));
+  // Half-open again after the 2 s: one slow probe is admitted, a second request is not.
+  ASSERT_TRUE(eventually([&] { return Clock::now() - reopened >= 2100ms; }, 3s));
   auto probe = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "700"}});
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1500"}});
   });
   ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 2s));
   const auto second = gateway.chat("gpt-test");
