@@ -8,7 +8,7 @@
 #include <random>
 #include <thread>
 
-#include "redis_test_server.h"
+#include "tests/unit/support/redis_test_server.h"
 
 namespace slotgate::limits {
 namespace {

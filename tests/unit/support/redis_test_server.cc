@@ -1,4 +1,4 @@
-#include "redis_test_server.h"
+#include "tests/unit/support/redis_test_server.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
