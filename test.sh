@@ -38,12 +38,15 @@ for t in $UNIT_TARGETS; do
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_gtest "build-asan/tests/$t"
 done
 
-echo "== TSan: threaded unit tests (limits, alias, metrics)"
+echo "== TSan: threaded unit tests (limits, alias, metrics, cluster runtime)"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=thread \
   -DSLOTGATE_BENCH=OFF >/dev/null
-ninja -C build-tsan -j "$JOBS" unit_limits unit_alias unit_metrics
+ninja -C build-tsan -j "$JOBS" unit_limits unit_alias unit_metrics unit_gateway
 for t in unit_limits unit_alias unit_metrics; do
   TSAN_OPTIONS=halt_on_error=1 run_gtest "build-tsan/tests/$t"
 done
+# Of the gateway's tests, the cluster runtime's: worker loops, the breakers' thread and the
+# control thread meet there (the rest of the gateway is one loop per thread).
+TSAN_OPTIONS=halt_on_error=1 run_gtest build-tsan/tests/unit_gateway --gtest_filter='ClusterRuntime*'
 echo "== all test stages passed"
 echo "$PASSED passed, 0 failed"

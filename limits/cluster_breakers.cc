@@ -54,6 +54,12 @@ bool decode(std::string_view msg, Decoded& out) {
   return !out.key_id.empty();
 }
 
+// ["subscribe", channel, count]: Redis took our SUBSCRIBE.
+bool isSubscribeConfirmation(const redisReply* reply) {
+  return reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+         redisString(reply->element[0]) == "subscribe";
+}
+
 }  // namespace
 
 // Transitions reported by worker threads, waiting for the breakers thread. Shared with the
@@ -83,15 +89,28 @@ ClusterBreakers::ClusterBreakers(RedisEndpoint endpoint, Options options)
   });
   cmd_->setStateListener([this](bool) { updateUp(); });
   sub_->setOnConnected([this] {
-    const bool ok =
-        sub_->subscribe(channel_, [this](const redisReply* reply) { onMessage(reply); });
+    const bool ok = sub_->subscribe(channel_, [this](const redisReply* reply) {
+      if (isSubscribeConfirmation(reply)) {
+        // Only now are publications reaching us: read what was published before, and count
+        // as up. (The read goes over the other connection; sent before Redis confirmed the
+        // SUBSCRIBE, it could run first and miss an opening published in between.)
+        subscribed_ = true;
+        updateUp();
+        loadOpen();
+        return;
+      }
+      onMessage(reply);
+    });
     if (!ok) {
       sub_->reset("subscribe failed");
-      return;
     }
-    loadOpen();  // what was published while we were not subscribed
   });
-  sub_->setStateListener([this](bool) { updateUp(); });
+  sub_->setStateListener([this](bool connected) {
+    if (!connected) {
+      subscribed_ = false;
+    }
+    updateUp();
+  });
 }
 
 ClusterBreakers::~ClusterBreakers() {
@@ -291,7 +310,7 @@ void ClusterBreakers::onTick(evutil_socket_t, short, void* arg) {
 }
 
 void ClusterBreakers::updateUp() {
-  const bool up = cmd_->connected() && sub_->connected();
+  const bool up = cmd_->connected() && sub_->connected() && subscribed_;
   up_.store(up, std::memory_order_release);
   if (on_state_) {
     on_state_(up);

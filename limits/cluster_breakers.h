@@ -59,7 +59,7 @@ class ClusterBreakers {
   // listener). Held weakly. Attaching the same key again replaces the previous breaker.
   void attach(const CircuitBreakerPtr& breaker);
 
-  // Both connections are up.
+  // Both connections are up and the subscription is confirmed.
   bool up() const { return up_.load(std::memory_order_acquire); }
   // Called (on this object's thread) whenever up() may have changed. Set before start().
   void setStateListener(std::function<void(bool up)> fn) { on_state_ = std::move(fn); }
@@ -104,6 +104,7 @@ class ClusterBreakers {
   std::thread thread_;
   bool started_ = false;
 
+  bool subscribed_ = false;  // Redis confirmed our SUBSCRIBE on sub_ (this object's thread)
   std::atomic<bool> up_{false};
   std::function<void(bool)> on_state_;
   std::function<void(const SharedTransition&)> on_transition_;

@@ -79,6 +79,8 @@ class ClusterBreakersTest : public ::testing::Test {
     one_->start();
     two_->start();
     ASSERT_TRUE(waitFor([&] { return one_->up() && two_->up(); }, 3000ms));
+    // Up means subscribed: Redis already delivers the channel to both.
+    EXPECT_EQ(redis_.run({"PUBSUB", "NUMSUB", "t:breakers"}), "t:breakers,2");
   }
 
   RedisServer redis_;
