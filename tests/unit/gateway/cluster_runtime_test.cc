@@ -2,7 +2,9 @@
 // applied, readiness and metrics following Redis, releaseAll, and breakers shared by instances.
 #include "gateway/cluster_runtime.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -17,6 +19,7 @@
 #include "limits/circuit_breaker.h"
 #include "limits/cluster_slots.h"
 #include "metrics/families.h"
+#include "metrics/log.h"
 #include "tests/unit/support/redis_test_server.h"
 
 namespace slotgate::gateway {
@@ -174,6 +177,15 @@ class Instance {
 
 class ClusterRuntimeTest : public ::testing::Test {
  protected:
+  // The runtime logs Redis going up and down and circuits crossing; not the test's output.
+  void SetUp() override {
+    dev_null_ = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    previous_log_fd_ = metrics::setLogFd(dev_null_);
+  }
+  void TearDown() override {
+    metrics::setLogFd(previous_log_fd_);
+    close(dev_null_);
+  }
   // The members of a key's sorted set in Redis.
   long long zcard(const std::string& key) {
     return redis_.integer({"ZCARD", limits::ClusterSlots::slotsKey(kPrefix, key)});
@@ -183,6 +195,8 @@ class ClusterRuntimeTest : public ::testing::Test {
   }
 
   RedisServer redis_;  // declared first: outlives the instances using it
+  int dev_null_ = -1;
+  int previous_log_fd_ = 2;
 };
 
 TEST_F(ClusterRuntimeTest, GrantedLeaseIsInRedisUntilReleasedOrDestroyed) {
