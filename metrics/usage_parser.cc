@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "metrics/usage_candidate.h"
+
 namespace slotgate::metrics {
 namespace {
 
@@ -165,6 +167,63 @@ bool applyUsageObjectText(std::string& buf, TokenUsage& out) {
   return readUsageObject(root, out);
 }
 
+// Fast path of JsonUsageParser::finish() for a whole body: simdjson reads
+// only the body's tail, from the '{' at `value` (lastUsageValueOffset) on,
+// rewritten as the document `{"":` + tail. That document is one object with
+// nothing after it exactly when the usage value is a member of the body's
+// outermost object: a usage nested deeper leaves closing brackets (and more)
+// after the object that `{"":` opens. Cheaper than the full parse
+// because usage closes every provider's body, so the tail is short.
+// True with `out` set when confirmed; false, `out` untouched, when the caller
+// must parse the whole body (also when the usage object has no counts).
+bool applyTailUsage(std::string_view body, size_t value, TokenUsage& out) {
+  thread_local std::string doc;  // reused: no allocation per response
+  doc.assign("{\"\":");
+  doc.append(body.substr(value));
+  while (doc.back() == ' ' || doc.back() == '\n' || doc.back() == '\r' || doc.back() == '\t') {
+    doc.pop_back();  // the body ends in '}' and space (checked by lastUsageValueOffset)
+  }
+  TokenUsage u;
+  bool confirmed = false;
+  {
+    od::document d;
+    od::object root;
+    if (threadParser().iterate(padded(doc)).get(d) == simdjson::SUCCESS &&
+        d.get_object().get(root) == simdjson::SUCCESS) {
+      bool read = false;
+      bool ok = true;
+      for (auto field_result : root) {
+        od::field field;
+        if (std::move(field_result).get(field) != simdjson::SUCCESS) {
+          ok = false;
+          break;
+        }
+        if (!read) {  // the "" member: the usage object; the others are skipped
+          read = true;
+          od::object usage_object;
+          if (field.value().get_object().get(usage_object) != simdjson::SUCCESS ||
+              !readUsageObject(usage_object, u)) {
+            ok = false;
+            break;
+          }
+        }
+      }
+      // Once the root object is consumed, current_location() points at what
+      // follows it, or is OUT_OF_BOUNDS when nothing does (simdjson 3.0 has no
+      // document::at_end()).
+      confirmed = ok && read && d.current_location().error() == simdjson::OUT_OF_BOUNDS;
+    }
+  }
+  releaseIfLarge(doc.size());
+  if (doc.capacity() > kKeepParserCapacity) {
+    std::string().swap(doc);
+  }
+  if (confirmed) {
+    out = u;
+  }
+  return confirmed;
+}
+
 // Index of the '}' closing the object that opens at text[open], or npos.
 size_t matchingBrace(std::string_view text, size_t open) {
   int depth = 0;
@@ -280,7 +339,10 @@ void JsonUsageParser::feed(std::string_view bytes) {
 TokenUsage JsonUsageParser::finish() {
   TokenUsage usage;
   if (!overflowed_) {
-    applyDocumentUsage(body_, {}, usage);
+    const size_t value = lastUsageValueOffset(body_);
+    if (value == std::string_view::npos || !applyTailUsage(body_, value, usage)) {
+      applyDocumentUsage(body_, {}, usage);
+    }
   } else if (std::string_view object = lastUsageObject(body_); !object.empty()) {
     std::string text(object);
     applyUsageObjectText(text, usage);

@@ -260,5 +260,77 @@ TEST(JsonUsageParserTest, GarbageAndMissingUsage) {
       jsonUsage(ApiFormat::kOpenAI, std::string(5000, '{') + "\"usage\":{", 100, 1000).seen);
 }
 
+// finish() reads a whole body's usage from its tail (usage_candidate.h); these
+// bodies make the tail look like usage where it is not, or is not the first.
+
+TEST(JsonUsageParserTest, TailUsageWithSpaceAndTrailingMembers) {
+  const std::string body =
+      "{\n  \"id\": \"x\",\n  \"usage\" :\t{ \"prompt_tokens\": 3, \"completion_tokens\": 4 },\n"
+      "  \"choices\": [{\"a\": {\"b\": [1, 2]}}],\n  \"system_fingerprint\": \"fp\"\n}\n\n";
+  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, body), (TokenUsage{3, 4, 0, 0, true}));
+}
+
+TEST(JsonUsageParserTest, NestedUsageIsNotTopLevel) {
+  // Last "usage" nested in an object, an array, or an object with members after it.
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"response":{"usage":{"prompt_tokens":9}}})").seen);
+  EXPECT_FALSE(
+      jsonUsage(ApiFormat::kOpenAI, R"({"a":1,"c":[{"usage":{"prompt_tokens":9}}]})").seen);
+  EXPECT_FALSE(
+      jsonUsage(ApiFormat::kOpenAI, R"({"a":{"usage":{"prompt_tokens":9},"b":2},"c":3})").seen);
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"a":[{"usage":{"prompt_tokens":9}},{}]})").seen);
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"([{"usage":{"prompt_tokens":9}}])").seen);
+}
+
+TEST(JsonUsageParserTest, TopLevelUsageBeforeNestedOne) {
+  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+                      R"({"usage":{"prompt_tokens":1},"x":{"usage":{"prompt_tokens":9}}})"),
+            (TokenUsage{1, 0, 0, 0, true}));
+  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+                      R"({"usage":{"prompt_tokens":1},"c":[{"usage":{"prompt_tokens":9}}]})"),
+            (TokenUsage{1, 0, 0, 0, true}));
+  // A usage object holding a "usage" member of its own.
+  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+                      R"({"usage":{"prompt_tokens":1,"d":{"usage":{"prompt_tokens":9}}}})"),
+            (TokenUsage{1, 0, 0, 0, true}));
+}
+
+TEST(JsonUsageParserTest, UsageTextInStringsIsNotAKey) {
+  // A key whose text ends in an escaped quote and "usage": `"x \"usage"` looks
+  // like a "usage" key to a text search.
+  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+                      R"({"usage":{"prompt_tokens":1},"x \"usage":{"prompt_tokens":7}})"),
+            (TokenUsage{1, 0, 0, 0, true}));
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"x \"usage":{"prompt_tokens":7}})").seen);
+  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+                      R"({"usage":{"prompt_tokens":2},"n":"\"usage\":{\"prompt_tokens\":7}}"})"),
+            (TokenUsage{2, 0, 0, 0, true}));
+}
+
+TEST(JsonUsageParserTest, DuplicateUsageKeysFirstWins) {
+  EXPECT_EQ(
+      jsonUsage(ApiFormat::kOpenAI, R"({"usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}})"),
+      (TokenUsage{1, 0, 0, 0, true}));
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage":null,"usage":{"prompt_tokens":2}})").seen);
+}
+
+TEST(JsonUsageParserTest, TailUsageNotReadableFallsBack) {
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage":{}})").seen);
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage":{"prompt_tokens":-1}})").seen);
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage":{"prompt_tokens":1.5}})").seen);
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"a":1,"usage":"none"})").seen);
+  // Broken JSON after the usage: the tail parse refuses it, the full parse
+  // stops reading at the usage member and takes it (as it always did).
+  for (const char* body :
+       {R"({"usage":{"prompt_tokens":1},"x":})", R"({"usage":{"prompt_tokens":1}}})",
+        R"({"usage":{"prompt_tokens":1}]})"}) {
+    EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, body), (TokenUsage{1, 0, 0, 0, true})) << body;
+  }
+  // Nested usage followed by broken JSON: neither parse takes it.
+  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"a":{"usage":{"prompt_tokens":9}}}})").seen);
+  // An escaped key is only found by the full parse.
+  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, R"({"us\u0061ge":{"prompt_tokens":6}})"),
+            (TokenUsage{6, 0, 0, 0, true}));
+}
+
 }  // namespace
 }  // namespace slotgate::metrics
