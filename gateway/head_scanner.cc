@@ -1,17 +1,21 @@
 #include "gateway/head_scanner.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace slotgate::gateway {
 
 void HeadScanner::reset() { *this = HeadScanner(max_bytes_, max_fields_); }
 
 HeadVerdict HeadScanner::scan(std::string_view data) {
-  for (; pos_ < data.size(); ++pos_) {
+  while (pos_ < data.size()) {
     if (pos_ >= max_bytes_) {
       return HeadVerdict::kTooLarge;
     }
-    const char c = data[pos_];
     if (in_leading_blank_lines_) {
+      const char c = data[pos_];
       if (c == '\r' || c == '\n') {
+        ++pos_;
         continue;  // checked for CRLF pairing below once the request line starts
       }
       // Leading bytes must be CRLF pairs.
@@ -23,9 +27,16 @@ HeadVerdict HeadScanner::scan(std::string_view data) {
       in_leading_blank_lines_ = false;
       line_start_ = pos_;
     }
-    if (c != '\n') {
-      continue;
+    // Only line ends matter: jump to the next LF with memchr (vectorized)
+    // rather than testing every byte, never looking past max_bytes_.
+    const size_t limit = std::min(data.size(), max_bytes_);
+    const void* lf = std::memchr(data.data() + pos_, '\n', limit - pos_);
+    if (lf == nullptr) {
+      pos_ = limit;
+      continue;  // too large if data goes on past max_bytes_, else incomplete
     }
+    pos_ = static_cast<size_t>(static_cast<const char*>(lf) - data.data());
+    // pos_ > line_start_ here: the line started with a byte that is not LF.
     if (data[pos_ - 1] != '\r') {
       return HeadVerdict::kBareLf;
     }
@@ -45,7 +56,8 @@ HeadVerdict HeadScanner::scan(std::string_view data) {
       }
     }
     first_line_ = false;
-    line_start_ = pos_ + 1;
+    ++pos_;
+    line_start_ = pos_;
   }
   return HeadVerdict::kIncomplete;
 }

@@ -29,6 +29,8 @@ class HeadScanner {
       : max_bytes_(max_bytes), max_fields_(max_fields) {}
   HeadVerdict scan(std::string_view data);
   size_t headLength() const { return head_length_; }
+  // Header lines seen so far (all of them once scan() returned kOk).
+  size_t fieldCount() const { return fields_; }
   void reset();
 
  private:
