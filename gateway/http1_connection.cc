@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "gateway/ascii.h"
 #include "gateway/connection_manager.h"
 #include "gateway/speculative_write.h"
 
@@ -19,13 +20,6 @@ constexpr size_t kWriteLowWater = 64 << 10;
 constexpr size_t kReadHighWater = 256 << 10;
 
 Http1Connection* self(http_parser* p) { return static_cast<Http1Connection*>(p->data); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 const char* reasonPhrase(int status) {
   switch (status) {
@@ -183,6 +177,8 @@ void Http1Connection::processInput() {
           break;
       }
       const size_t head_len = scanner_.headLength();
+      // One allocation for the header list instead of one per doubling.
+      request_.headers.reserve(scanner_.fieldCount());
       size_t consumed = 0;
       const bool ok = feedParser(data, head_len, &consumed);
       if (state_ == State::kClosing) {
@@ -262,10 +258,7 @@ int Http1Connection::onHeaderField(http_parser* p, const char* at, size_t len) {
     c->request_.headers.push_back({});
   }
   c->last_was_value_ = false;
-  std::string& name = c->request_.headers.back().name;
-  for (size_t i = 0; i < len; ++i) {
-    name += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
-  }
+  appendAsciiLower(c->request_.headers.back().name, std::string_view(at, len));
   return 0;
 }
 
@@ -285,7 +278,7 @@ int Http1Connection::onHeadersComplete(http_parser* p) {
     } else if (h.name == "transfer-encoding") {
       // Only a single "chunked" coding is accepted; anything else is how
       // smuggling starts.
-      if (c->has_transfer_encoding_ || !iequals(h.value, "chunked")) {
+      if (c->has_transfer_encoding_ || !iequalsAscii(h.value, "chunked")) {
         c->bad_header_ = true;
       }
       c->has_transfer_encoding_ = true;
@@ -319,7 +312,7 @@ int Http1Connection::onHeadersComplete(http_parser* p) {
   }
   if (has_body) {
     const std::string* expect = findHeader(r.headers, "expect");
-    if (expect != nullptr && iequals(*expect, "100-continue")) {
+    if (expect != nullptr && iequalsAscii(*expect, "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       bufferevent_write(c->bev_.get(), kContinue, sizeof kContinue - 1);
       c->scheduleFlush();

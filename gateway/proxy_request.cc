@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gateway/ascii.h"
 #include "gateway/auth.h"
 #include "gateway/cluster_runtime.h"
 #include "gateway/request_id.h"
@@ -424,9 +425,7 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
   out.reserve(headers.size() + 4);
   std::optional<uint64_t> content_length;
   for (auto& h : headers) {
-    for (auto& ch : h.name) {
-      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
+    toAsciiLower(h.name);
     if (isHopByHop(h.name) || h.name == "x-request-id" || h.name.rfind("x-slotgate-", 0) == 0) {
       continue;
     }

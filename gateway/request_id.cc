@@ -27,15 +27,18 @@ std::string requestIdFor(const Headers& headers) {
   }
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "req_";
+  // Built in place and copied once: appending a byte at a time to a string
+  // reallocates twice past its small-string capacity.
+  char id[36] = {'r', 'e', 'q', '_'};
+  size_t n = 4;
   for (int word = 0; word < 2; ++word) {
     uint64_t v = rng();
     for (int i = 0; i < 16; ++i) {
-      id += kHex[v & 0xf];
+      id[n++] = kHex[v & 0xf];
       v >>= 4;
     }
   }
-  return id;
+  return std::string(id, n);
 }
 
 }  // namespace slotgate::gateway

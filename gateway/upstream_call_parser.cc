@@ -3,6 +3,11 @@
 #include "gateway/upstream_call.h"
 
 namespace slotgate::gateway {
+namespace {
+
+constexpr size_t kTypicalResponseHeaders = 16;
+
+}  // namespace
 
 const http_parser_settings UpstreamCall::kParserSettings = [] {
   http_parser_settings s{};
@@ -18,6 +23,9 @@ const http_parser_settings UpstreamCall::kParserSettings = [] {
 int UpstreamCall::onMessageBegin(http_parser* parser) {
   auto* self = static_cast<UpstreamCall*>(parser->data);
   self->headers_.clear();
+  // The list is handed to the handler with each response: sized once for a
+  // typical response head rather than grown by doubling.
+  self->headers_.reserve(kTypicalResponseHeaders);
   self->last_was_value_ = false;
   return 0;
 }

@@ -30,6 +30,20 @@ TEST(JsonEscapeTest, QuotesBackslashAndControlCharacters) {
   EXPECT_EQ(escaped("\x7f"), "\x7f");  // DEL is legal in JSON strings
 }
 
+TEST(JsonEscapeTest, EveryByteAtEveryOffsetOfALongString) {
+  // Plain runs are tested 8 bytes at a time: each special byte must be caught
+  // wherever it sits in such a word, and 0x1f/0x20, 0x7f/0x80 at the edges.
+  for (int c = 0; c < 256; ++c) {
+    const std::string one = escaped(std::string(1, static_cast<char>(c)));
+    for (size_t at = 0; at < 19; ++at) {
+      std::string s(19, 'x');
+      s[at] = static_cast<char>(c);
+      ASSERT_EQ(escaped(s), std::string(at, 'x') + one + std::string(18 - at, 'x'))
+          << "byte " << c << " at " << at;
+    }
+  }
+}
+
 TEST(JsonEscapeTest, Utf8PassesThroughInvalidBytesBecomeReplacement) {
   EXPECT_EQ(escaped("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
             "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
