@@ -8,6 +8,7 @@ PACKAGES=(
   libhiredis-dev libre2-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   redis-server wrk nghttp2-client haproxy openssl ca-certificates clang-format
+  valgrind  # bench/load/callgrind.sh: instructions per request
   chromium  # the dashboard's browser test
 )
 missing=()
