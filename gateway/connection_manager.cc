@@ -106,6 +106,19 @@ void ConnectionManager::handOver(DownstreamConnection& sniffer, BufferEventPtr b
   }
 }
 
+void ConnectionManager::upgradeToHttp2(DownstreamConnection& from, BufferEventPtr bev,
+                                       H2cUpgrade upgrade) {
+  auto it = connections_.find(&from);
+  if (it == connections_.end()) {
+    return;
+  }
+  // The HTTP/1.1 connection is on the stack: destroy it on the next loop turn.
+  worker_.deferDelete(std::move(it->second));
+  connections_.erase(it);
+  add(std::make_unique<Http2Connection>(worker_, *this, dispatcher_, std::move(bev), limits_,
+                                        options_.http2, std::move(upgrade)));
+}
+
 void ConnectionManager::onClosed(DownstreamConnection& connection, const char* reason) {
   stats_.onConnectionClosed(reason);
   auto it = connections_.find(&connection);

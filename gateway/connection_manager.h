@@ -11,6 +11,7 @@
 
 #include "conf/config.h"
 #include "gateway/downstream_connection.h"
+#include "gateway/h2c_upgrade.h"
 #include "gateway/http1_connection.h"
 #include "gateway/http2_connection.h"
 #include "gateway/libevent_ptr.h"
@@ -60,6 +61,10 @@ class ConnectionManager {
   // A sniffer decided the protocol: the codec takes over `bev` (and the bytes
   // already buffered in it); the sniffer is deleted on the next loop turn.
   void handOver(DownstreamConnection& sniffer, BufferEventPtr bev, AppProtocol protocol);
+  // An HTTP/1.1 connection answered 101 to an h2c upgrade: an Http2Connection
+  // takes over `bev` and serves `upgrade.request` as stream 1; `from` is
+  // deleted on the next loop turn.
+  void upgradeToHttp2(DownstreamConnection& from, BufferEventPtr bev, H2cUpgrade upgrade);
   void countReject(CodecReject reason) { stats_.onCodecReject(reason); }
 
  private:

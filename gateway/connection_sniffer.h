@@ -4,8 +4,8 @@
 // (cleartext prior knowledge), HTTP/1.1 otherwise — and hands its
 // bufferevent, with any bytes already read, to the ConnectionManager.
 //
-// h2c via "Upgrade: h2c" is not supported: such requests are served as
-// HTTP/1.1 (the Upgrade header is ignored), which RFC 9113 allows.
+// h2c via "Upgrade: h2c" starts as HTTP/1.1: Http1Connection switches to
+// HTTP/2 once the upgrade request is complete (see h2c_upgrade.h).
 //
 // Loop-thread only. Owned by the ConnectionManager.
 #pragma once

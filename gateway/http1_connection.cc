@@ -8,6 +8,8 @@
 
 #include "gateway/ascii.h"
 #include "gateway/connection_manager.h"
+#include "gateway/connection_sniffer.h"
+#include "gateway/h2c_upgrade.h"
 #include "gateway/speculative_write.h"
 
 namespace slotgate::gateway {
@@ -225,6 +227,9 @@ void Http1Connection::processInput() {
     }
     // A complete request.
     evtimer_del(timer_.get());
+    if (upgradeToHttp2()) {
+      return;  // this object is now inert, deleted on the next loop turn
+    }
     state_ = State::kDispatched;
     handler_ = dispatcher_.dispatch(std::move(request_), *this);
     // start() may end the response at once (then handler_ is already handed
@@ -232,6 +237,41 @@ void Http1Connection::processInput() {
     handler_->start();
     return;
   }
+}
+
+bool Http1Connection::upgradeToHttp2() {
+  // TLS connections negotiate h2 with ALPN only (RFC 9113 3.2); HTTP/1.0 has
+  // no 101. A draining server takes no new HTTP/2 connection.
+  const bool http11 = parser_.http_major == 1 && parser_.http_minor == 1;
+  if (!plain_socket_ || !http11 || draining_ || pipelined_) {
+    return false;
+  }
+  std::optional<std::string> settings = h2cUpgradeSettings(request_.headers);
+  if (!settings) {
+    return false;
+  }
+  // Bytes after the request must be the start of the HTTP/2 preface (a client
+  // that did not wait for the 101); an HTTP/1.1 request pipelined behind this
+  // one would be lost in the switch.
+  evbuffer* input = bufferevent_get_input(bev_.get());
+  const size_t n = std::min(evbuffer_get_length(input), kHttp2Preface.size());
+  if (n > 0 &&
+      matchPreface(std::string_view(reinterpret_cast<const char*>(evbuffer_pullup(input, n)), n)) ==
+          PrefaceMatch::kOther) {
+    return false;
+  }
+  bufferevent_write(bev_.get(), kSwitchingToH2c.data(), kSwitchingToH2c.size());
+  // Nothing of this object may run again: the bufferevent, its buffered
+  // output (a 100 Continue, the 101) and input go to the HTTP/2 connection.
+  state_ = State::kClosing;
+  evtimer_del(timer_.get());
+  event_del(resume_.get());
+  event_del(flush_.get());
+  bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  stripUpgradeHopHeaders(request_.headers);
+  H2cUpgrade upgrade{std::move(*settings), std::move(request_)};
+  manager_.upgradeToHttp2(*this, std::move(bev_), std::move(upgrade));
+  return true;
 }
 
 bool Http1Connection::feedParser(const char* data, size_t len, size_t* consumed) {
@@ -456,6 +496,7 @@ void Http1Connection::responseDone() {
   }
   startRequest();
   state_ = State::kWaitingHead;
+  pipelined_ = evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0;
   armTimer(limits_.idle_timeout);
   // Pipelined bytes may already be buffered; parse them on the next loop turn.
   event_active(resume_.get(), EV_READ, 0);

@@ -1,6 +1,9 @@
 // One downstream HTTP/1.1 connection: parsing (http-parser, after the strict
 // HeadScanner), limits and timeouts, keep-alive, and the ResponseSink the
-// pipeline writes to, with backpressure.
+// pipeline writes to, with backpressure. On a cleartext socket, a complete
+// request asking for "Upgrade: h2c" switches the connection to HTTP/2 (see
+// h2c_upgrade.h); the request is then answered as stream 1 of an
+// Http2Connection.
 //
 // Loop-thread only. Owned by its ConnectionManager; it asks for its own
 // deletion (deferred) when it closes.
@@ -71,6 +74,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   void processInput();
   bool feedParser(const char* data, size_t len, size_t* consumed);
   void startRequest();
+  // Answers 101 and hands the socket and the complete request to an
+  // Http2Connection when the request qualifies; false: serve it as HTTP/1.1.
+  bool upgradeToHttp2();
   void refuse(CodecReject reason);
   void responseDone();
   void closeNow(const char* reason);
@@ -105,6 +111,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   bool message_complete_ = false;
   bool keep_alive_ = true;
   bool draining_ = false;
+  // The current request's first bytes were read while the previous response
+  // was still being answered: it is pipelined, and never upgraded.
+  bool pipelined_ = false;
 
   RequestHandlerPtr handler_;
   bool response_chunked_ = false;

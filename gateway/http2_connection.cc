@@ -32,7 +32,8 @@ std::string_view view(const uint8_t* p, size_t n) { return {reinterpret_cast<con
 
 Http2Connection::Http2Connection(Worker& worker, ConnectionManager& manager,
                                  RequestDispatcher& dispatcher, BufferEventPtr bev,
-                                 const Http1Limits& limits, const Http2Options& options)
+                                 const Http1Limits& limits, const Http2Options& options,
+                                 std::optional<H2cUpgrade> upgrade)
     : worker_(worker),
       manager_(manager),
       dispatcher_(dispatcher),
@@ -42,6 +43,8 @@ Http2Connection::Http2Connection(Worker& worker, ConnectionManager& manager,
   bufferevent_setcb(bev_.get(), &Http2Connection::onRead, &Http2Connection::onWrite,
                     &Http2Connection::onEvent, this);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kOutputLowWater, 0);
+  // An upgraded HTTP/1.1 connection capped its input; HTTP/2 reads freely.
+  bufferevent_setwatermark(bev_.get(), EV_READ, 0, 0);
   // Output that does not drain for idle_timeout: the client stopped reading.
   timeval write_tv = toTimeval(limits_.idle_timeout);
   bufferevent_set_timeouts(bev_.get(), nullptr, &write_tv);
@@ -91,6 +94,9 @@ Http2Connection::Http2Connection(Worker& worker, ConnectionManager& manager,
   };
   nghttp2_submit_settings(session_.get(), NGHTTP2_FLAG_NONE, settings,
                           sizeof settings / sizeof settings[0]);
+  if (upgrade) {
+    acceptUpgrade(std::move(*upgrade));
+  }
   updateTimer();
   // Bytes already read while sniffing (the preface at least) and our
   // SETTINGS go out on the first loop turn, after the manager owns us.
@@ -135,6 +141,12 @@ void Http2Connection::onFlushEvent(evutil_socket_t, short, void* arg) {
 void Http2Connection::processInput() {
   if (closed_) {
     return;
+  }
+  if (upgraded_stream_pending_) {
+    upgraded_stream_pending_ = false;
+    if (Http2Stream* s = stream(1); s != nullptr && !terminated_) {
+      dispatch(*s);
+    }
   }
   evbuffer* input = bufferevent_get_input(bev_.get());
   while (!closing_ && !terminated_ && evbuffer_get_length(input) > 0) {

@@ -1,5 +1,6 @@
-// One downstream HTTP/2 connection (h2 over TLS via ALPN, or cleartext h2c
-// with prior knowledge): an nghttp2 server session over a bufferevent, its
+// One downstream HTTP/2 connection (h2 over TLS via ALPN, cleartext h2c with
+// prior knowledge, or cleartext h2c upgraded from an HTTP/1.1 request whose
+// answer is stream 1): an nghttp2 server session over a bufferevent, its
 // streams (each an Http2Stream: request + ResponseSink), limits and timeouts.
 //
 // Limits: SETTINGS_MAX_CONCURRENT_STREAMS from server.http2,
@@ -25,9 +26,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "gateway/downstream_connection.h"
+#include "gateway/h2c_upgrade.h"
 #include "gateway/http1_connection.h"
 #include "gateway/http2_reset_guard.h"
 #include "gateway/http2_stream.h"
@@ -51,9 +54,11 @@ using NghttpSessionPtr = std::unique_ptr<nghttp2_session, NghttpSessionDeleter>;
 class Http2Connection : public DownstreamConnection {
  public:
   // Takes over `bev` (plain or TLS), including bytes already buffered in it
-  // (at least the client preface when sniffed).
+  // (at least the client preface when sniffed). With `upgrade`, the 101 is
+  // already in bev's output, and upgrade->request is served as stream 1.
   Http2Connection(Worker& worker, ConnectionManager& manager, RequestDispatcher& dispatcher,
-                  BufferEventPtr bev, const Http1Limits& limits, const Http2Options& options);
+                  BufferEventPtr bev, const Http1Limits& limits, const Http2Options& options,
+                  std::optional<H2cUpgrade> upgrade = std::nullopt);
   ~Http2Connection() override;
 
   // GOAWAY(NO_ERROR); closes once the open streams finished.
@@ -82,6 +87,9 @@ class Http2Connection : public DownstreamConnection {
   static void onStallCheck(evutil_socket_t, short, void* arg);
 
   Http2Stream* stream(int32_t id);
+  // Opens stream 1 (half-closed remote) for the request that asked for the
+  // upgrade; dispatched on the first loop turn, once the manager owns us.
+  void acceptUpgrade(H2cUpgrade upgrade);
   void headersComplete(Http2Stream& s);
   void dispatch(Http2Stream& s);
   void refuse(Http2Stream& s, CodecReject reason);
@@ -111,8 +119,9 @@ class Http2Connection : public DownstreamConnection {
   Http2ResetGuard reset_guard_;
 
   bool first_request_seen_ = false;
-  bool upload_progress_ = false;      // request body bytes arrived since the last updateTimer
-  uint64_t body_bytes_buffered_ = 0;  // request bodies of undispatched streams
+  bool upgraded_stream_pending_ = false;  // stream 1 of an h2c upgrade awaits dispatch
+  bool upload_progress_ = false;          // request body bytes arrived since the last updateTimer
+  uint64_t body_bytes_buffered_ = 0;      // request bodies of undispatched streams
   bool flushing_ = false;
   bool draining_ = false;
   bool terminated_ = false;  // GOAWAY with termination queued: input is ignored

@@ -15,6 +15,29 @@ constexpr size_t kHeaderFieldOverhead = 32;
 
 }  // namespace
 
+void Http2Connection::acceptUpgrade(H2cUpgrade upgrade) {
+  // The HTTP2-Settings payload was validated before the 101 went out, so this
+  // fails only on a bug or out of memory: the client then gets a GOAWAY.
+  const bool head_request = upgrade.request.method == "HEAD";
+  if (nghttp2_session_upgrade2(
+          session_.get(), reinterpret_cast<const uint8_t*>(upgrade.settings_payload.data()),
+          upgrade.settings_payload.size(), head_request ? 1 : 0, nullptr) != 0) {
+    terminate(NGHTTP2_INTERNAL_ERROR, "h2c_upgrade_failed");
+    return;
+  }
+  constexpr int32_t kUpgradeStream = 1;
+  auto s = std::make_unique<Http2Stream>(*this, kUpgradeStream);
+  body_bytes_buffered_ += upgrade.request.body.size();  // dispatch() accounts it back
+  s->request() = std::move(upgrade.request);
+  s->setRequestComplete();
+  nghttp2_session_set_stream_user_data(session_.get(), kUpgradeStream, s.get());
+  streams_.emplace(kUpgradeStream, std::move(s));
+  reset_guard_.onStreamOpened(Http2ResetGuard::Clock::now());
+  // The HTTP/1.1 side already read a complete head: no header timeout.
+  first_request_seen_ = true;
+  upgraded_stream_pending_ = true;
+}
+
 int Http2Connection::onBeginHeaders(const nghttp2_frame* frame) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
     return 0;

@@ -112,6 +112,7 @@ enum class HttpVersion {
   kHttp11,               // default: plain HTTP/1.1 (https too, ALPN http/1.1)
   kHttp2PriorKnowledge,  // cleartext HTTP/2 without Upgrade (h2c)
   kHttp2Tls,             // https with ALPN h2 (falls back to http/1.1 if the server refuses)
+  kHttp2,                // curl --http2: http:// asks for "Upgrade: h2c", https uses ALPN h2
 };
 
 struct ClientOptions {

@@ -89,6 +89,9 @@ void prepare(CURL* curl, const std::string& method, const std::string& url, cons
     case HttpVersion::kHttp2Tls:
       curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
       break;
+    case HttpVersion::kHttp2:
+      curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_0);
+      break;
   }
 
   bool hasContentType = false;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,6 +67,10 @@ class FakeDispatcher : public RequestDispatcher, public ConnectionStats {
     last_body = request.body;
     last_query = request.query;
     last_host = findHeader(request.headers, "host") ? *findHeader(request.headers, "host") : "";
+    last_header_names.clear();
+    for (const auto& h : request.headers) {
+      last_header_names.push_back(h.name);
+    }
     return std::make_unique<FakeHandler>(events_, request.path, sink);
   }
   void reject(CodecReject, const IncomingRequest&, ResponseSink& sink) override {
@@ -79,6 +84,7 @@ class FakeDispatcher : public RequestDispatcher, public ConnectionStats {
   std::string last_body;
   std::string last_query;
   std::string last_host;
+  std::vector<std::string> last_header_names;
   std::vector<std::string> closes;
 
  private:
@@ -131,9 +137,8 @@ class Client {
     nghttp2_session_client_new2(&session_, cbs, this, opt);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
-    nghttp2_settings_entry s[] = {
-        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(initial_window)}};
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, s, 1);
+    settings_[0] = {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(initial_window)};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings_, 1);
   }
   ~Client() {
     nghttp2_session_del(session_);
@@ -165,6 +170,60 @@ class Client {
       return static_cast<ssize_t>(n);
     };
     return nghttp2_submit_request(session_, nullptr, nva, 4, &provider, nullptr);
+  }
+  // h2c upgrade (RFC 7540 3.2), before any step(): sends `head` (an HTTP/1.1 request line and
+  // headers, without the blank line) plus the upgrade fields carrying our SETTINGS, then
+  // `body`, and pumps until the 101 arrived. Then stream 1 is the request's, half-closed.
+  // Returns what preceded the switch when it did not happen, "" on success.
+  std::string upgrade(const std::string& head, const std::string& body,
+                      const std::function<void()>& pump) {
+    uint8_t payload[64];
+    const ssize_t n = nghttp2_pack_settings_payload(payload, sizeof payload, settings_, 1);
+    const std::string request =
+        head + "\r\nConnection: Upgrade, HTTP2-Settings\r\n" +
+        "Upgrade: h2c\r\nHTTP2-Settings: " + base64Url(payload, static_cast<size_t>(n)) +
+        "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
+    std::string got;
+    static constexpr char k101[] =
+        "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+    for (int i = 0; i < 3000 && got.find("\r\n\r\n") == std::string::npos; ++i) {
+      pump();
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 1) > 0) {
+        char buf[4096];
+        const ssize_t r = ::recv(fd_, buf, sizeof buf, 0);
+        if (r <= 0) {
+          break;
+        }
+        got.append(buf, static_cast<size_t>(r));
+      }
+    }
+    if (got.rfind(k101, 0) != 0) {
+      return got.empty() ? "nothing" : got;
+    }
+    nghttp2_session_upgrade2(session_, payload, static_cast<size_t>(n), 0, nullptr);
+    const std::string rest = got.substr(sizeof k101 - 1);
+    nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(rest.data()), rest.size());
+    return "";
+  }
+  bool sendRaw(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+  // What arrived, without waiting (bypassing nghttp2).
+  std::string recvRaw() {
+    std::string got;
+    pollfd p{fd_, POLLIN, 0};
+    while (::poll(&p, 1, 0) > 0) {
+      char buf[4096];
+      const ssize_t r = ::recv(fd_, buf, sizeof buf, 0);
+      if (r <= 0) {
+        break;
+      }
+      got.append(buf, static_cast<size_t>(r));
+    }
+    return got;
   }
   void reset(int32_t id) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
@@ -203,8 +262,29 @@ class Client {
             value.size(), NGHTTP2_NV_FLAG_NONE};
   }
 
+  static std::string base64Url(const uint8_t* data, size_t len) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; ++i) {
+      acc = (acc << 8) | data[i];
+      bits += 8;
+      while (bits >= 6) {
+        bits -= 6;
+        out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
+      }
+    }
+    if (bits > 0) {
+      out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
+    }
+    return out;
+  }
+
   int fd_ = -1;
   bool connected_ = false;
+  nghttp2_settings_entry settings_[1] = {};
   nghttp2_session* session_ = nullptr;
   std::string upload_;
 };
@@ -388,6 +468,92 @@ TEST_F(Http2ConnectionTest, DrainSendsGoawayAndClosesWhenStreamsFinish) {
   EXPECT_EQ(manager_->connectionCount(), 0u);
   ASSERT_FALSE(dispatcher_.closes.empty());
   EXPECT_EQ(dispatcher_.closes.back(), "draining");
+}
+
+TEST_F(Http2ConnectionTest, H2cUpgradeServesTheRequestAsStream1) {
+  Client client(port_, 1 << 20, true);
+  ASSERT_TRUE(client.connected());
+  const auto pump = [&] { event_base_loop(worker_.base(), EVLOOP_NONBLOCK); };
+  ASSERT_EQ(
+      client.upgrade("POST /up?q=1 HTTP/1.1\r\nHost: example.test\r\nX-Keep: yes", "hello", pump),
+      "");
+  ASSERT_TRUE(run(client, [&] { return events_.live.count("/up") == 1; }));
+  EXPECT_EQ(dispatcher_.last_body, "hello");
+  EXPECT_EQ(dispatcher_.last_query, "q=1");
+  EXPECT_EQ(dispatcher_.last_host, "example.test");
+  // The fields of the HTTP/1.1 hop do not travel on as part of the request.
+  const auto& names = dispatcher_.last_header_names;
+  for (const char* hop : {"connection", "upgrade", "http2-settings"}) {
+    EXPECT_EQ(std::count(names.begin(), names.end(), hop), 0) << hop;
+  }
+  EXPECT_EQ(std::count(names.begin(), names.end(), "x-keep"), 1);
+
+  ResponseSink& sink = events_.live["/up"]->sink();
+  sink.sendHeaders(200, {{"content-type", "text/plain"}}, 2);
+  sink.sendData("ok");
+  sink.finish();
+  ASSERT_TRUE(run(client, [&] { return client.streams[1].closed && events_.destroyed["/up"]; }));
+  EXPECT_EQ(client.streams[1].status, 200);
+  EXPECT_EQ(client.streams[1].body, "ok");
+  EXPECT_EQ(client.streams[1].error, 0u);
+
+  // The connection goes on as HTTP/2: the next request is stream 3.
+  const int32_t b = client.get("/b");
+  EXPECT_EQ(b, 3);
+  ASSERT_TRUE(run(client, [&] { return events_.live.count("/b") == 1; }));
+  events_.live["/b"]->sink().sendHeaders(204, {}, 0);
+  events_.live["/b"]->sink().finish();
+  ASSERT_TRUE(run(client, [&] { return client.streams[b].closed; }));
+  EXPECT_EQ(client.streams[b].status, 204);
+  EXPECT_EQ(manager_->connectionCount(), 1u);
+  EXPECT_EQ(events_.dispatched, 2);
+}
+
+TEST_F(Http2ConnectionTest, H2cUpgradedRequestCancelledWhenTheClientLeaves) {
+  {
+    Client client(port_, 1 << 20, true);
+    const auto pump = [&] { event_base_loop(worker_.base(), EVLOOP_NONBLOCK); };
+    ASSERT_EQ(client.upgrade("GET /up HTTP/1.1\r\nHost: example.test", "", pump), "");
+    ASSERT_TRUE(run(client, [&] { return events_.live.count("/up") == 1; }));
+  }
+  for (int i = 0; i < 3000 && !events_.destroyed["/up"]; ++i) {
+    event_base_loop(worker_.base(), EVLOOP_NONBLOCK);
+    usleep(1000);
+  }
+  EXPECT_TRUE(events_.destroyed["/up"]);  // its upstream work and slots would go with it
+  EXPECT_EQ(manager_->connectionCount(), 0u);
+}
+
+TEST_F(Http2ConnectionTest, H2cUpgradeRefusedWhileDrainingIsServedAsHttp11) {
+  Client client(port_, 1 << 20, true);
+  // The head arrives, then the server drains before the request completes.
+  const std::string head =
+      "POST /late HTTP/1.1\r\nHost: example.test\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+      "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\nContent-Length: 2\r\n\r\n";
+  ASSERT_TRUE(client.sendRaw(head));
+  for (int i = 0; i < 100; ++i) {
+    event_base_loop(worker_.base(), EVLOOP_NONBLOCK);
+    usleep(1000);
+  }
+  manager_->drain();
+  ASSERT_TRUE(client.sendRaw("{}"));
+  for (int i = 0; i < 3000 && events_.live.count("/late") == 0; ++i) {
+    event_base_loop(worker_.base(), EVLOOP_NONBLOCK);
+    usleep(1000);
+  }
+  ASSERT_EQ(events_.live.count("/late"), 1u);
+  ResponseSink& sink = events_.live["/late"]->sink();
+  sink.sendHeaders(200, {}, 2);
+  sink.sendData("ok");
+  sink.finish();
+  std::string got;
+  for (int i = 0; i < 3000 && got.find("\r\n\r\nok") == std::string::npos; ++i) {
+    event_base_loop(worker_.base(), EVLOOP_NONBLOCK);
+    got += client.recvRaw();
+    usleep(1000);
+  }
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
+  EXPECT_NE(got.find("connection: close"), std::string::npos) << got;
 }
 
 }  // namespace
