@@ -202,10 +202,19 @@ void Http1Connection::processInput() {
       }
       size_t total = 0;
       bool ok = true;
-      int n_vec = evbuffer_peek(input, -1, nullptr, nullptr, 0);
-      std::vector<evbuffer_iovec> vec(static_cast<size_t>(std::max(n_vec, 0)));
-      evbuffer_peek(input, -1, nullptr, vec.data(), n_vec);
-      for (const auto& v : vec) {
+      const int n_vec = std::max(evbuffer_peek(input, -1, nullptr, nullptr, 0), 0);
+      // A body usually sits in one or two chunks: those go on the stack, not the heap.
+      constexpr int kStackChunks = 8;
+      evbuffer_iovec stack_vec[kStackChunks];
+      std::vector<evbuffer_iovec> heap_vec;
+      evbuffer_iovec* vec = stack_vec;
+      if (n_vec > kStackChunks) {
+        heap_vec.resize(static_cast<size_t>(n_vec));
+        vec = heap_vec.data();
+      }
+      evbuffer_peek(input, -1, nullptr, vec, n_vec);
+      for (int i = 0; i < n_vec; ++i) {
+        const evbuffer_iovec& v = vec[i];
         size_t consumed = 0;
         ok = feedParser(static_cast<const char*>(v.iov_base), v.iov_len, &consumed);
         total += consumed;
@@ -405,8 +414,11 @@ void Http1Connection::sendHeaders(int status, const Headers& headers,
   if (draining_) {
     keep_alive_ = false;
   }
-  std::string head;
-  head.reserve(256);
+  // Reused from one response to the next on this thread, so a head costs no allocation:
+  // bufferevent_write below copies it before anything else can run here.
+  constexpr size_t kMaxKeptHeadBytes = 16 << 10;
+  thread_local std::string head;
+  head.clear();
   head += "HTTP/1.1 ";
   head += std::to_string(status);
   head += ' ';
@@ -435,6 +447,9 @@ void Http1Connection::sendHeaders(int status, const Headers& headers,
   }
   head += "\r\n";
   bufferevent_write(bev_.get(), head.data(), head.size());
+  if (head.capacity() > kMaxKeptHeadBytes) {
+    std::string().swap(head);  // an unusually large head is not kept for the thread's life
+  }
   scheduleFlush();
 }
 

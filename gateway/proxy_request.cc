@@ -28,6 +28,10 @@ bool retryableStatus(int status) { return status >= 500 || status == 429; }
 
 }  // namespace
 
+// glibc's per-thread cache serves requests up to 1032 bytes; a larger object takes the slow
+// malloc/free path (and may trigger a consolidation) once per request.
+static_assert(sizeof(ProxyRequest) <= 1032, "keep ProxyRequest within glibc's tcache");
+
 ProxyRequest::ProxyRequest(GatewayContext& context, Worker& worker, RuntimePtr runtime,
                            IncomingRequest&& request, ResponseSink& sink)
     : context_(context),
@@ -448,9 +452,9 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
   out.push_back({"x-slotgate-key", providerKey()->id});
   if (status < 300) {
     if (streaming_response_) {
-      stream_usage_.emplace(endpoint_.format);
+      usage_parser_.emplace<metrics::StreamUsageParser>(endpoint_.format);
     } else {
-      json_usage_.emplace(endpoint_.format);
+      usage_parser_.emplace<metrics::JsonUsageParser>(endpoint_.format);
     }
   }
   phase_ = Phase::kStreaming;
@@ -461,16 +465,17 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
 
 void ProxyRequest::onUpstreamData(std::string_view bytes) {
   bytes_out_ += bytes.size();
-  if (stream_usage_) {
-    stream_usage_->feed(bytes);
-  } else if (json_usage_) {
-    json_usage_->feed(bytes);
+  auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_);
+  if (stream_usage != nullptr) {
+    stream_usage->feed(bytes);
+  } else if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
+    json_usage->feed(bytes);
   }
   sink_.sendData(bytes);
   if (tracked_) {
     tracked_->bytes.store(bytes_out_, std::memory_order_relaxed);
-    if (stream_usage_) {
-      tracked_->setUsage(stream_usage_->usage());
+    if (stream_usage != nullptr) {
+      tracked_->setUsage(stream_usage->usage());
     }
     context_.tracker->progress(tracked_);  // one relaxed atomic: the SSE view coalesces
   }
@@ -488,10 +493,10 @@ void ProxyRequest::onSinkDrained() {
 }
 
 void ProxyRequest::onUpstreamComplete() {
-  if (stream_usage_) {
-    usage_ = stream_usage_->usage();
-  } else if (json_usage_) {
-    usage_ = json_usage_->finish();
+  if (const auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_)) {
+    usage_ = stream_usage->usage();
+  } else if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
+    usage_ = json_usage->finish();
   }
   if (permit_) {
     permit_.success();
@@ -585,8 +590,9 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
   auto& series = runtime_->series();
   const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   const bool streaming = body_.stream;
-  if (stream_usage_ && !usage_.seen) {
-    usage_ = stream_usage_->usage();  // a stream that ended early: the tokens seen so far
+  const auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_);
+  if (stream_usage != nullptr && !usage_.seen) {
+    usage_ = stream_usage->usage();  // a stream that ended early: the tokens seen so far
   }
   const size_t client = client_index_;
   const size_t model = resolution_.model_index;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "alias/resolution.h"
@@ -94,7 +95,6 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   alias::Resolution resolution_;
   std::optional<routing::Candidate> current_;
   std::vector<routing::Candidate> tried_;
-  uint32_t retries_used_ = 0;
 
   limits::SlotLease client_lease_;
   limits::SlotLease provider_lease_;
@@ -106,19 +106,23 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   std::optional<routing::Candidate> cluster_candidate_;  // waiting for its cluster slot
   std::vector<routing::Candidate> cluster_full_;         // keys full cluster-wide
   EventPtr queue_timer_;
-  bool queue_counted_ = false;
 
   UpstreamExchangePtr exchange_;
-  bool inflight_counted_ = false;
+  uint64_t bytes_out_ = 0;
+  // Small fields together, so padding does not push the object past 1032 bytes: above that
+  // glibc serves it from the slow (non-tcache) malloc path on every request.
+  uint32_t retries_used_ = 0;
   int upstream_status_ = 0;
+  int final_status_ = 0;
+  bool queue_counted_ = false;
+  bool inflight_counted_ = false;
   bool headers_sent_ = false;
   bool paused_ = false;
   bool streaming_response_ = false;
-  uint64_t bytes_out_ = 0;
-  std::optional<metrics::StreamUsageParser> stream_usage_;
-  std::optional<metrics::JsonUsageParser> json_usage_;
+  // One response is either a stream or a JSON body: one variant instead of two optionals
+  // keeps the object small (see above).
+  std::variant<std::monostate, metrics::StreamUsageParser, metrics::JsonUsageParser> usage_parser_;
   metrics::TokenUsage usage_;
-  int final_status_ = 0;
   metrics::ActiveEntryPtr tracked_;  // null when no tracker is installed
 };
 

@@ -195,11 +195,18 @@ void UpstreamCall::attach() {
 
 void UpstreamCall::writeRequest() {
   evbuffer* out = bufferevent_get_output(conn_->bev());
-  // Zero-copy: the evbuffer references the strings and holds a share of them until sent.
+  // A reference costs a heap-held share and a libevent chain of its own; below this many
+  // bytes a copy into the buffer's free space is cheaper (most heads and chat bodies).
+  constexpr size_t kCopyBelow = 4096;
   auto add = [&](const std::string& bytes) {
     if (bytes.empty()) {
       return;
     }
+    if (bytes.size() < kCopyBelow) {
+      evbuffer_add(out, bytes.data(), bytes.size());
+      return;
+    }
+    // Zero-copy: the evbuffer references the string and holds a share of it until sent.
     auto* holder = new std::shared_ptr<const void>(bytes_);
     if (evbuffer_add_reference(out, bytes.data(), bytes.size(), &releaseBytes, holder) != 0) {
       delete holder;

@@ -1,14 +1,16 @@
 #include "metrics/event_log.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "metrics/iso_time.h"
 
 namespace slotgate::metrics {
 namespace {
 
-void push(std::deque<LogItem>& ring, const LogItem& item, size_t capacity) {
-  ring.push_back(item);
+template <typename Item>
+void push(std::deque<LogItem>& ring, Item&& item, size_t capacity) {
+  ring.push_back(std::forward<Item>(item));
   while (ring.size() > capacity) {
     ring.pop_front();
   }
@@ -46,6 +48,14 @@ void EventLog::add(const LogItem& item) {
   if (item.error) {
     push(errors_, item, capacity_);
   }
+}
+
+void EventLog::add(LogItem&& item) {
+  std::lock_guard lock(mu_);
+  if (item.error) {
+    push(errors_, item, capacity_);
+  }
+  push(traces_, std::move(item), capacity_);
 }
 
 std::vector<LogItem> EventLog::errors() const {

@@ -39,6 +39,8 @@ class EventLog {
   explicit EventLog(size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
 
   void add(const LogItem& item);
+  // Moves the item into the trace ring instead of copying its strings.
+  void add(LogItem&& item);
 
   // Newest first.
   [[nodiscard]] std::vector<LogItem> errors() const;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "metrics/iso_time.h"
 
@@ -83,7 +84,7 @@ void LiveRequestTracker::end(const ActiveEntryPtr& entry, const FinishedRequest&
   item.duration_ms = outcome.duration_ms;
   item.tokens = outcome.usage;
   item.finished_at = finished_at;
-  log_.add(item);
+  log_.add(std::move(item));
   history_.record(outcome.duration_ms, outcome.error);
   changed();
 }

@@ -27,12 +27,14 @@ std::vector<Candidate> rankCandidates(const conf::Config& config, const conf::Mo
       if (!view.admits || view.available == 0) {
         continue;
       }
-      ranked.push_back({c, view.available});
+      // Inserted after every key with as much free capacity or more: most free first, config
+      // order among equals. A model has a handful of keys, and unlike std::stable_sort this
+      // needs no temporary buffer (one allocation per request).
+      const auto at = std::find_if(ranked.begin(), ranked.end(),
+                                   [&](const Ranked& r) { return r.available < view.available; });
+      ranked.insert(at, Ranked{c, view.available});
     }
   }
-  // stable_sort keeps config order among keys with equal free capacity.
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const Ranked& a, const Ranked& b) { return a.available > b.available; });
   std::vector<Candidate> out;
   out.reserve(ranked.size());
   for (const auto& r : ranked) {
