@@ -29,9 +29,12 @@ def cpu_seconds(pid):
 
 
 def to_ms(text):
-    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    """wrk's latency text ("870.00us", "1.20ms", "2.00s", "1.00m") in milliseconds."""
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if m is None:
+        raise RuntimeError(f"unexpected wrk latency {text!r}")
     v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v if unit == "ms" else v * 1000
+    return {"us": v / 1000, "ms": v, "s": v * 1000, "m": v * 60000}[unit]
 
 
 def run_wrk(url, seconds, connections, cpu, script=POST_LUA):
@@ -41,8 +44,12 @@ def run_wrk(url, seconds, connections, cpu, script=POST_LUA):
                          capture_output=True, text=True, timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    try:
+        # Anchored to the distribution's lines: "+/- Stdev" columns end in "%" too (69.50%).
+        p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+        p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    except (AttributeError, RuntimeError) as e:
+        raise RuntimeError(f"cannot read wrk's latency ({e}) from:\n{out}") from e
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "requests": total, "p50_ms": p50, "p99_ms": p99,
             "errors": int(non2xx.group(1)) if non2xx else 0}
