@@ -183,19 +183,6 @@ struct PrometheusText {
                                                 const std::string& name,
                                                 const std::map<std::string, std::string>& labels);
 
-// Polls `condition` every 10 ms until it holds or `timeout` passes.
-template <typename Condition>
-bool eventually(Condition condition, Millis timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!condition()) {
-    if (Clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
 // "Authorization: Bearer key" (+ Content-Type) headers.
 [[nodiscard]] Headers bearer(const std::string& key, const Headers& extra = {});
 

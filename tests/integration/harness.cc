@@ -276,6 +276,18 @@ std::optional<int> Process::waitExit(Millis timeout) {
   return exitStatus_;
 }
 
+CertFiles makeSelfSignedCert(const TempDir& dir) {
+  CertFiles files{dir.path() + "/cert.pem", dir.path() + "/key.pem"};
+  Process openssl({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", files.key, "-out",
+                   files.cert, "-days", "1", "-subj", "/CN=localhost", "-addext",
+                   "subjectAltName=DNS:localhost,IP:127.0.0.1"});
+  if (openssl.waitExit(30s) != 0) {
+    throw std::runtime_error("openssl req failed: " + openssl.stderrText());
+  }
+  return files;
+}
+
 // ---- the mock provider ----------------------------------------------------------------
 
 MockProvider::MockProvider(std::vector<std::string> extraArgs,

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -103,6 +104,14 @@ class Process {
   pid_t pid_ = -1;
   std::optional<int> exitStatus_;
 };
+
+// A self-signed certificate for localhost and 127.0.0.1 (EC P-256, one day), made with the
+// openssl CLI in `dir`. Throws std::runtime_error with openssl's stderr if that fails.
+struct CertFiles {
+  std::string cert;  // PEM; also the CA file a client trusts
+  std::string key;   // PEM
+};
+CertFiles makeSelfSignedCert(const TempDir& dir);
 
 // ---- HTTP (libcurl) -------------------------------------------------------------------
 
@@ -193,6 +202,19 @@ struct SseEvent {
 };
 // Parses an SSE body (LF or CRLF line ends); an unterminated last event is dropped.
 std::vector<SseEvent> parseSse(std::string_view body);
+
+// Polls `condition` every 10 ms until it holds or `timeout` passes.
+template <typename Condition>
+bool eventually(Condition condition, Millis timeout = 5s) {
+  const auto deadline = Clock::now() + timeout;
+  while (!condition()) {
+    if (Clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
 
 // ---- raw TCP --------------------------------------------------------------------------
 

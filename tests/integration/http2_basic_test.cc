@@ -73,12 +73,7 @@ TEST(Http2, CurlCliPriorKnowledgeAndHttp11OnTheSamePort) {
 
 TEST(Http2, TlsAlpnH2AndHttp11) {
   TempDir dir;
-  const std::string cert = dir.path() + "/cert.pem";
-  const std::string key = dir.path() + "/key.pem";
-  Process openssl({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                   "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext",
-                   "subjectAltName=DNS:localhost,IP:127.0.0.1"});
-  ASSERT_EQ(openssl.waitExit(30s), 0) << openssl.stderrText();
+  const auto [cert, key] = makeSelfSignedCert(dir);
   MockProvider mock;
   GatewayOptions options;
   options.extraServerYaml = "  tls: { cert: " + cert + ", key: " + key + " }\n";

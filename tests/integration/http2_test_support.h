@@ -32,19 +32,6 @@ namespace slotgate::testing::h2 {
 inline constexpr char kClientKey[] = "h2-client-key";
 inline constexpr char kProviderKeyId[] = "mock-openai-key";
 
-// Polls `condition` every 10 ms until it holds or `timeout` passes.
-template <typename Condition>
-bool eventually(Condition condition, Millis timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!condition()) {
-    if (Clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
 struct GatewayOptions {
   std::string extraServerYaml;  // more lines under `server:` (two-space indented)
   int keyConcurrency = 500;

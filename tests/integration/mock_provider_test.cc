@@ -14,19 +14,6 @@ namespace {
 
 const Headers kJson = {{"Content-Type", "application/json"}};
 
-// Polls `condition` every 10 ms until it holds or `timeout` passes.
-template <typename Condition>
-bool eventually(Condition condition, Millis timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!condition()) {
-    if (Clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
 Headers with(Headers extra) {
   Headers all = kJson;
   all.insert(all.end(), extra.begin(), extra.end());
@@ -416,13 +403,7 @@ TEST(MockProvider, TwoThreadsServeConcurrently) {
 
 TEST(MockProvider, TlsServesHttps) {
   TempDir dir;
-  const std::string cert = dir.path() + "/cert.pem";
-  const std::string key = dir.path() + "/key.pem";
-  Process openssl({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days",
-                   "1", "-subj", "/CN=localhost", "-addext",
-                   "subjectAltName=DNS:localhost,IP:127.0.0.1"});
-  ASSERT_EQ(openssl.waitExit(30s), 0) << openssl.stderrText();
+  const auto [cert, key] = makeSelfSignedCert(dir);
 
   MockProvider mock({"--tls-cert", cert, "--tls-key", key});
   EXPECT_TRUE(mock.tls());
