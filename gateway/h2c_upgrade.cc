@@ -29,16 +29,6 @@ int base64UrlValue(char c) {
   return -1;
 }
 
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // Any header named `name` lists `token` (a field may be split over several lines).
 bool anyListHasToken(const Headers& headers, std::string_view name, std::string_view token) {
   return std::any_of(headers.begin(), headers.end(), [&](const Header& h) {
@@ -125,19 +115,6 @@ bool validSettingsPayload(std::string_view payload) {
     }
   }
   return true;
-}
-
-bool listHasToken(std::string_view list, std::string_view token) {
-  while (true) {
-    const size_t comma = list.find(',');
-    if (iequalsAscii(trimOws(list.substr(0, comma)), token)) {
-      return true;
-    }
-    if (comma == std::string_view::npos) {
-      return false;
-    }
-    list.remove_prefix(comma + 1);
-  }
 }
 
 std::optional<std::string> h2cUpgradeSettings(const Headers& headers) {

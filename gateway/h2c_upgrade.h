@@ -38,10 +38,6 @@ struct H2cUpgrade {
 // are ignored, as the RFC requires.
 [[nodiscard]] bool validSettingsPayload(std::string_view payload);
 
-// Whether `list` (a comma-separated header value, RFC 9110 5.6.1) holds
-// `token`, compared case-insensitively.
-[[nodiscard]] bool listHasToken(std::string_view list, std::string_view token);
-
 // The decoded SETTINGS payload when `headers` (names lower-case) ask for an
 // h2c upgrade we accept: "h2c" among the Upgrade tokens, exactly one
 // HTTP2-Settings header that decodes to a valid payload, and Connection

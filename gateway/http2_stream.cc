@@ -1,9 +1,9 @@
 #include "gateway/http2_stream.h"
 
-#include <cctype>
 #include <string>
 #include <vector>
 
+#include "gateway/ascii.h"
 #include "gateway/http2_connection.h"
 
 namespace slotgate::gateway {
@@ -66,9 +66,7 @@ void Http2Stream::sendHeaders(int status, const Headers& headers,
   nva.push_back(makeNv(status_name, status_value));
   for (const auto& h : headers) {
     std::string name = h.name;
-    for (auto& ch : name) {
-      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
+    toAsciiLower(name);
     if (connectionSpecific(name)) {
       continue;
     }

@@ -1,7 +1,8 @@
 #include "gateway/upstream_head.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "gateway/ascii.h"
 
 namespace slotgate::gateway {
 
@@ -17,33 +18,6 @@ namespace {
 bool isReplaced(std::string_view n) {
   return n == "authorization" || n == "x-api-key" || n == "host" || n == "content-length" ||
          n == "expect" || n == "x-request-id";
-}
-
-// Whether `name` is one of the comma-separated tokens of a Connection value
-// (RFC 9110 section 7.6.1: those headers are hop-by-hop too).
-bool namedByConnection(std::string_view connection, std::string_view name) {
-  size_t pos = 0;
-  while (pos <= connection.size()) {
-    size_t end = connection.find(',', pos);
-    if (end == std::string_view::npos) {
-      end = connection.size();
-    }
-    std::string_view token = connection.substr(pos, end - pos);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) {
-      token.remove_prefix(1);
-    }
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) {
-      token.remove_suffix(1);
-    }
-    if (token.size() == name.size() &&
-        std::equal(token.begin(), token.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
-      return true;
-    }
-    pos = end + 1;
-  }
-  return false;
 }
 
 }  // namespace
@@ -68,7 +42,7 @@ std::string buildUpstreamHead(const conf::Provider& provider, const conf::Provid
   const std::string* connection = findHeader(request.headers, "connection");
   for (const auto& h : request.headers) {
     if (isHopByHop(h.name) || isReplaced(h.name) ||
-        (connection != nullptr && namedByConnection(*connection, h.name))) {
+        (connection != nullptr && listHasToken(*connection, h.name))) {
       continue;
     }
     has_anthropic_version |= h.name == "anthropic-version";

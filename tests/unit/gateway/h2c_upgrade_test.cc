@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "gateway/ascii.h"
+
 namespace slotgate::gateway {
 namespace {
 
