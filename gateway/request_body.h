@@ -1,5 +1,12 @@
 // Reading and rewriting an LLM API request body (SPEC section 3): `model` and
 // `stream` are read without building a DOM, and only `model` is replaced.
+//
+// The body must be unambiguous, because the gateway decides policy on what it
+// reads while the provider acts on what it parses: a top level that is not
+// one object, content after it, or a top-level key given twice (compared
+// after unescaping, so "mo\u0064el" is "model") is refused. Otherwise a
+// caller could have the gateway check the first `model` while the provider
+// takes the last.
 #pragma once
 
 #include <string>
@@ -8,18 +15,23 @@
 namespace slotgate::gateway {
 
 struct BodyFields {
-  bool ok = false;          // JSON object with a string `model`
-  std::string error;        // why not, for the 400 message (no body content in it)
-  std::string model;        // unescaped
-  bool stream = false;      // `stream: true`
-  size_t model_offset = 0;  // byte range of the model's JSON string token (quotes included)
+  bool ok = false;      // JSON object with a string `model`
+  std::string error;    // why not, for the 400 message (no body content in it)
+  std::string model;    // unescaped
+  bool stream = false;  // `stream: true`
+  // Byte range of the `model` member, from its key's opening quote to its
+  // value's closing quote.
+  size_t model_offset = 0;
   size_t model_length = 0;
 };
 
-// Parses `body` (any size; simdjson needs a padded copy, made here). Thread-safe.
+// Parses `body` (any size; simdjson needs a padded copy, made here) in one
+// pass over the top-level fields. Thread-safe.
 BodyFields readBodyFields(std::string_view body);
 
-// `body` with the model token replaced by `new_model` as a JSON string.
+// `body` with its `model` member replaced by `"model":` and `new_model` as a
+// JSON string (a key written with escapes comes out plain). The body has
+// exactly one `model` (readBodyFields refuses duplicates).
 std::string rewriteModel(std::string_view body, const BodyFields& fields,
                          std::string_view new_model);
 
