@@ -559,11 +559,14 @@ void ProxyRequest::respondError(ErrorType error, const std::string& message, int
 }
 
 void ProxyRequest::releaseSlots() {
+  // Provider slots first: a client slot freed here may be handed at once to a waiter on
+  // another worker, which then asks for a provider slot; with the provider slot still held it
+  // would find the key full and get a 503 although capacity was there.
   cluster_pending_.reset();
-  client_cluster_ = limits::ClusterLease();
   provider_cluster_ = limits::ClusterLease();
-  client_lease_ = limits::SlotLease();
+  client_cluster_ = limits::ClusterLease();
   provider_lease_ = limits::SlotLease();
+  client_lease_ = limits::SlotLease();
 }
 
 void ProxyRequest::endInflight() {

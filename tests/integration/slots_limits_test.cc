@@ -47,6 +47,37 @@ std::vector<HttpResponse> parallelChats(const Gateway& gateway, int count, int d
   return out;
 }
 
+// Client and provider key of equal size, the client with a queue: a request handed the client
+// slot a finishing request frees must find that request's provider slot free too, even when
+// the waiter runs on the other worker at once. (Slots used to go back client first, and a
+// waiter woken in between got 503 no_upstream_available: 7% of a first h2load run.)
+TEST(SlotsLimits, AWaiterHandedAClientSlotFindsTheProviderSlotFree) {
+  MockProvider mock;
+  Gateway gateway(limitsConfig(mock, 1, QueueSpec{16, "60s"}, /*keyMax=*/1));
+  std::atomic<int> ok{0};
+  std::mutex mu;
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 60; ++i) {
+        const HttpResponse r = gateway.chat("gpt-test", kClientKey, {}, 60s);
+        if (r.status == 200) {
+          ++ok;
+        } else {
+          std::lock_guard<std::mutex> lock(mu);
+          failures.push_back(std::to_string(r.status) + " " + r.body);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(ok.load(), 240);
+  EXPECT_TRUE(failures.empty()) << failures.front();
+}
+
 TEST(SlotsLimits, ClientLimitWithoutQueueRefusesAtOnce) {
   MockProvider mock;
   Gateway gateway(limitsConfig(mock, 2, std::nullopt));

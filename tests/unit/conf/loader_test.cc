@@ -44,7 +44,7 @@ TEST(Loader, ShippedConfigLoads) {
   ASSERT_EQ(c.providers[0].keys.size(), 1u);
   EXPECT_EQ(c.providers[0].keys[0].id, "mock-openai-key");
   EXPECT_EQ(c.providers[0].keys[0].secret, "mock-secret");
-  EXPECT_EQ(c.providers[0].keys[0].max_concurrency, 16u);
+  EXPECT_EQ(c.providers[0].keys[0].max_concurrency, 32u);
   EXPECT_EQ(c.providers[1].name, "mock-anthropic");
   EXPECT_EQ(c.providers[1].type, ProviderType::kAnthropic);
   EXPECT_EQ(c.providers[1].keys[0].id, "mock-anthropic-key");
@@ -64,10 +64,10 @@ TEST(Loader, ShippedConfigLoads) {
   ASSERT_EQ(c.clients.size(), 1u);
   EXPECT_EQ(c.clients[0].id, "demo");
   EXPECT_EQ(c.clients[0].key_digest, sha256Of("demo-key"));
-  EXPECT_EQ(c.clients[0].max_concurrency, 8u);
+  EXPECT_EQ(c.clients[0].max_concurrency, 32u);
   ASSERT_TRUE(c.clients[0].queue);
-  EXPECT_EQ(c.clients[0].queue->max_waiting, 32u);
-  EXPECT_EQ(c.clients[0].queue->timeout, milliseconds(2000));
+  EXPECT_EQ(c.clients[0].queue->max_waiting, 256u);
+  EXPECT_EQ(c.clients[0].queue->timeout, milliseconds(10000));
   EXPECT_EQ(c.clients[0].models, (std::vector<std::string>{"*"}));
   EXPECT_EQ(c.routing.retries, 1u);
   EXPECT_FALSE(c.strict_aliases);
