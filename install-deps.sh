@@ -10,6 +10,7 @@ PACKAGES=(
   redis-server wrk nghttp2-client haproxy openssl ca-certificates clang-format
   valgrind  # bench/load/callgrind.sh: instructions per request
   chromium  # the dashboard's browser test
+  prometheus  # promtool: checks and unit-tests conf/prometheus/slotgate.rules.yml
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -34,6 +34,7 @@ ClusterRuntime::ClusterRuntime(const conf::RedisConfig& config, metrics::Metrics
   fallback_local_ = &metrics_.clusterFallbacks().Add({{"on_unavailable", "local"}});
   fallback_reject_ = &metrics_.clusterFallbacks().Add({{"on_unavailable", "reject"}});
   metrics_.redisUp().Set(0);
+  metrics_.redisConfigured().Set(1);
 }
 
 ClusterRuntime::~ClusterRuntime() { stop(); }

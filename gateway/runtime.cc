@@ -31,6 +31,8 @@ KeyRegistry::~KeyRegistry() = default;
 std::shared_ptr<limits::SlotPool> KeyRegistry::pool(const std::string& key_id, uint32_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = pools_.find(key_id);
+  prometheus::Gauge& limit_gauge = metrics_.slotsLimit().Add({{"key_id", key_id}});
+  limit_gauge.Set(limit);
   if (it != pools_.end()) {
     it->second->setLimit(limit);
     return it->second;

@@ -98,6 +98,14 @@ Metrics::Metrics() {
       &declare<Gauge>("slotgate_redis_up",
                       "1 while the shared-state Redis connection is up, else 0.", MetricType::Gauge)
            .Add({});
+  redis_configured_ =
+      &declare<Gauge>("slotgate_redis_configured",
+                      "1 when the config shares state through Redis, else 0.", MetricType::Gauge)
+           .Add({});
+  slots_limit_ =
+      &declare<Gauge>("slotgate_concurrency_slots_limit",
+                      "max_concurrency of each client and provider key, by key_id (0 = unlimited).",
+                      MetricType::Gauge);
   cluster_fallbacks_ = &declare<Counter>(
       "slotgate_cluster_fallbacks_total",
       "Slot acquisitions that found Redis unavailable, by the on_unavailable action taken "

@@ -76,6 +76,12 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& configReloads() { return *config_reloads_; }
   prometheus::Gauge& configVersion() { return *config_version_; }  // slotgate_config_version
   prometheus::Gauge& redisUp() { return *redis_up_; }              // slotgate_redis_up (0/1)
+  // slotgate_redis_configured: 1 when the config has `redis` (so an alert on redis_up == 0
+  // does not fire on single instances).
+  prometheus::Gauge& redisConfigured() { return *redis_configured_; }
+  // slotgate_concurrency_slots_limit{key_id}: max_concurrency of each key (0 = unlimited), so
+  // dashboards and alerts can relate concurrency_slots_in_use to it.
+  prometheus::Family<prometheus::Gauge>& slotsLimit() { return *slots_limit_; }
   // slotgate_cluster_fallbacks_total{on_unavailable="local"|"reject"}: slot acquisitions that
   // found Redis unavailable and were served with local limits or refused.
   prometheus::Family<prometheus::Counter>& clusterFallbacks() { return *cluster_fallbacks_; }
@@ -142,6 +148,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* config_reloads_ = nullptr;
   prometheus::Gauge* config_version_ = nullptr;
   prometheus::Gauge* redis_up_ = nullptr;
+  prometheus::Gauge* redis_configured_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* slots_limit_ = nullptr;
   prometheus::Family<prometheus::Counter>* cluster_fallbacks_ = nullptr;
 };
 
