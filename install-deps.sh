@@ -3,10 +3,10 @@
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git curl python3
+  build-essential dpkg-dev cmake ninja-build ccache pkg-config git curl python3
   libevent-dev libssl-dev libhttp-parser-dev libnghttp2-dev prometheus-cpp-dev
   libhiredis-dev libre2-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
+  libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   redis-server wrk nghttp2-client haproxy openssl ca-certificates clang-format
   valgrind  # bench/load/callgrind.sh: instructions per request
   chromium  # the dashboard's browser test

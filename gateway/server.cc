@@ -9,6 +9,7 @@
 #include "conf/loader.h"
 #include "gateway/connection_manager.h"
 #include "gateway/operator_routes.h"
+#include "gateway/service_notify.h"
 #include "gateway/upstream_pool.h"
 #include "metrics/log.h"
 
@@ -282,6 +283,7 @@ int Server::run() {
       .num("config_version", context_.runtime.load()->config().version)
       .str("config", config.source_path)
       .emit();
+  notifyReady();
   event_base_dispatch(control_base_.get());
 
   // Drained (or out of time): give back every cluster lease still held (waiting up to 1 s for
@@ -301,7 +303,9 @@ int Server::run() {
 void Server::onSignal(evutil_socket_t sig, short, void* arg) {
   auto* self = static_cast<Server*>(arg);
   if (sig == SIGHUP) {
+    notifyReloading();
     self->reload();
+    notifyReady();  // also after a refused reload: the old config keeps serving
     return;
   }
   self->beginDrain();
@@ -311,6 +315,7 @@ void Server::beginDrain() {
   if (context_.draining.exchange(true)) {
     return;
   }
+  notifyStopping();
   metrics::LogLine(metrics::LogLevel::kInfo, "draining")
       .num("active_requests", context_.active_requests.load())
       .emit();
