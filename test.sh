@@ -12,6 +12,8 @@ JOBS=${JOBS:-$(nproc)}
 
 echo "== format check"
 tests/check_format.sh
+echo "== layering check (includes run one way, ../shared/DESIGN.md)"
+python3 tests/check_layering.py
 
 echo "== release build + all tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
