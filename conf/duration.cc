@@ -1,7 +1,6 @@
 #include "conf/duration.h"
 
 #include <cctype>
-#include <cmath>
 #include <limits>
 
 namespace slotgate::conf {
@@ -21,24 +20,38 @@ bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
-std::optional<Duration> parseDuration(std::string_view text) {
+std::optional<Duration> parseDuration(std::string_view text, bool* too_long) {
   text = trim(text);
   if (text.empty()) {
     return std::nullopt;
   }
-  // Accumulate in long double: every literal a human writes is exact enough,
-  // and the final value is range-checked before conversion.
-  long double total_ms = 0;
+  // Integer arithmetic with explicit bounds: no digit string, however long,
+  // can overflow or throw. Whole parts are capped just above kMaxDuration
+  // (the check below refuses them); fractions keep 9 digits (below 1 ns).
+  constexpr uint64_t kMaxMs = static_cast<uint64_t>(kMaxDuration.count());
+  constexpr uint64_t kFractionScale = 1'000'000'000;
+  uint64_t total_ms = 0;
+  bool over = false;
   while (!text.empty()) {
     size_t i = 0;
+    uint64_t whole = 0;
     while (i < text.size() && isDigit(text[i])) {
+      if (whole <= kMaxMs) {
+        whole = whole * 10 + static_cast<uint64_t>(text[i] - '0');
+      }
       ++i;
     }
-    size_t int_digits = i;
+    const size_t int_digits = i;
     size_t frac_digits = 0;
+    uint64_t fraction = 0;
+    uint64_t fraction_scale = 1;
     if (i < text.size() && text[i] == '.') {
       ++i;
       while (i < text.size() && isDigit(text[i])) {
+        if (fraction_scale < kFractionScale) {
+          fraction = fraction * 10 + static_cast<uint64_t>(text[i] - '0');
+          fraction_scale *= 10;
+        }
         ++i;
         ++frac_digits;
       }
@@ -46,9 +59,8 @@ std::optional<Duration> parseDuration(std::string_view text) {
     if (int_digits == 0 && frac_digits == 0) {
       return std::nullopt;
     }
-    long double number = std::stold(std::string(text.substr(0, i)));
     text.remove_prefix(i);
-    long double unit_ms = 0;
+    uint64_t unit_ms = 0;
     if (text.starts_with("ms")) {
       unit_ms = 1;
       text.remove_prefix(2);
@@ -64,25 +76,37 @@ std::optional<Duration> parseDuration(std::string_view text) {
     } else {
       return std::nullopt;  // no unit, or an unknown one
     }
-    total_ms += number * unit_ms;
+    // Past the limit, the rest is still read so that a typo is reported as
+    // one rather than as "too long".
+    if (over || whole > kMaxMs / unit_ms) {
+      over = true;
+      continue;
+    }
+    // fraction < 10^9 and unit_ms <= 3.6 * 10^6: the product fits in 64 bits.
+    total_ms += whole * unit_ms + (fraction * unit_ms + fraction_scale / 2) / fraction_scale;
+    over = total_ms > kMaxMs;
   }
-  // ~292 million years; anything larger is a typo.
-  if (total_ms > static_cast<long double>(std::numeric_limits<int64_t>::max() / 2)) {
+  if (over) {
+    if (too_long != nullptr) {
+      *too_long = true;
+    }
     return std::nullopt;
   }
-  return Duration(static_cast<int64_t>(std::llround(total_ms)));
+  return Duration(static_cast<int64_t>(total_ms));
 }
 
-std::optional<uint64_t> parseSize(std::string_view text) {
+std::optional<uint64_t> parseSize(std::string_view text, bool* too_large) {
   text = trim(text);
   size_t i = 0;
   uint64_t value = 0;
+  bool overflow = false;
   while (i < text.size() && isDigit(text[i])) {
     uint64_t digit = static_cast<uint64_t>(text[i] - '0');
     if (value > (std::numeric_limits<uint64_t>::max() - digit) / 10) {
-      return std::nullopt;
+      overflow = true;
+    } else {
+      value = value * 10 + digit;
     }
-    value = value * 10 + digit;
     ++i;
   }
   if (i == 0) {
@@ -101,7 +125,10 @@ std::optional<uint64_t> parseSize(std::string_view text) {
   } else {
     return std::nullopt;
   }
-  if (value > std::numeric_limits<uint64_t>::max() / multiplier) {
+  if (overflow || value > std::numeric_limits<uint64_t>::max() / multiplier) {
+    if (too_large != nullptr) {
+      *too_large = true;
+    }
     return std::nullopt;
   }
   return value * multiplier;

@@ -15,11 +15,20 @@
 
 namespace slotgate::conf {
 
-// nullopt when the text is not a valid, non-negative duration.
-[[nodiscard]] std::optional<Duration> parseDuration(std::string_view text);
+// The longest duration any setting accepts: one year. Longer values are
+// typos, and every duration must stay far from overflowing the nanosecond
+// clocks it is added to.
+inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 365);
 
-// nullopt when the text is not a valid size or does not fit in 64 bits.
-[[nodiscard]] std::optional<uint64_t> parseSize(std::string_view text);
+// nullopt when the text is not a valid, non-negative duration, or one longer
+// than kMaxDuration (then *too_long, if given, is set). Never throws,
+// whatever the length of the text.
+[[nodiscard]] std::optional<Duration> parseDuration(std::string_view text,
+                                                    bool* too_long = nullptr);
+
+// nullopt when the text is not a valid size or does not fit in 64 bits (then
+// *too_large, if given, is set). Never throws.
+[[nodiscard]] std::optional<uint64_t> parseSize(std::string_view text, bool* too_large = nullptr);
 
 // Shortest exact form using the largest fitting unit: "30s", "250ms", "5m", "0s".
 std::string formatDuration(Duration d);

@@ -1,4 +1,5 @@
 // server, admin, redis and routing sections.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -8,6 +9,10 @@
 
 namespace slotgate::conf::detail {
 namespace {
+
+// The largest server.max_header_bytes: a head is buffered whole before it
+// is parsed.
+constexpr uint64_t kMaxHeaderBytesLimit = 1u << 20;
 
 void readListen(MapReader& map, std::string_view key, HostPort& out, SourceRef& ref) {
   ref = {map.pathOf(key), map.mark()};
@@ -46,6 +51,18 @@ bool readEnvSecret(const std::string& name, const std::string& path, const YAML:
     ctx.diag.add(mark, path, "environment variable " + name + " is not set or is empty");
     return false;
   }
+  // Secrets are written into request heads (Authorization, x-api-key): a CR
+  // or LF would split the head, a NUL or other control byte corrupt it.
+  // Refused here, and the value is not echoed.
+  const bool control = std::any_of(value->begin(), value->end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  if (control) {
+    ctx.diag.add(mark, path,
+                 "environment variable " + name +
+                     " contains a control character (CR, LF, NUL, tab...); a secret must not");
+    return false;
+  }
   out = std::move(*value);
   return true;
 }
@@ -79,7 +96,7 @@ void loadServer(const YAML::Node& node, LoadContext& ctx, ServerConfig& out) {
     }
   }
   (void)map.readSize("max_request_body", out.max_request_body, true);
-  (void)map.readSize("max_header_bytes", out.max_header_bytes, true);
+  (void)map.readSize("max_header_bytes", out.max_header_bytes, true, kMaxHeaderBytesLimit);
   (void)map.readDuration("header_timeout", out.header_timeout, true);
   (void)map.readDuration("idle_timeout", out.idle_timeout, true);
   (void)map.readDuration("drain_timeout", out.drain_timeout, true);

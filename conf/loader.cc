@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <unordered_set>
 
 #include "conf/alias_conflicts.h"
@@ -152,7 +151,13 @@ LoadResult load(const std::string& yaml, const EnvLookup& env, std::string sourc
               std::to_string(e.mark.column + 1);
     }
     diag.add(YAML::Mark::null_mark(), "", "YAML syntax error" + where + ": " + e.msg);
+  } catch (const std::exception& e) {
+    // The config boundary never throws past itself: whatever yaml-cpp or the
+    // standard library raises on a hostile file (bad_alloc, length_error...)
+    // is a refused config, and a reload keeps the running one.
+    diag.add(YAML::Mark::null_mark(), "", std::string("the config could not be read: ") + e.what());
   }
+
   result.errors = diag.take();
   if (result.errors.empty()) {
     config->source_path = std::move(source_path);
@@ -184,9 +189,18 @@ LoadResult loadConfigFile(const std::string& path, const EnvLookup& env) {
         {"", "cannot read config file \"" + path + "\": " + std::strerror(errno)});
     return result;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return detail::load(text.str(), env, path);
+  // Read at most one byte past the limit, so that a huge file (or a path
+  // swapped for /dev/zero) is refused without being held in memory.
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    LoadResult result;
+    result.errors.push_back({"", "config file \"" + path + "\" is larger than " +
+                                     std::to_string(kMaxConfigBytes >> 20) + " MiB"});
+    return result;
+  }
+  return detail::load(text, env, path);
 }
 
 LoadResult loadConfigString(const std::string& yaml, const EnvLookup& env) {

@@ -28,6 +28,11 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup processEnv();
 
+// Config files larger than this are refused unread.
+inline constexpr size_t kMaxConfigBytes = 16u << 20;
+
+// Neither function throws: every problem, however the input is malformed, is
+// an entry of `errors`.
 [[nodiscard]] LoadResult loadConfigFile(const std::string& path,
                                         const EnvLookup& env = processEnv());
 [[nodiscard]] LoadResult loadConfigString(const std::string& yaml,

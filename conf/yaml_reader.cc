@@ -41,6 +41,15 @@ YAML::Mark markOf(const YAML::Node& node) {
   return node.Mark();
 }
 
+std::string shownValue(std::string_view text) {
+  constexpr size_t kShown = 40;
+  if (text.size() <= kShown) {
+    return "\"" + std::string(text) + "\"";
+  }
+  return "\"" + std::string(text.substr(0, kShown)) + "...\" (" + std::to_string(text.size()) +
+         " bytes)";
+}
+
 bool isAbsent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
 
 bool readScalar(const YAML::Node& node, const std::string& path, Diagnostics& diag,
@@ -185,9 +194,11 @@ bool MapReader::readDuration(std::string_view key, Duration& out, bool positive)
     error(key, "must be a duration: " + kHint);
     return false;
   }
-  auto parsed = parseDuration(value.Scalar());
+  bool too_long = false;
+  auto parsed = parseDuration(value.Scalar(), &too_long);
   if (!parsed) {
-    error(key, "invalid duration \"" + value.Scalar() + "\": use " + kHint);
+    error(key, too_long ? "must be at most " + formatDuration(kMaxDuration)
+                        : "invalid duration " + shownValue(value.Scalar()) + ": use " + kHint);
     return false;
   }
   if (positive && parsed->count() <= 0) {
@@ -198,7 +209,7 @@ bool MapReader::readDuration(std::string_view key, Duration& out, bool positive)
   return true;
 }
 
-bool MapReader::readSize(std::string_view key, uint64_t& out, bool positive) {
+bool MapReader::readSize(std::string_view key, uint64_t& out, bool positive, uint64_t max) {
   YAML::Node value = get(key);
   if (isAbsent(value)) {
     return false;
@@ -209,9 +220,14 @@ bool MapReader::readSize(std::string_view key, uint64_t& out, bool positive) {
     error(key, "must be a size: " + kHint);
     return false;
   }
-  auto parsed = parseSize(value.Scalar());
-  if (!parsed) {
-    error(key, "invalid size \"" + value.Scalar() + "\": use " + kHint);
+  bool too_large = false;
+  auto parsed = parseSize(value.Scalar(), &too_large);
+  if (!parsed && !too_large) {
+    error(key, "invalid size " + shownValue(value.Scalar()) + ": use " + kHint);
+    return false;
+  }
+  if (too_large || *parsed > max) {
+    error(key, "must be at most " + formatSize(max));
     return false;
   }
   if (positive && *parsed == 0) {

@@ -40,6 +40,13 @@ std::string indexPath(const std::string& base, size_t index);
 // Position of a node for error ordering; the null mark for absent nodes.
 YAML::Mark markOf(const YAML::Node& node);
 
+// The largest size any setting accepts unless it names a smaller one.
+inline constexpr uint64_t kMaxSize = 1ull << 30;
+
+// A value quoted for an error message, cut to a readable length: a value of
+// 5,000 digits is reported, not echoed.
+std::string shownValue(std::string_view text);
+
 // True for a missing key or an explicit `~`/empty value: both mean "not set".
 bool isAbsent(const YAML::Node& node);
 
@@ -79,7 +86,8 @@ class MapReader {
   bool readString(std::string_view key, std::string& out, bool required);
   bool readUint(std::string_view key, uint32_t& out, uint32_t min, bool required = false);
   bool readDuration(std::string_view key, Duration& out, bool positive);
-  bool readSize(std::string_view key, uint64_t& out, bool positive);
+  // Sizes above `max` are refused with "must be at most <max>".
+  bool readSize(std::string_view key, uint64_t& out, bool positive, uint64_t max = kMaxSize);
   bool readBool(std::string_view key, bool& out);
 
  private:
