@@ -8,6 +8,7 @@ PACKAGES=(
   libhiredis-dev libre2-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   redis-server wrk nghttp2-client haproxy openssl ca-certificates clang-format
+  clang libclang-rt-14-dev  # tests/fuzz: libFuzzer with ASan/UBSan
   valgrind  # bench/load/callgrind.sh: instructions per request
   chromium  # the dashboard's browser test
   prometheus  # promtool: checks and unit-tests conf/prometheus/slotgate.rules.yml

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit and integration
 # tests (CTest) on a Release build, then the unit tests again under
-# AddressSanitizer+UndefinedBehaviorSanitizer and the threaded ones under
-# ThreadSanitizer. Exits non-zero on the first failing stage.
+# AddressSanitizer+UndefinedBehaviorSanitizer, every fuzz target for a short
+# bounded run (clang, libFuzzer) and the threaded ones under ThreadSanitizer.
+# Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./install-deps.sh
@@ -39,6 +40,12 @@ ninja -C build-asan -j "$JOBS" $UNIT_TARGETS
 for t in $UNIT_TARGETS; do
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_gtest "build-asan/tests/$t"
 done
+
+echo "== fuzz: every libFuzzer target ${FUZZ_SECONDS:-20}s under ASan/UBSan (tests/fuzz)"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_COMPILER=clang++ -DSLOTGATE_FUZZ=ON >/dev/null
+ninja -C build-fuzz -j "$JOBS"
+tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-20}"
 
 echo "== TSan: threaded unit tests (limits, alias, metrics, cluster runtime)"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=thread \
