@@ -182,20 +182,50 @@ TEST(MockProvider, AnthropicStreamEventOrderAndUsage) {
   EXPECT_EQ(nlohmann::json::parse(events[7].data)["usage"]["output_tokens"], 3);
 }
 
-TEST(MockProvider, ResponsesStreamEndsWithCompletedUsage) {
+TEST(MockProvider, ResponsesStreamSendsEveryEventOfTheApi) {
   MockProvider mock;
   const auto response =
       streamRequest("POST", mock.url("/v1/responses"), with({{"x-mock-chunks", "2"}}),
                     R"({"model":"r-s","stream":true})");
   ASSERT_TRUE(response.cleanEnd()) << response.error;
   const auto events = parseSse(response.body);
-  ASSERT_EQ(events.size(), 4u);
-  EXPECT_EQ(events[0].event, "response.created");
-  EXPECT_EQ(events[1].event, "response.output_text.delta");
-  EXPECT_EQ(events[3].event, "response.completed");
-  const auto done = nlohmann::json::parse(events[3].data);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < events.size(); ++i) {
+    names.push_back(events[i].event);
+    const auto data = nlohmann::json::parse(events[i].data);
+    EXPECT_EQ(data["type"], events[i].event);
+    EXPECT_EQ(data["sequence_number"], i);
+  }
+  const std::vector<std::string> expected = {
+      "response.created",           "response.in_progress",
+      "response.output_item.added", "response.content_part.added",
+      "response.output_text.delta", "response.output_text.delta",
+      "response.output_text.done",  "response.content_part.done",
+      "response.output_item.done",  "response.completed"};
+  ASSERT_EQ(names, expected);
+  const auto added = nlohmann::json::parse(events[2].data);
+  EXPECT_EQ(added["item"]["type"], "message");
+  EXPECT_EQ(added["item"]["status"], "in_progress");
+  EXPECT_EQ(nlohmann::json::parse(events[3].data)["part"]["type"], "output_text");
+  EXPECT_EQ(nlohmann::json::parse(events[6].data)["text"], "tok0 tok1 ");
+  EXPECT_EQ(nlohmann::json::parse(events[8].data)["item"]["content"][0]["text"], "tok0 tok1 ");
+  const auto done = nlohmann::json::parse(events[9].data);
+  EXPECT_EQ(done["response"]["status"], "completed");
+  EXPECT_EQ(done["response"]["output"][0]["content"][0]["text"], "tok0 tok1 ");
   EXPECT_EQ(done["response"]["usage"]["input_tokens"], 10);
   EXPECT_EQ(done["response"]["usage"]["output_tokens"], 2);
+}
+
+TEST(MockProvider, CountTokensAnswersInputTokensInAnthropicFormat) {
+  MockProvider mock;
+  auto response = request("POST", mock.url("/v1/messages/count_tokens"), {},
+                          R"({"model":"claude-c","stream":true,"messages":[]})");
+  ASSERT_EQ(response.status, 200);
+  EXPECT_EQ(response.json(), nlohmann::json::parse(R"({"input_tokens":10})"));
+  response = request("POST", mock.url("/v1/messages/count_tokens"), {}, R"({"messages":[]})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.json()["type"], "error");
+  EXPECT_EQ(mock.stats()["by_path"]["/v1/messages/count_tokens"], 2);
 }
 
 TEST(MockProvider, StreamChunksArriveSpreadInTime) {

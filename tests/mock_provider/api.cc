@@ -6,7 +6,8 @@ namespace slotgate::mock {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<size_t>(ApiPath::kCount)> kPathNames = {
-    "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/messages",
+    "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
+    "/v1/responses",        "/v1/messages",    "/v1/messages/count_tokens",
 };
 
 struct FailName {

@@ -15,12 +15,19 @@ enum class ApiPath : uint8_t {
   kEmbeddings,
   kResponses,
   kMessages,
+  kMessagesCountTokens,  // Anthropic's POST /v1/messages/count_tokens
   kCount,
 };
 
 [[nodiscard]] std::string_view apiPathName(ApiPath path);
 [[nodiscard]] std::optional<ApiPath> apiPathFromUri(std::string_view path);
-[[nodiscard]] inline bool isAnthropic(ApiPath path) { return path == ApiPath::kMessages; }
+[[nodiscard]] inline bool isAnthropic(ApiPath path) {
+  return path == ApiPath::kMessages || path == ApiPath::kMessagesCountTokens;
+}
+// Paths whose answers can stream (`"stream": true`).
+[[nodiscard]] inline bool canStream(ApiPath path) {
+  return path != ApiPath::kEmbeddings && path != ApiPath::kMessagesCountTokens;
+}
 
 enum class FailMode : uint8_t { kNone, k500, k429, k400, k401, kHang, kDrop, kClose };
 

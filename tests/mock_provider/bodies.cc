@@ -118,6 +118,58 @@ void appendSse(std::string& out, std::string_view event) {
   out.append("\ndata: ");
 }
 
+// The streamed text of `chunks` content chunks, quoted: "tok0 tok1 ".
+void appendStreamedText(std::string& out, int chunks) {
+  out.push_back('"');
+  for (int i = 0; i < chunks; ++i) {
+    out.append("tok");
+    appendInt(out, i);
+    out.push_back(' ');
+  }
+  out.push_back('"');
+}
+
+// `"type":"TYPE","sequence_number":N` of a Responses stream event, after its opening brace.
+void appendResponsesEvent(std::string& out, std::string_view type, int sequence) {
+  appendSse(out, type);
+  out.append("{\"type\":\"");
+  out.append(type);
+  out.append("\",\"sequence_number\":");
+  appendInt(out, sequence);
+}
+
+// `,"item_id":"msg_mock_N","output_index":0` (+ `,"content_index":0` when `withContent`).
+void appendResponsesItemRef(std::string& out, const ResponseContext& ctx, bool withContent) {
+  out.append(",\"item_id\":\"msg_mock_");
+  appendInt(out, static_cast<int64_t>(ctx.id));
+  out.append(withContent ? "\",\"output_index\":0,\"content_index\":0" : "\",\"output_index\":0");
+}
+
+// The output_text content part; its text written by `writeText`.
+template <typename WriteText>
+void appendOutputTextPart(std::string& out, WriteText&& writeText) {
+  out.append("{\"type\":\"output_text\",\"text\":");
+  writeText();
+  out.append(",\"annotations\":[],\"logprobs\":[]}");
+}
+
+// The assistant message output item, `in_progress` with no content or `completed` with the
+// streamed text.
+void appendMessageItem(std::string& out, const ResponseContext& ctx, int chunks, bool completed) {
+  out.append("{\"id\":\"msg_mock_");
+  appendInt(out, static_cast<int64_t>(ctx.id));
+  out.append("\",\"type\":\"message\",\"status\":\"");
+  out.append(completed ? "completed" : "in_progress");
+  out.append("\",\"role\":\"assistant\",\"content\":[");
+  if (completed) {
+    appendOutputTextPart(out, [&] { appendStreamedText(out, chunks); });
+  }
+  out.append("]}");
+}
+
+// Events before the first content chunk: 4 of them (sequence 0..3).
+constexpr int kResponsesHeadEvents = 4;
+
 }  // namespace
 
 void appendJsonEscaped(std::string& out, std::string_view text) {
@@ -186,6 +238,11 @@ void appendNonStreamBody(std::string& out, const ResponseContext& ctx, size_t pa
       appendText(out, padBytes);
       out.append("}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,");
       appendAnthropicUsage(out, kNonStreamOutputTokens);
+      out.push_back('}');
+      return;
+    case ApiPath::kMessagesCountTokens:
+      out.append("{\"input_tokens\":");
+      appendInt(out, kInputTokens);
       out.push_back('}');
       return;
     case ApiPath::kCount:
@@ -287,13 +344,29 @@ void appendStreamHead(std::string& out, const ResponseContext& ctx) {
       out.append("{\"type\": \"ping\"}\n\n");
       return;
     case ApiPath::kResponses:
-      appendSse(out, "response.created");
-      out.append("{\"type\":\"response.created\",\"sequence_number\":0,\"response\":");
+      // What the Responses API sends before the first text delta; the SDKs' stream helpers
+      // build the output item and its content part from the *.added events.
+      appendResponsesEvent(out, "response.created", 0);
+      out.append(",\"response\":");
       appendResponseObject(out, ctx, "in_progress", 0, [] {});
+      out.append("}\n\n");
+      appendResponsesEvent(out, "response.in_progress", 1);
+      out.append(",\"response\":");
+      appendResponseObject(out, ctx, "in_progress", 0, [] {});
+      out.append("}\n\n");
+      appendResponsesEvent(out, "response.output_item.added", 2);
+      out.append(",\"output_index\":0,\"item\":");
+      appendMessageItem(out, ctx, 0, false);
+      out.append("}\n\n");
+      appendResponsesEvent(out, "response.content_part.added", 3);
+      appendResponsesItemRef(out, ctx, true);
+      out.append(",\"part\":");
+      appendOutputTextPart(out, [&] { out.append("\"\""); });
       out.append("}\n\n");
       return;
     case ApiPath::kCompletions:
     case ApiPath::kEmbeddings:
+    case ApiPath::kMessagesCountTokens:
     case ApiPath::kCount:
       return;
   }
@@ -328,16 +401,14 @@ void appendStreamChunk(std::string& out, const ResponseContext& ctx, int index) 
       out.append("}}\n\n");
       return;
     case ApiPath::kResponses:
-      appendSse(out, "response.output_text.delta");
-      out.append("{\"type\":\"response.output_text.delta\",\"sequence_number\":");
-      appendInt(out, index + 1);
-      out.append(",\"item_id\":\"msg_mock_");
-      appendInt(out, static_cast<int64_t>(ctx.id));
-      out.append("\",\"output_index\":0,\"content_index\":0,\"delta\":");
+      appendResponsesEvent(out, "response.output_text.delta", kResponsesHeadEvents + index);
+      appendResponsesItemRef(out, ctx, true);
+      out.append(",\"delta\":");
       appendChunkText(out, index);
-      out.append("}\n\n");
+      out.append(",\"logprobs\":[]}\n\n");
       return;
     case ApiPath::kEmbeddings:
+    case ApiPath::kMessagesCountTokens:
     case ApiPath::kCount:
       return;
   }
@@ -379,23 +450,30 @@ void appendStreamTail(std::string& out, const ResponseContext& ctx, int chunks) 
       appendSse(out, "message_stop");
       out.append("{\"type\":\"message_stop\"}\n\n");
       return;
-    case ApiPath::kResponses:
-      appendSse(out, "response.completed");
-      out.append("{\"type\":\"response.completed\",\"sequence_number\":");
-      appendInt(out, chunks + 1);
+    case ApiPath::kResponses: {
+      const int seq = kResponsesHeadEvents + chunks;
+      appendResponsesEvent(out, "response.output_text.done", seq);
+      appendResponsesItemRef(out, ctx, true);
+      out.append(",\"text\":");
+      appendStreamedText(out, chunks);
+      out.append(",\"logprobs\":[]}\n\n");
+      appendResponsesEvent(out, "response.content_part.done", seq + 1);
+      appendResponsesItemRef(out, ctx, true);
+      out.append(",\"part\":");
+      appendOutputTextPart(out, [&] { appendStreamedText(out, chunks); });
+      out.append("}\n\n");
+      appendResponsesEvent(out, "response.output_item.done", seq + 2);
+      out.append(",\"output_index\":0,\"item\":");
+      appendMessageItem(out, ctx, chunks, true);
+      out.append("}\n\n");
+      appendResponsesEvent(out, "response.completed", seq + 3);
       out.append(",\"response\":");
-      appendResponseObject(out, ctx, "completed", chunks, [&] {
-        out.push_back('"');
-        for (int i = 0; i < chunks; ++i) {
-          out.append("tok");
-          appendInt(out, i);
-          out.push_back(' ');
-        }
-        out.push_back('"');
-      });
+      appendResponseObject(out, ctx, "completed", chunks, [&] { appendStreamedText(out, chunks); });
       out.append("}\n\n");
       return;
+    }
     case ApiPath::kEmbeddings:
+    case ApiPath::kMessagesCountTokens:
     case ApiPath::kCount:
       return;
   }

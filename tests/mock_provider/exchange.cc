@@ -56,7 +56,8 @@ void sendBody(evhttp_request* req, const Plan& plan) {
   const ResponseContext ctx = contextOf(plan);
   std::string& out = scratch();
   appendNonStreamBody(out, ctx, 0);
-  if (plan.bodyBytes > out.size() && plan.path != ApiPath::kEmbeddings) {
+  if (plan.bodyBytes > out.size() && plan.path != ApiPath::kEmbeddings &&
+      plan.path != ApiPath::kMessagesCountTokens) {
     const size_t pad = plan.bodyBytes - out.size();
     out.clear();
     appendNonStreamBody(out, ctx, pad);

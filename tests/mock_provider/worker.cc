@@ -177,7 +177,7 @@ void Worker::handleModel(evhttp_request* req, ApiPath path) {
   plan.path = path;
   plan.model = model->get_ref<const std::string&>();
   if (const auto stream = doc.find("stream"); stream != doc.end() && stream->is_boolean()) {
-    plan.stream = stream->get<bool>() && path != ApiPath::kEmbeddings;
+    plan.stream = stream->get<bool>() && canStream(path);
   }
   if (const auto opts = doc.find("stream_options"); opts != doc.end() && opts->is_object()) {
     const auto usage = opts->find("include_usage");
