@@ -85,6 +85,56 @@ TEST(Reload, SighupReloadsTheSameFile) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+// A file with absurd numbers (issue 10: a 5,000-digit duration made std::stold throw past the
+// YAML catch and abort the process) is answered 400 with the YAML paths, by POST and by
+// SIGHUP alike, and the gateway keeps serving on its old config; so is a file too big to read.
+TEST(Reload, AbsurdNumbersAreRefusedWhileTheGatewayKeepsServing) {
+  MockProvider mock;
+  GatewayConfig config = standardConfig(mock);
+  const std::string huge(5000, '9');
+  config.headerTimeout = huge + "s";
+  config.drainTimeout = "1" + huge + "ms";
+  config.maxRequestBody = "18446744073709551615";
+  config.maxHeaderBytes = huge + "GiB";
+  config.providers[0].requestTimeout = huge + ".5h";
+  const std::string absurd = config.yaml();
+  Gateway gw(standardConfig(mock));
+  ASSERT_EQ(gw.chat("gt").status, 200);
+
+  gw.rewriteConfigText(absurd);
+  const HttpResponse r = reload(gw);
+  ASSERT_EQ(r.status, 400) << r.body.substr(0, 2000);
+  EXPECT_LT(r.body.size(), 4000u) << "values are quoted cut short, not echoed";
+  std::vector<std::string> paths;
+  const auto answer = r.json();
+  for (const auto& e : answer["errors"]) {
+    paths.push_back(e["path"]);
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"server.max_request_body", "server.max_header_bytes",
+                                             "server.header_timeout", "server.drain_timeout",
+                                             "providers[0].request_timeout"}))
+      << r.body;
+
+  // SIGHUP reloads the same file: refused too, and the process is still there.
+  ASSERT_TRUE(gw.process().signal(SIGHUP));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return gw.metricValue("slotgate_config_reloads_total", {{"result", "failure"}}) == 2.0;
+      },
+      10s));
+  EXPECT_TRUE(gw.process().running());
+
+  // A file over the size limit is refused without being read whole.
+  gw.rewriteConfigText(config.yaml() + "# " + std::string(17 << 20, 'x') + "\n");
+  const HttpResponse big = reload(gw);
+  EXPECT_EQ(big.status, 400) << big.body.substr(0, 2000);
+  EXPECT_NE(big.body.find("larger than"), std::string::npos) << big.body.substr(0, 2000);
+
+  EXPECT_TRUE(gw.process().running());
+  EXPECT_EQ(gw.chat("gt").status, 200);
+  EXPECT_EQ(runningVersion(gw), 1);
+}
+
 // Ten reloads while 200 streams run and a steady client sends requests back to back: no request
 // fails, no stream is cut, and every slot is back afterwards.
 TEST(Reload, TenReloadsDuringStreamsAndSteadyLoadLoseNothing) {
