@@ -97,6 +97,10 @@ struct Provider {
   UpstreamUrl url;
   Duration connect_timeout = std::chrono::seconds(5);
   Duration request_timeout = std::chrono::seconds(600);
+  // Pooled connections idle longer are closed, not reused. Below the 5 s keep-alive of
+  // Node.js and uvicorn servers (undici's client default is the same 4 s), so slotgate
+  // closes an idle connection before the server can close it under a request.
+  Duration idle_timeout = std::chrono::seconds(4);
   std::vector<ProviderKey> keys;  // at least one
   CircuitBreakerConfig circuit_breaker;
 };

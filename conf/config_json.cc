@@ -51,6 +51,7 @@ Json providerJson(const Provider& p) {
   j["base_url"] = redactUrlPassword(p.base_url);
   j["connect_timeout"] = durationText(p.connect_timeout);
   j["request_timeout"] = durationText(p.request_timeout);
+  j["idle_timeout"] = durationText(p.idle_timeout);
   Json keys = Json::array();
   for (const ProviderKey& k : p.keys) {
     // The secret itself is never copied into the output; only whether it was set.

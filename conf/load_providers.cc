@@ -35,8 +35,8 @@ void loadBreaker(const YAML::Node& node, const std::string& path, LoadContext& c
 void loadProvider(const YAML::Node& node, const std::string& path, LoadContext& ctx,
                   Provider& out) {
   MapReader map(node, path, ctx.diag,
-                {"name", "type", "base_url", "connect_timeout", "request_timeout", "keys",
-                 "circuit_breaker"});
+                {"name", "type", "base_url", "connect_timeout", "request_timeout", "idle_timeout",
+                 "keys", "circuit_breaker"});
   if (!map.isMap()) {
     return;
   }
@@ -62,6 +62,7 @@ void loadProvider(const YAML::Node& node, const std::string& path, LoadContext& 
   }
   (void)map.readDuration("connect_timeout", out.connect_timeout, true);
   (void)map.readDuration("request_timeout", out.request_timeout, true);
+  (void)map.readDuration("idle_timeout", out.idle_timeout, true);
 
   YAML::Node keys = map.get("keys");
   if (isAbsent(keys)) {

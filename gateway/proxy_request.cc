@@ -389,7 +389,7 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
   upstream.timeout = p.request_timeout;
   // SPEC: request_timeout bounds the whole request; for streams, the time between chunks.
   upstream.idle_timeout_after_headers = body_.stream;
-  UpstreamOrigin origin{p.url.tls, p.url.host, p.url.port, p.connect_timeout};
+  UpstreamOrigin origin{p.url.tls, p.url.host, p.url.port, p.connect_timeout, p.idle_timeout};
   runtime_->series().provider(candidate.provider_index).inflight->Increment();
   inflight_counted_ = true;
   if (tracked_) {

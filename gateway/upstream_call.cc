@@ -155,8 +155,8 @@ void UpstreamCall::onKick(evutil_socket_t, short, void* arg) {
 }
 
 void UpstreamCall::attach() {
-  // A retry after a stale idle connection always uses a fresh one.
-  UpstreamConnectionPtr idle = retried_ ? nullptr : pool_.takeIdle(origin_.poolKey());
+  // A re-send after a stale idle connection always uses a fresh one.
+  UpstreamConnectionPtr idle = resent_ ? nullptr : pool_.takeIdle(origin_.poolKey());
   if (idle) {
     conn_ = std::move(idle);
     reused_attempt_ = true;
@@ -215,6 +215,7 @@ void UpstreamCall::writeRequest() {
   };
   add(bytes_->head);
   add(bytes_->body);
+  request_size_ = bytes_->head.size() + bytes_->body.size();
   // Speculative write on a connected plain socket: the request usually fits
   // the socket buffer, which saves two epoll_ctl calls and a loop turn. Only
   // what is left waits for EV_WRITE.
@@ -258,7 +259,7 @@ void UpstreamCall::onRead(bufferevent* bev, void* arg) {
   }
   if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
     self->response_started_ = true;
-    self->bytes_.reset();  // no retry from here on
+    self->bytes_.reset();  // no re-send from here on
   }
   if (self->headers_done_ && self->idle_timeout_after_headers_ && !self->paused_) {
     self->armTimeout();
@@ -292,8 +293,8 @@ void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
     return;
   }
   if ((events & BEV_EVENT_ERROR) != 0) {
-    if (self->canRetry()) {
-      self->retry();
+    if (self->canResend()) {
+      self->resendOnFreshConnection();
       return;
     }
     self->fail(UpstreamErrorKind::kClosed,
@@ -337,11 +338,13 @@ void UpstreamCall::processInput() {
 
 void UpstreamCall::handleEof() {
   if (!response_started_) {
-    if (canRetry()) {
-      retry();
+    if (canResend()) {
+      resendOnFreshConnection();
       return;
     }
-    fail(UpstreamErrorKind::kClosed, "upstream closed the connection before responding");
+    fail(UpstreamErrorKind::kClosed, reused_attempt_
+                                         ? "upstream closed a reused connection without answering"
+                                         : "upstream closed the connection before responding");
     return;
   }
   // Signals EOF to the parser: completes a body delimited by the connection close.
@@ -356,15 +359,23 @@ void UpstreamCall::handleEof() {
   fail(UpstreamErrorKind::kClosed, "upstream closed the connection mid-response");
 }
 
-bool UpstreamCall::canRetry() const {
-  // A reused keep-alive connection the server closed just as we wrote: the request was
-  // never processed, so one transparent retry on a fresh connection is safe.
-  return reused_attempt_ && !retried_ && !response_started_ && bytes_ != nullptr;
+bool UpstreamCall::nothingSent() const {
+  // Bytes leave the output buffer only once the socket (or SSL_write, for a whole
+  // record) took them; a request still entirely in it cannot have reached the server.
+  return conn_ != nullptr && request_size_ > 0 &&
+         evbuffer_get_length(bufferevent_get_output(conn_->bev())) >= request_size_;
 }
 
-void UpstreamCall::retry() {
+bool UpstreamCall::canResend() const {
+  // Only a reused keep-alive connection the server had closed before taking any byte:
+  // once a byte left, the provider may have received the whole request (and bill it),
+  // so a second copy is the handler's decision, counted as a retry.
+  return reused_attempt_ && !resent_ && !response_started_ && bytes_ != nullptr && nothingSent();
+}
+
+void UpstreamCall::resendOnFreshConnection() {
   conn_.reset();
-  retried_ = true;
+  resent_ = true;
   reused_attempt_ = false;
   connected_ = false;
   eof_seen_ = false;
@@ -386,7 +397,7 @@ void UpstreamCall::complete() {
                         evbuffer_get_length(bufferevent_get_input(bev)) == 0 &&
                         evbuffer_get_length(bufferevent_get_output(bev)) == 0;
   if (reusable) {
-    pool_.release(std::move(conn));
+    pool_.release(std::move(conn), origin_.idle_timeout);
   } else {
     conn.reset();
   }

@@ -1,5 +1,10 @@
 // The state of one upstream request: connection choice (idle or fresh), writing the
-// request, parsing the response with http-parser, timers, retry and cancellation.
+// request, parsing the response with http-parser, timers and cancellation.
+//
+// No silent re-send: a request is written a second time (on a fresh connection) only
+// when it provably never left, i.e. a reused connection failed before any byte of the
+// request was taken from the output buffer. Anything else is reported to the handler,
+// whose retry policy counts it.
 //
 // Internal to the upstream client: callers see it through UpstreamExchange (whose
 // destructor cancels it) and UpstreamPool::send().
@@ -71,8 +76,10 @@ class UpstreamCall {
   void armTimeout();
   void processInput();
   void handleEof();
-  [[nodiscard]] bool canRetry() const;
-  void retry();
+  // True while no byte of the request has left through the socket (or TLS layer).
+  [[nodiscard]] bool nothingSent() const;
+  [[nodiscard]] bool canResend() const;
+  void resendOnFreshConnection();
   void complete();
   void fail(UpstreamErrorKind kind, std::string detail);
   void fail(UpstreamError error);
@@ -82,7 +89,8 @@ class UpstreamCall {
   UpstreamPool& pool_;
   UpstreamOrigin origin_;
   UpstreamHandler& handler_;
-  std::shared_ptr<const RequestBytes> bytes_;  // kept until the response starts (retry)
+  std::shared_ptr<const RequestBytes> bytes_;  // kept until the response starts (re-send)
+  size_t request_size_ = 0;                    // head + body bytes queued on the connection
   std::chrono::milliseconds timeout_;
   bool idle_timeout_after_headers_;
 
@@ -105,7 +113,7 @@ class UpstreamCall {
   bool pending_input_ = false;
   bool connected_ = false;
   bool reused_attempt_ = false;
-  bool retried_ = false;
+  bool resent_ = false;
   bool response_started_ = false;
   bool informational_ = false;
   bool headers_done_ = false;

@@ -1,12 +1,14 @@
 #include "gateway/upstream_connection.h"
 
 #include <arpa/inet.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace slotgate::gateway {
@@ -186,6 +188,28 @@ std::string UpstreamConnection::describeBrokenConnection(short events, int saved
     detail += saved_errno != 0 ? std::strerror(saved_errno) : "unknown error";
   }
   return detail;
+}
+
+bool UpstreamConnection::stillOpen() const {
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  if (evbuffer_get_length(in) > 0) {
+    return false;  // unsolicited bytes already read: out of sync
+  }
+  const evutil_socket_t fd = bufferevent_getfd(bev_.get());
+  if (fd < 0) {
+    return false;
+  }
+  char byte;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) {
+    return false;  // FIN: the server closed it
+  }
+  if (n < 0) {
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+  }
+  // Pending bytes: on a plain socket, an unsolicited response; with TLS they may be a
+  // session ticket the TLS layer consumes, so the TLS layer decides when it reads them.
+  return tls_;
 }
 
 event* UpstreamConnection::idleTimer(event_callback_fn cb, void* arg) {

@@ -44,6 +44,10 @@ class UpstreamConnection {
   // Explains an error after the connection was established.
   [[nodiscard]] std::string describeBrokenConnection(short events, int saved_errno) const;
 
+  // For an idle connection about to be reused: false when the peer closed or reset it,
+  // or (plain sockets) sent bytes nobody asked for. One non-blocking MSG_PEEK recv.
+  [[nodiscard]] bool stillOpen() const;
+
   bufferevent* bev() const { return bev_.get(); }
   const std::string& poolKey() const { return pool_key_; }
   bool tls() const { return tls_; }

@@ -34,12 +34,11 @@ class UpstreamExchangeImpl final : public UpstreamExchange {
 }  // namespace
 
 UpstreamPool::UpstreamPool(event_base* base, evdns_base* dns, SSL_CTX* tls_ctx,
-                           size_t max_idle_per_origin, std::chrono::seconds idle_keepalive)
+                           size_t max_idle_per_origin)
     : base_(base),
       dns_(dns),
       tls_ctx_(tls_ctx),
       max_idle_per_origin_(max_idle_per_origin),
-      idle_keepalive_(idle_keepalive),
       deferred_ev_(event_new(base, -1, 0, &UpstreamPool::onDeferredDelete, this)) {
   if (!deferred_ev_) {
     std::abort();
@@ -70,17 +69,27 @@ void UpstreamPool::closeIdle() { idle_.clear(); }
 
 UpstreamConnectionPtr UpstreamPool::takeIdle(const std::string& pool_key) {
   auto it = idle_.find(pool_key);
-  if (it == idle_.end() || it->second.empty()) {
+  if (it == idle_.end()) {
     return nullptr;
   }
-  UpstreamConnectionPtr conn = std::move(it->second.back());
-  it->second.pop_back();
-  conn->stopIdleTimer();
-  conn->setIdlePool(nullptr);
-  return conn;
+  auto& list = it->second;
+  while (!list.empty()) {
+    UpstreamConnectionPtr conn = std::move(list.back());
+    list.pop_back();
+    // The loop may not have run the idle callbacks yet for a close that already
+    // arrived: a request written to such a connection would be lost in a race the
+    // caller could not tell from a provider that received it.
+    if (!conn->stillOpen()) {
+      continue;  // closes it
+    }
+    conn->stopIdleTimer();
+    conn->setIdlePool(nullptr);
+    return conn;
+  }
+  return nullptr;
 }
 
-void UpstreamPool::release(UpstreamConnectionPtr conn) {
+void UpstreamPool::release(UpstreamConnectionPtr conn, std::chrono::milliseconds idle_timeout) {
   auto& list = idle_[conn->poolKey()];
   if (list.size() >= max_idle_per_origin_) {
     return;  // conn closes here
@@ -94,7 +103,8 @@ void UpstreamPool::release(UpstreamConnectionPtr conn) {
   // wake-up and another epoll_ctl; the next request enables it if it must.
   bufferevent_disable(raw->bev(), EV_WRITE);
   bufferevent_enable(raw->bev(), EV_READ);
-  const timeval tv{static_cast<time_t>(idle_keepalive_.count()), 0};
+  const timeval tv{static_cast<time_t>(idle_timeout.count() / 1000),
+                   static_cast<suseconds_t>((idle_timeout.count() % 1000) * 1000)};
   event_add(raw->idleTimer(&UpstreamPool::onIdleTimeout, raw), &tv);
   list.push_back(std::move(conn));
 }

@@ -29,8 +29,8 @@ class UpstreamPool {
   // `dns` may be null (libevent then resolves names with blocking getaddrinfo: only
   // acceptable for IP literals or tests). `tls_ctx` may be null if no origin uses https.
   // Both, and `base`, must outlive the pool.
-  UpstreamPool(event_base* base, evdns_base* dns, SSL_CTX* tls_ctx, size_t max_idle_per_origin = 64,
-               std::chrono::seconds idle_keepalive = std::chrono::seconds(60));
+  UpstreamPool(event_base* base, evdns_base* dns, SSL_CTX* tls_ctx,
+               size_t max_idle_per_origin = 64);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
@@ -51,11 +51,12 @@ class UpstreamPool {
   evdns_base* dns() const { return dns_; }
   SSL_CTX* tlsContext() const { return tls_ctx_; }
   size_t* openCounter() { return &open_connections_; }
-  // Most recently used idle connection of the origin, or nullptr.
+  // Most recently used idle connection of the origin that is still open, or nullptr.
+  // Connections the server closed (or wrote to) since they were parked are closed here.
   [[nodiscard]] UpstreamConnectionPtr takeIdle(const std::string& pool_key);
-  // Parks a connection whose response was read completely (closes it if the origin's
-  // idle list is full).
-  void release(UpstreamConnectionPtr conn);
+  // Parks a connection whose response was read completely for at most `idle_timeout`
+  // (closes it at once if the origin's idle list is full).
+  void release(UpstreamConnectionPtr conn, std::chrono::milliseconds idle_timeout);
   // Deletes `call` from the event loop, after the callback on the stack returned.
   void deferDelete(std::unique_ptr<UpstreamCall> call);
 
@@ -70,7 +71,6 @@ class UpstreamPool {
   evdns_base* dns_;
   SSL_CTX* tls_ctx_;
   size_t max_idle_per_origin_;
-  std::chrono::seconds idle_keepalive_;
   size_t open_connections_ = 0;
   // Per pool key; the back is the most recently used.
   std::unordered_map<std::string, std::vector<UpstreamConnectionPtr>> idle_;

@@ -20,10 +20,16 @@ struct UpstreamOrigin {
   uint16_t port = 0;
   // Covers TCP connect and, for https, the TLS handshake.
   std::chrono::milliseconds connect_timeout{5000};
+  // A pooled connection idle this long is closed, not reused: below the server's own
+  // keep-alive timeout, so the server never closes a connection just as a request goes out.
+  std::chrono::milliseconds idle_timeout{4000};
 
   // "https://host:port"; connections are pooled per key.
   [[nodiscard]] std::string poolKey() const;
 };
+
+// A response head (status line and fields) longer than this is a broken upstream.
+inline constexpr size_t kMaxUpstreamHeadBytes = 64 << 10;
 
 struct UpstreamHeader {
   std::string name;
@@ -34,7 +40,7 @@ enum class UpstreamErrorKind {
   kConnect,   // DNS failure, refused, unreachable, connect (or TLS handshake) timeout
   kTls,       // handshake or certificate verification failure
   kTimeout,   // UpstreamRequest::timeout passed (whole request or between chunks)
-  kProtocol,  // unparseable response (http-parser error, 101 upgrade, ...)
+  kProtocol,  // unparseable or ambiguous response (bad framing, 1xx with a body, 101, ...)
   kClosed,    // connection closed or reset before/while the response
 };
 

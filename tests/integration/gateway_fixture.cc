@@ -55,8 +55,11 @@ std::string GatewayConfig::yaml() const {
       << "    type: " << provider.type << "\n"
       << "    base_url: " << q(provider.baseUrl) << "\n"
       << "    connect_timeout: " << provider.connectTimeout << "\n"
-      << "    request_timeout: " << provider.requestTimeout << "\n"
-      << "    keys:\n";
+      << "    request_timeout: " << provider.requestTimeout << "\n";
+    if (!provider.idleTimeout.empty()) {
+      y << "    idle_timeout: " << provider.idleTimeout << "\n";
+    }
+    y << "    keys:\n";
     for (size_t k = 0; k < provider.keys.size(); ++k) {
       y << "      - id: " << q(provider.keys[k].id) << "\n"
         << "        secret_env: " << providerKeyEnv(p, k) << "\n"

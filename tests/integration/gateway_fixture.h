@@ -38,6 +38,7 @@ struct ProviderSpec {
   std::vector<KeySpec> keys;
   std::string connectTimeout = "2s";
   std::string requestTimeout = "30s";
+  std::string idleTimeout;  // "" = not written (the default applies)
   std::optional<BreakerSpec> breaker;
 };
 

@@ -171,6 +171,7 @@ providers:
     type: azure
     base_url: ftp://x
     connect_timeout: 0s
+    idle_timeout: 0s
     keys: []
   - name: p2
     type: openai
@@ -184,6 +185,7 @@ providers:
                                   "providers[0].type: must be openai or anthropic",
                                   "providers[0].base_url: must start with http:// or https://",
                                   "providers[0].connect_timeout: must be > 0",
+                                  "providers[0].idle_timeout: must be > 0",
                                   "providers[0].keys: must list at least one key",
                                   "providers[1].keys: is required (a list of at least one key)",
                                   "providers[2].name: duplicate provider name \"p2\" (also "

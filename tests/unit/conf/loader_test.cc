@@ -119,6 +119,7 @@ providers:
     base_url: https://example.com:8443/api/
     connect_timeout: 1s
     request_timeout: 90s
+    idle_timeout: 1500ms
     keys: [{ id: k1, secret_env: P1_KEY }]
     circuit_breaker: { failure_threshold: 2, open_duration: 10s, half_open_requests: 3 }
 models:
@@ -158,6 +159,7 @@ strict_aliases: true
   EXPECT_EQ(p.url.host_header, "example.com:8443");
   EXPECT_EQ(p.connect_timeout, milliseconds(1000));
   EXPECT_EQ(p.request_timeout, milliseconds(90'000));
+  EXPECT_EQ(p.idle_timeout, milliseconds(1500));
   EXPECT_EQ(p.keys[0].max_concurrency, 0u);
   EXPECT_EQ(p.circuit_breaker.failure_threshold, 2u);
   EXPECT_EQ(p.circuit_breaker.open_duration, milliseconds(10'000));
@@ -179,6 +181,8 @@ TEST(Loader, AbsentSectionsKeepDefaults) {
   EXPECT_FALSE(c.redis);
   EXPECT_EQ(c.providers[0].connect_timeout, milliseconds(5000));
   EXPECT_EQ(c.providers[0].request_timeout, milliseconds(600'000));
+  // Below the 5 s keep-alive of Node.js and uvicorn servers.
+  EXPECT_EQ(c.providers[0].idle_timeout, milliseconds(4000));
   EXPECT_EQ(c.providers[0].circuit_breaker.failure_threshold, 5u);
   EXPECT_EQ(c.routing.retries, 1u);
 }

@@ -116,6 +116,7 @@ inline UpstreamOrigin localOrigin(uint16_t port, bool tls = false,
   o.host = host;
   o.port = port;
   o.connect_timeout = std::chrono::milliseconds(2000);
+  o.idle_timeout = std::chrono::milliseconds(60000);
   return o;
 }
 
@@ -129,12 +130,11 @@ class UpstreamTestBase : public ::testing::Test {
     // evdns_base_free fails pending lookups through deferred callbacks: let them run.
     event_base_loop(base_.get(), EVLOOP_NONBLOCK);
   }
-  void makePool(SSL_CTX* tls = nullptr, size_t max_idle = 64,
-                std::chrono::seconds keepalive = std::chrono::seconds(60)) {
+  void makePool(SSL_CTX* tls = nullptr, size_t max_idle = 64) {
     // No nameservers: names resolve from /etc/hosts only, nothing leaves the machine.
     dns_.reset(evdns_base_new(base_.get(), 0));
     evdns_base_load_hosts(dns_.get(), nullptr);
-    pool_ = std::make_unique<UpstreamPool>(base_.get(), dns_.get(), tls, max_idle, keepalive);
+    pool_ = std::make_unique<UpstreamPool>(base_.get(), dns_.get(), tls, max_idle);
   }
   void makeServer(TestHttpServer::OnRequest on_request, SSL_CTX* tls = nullptr) {
     server_ = std::make_unique<TestHttpServer>(base_.get(), std::move(on_request), tls);
