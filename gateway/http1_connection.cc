@@ -21,8 +21,6 @@ constexpr size_t kWriteLowWater = 64 << 10;
 // socket is still read so that a client leaving is seen at once.
 constexpr size_t kReadHighWater = 256 << 10;
 
-Http1Connection* self(http_parser* p) { return static_cast<Http1Connection*>(p->data); }
-
 const char* reasonPhrase(int status) {
   switch (status) {
     case 200:
@@ -77,7 +75,8 @@ Http1Connection::Http1Connection(Worker& worker, ConnectionManager& manager,
       dispatcher_(dispatcher),
       limits_(limits),
       bev_(std::move(bev)),
-      scanner_(limits.max_header_bytes, limits.max_header_fields) {
+      parser_(Http1Parser::Mode::kRequest,
+              Http1ParserLimits{limits.max_header_bytes, limits.max_header_fields, {}}) {
   bufferevent_setcb(bev_.get(), &Http1Connection::onRead, &Http1Connection::onWrite,
                     &Http1Connection::onEvent, this);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kWriteLowWater, 0);
@@ -94,13 +93,6 @@ Http1Connection::Http1Connection(Worker& worker, ConnectionManager& manager,
   resume_.reset(event_new(worker.base(), -1, 0, &Http1Connection::onResume, this));
   flush_.reset(event_new(worker.base(), -1, 0, &Http1Connection::onFlush, this));
 
-  std::memset(&settings_, 0, sizeof settings_);
-  settings_.on_url = &Http1Connection::onUrl;
-  settings_.on_header_field = &Http1Connection::onHeaderField;
-  settings_.on_header_value = &Http1Connection::onHeaderValue;
-  settings_.on_headers_complete = &Http1Connection::onHeadersComplete;
-  settings_.on_body = &Http1Connection::onBody;
-  settings_.on_message_complete = &Http1Connection::onMessageComplete;
   startRequest();
   // Slow clients: a new connection must send its head within header_timeout.
   armTimer(limits_.header_timeout);
@@ -118,18 +110,9 @@ Http1Connection::~Http1Connection() {
 }
 
 void Http1Connection::startRequest() {
-  http_parser_init(&parser_, HTTP_REQUEST);
-  parser_.data = this;
-  scanner_.reset();
+  parser_.reset();
   request_ = IncomingRequest{};
-  url_.clear();
-  header_field_.clear();
-  last_was_value_ = false;
-  content_length_headers_ = 0;
-  has_transfer_encoding_ = false;
-  bad_header_ = false;
-  body_too_large_ = false;
-  message_complete_ = false;
+  http10_ = false;
   keep_alive_ = true;
   response_chunked_ = false;
   handler_paused_ = false;
@@ -162,36 +145,23 @@ void Http1Connection::processInput() {
         state_ = State::kReadingHead;
         armTimer(limits_.header_timeout);
       }
+      // One byte past the limit lets the parser tell "too large" from "incomplete".
       const size_t n = std::min(available, limits_.max_header_bytes + 1);
       const char* data = reinterpret_cast<const char*>(evbuffer_pullup(input, n));
-      switch (scanner_.scan(std::string_view(data, n))) {
-        case HeadVerdict::kIncomplete:
+      switch (parser_.parseHead(std::string_view(data, n))) {
+        case Http1Parser::Status::kNeedMore:
           return;
-        case HeadVerdict::kBareLf:
-        case HeadVerdict::kObsFold:
-          refuse(CodecReject::kMalformed);
-          return;
-        case HeadVerdict::kTooManyFields:
-        case HeadVerdict::kTooLarge:
-          refuse(CodecReject::kHeadersTooLarge);
-          return;
-        case HeadVerdict::kOk:
+        case Http1Parser::Status::kHeadComplete:
           break;
+        default:
+          refuseMalformed();
+          return;
       }
-      const size_t head_len = scanner_.headLength();
-      // One allocation for the header list instead of one per doubling.
-      request_.headers.reserve(scanner_.fieldCount());
-      size_t consumed = 0;
-      const bool ok = feedParser(data, head_len, &consumed);
-      if (state_ == State::kClosing) {
-        return;  // admitHead answered (e.g. 401)
+      if (!onHead()) {
+        return;  // answered at the head (e.g. 401, 413)
       }
-      if (!ok) {
-        refuse(body_too_large_ ? CodecReject::kBodyTooLarge : CodecReject::kMalformed);
-        return;
-      }
-      evbuffer_drain(input, head_len);
-      if (!message_complete_) {
+      evbuffer_drain(input, parser_.headLength());
+      if (!parser_.messageComplete()) {
         state_ = State::kReadingBody;
         armTimer(limits_.idle_timeout);
         continue;
@@ -201,7 +171,6 @@ void Http1Connection::processInput() {
         return;
       }
       size_t total = 0;
-      bool ok = true;
       const int n_vec = std::max(evbuffer_peek(input, -1, nullptr, nullptr, 0), 0);
       // A body usually sits in one or two chunks: those go on the stack, not the heap.
       constexpr int kStackChunks = 8;
@@ -213,21 +182,16 @@ void Http1Connection::processInput() {
         vec = heap_vec.data();
       }
       evbuffer_peek(input, -1, nullptr, vec, n_vec);
-      for (int i = 0; i < n_vec; ++i) {
-        const evbuffer_iovec& v = vec[i];
+      for (int i = 0; i < n_vec && !parser_.messageComplete(); ++i) {
         size_t consumed = 0;
-        ok = feedParser(static_cast<const char*>(v.iov_base), v.iov_len, &consumed);
-        total += consumed;
-        if (!ok || message_complete_) {
-          break;
+        if (!readBody(std::string_view(static_cast<const char*>(vec[i].iov_base), vec[i].iov_len),
+                      &consumed)) {
+          return;
         }
-      }
-      if (!ok) {
-        refuse(body_too_large_ ? CodecReject::kBodyTooLarge : CodecReject::kMalformed);
-        return;
+        total += consumed;
       }
       evbuffer_drain(input, total);
-      if (!message_complete_) {
+      if (!parser_.messageComplete()) {
         armTimer(limits_.idle_timeout);
         return;
       }
@@ -248,11 +212,87 @@ void Http1Connection::processInput() {
   }
 }
 
+bool Http1Connection::onHead() {
+  IncomingRequest& r = request_;
+  r.method = parser_.method();
+  const std::string_view target = http1OriginForm(parser_.target());
+  const size_t q = target.find('?');
+  r.path = target.substr(0, q);
+  r.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  // The pipeline keeps the headers beyond the input buffer: one copy, names lower-cased.
+  const size_t fields = parser_.fieldCount();
+  r.headers.resize(fields);
+  for (size_t i = 0; i < fields; ++i) {
+    const Http1Field f = parser_.field(i);
+    appendAsciiLower(r.headers[i].name, f.name);
+    r.headers[i].value = f.value;
+  }
+  http10_ = parser_.versionMinor() == 0;
+  // A head refused here leaves its body unread, so its answer must close the
+  // connection: the answer is written with keep-alive off.
+  keep_alive_ = false;
+  if (!dispatcher_.admitHead(r, *this)) {
+    closeAfterFlush("refused_at_head");
+    return false;
+  }
+  keep_alive_ = parser_.keepAlive();
+  const bool has_body = !parser_.messageComplete();
+  if (parser_.framing() == Http1Framing::kContentLength &&
+      parser_.contentLength() > limits_.max_request_body) {
+    refuse(CodecReject::kBodyTooLarge);
+    return false;
+  }
+  if (has_body) {
+    const std::string* expect = findHeader(r.headers, "expect");
+    if (expect != nullptr && iequalsAscii(*expect, "100-continue")) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      bufferevent_write(bev_.get(), kContinue, sizeof kContinue - 1);
+      scheduleFlush();
+    }
+    if (parser_.framing() == Http1Framing::kContentLength) {
+      r.body.reserve(parser_.contentLength());
+    }
+  }
+  return true;
+}
+
+bool Http1Connection::readBody(std::string_view span, size_t* consumed) {
+  *consumed = 0;
+  while (!span.empty()) {
+    const Http1Parser::BodyStep step = parser_.readBody(span);
+    if (step.status == Http1Parser::Status::kError) {
+      refuseMalformed();
+      return false;
+    }
+    if (request_.body.size() + step.data.size() > limits_.max_request_body) {
+      refuse(CodecReject::kBodyTooLarge);
+      return false;
+    }
+    request_.body.append(step.data);
+    *consumed += step.consumed;
+    span.remove_prefix(step.consumed);
+    if (step.status == Http1Parser::Status::kMessageComplete) {
+      break;  // what follows is the next (pipelined) request
+    }
+  }
+  return true;
+}
+
+void Http1Connection::refuseMalformed() {
+  // The error format follows the path when the request line was read.
+  if (request_.path.empty() && !parser_.target().empty()) {
+    request_.method = parser_.method();
+    const std::string_view target = http1OriginForm(parser_.target());
+    request_.path = target.substr(0, target.find('?'));
+  }
+  refuse(isHttp1LimitError(parser_.error()) ? CodecReject::kHeadersTooLarge
+                                            : CodecReject::kMalformed);
+}
+
 bool Http1Connection::upgradeToHttp2() {
   // TLS connections negotiate h2 with ALPN only (RFC 9113 3.2); HTTP/1.0 has
   // no 101. A draining server takes no new HTTP/2 connection.
-  const bool http11 = parser_.http_major == 1 && parser_.http_minor == 1;
-  if (!plain_socket_ || !http11 || draining_ || pipelined_) {
+  if (!plain_socket_ || http10_ || draining_ || pipelined_) {
     return false;
   }
   std::optional<std::string> settings = h2cUpgradeSettings(request_.headers);
@@ -283,113 +323,6 @@ bool Http1Connection::upgradeToHttp2() {
   return true;
 }
 
-bool Http1Connection::feedParser(const char* data, size_t len, size_t* consumed) {
-  *consumed = http_parser_execute(&parser_, &settings_, data, len);
-  const auto err = static_cast<http_errno>(parser_.http_errno);
-  if (err == HPE_PAUSED) {
-    return true;  // paused at message complete
-  }
-  return err == HPE_OK && !bad_header_;
-}
-
-int Http1Connection::onUrl(http_parser* p, const char* at, size_t len) {
-  auto* c = self(p);
-  if (c->url_.size() + len > c->limits_.max_header_bytes) {
-    return -1;
-  }
-  c->url_.append(at, len);
-  return 0;
-}
-
-int Http1Connection::onHeaderField(http_parser* p, const char* at, size_t len) {
-  auto* c = self(p);
-  if (c->last_was_value_ || c->request_.headers.empty()) {
-    c->request_.headers.push_back({});
-  }
-  c->last_was_value_ = false;
-  appendAsciiLower(c->request_.headers.back().name, std::string_view(at, len));
-  return 0;
-}
-
-int Http1Connection::onHeaderValue(http_parser* p, const char* at, size_t len) {
-  auto* c = self(p);
-  c->last_was_value_ = true;
-  c->request_.headers.back().value.append(at, len);
-  return 0;
-}
-
-int Http1Connection::onHeadersComplete(http_parser* p) {
-  auto* c = self(p);
-  IncomingRequest& r = c->request_;
-  for (const auto& h : r.headers) {
-    if (h.name == "content-length") {
-      ++c->content_length_headers_;
-    } else if (h.name == "transfer-encoding") {
-      // Only a single "chunked" coding is accepted; anything else is how
-      // smuggling starts.
-      if (c->has_transfer_encoding_ || !iequalsAscii(h.value, "chunked")) {
-        c->bad_header_ = true;
-      }
-      c->has_transfer_encoding_ = true;
-    }
-  }
-  if (c->content_length_headers_ > 1 ||
-      (c->content_length_headers_ == 1 && c->has_transfer_encoding_)) {
-    c->bad_header_ = true;
-  }
-  if (c->bad_header_) {
-    return -1;
-  }
-  r.method = http_method_str(static_cast<http_method>(p->method));
-  const size_t q = c->url_.find('?');
-  r.path = c->url_.substr(0, q);
-  r.query = q == std::string::npos ? "" : c->url_.substr(q + 1);
-  const bool keep_alive = http_should_keep_alive(p) != 0;
-  // A head refused here leaves its body unread, so its answer must close the
-  // connection: the answer is written with keep-alive off.
-  c->keep_alive_ = false;
-  if (!c->dispatcher_.admitHead(r, *c)) {
-    c->closeAfterFlush("refused_at_head");
-    return -1;
-  }
-  c->keep_alive_ = keep_alive;
-  const bool has_body =
-      c->has_transfer_encoding_ || (p->content_length > 0 && p->content_length != ULLONG_MAX);
-  if (c->content_length_headers_ == 1 && p->content_length > c->limits_.max_request_body) {
-    c->body_too_large_ = true;
-    return -1;
-  }
-  if (has_body) {
-    const std::string* expect = findHeader(r.headers, "expect");
-    if (expect != nullptr && iequalsAscii(*expect, "100-continue")) {
-      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-      bufferevent_write(c->bev_.get(), kContinue, sizeof kContinue - 1);
-      c->scheduleFlush();
-    }
-    if (c->content_length_headers_ == 1) {
-      r.body.reserve(p->content_length);
-    }
-  }
-  return 0;
-}
-
-int Http1Connection::onBody(http_parser* p, const char* at, size_t len) {
-  auto* c = self(p);
-  if (c->request_.body.size() + len > c->limits_.max_request_body) {
-    c->body_too_large_ = true;
-    return -1;
-  }
-  c->request_.body.append(at, len);
-  return 0;
-}
-
-int Http1Connection::onMessageComplete(http_parser* p) {
-  auto* c = self(p);
-  c->message_complete_ = true;
-  http_parser_pause(p, 1);
-  return 0;
-}
-
 void Http1Connection::refuse(CodecReject reason) {
   evtimer_del(timer_.get());
   keep_alive_ = false;
@@ -410,7 +343,7 @@ void Http1Connection::sendHeaders(int status, const Headers& headers,
   if (state_ != State::kClosing) {
     state_ = State::kResponding;
   }
-  const bool http10 = parser_.http_major == 1 && parser_.http_minor == 0;
+  const bool http10 = http10_;
   if (draining_) {
     keep_alive_ = false;
   }

@@ -1,5 +1,5 @@
-// One downstream HTTP/1.1 connection: parsing (http-parser, after the strict
-// HeadScanner), limits and timeouts, keep-alive, and the ResponseSink the
+// One downstream HTTP/1.1 connection: parsing (the strict Http1Parser of
+// gateway/downstream), limits and timeouts, keep-alive, and the ResponseSink the
 // pipeline writes to, with backpressure. On a cleartext socket, a complete
 // request asking for "Upgrade: h2c" switches the connection to HTTP/2 (see
 // h2c_upgrade.h); the request is then answered as stream 1 of an
@@ -9,13 +9,11 @@
 // deletion (deferred) when it closes.
 #pragma once
 
-#include <http_parser.h>
-
 #include <chrono>
 #include <string>
 
+#include "gateway/downstream/http1_parser.h"
 #include "gateway/downstream_connection.h"
-#include "gateway/head_scanner.h"
 #include "gateway/http_message.h"
 #include "gateway/libevent_ptr.h"
 #include "gateway/request_handler.h"
@@ -64,15 +62,15 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   static void onFlush(evutil_socket_t, short, void* arg);
   void scheduleFlush();
 
-  static int onUrl(http_parser* p, const char* at, size_t len);
-  static int onHeaderField(http_parser* p, const char* at, size_t len);
-  static int onHeaderValue(http_parser* p, const char* at, size_t len);
-  static int onHeadersComplete(http_parser* p);
-  static int onBody(http_parser* p, const char* at, size_t len);
-  static int onMessageComplete(http_parser* p);
-
   void processInput();
-  bool feedParser(const char* data, size_t len, size_t* consumed);
+  // The head's bytes are in the parser's buffer: copies what the pipeline needs
+  // into request_, asks the dispatcher, answers Expect. False when the request
+  // was answered (and the connection is closing).
+  bool onHead();
+  // Feeds one span of body bytes; false after refusing the request.
+  bool readBody(std::string_view span, size_t* consumed);
+  // The parser refused the request: 431 for a limit, else 400, then close.
+  void refuseMalformed();
   void startRequest();
   // Answers 101 and hands the socket and the complete request to an
   // Http2Connection when the request qualifies; false: serve it as HTTP/1.1.
@@ -95,20 +93,11 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   // on only for what the socket would not take: no epoll_ctl per response.
   EventPtr flush_;
   bool plain_socket_ = false;
-  http_parser parser_;
-  http_parser_settings settings_;
-  HeadScanner scanner_;
+  Http1Parser parser_;
   State state_ = State::kWaitingHead;
 
   IncomingRequest request_;
-  std::string url_;
-  std::string header_field_;
-  bool last_was_value_ = false;
-  int content_length_headers_ = 0;
-  bool has_transfer_encoding_ = false;
-  bool bad_header_ = false;
-  bool body_too_large_ = false;
-  bool message_complete_ = false;
+  bool http10_ = false;  // the current request is HTTP/1.0
   bool keep_alive_ = true;
   bool draining_ = false;
   // The current request's first bytes were read while the previous response
