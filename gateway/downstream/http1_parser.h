@@ -204,7 +204,6 @@ class Http1Parser {
   // Framing, collected while the fields go by and decided in finishHead().
   bool has_content_length_ = false;
   bool has_transfer_encoding_ = false;
-  bool transfer_encoding_chunked_ = false;
   bool connection_close_ = false;
   bool connection_keep_alive_ = false;
   int host_fields_ = 0;
