@@ -1,6 +1,7 @@
 // slotgate: an LLM API gateway. See README.md and SPEC section 1 for the CLI.
 #include <event2/thread.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -56,10 +57,18 @@ int main(int argc, char** argv) {
           .str("message", e.message)
           .emit();
     }
+    slotgate::metrics::flushLog(std::chrono::seconds(2));
     return 1;
   }
   evthread_use_pthreads();
   std::signal(SIGPIPE, SIG_IGN);
-  slotgate::gateway::Server server(loaded.config);
-  return server.run();
+  int code = 0;
+  {
+    slotgate::gateway::Server server(loaded.config);
+    code = server.run();
+  }
+  // The last lines (drain, stop) are still queued: give a reader a bounded chance to take
+  // them; a stalled one cannot hold the exit.
+  slotgate::metrics::flushLog(std::chrono::seconds(2));
+  return code;
 }

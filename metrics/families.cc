@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "metrics/log.h"
 #include "metrics/process_collector.h"
 #include "prometheus/detail/builder.h"
 #include "prometheus/text_serializer.h"
@@ -114,6 +115,19 @@ Metrics::Metrics() {
   for (const char* action : {"local", "reject"}) {
     cluster_fallbacks_->Add({{"on_unavailable", action}});
   }
+  log_lines_dropped_ =
+      &declare<Counter>("slotgate_log_lines_dropped_total",
+                        "Log lines dropped because the log reader fell behind (the in-memory "
+                        "queue was full) or the log fd failed.",
+                        MetricType::Counter)
+           .Add({});
+  // The logger counts drops itself (it must not depend on a Metrics object); scrapes catch up.
+  addRefresher([counter = log_lines_dropped_] {
+    const double dropped = static_cast<double>(metrics::logLinesDropped());
+    if (dropped > counter->Value()) {
+      counter->Increment(dropped - counter->Value());
+    }
+  });
 
   // Fixed label sets exist from the start so the series read 0 before the first request.
   for (const char* type : {"streaming", "non-streaming"}) {

@@ -85,6 +85,8 @@ class Metrics {
   // slotgate_cluster_fallbacks_total{on_unavailable="local"|"reject"}: slot acquisitions that
   // found Redis unavailable and were served with local limits or refused.
   prometheus::Family<prometheus::Counter>& clusterFallbacks() { return *cluster_fallbacks_; }
+  // slotgate_log_lines_dropped_total: log lines dropped (metrics/log.h); set before scrapes.
+  prometheus::Counter& logLinesDropped() { return *log_lines_dropped_; }
 
   // The series with `labels` of a histogram family of this object, created with that
   // family's buckets if new. Same labels → same Histogram&.
@@ -151,6 +153,7 @@ class Metrics {
   prometheus::Gauge* redis_configured_ = nullptr;
   prometheus::Family<prometheus::Gauge>* slots_limit_ = nullptr;
   prometheus::Family<prometheus::Counter>* cluster_fallbacks_ = nullptr;
+  prometheus::Counter* log_lines_dropped_ = nullptr;
 };
 
 using MetricsPtr = std::unique_ptr<Metrics>;

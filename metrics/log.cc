@@ -8,15 +8,25 @@
 #include <charconv>
 #include <cmath>
 #include <ctime>
-#include <mutex>
+
+#include "metrics/log_queue.h"
 
 namespace slotgate::metrics {
 
 namespace {
 
-std::atomic<int> g_fd{2};
 std::atomic<uint8_t> g_level{static_cast<uint8_t>(LogLevel::kInfo)};
-std::mutex g_write_mutex;  // one line at a time, even when write(2) returns short
+
+// Lines waiting for a slow log reader, at most: about 3,000 access lines, a few seconds of a
+// busy gateway; past that, lines are dropped and counted rather than stalling a loop.
+constexpr size_t kLogQueueBytes = 1 << 20;
+
+// The process's queue, started on first use and never destroyed: its writer may still be
+// waiting on a stalled reader while the process exits, and must not find it freed.
+LogQueue& queue() {
+  static LogQueue* const q = new LogQueue(2, kLogQueueBytes);
+  return *q;
+}
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
 size_t utf8SequenceLength(std::string_view s, size_t i) {
@@ -95,7 +105,11 @@ void setLogLevel(LogLevel level) {
 
 LogLevel logLevel() { return static_cast<LogLevel>(g_level.load(std::memory_order_relaxed)); }
 
-int setLogFd(int fd) { return g_fd.exchange(fd); }
+int setLogFd(int fd) { return queue().setFd(fd); }
+
+bool flushLog(std::chrono::milliseconds bound) { return queue().flush(bound); }
+
+uint64_t logLinesDropped() { return queue().droppedLines(); }
 
 void appendJsonEscaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -232,29 +246,13 @@ thread_local LogBatch* t_batch = nullptr;
 // Past this many bytes a batch is written at once, to bound its memory.
 constexpr size_t kMaxBatchBytes = 64 << 10;
 
-void writeAll(const char* p, size_t left) {
-  const int fd = g_fd.load(std::memory_order_relaxed);
-  std::lock_guard<std::mutex> lock(g_write_mutex);
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n > 0) {
-      p += n;
-      left -= static_cast<size_t>(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      break;  // nowhere to report a failing log sink; drop the line
-    }
-  }
-}
-
 }  // namespace
 
 void setThreadLogBatch(LogBatch* batch) { t_batch = batch; }
 
 void flushLogBatch(LogBatch& batch) {
   if (!batch.pending.empty()) {
-    writeAll(batch.pending.data(), batch.pending.size());
+    queue().push(batch.pending);
     batch.pending.clear();
   }
 }
@@ -274,7 +272,7 @@ void LogLine::emit() {
       batch->onFirstLine();
     }
   } else {
-    writeAll(buf_.data(), buf_.size());
+    queue().push(buf_);
   }
   buf_.resize(buf_.size() - 2);  // text() stays the line without its end
 }

@@ -8,11 +8,17 @@
 // key_id, provider name), never key values, tokens or auth headers. The logger
 // cannot tell a secret from any other string, so this is the callers' contract.
 //
+// Lines never block the thread that emits them: they go to a bounded in-memory
+// queue (metrics/log_queue.h) that a writer thread drains to the fd; when a
+// stalled reader lets it fill up, new lines are dropped and counted
+// (logLinesDropped(), exported as slotgate_log_lines_dropped_total).
+//
 // Thread-safety: a LogLine belongs to one thread; emit() from any number of
-// threads is safe and each line goes out in one write(2) under a lock, so lines
-// never interleave. setLogFd/setLogLevel are atomic and may race with emit().
+// threads is safe and lines never interleave. setLogFd/setLogLevel/flushLog
+// may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <string>
@@ -29,9 +35,17 @@ std::string_view logLevelName(LogLevel level);  // "debug" "info" "warn" "error"
 void setLogLevel(LogLevel level);
 [[nodiscard]] LogLevel logLevel();
 
-// Where lines go; default 2 (stderr). Returns the previous fd. The caller keeps the fd
+// Where lines go; default 2 (stderr). Returns the previous fd. Lines emitted before the
+// call are first flushed to the previous fd (waiting up to a second). The caller keeps the fd
 // open while it is installed (tests: a pipe or a temp file).
 int setLogFd(int fd);
+
+// Waits until every line emitted before the call has been written, for at most `bound`
+// (shutdown, tests). Returns whether they all went out.
+bool flushLog(std::chrono::milliseconds bound);
+
+// Lines dropped because the queue was full or the fd failed, since the start.
+[[nodiscard]] uint64_t logLinesDropped();
 
 // Lines a thread emits while it has a LogBatch are gathered and written
 // together (one write(2) for many lines) when the batch is flushed: an event
@@ -45,7 +59,7 @@ class LogBatch {
 };
 // Installs (or with nullptr removes) the calling thread's batch.
 void setThreadLogBatch(LogBatch* batch);
-// Writes the batch's lines now, as one write under the log's lock.
+// Queues the batch's lines now, as one unit (they are written together).
 void flushLogBatch(LogBatch& batch);
 
 inline constexpr std::string_view kAccessEvent = "access";

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -37,8 +38,10 @@ TEST(LogBatch, GathersLinesUntilFlushed) {
   LogLine(LogLevel::kInfo, "one").num("n", 1).emit();
   LogLine(LogLevel::kInfo, "two").num("n", 2).emit();
   EXPECT_EQ(batch.first_lines, 1);  // one flush scheduled for the turn
-  EXPECT_EQ(readAll(fd), "");       // nothing written yet
+  ASSERT_TRUE(flushLog(std::chrono::seconds(30)));
+  EXPECT_EQ(readAll(fd), "");  // nothing written yet
   flushLogBatch(batch);
+  ASSERT_TRUE(flushLog(std::chrono::seconds(30)));
   const std::string text = readAll(fd);
   EXPECT_NE(text.find("\"event\":\"one\""), std::string::npos);
   EXPECT_NE(text.find("\"event\":\"two\""), std::string::npos);
@@ -47,6 +50,7 @@ TEST(LogBatch, GathersLinesUntilFlushed) {
   // Without a batch, lines go straight out.
   setThreadLogBatch(nullptr);
   LogLine(LogLevel::kInfo, "three").emit();
+  ASSERT_TRUE(flushLog(std::chrono::seconds(30)));
   EXPECT_NE(readAll(fd).find("\"event\":\"three\""), std::string::npos);
   setLogFd(previous);
   close(fd);
