@@ -8,18 +8,28 @@
 namespace slotgate::gateway {
 namespace {
 
-limits::RedisEndpoint endpointOf(const conf::RedisConfig& c) {
-  return limits::RedisEndpoint{c.host, c.port, c.db};
+limits::RedisEndpoint endpointOf(const conf::RedisConfig& c,
+                                 std::shared_ptr<limits::RedisResolver> resolver) {
+  return limits::RedisEndpoint{c.host, c.port, c.db, std::move(resolver)};
 }
 
 }  // namespace
 
 ClusterRuntime::ClusterRuntime(const conf::RedisConfig& config, metrics::Metrics& metrics)
-    : config_(config), metrics_(metrics), instance_id_(limits::ClusterSlots::randomInstanceId()) {
+    : config_(config),
+      metrics_(metrics),
+      instance_id_(limits::ClusterSlots::randomInstanceId()),
+      // Resolved here, on the control thread; workers' connections only see addresses.
+      resolver_(std::make_shared<limits::RedisResolver>(config_.host, config_.port)) {
+  if (resolver_->address().empty()) {
+    metrics::LogLine(metrics::LogLevel::kWarn, "redis_resolve_failed")
+        .str("host", config_.host)
+        .emit();
+  }
   limits::ClusterBreakers::Options options;
   options.prefix = config_.prefix;
   options.instance_id = instance_id_;
-  breakers_ = std::make_unique<limits::ClusterBreakers>(endpointOf(config_), options);
+  breakers_ = std::make_unique<limits::ClusterBreakers>(endpointOf(config_, resolver_), options);
   breakers_->setStateListener([this](bool) { refreshUp(); });
   breakers_->setTransitionListener([](const limits::ClusterBreakers::SharedTransition& t) {
     metrics::LogLine line(metrics::LogLevel::kInfo, "cluster_circuit");
@@ -47,8 +57,8 @@ void ClusterRuntime::addWorker(Worker& worker) {
   options.lease_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(config_.lease_ttl);
   options.instance_id = instance_id_;
   options.worker_index = worker.index();
-  entry->slots =
-      std::make_unique<limits::ClusterSlots>(worker.base(), endpointOf(config_), options);
+  entry->slots = std::make_unique<limits::ClusterSlots>(worker.base(),
+                                                        endpointOf(config_, resolver_), options);
   PerWorker* raw = entry.get();
   entry->slots->setStateListener([this, raw](bool up) {
     raw->up.store(up, std::memory_order_release);

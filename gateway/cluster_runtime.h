@@ -25,6 +25,7 @@
 #include "limits/circuit_breaker.h"
 #include "limits/cluster_breakers.h"
 #include "limits/cluster_slots.h"
+#include "limits/redis_resolver.h"
 #include "metrics/families.h"
 
 namespace slotgate::gateway {
@@ -88,6 +89,7 @@ class ClusterRuntime {
   const conf::RedisConfig config_;
   metrics::Metrics& metrics_;
   const std::string instance_id_;
+  const std::shared_ptr<limits::RedisResolver> resolver_;  // the server's address, for all
   std::vector<std::unique_ptr<PerWorker>> workers_;
   std::unique_ptr<limits::ClusterBreakers> breakers_;
   std::mutex up_mu_;  // orders refreshUp() calls from worker threads and the breaker thread

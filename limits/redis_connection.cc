@@ -71,7 +71,18 @@ void RedisConnection::setState(State state) {
 
 void RedisConnection::connect() {
   subscriptions_.clear();  // of a context freed earlier
-  redisAsyncContext* ctx = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  if (endpoint_.resolver) {
+    target_ = endpoint_.resolver->address();
+    if (target_.empty()) {
+      // Never resolved yet: ask again off the loop and retry after the backoff.
+      endpoint_.resolver->refresh();
+      scheduleReconnect();
+      return;
+    }
+  } else {
+    target_ = endpoint_.host;
+  }
+  redisAsyncContext* ctx = redisAsyncConnect(target_.c_str(), endpoint_.port);
   if (ctx == nullptr) {
     scheduleReconnect();
     return;
@@ -112,6 +123,11 @@ void RedisConnection::scheduleReconnect() {
 
 void RedisConnection::contextGone() {
   ctx_ = nullptr;
+  // The server may have moved (failover behind a DNS name): the next attempt uses a fresh
+  // resolution if it is back by then, else the last good address.
+  if (endpoint_.resolver && !closing_) {
+    endpoint_.resolver->refresh();
+  }
   deadlines_.clear();
   evtimer_del(connect_timer_.get());
   evtimer_del(command_timer_.get());

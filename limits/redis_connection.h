@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "limits/clock.h"
+#include "limits/redis_resolver.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -25,6 +26,10 @@ struct RedisEndpoint {
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
   int db = 0;
+  // Where a host name's address comes from (shared by every connection of the process).
+  // Without one, `host` is handed to hiredis as it is: fine for a numeric address, while a
+  // name would be resolved by hiredis on the loop.
+  std::shared_ptr<RedisResolver> resolver;
 };
 
 struct RedisOptions {
@@ -84,6 +89,9 @@ class RedisConnection {
 
   // Connections established so far (tests, logs).
   uint64_t connects() const { return connects_; }
+  // The address the last connection attempt went to ("" before the first): numeric when the
+  // endpoint has a resolver.
+  const std::string& target() const { return target_; }
 
  private:
   struct Pending;
@@ -112,6 +120,7 @@ class RedisConnection {
   bool closing_ = false;   // in the destructor: drop callbacks
   uint32_t attempts_ = 0;  // failed connects since the last success (backoff exponent)
   uint64_t connects_ = 0;
+  std::string target_;
   std::deque<SteadyTime> deadlines_;  // of pending commands, oldest first (replies are FIFO)
   std::vector<std::unique_ptr<Subscription>> subscriptions_;  // of the current context
   std::unique_ptr<event, void (*)(event*)> connect_timer_;

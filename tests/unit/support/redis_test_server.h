@@ -24,7 +24,7 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   uint16_t port() const { return port_; }
-  RedisEndpoint endpoint() const { return RedisEndpoint{"127.0.0.1", port_, 0}; }
+  RedisEndpoint endpoint() const { return RedisEndpoint{"127.0.0.1", port_, 0, nullptr}; }
 
   void stop();     // SIGKILL and reap; the port stays reserved for restart()
   void restart();  // same port, empty data
