@@ -46,6 +46,8 @@ struct ServerConfig {
   Duration idle_timeout = std::chrono::seconds(60);
   Duration drain_timeout = std::chrono::seconds(30);
   Http2Config http2;
+  // Off by default: a core file holds provider keys and tokens (gateway/process_hygiene.h).
+  bool core_dumps = false;
 };
 
 struct AdminConfig {

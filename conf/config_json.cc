@@ -41,6 +41,7 @@ Json serverJson(const ServerConfig& s) {
   j["idle_timeout"] = durationText(s.idle_timeout);
   j["drain_timeout"] = durationText(s.drain_timeout);
   j["http2"] = {{"max_concurrent_streams", s.http2.max_concurrent_streams}};
+  j["core_dumps"] = s.core_dumps;
   return j;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "conf/digest.h"
+#include "gateway/admin_request_guard.h"
 #include "gateway/api_error.h"
 
 namespace slotgate::gateway {
@@ -49,10 +50,20 @@ AdminResponse jsonError(int status, metrics::ErrorType code, const std::string& 
   return {status, "application/json", errorBody(ApiFormat::kOpenAI, code, message)};
 }
 
+AdminResponse forbidden(const char* message) {
+  return {403, "application/json",
+          std::string(R"({"error":{"type":"forbidden","message":")") + message + "\"}}"};
+}
+
 }  // namespace
 
-AdminServer::AdminServer(std::string token) : token_(std::move(token)) {
+AdminServer::AdminServer(std::string token)
+    : token_(std::make_shared<const std::string>(std::move(token))) {
   base_.reset(event_base_new());
+}
+
+void AdminServer::setToken(std::string token) {
+  token_.store(std::make_shared<const std::string>(std::move(token)));
 }
 
 AdminServer::~AdminServer() {
@@ -110,8 +121,8 @@ void AdminServer::onRequest(evhttp_request* req, void* arg) {
   static_cast<AdminServer*>(arg)->handle(req);
 }
 
-bool AdminServer::authorized(evhttp_request* req) const {
-  if (token_.empty()) {
+bool AdminServer::authorized(evhttp_request* req, const std::string& token) const {
+  if (token.empty()) {
     return true;
   }
   const char* auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
@@ -120,7 +131,7 @@ bool AdminServer::authorized(evhttp_request* req) const {
   }
   // Digests have equal length whatever was sent, so the compare leaks no length.
   const conf::Sha256 given = conf::sha256Of(auth + 7);
-  const conf::Sha256 want = conf::sha256Of(token_);
+  const conf::Sha256 want = conf::sha256Of(token);
   return CRYPTO_memcmp(given.data(), want.data(), given.size()) == 0;
 }
 
@@ -155,7 +166,24 @@ void AdminServer::handle(evhttp_request* req) {
                           : jsonError(404, metrics::ErrorType::kNotFound, "no such endpoint"));
     return;
   }
-  if (!it->second.open && !authorized(req)) {
+  const std::shared_ptr<const std::string> token = token_.load();
+  const evkeyvalq* headers = evhttp_request_get_input_headers(req);
+  // Without a token, the loopback listener is all that keeps other origins out; a page on a
+  // rebound DNS name reaches it as "Host: evil.example", so only loopback names pass.
+  if (token->empty() && !loopbackHostHeader(evhttp_find_header(headers, "Host"))) {
+    reply(req, forbidden("Host is not a loopback name; set admin.token_env to serve others"));
+    return;
+  }
+  if (r.method == "POST") {
+    if (const char* why = crossSitePostReason(evhttp_find_header(headers, "Origin"),
+                                              evhttp_find_header(headers, "Host"),
+                                              evhttp_find_header(headers, "Sec-Fetch-Site"),
+                                              evhttp_find_header(headers, "Content-Type"))) {
+      reply(req, forbidden(why));
+      return;
+    }
+  }
+  if (!it->second.open && !authorized(req, *token)) {
     reply(req, jsonError(401, metrics::ErrorType::kInvalidApiKey, "admin token required"));
     return;
   }

@@ -3,6 +3,7 @@
 // loops. Built on libevent's evhttp: these endpoints are low-rate.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -42,6 +43,9 @@ class AdminServer {
 
   // token: the admin token ("" = none required). Not copied anywhere else.
   explicit AdminServer(std::string token);
+
+  // A reload: requests from now on are checked against `token` ("" = none). Thread-safe.
+  void setToken(std::string token);
   ~AdminServer();
 
   // Before start(). `open` routes need no token (SPEC: /metrics, /healthz, /readyz, /dashboard).
@@ -70,9 +74,9 @@ class AdminServer {
   };
   static void onRequest(evhttp_request* req, void* arg);
   void handle(evhttp_request* req);
-  bool authorized(evhttp_request* req) const;
+  bool authorized(evhttp_request* req, const std::string& token) const;
 
-  std::string token_;
+  std::atomic<std::shared_ptr<const std::string>> token_;
   EventBasePtr base_;
   evhttp* http_ = nullptr;
   std::map<std::pair<std::string, std::string>, Route> routes_;  // (method, path)

@@ -24,6 +24,15 @@ std::optional<DownstreamOptions> DownstreamOptions::fromConfig(const conf::Serve
   return options;
 }
 
+Http1Limits http1LimitsFromConfig(const conf::ServerConfig& server) {
+  Http1Limits limits;
+  limits.max_header_bytes = server.max_header_bytes;
+  limits.max_request_body = server.max_request_body;
+  limits.header_timeout = server.header_timeout;
+  limits.idle_timeout = server.idle_timeout;
+  return limits;
+}
+
 ConnectionManager::ConnectionManager(Worker& worker, RequestDispatcher& dispatcher,
                                      ConnectionStats& stats, const Http1Limits& limits,
                                      DownstreamOptions options)
@@ -129,6 +138,13 @@ void ConnectionManager::onClosed(DownstreamConnection& connection, const char* r
   worker_.deferDelete(std::move(it->second));
   connections_.erase(it);
   open_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ConnectionManager::reconfigure(const Http1Limits& limits, DownstreamOptions options) {
+  limits_ = limits;
+  // Sniffers and codecs copied what they need (an SSL holds its own reference to the old
+  // SSL_CTX), so the old options can go.
+  options_ = std::move(options);
 }
 
 void ConnectionManager::drain() {

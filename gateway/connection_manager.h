@@ -41,6 +41,9 @@ struct DownstreamOptions {
                                                                    std::string* error);
 };
 
+// server.* limits of the HTTP/1.1 and HTTP/2 codecs.
+[[nodiscard]] Http1Limits http1LimitsFromConfig(const conf::ServerConfig& server);
+
 class ConnectionManager {
  public:
   ConnectionManager(Worker& worker, RequestDispatcher& dispatcher, ConnectionStats& stats,
@@ -49,6 +52,10 @@ class ConnectionManager {
 
   // Binds host:port with SO_REUSEPORT. Returns the bound port (useful with port 0), 0 on failure.
   [[nodiscard]] uint16_t listen(const std::string& host, uint16_t port, std::string* error);
+
+  // A reload: connections accepted from now on use these limits, HTTP/2 settings and TLS
+  // context (new handshakes get the new certificate); open ones keep what they started with.
+  void reconfigure(const Http1Limits& limits, DownstreamOptions options);
 
   // Stops accepting, closes idle connections, and asks busy ones to close after their response.
   void drain();

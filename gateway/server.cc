@@ -5,10 +5,13 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 
+#include "conf/address.h"
 #include "conf/config_json.h"
 #include "conf/loader.h"
 #include "gateway/connection_manager.h"
 #include "gateway/operator_routes.h"
+#include "gateway/process_hygiene.h"
+#include "gateway/restart_fields.h"
 #include "gateway/service_notify.h"
 #include "gateway/upstream_pool.h"
 #include "metrics/log.h"
@@ -25,6 +28,7 @@ std::string hostPort(const std::string& host, uint16_t port) {
 
 Server::Server(conf::ConfigPtr config)
     : initial_(std::move(config)), keys_(metrics_), context_(metrics_, keys_) {
+  applyCoreDumpSetting(initial_->server.core_dumps);
   context_.tracker = &tracker_;
   metrics_.addRefresher([this] { keys_.refreshGauges(); });
   installRuntime(initial_);
@@ -38,6 +42,8 @@ Server::~Server() {
 }
 
 void Server::stopWorkers() {
+  // Not while a reload (on the admin thread) posts to the workers.
+  std::lock_guard<std::mutex> lock(reload_mu_);
   for (auto& w : workers_) {
     w->stopAndJoin();
   }
@@ -47,6 +53,39 @@ void Server::stopWorkers() {
     cluster_.reset();  // before the event bases it uses go with the workers
   }
   workers_.clear();
+}
+
+AdminResponse Server::rejectReload(const std::string& path, const std::string& message) {
+  metrics_.configReloads().Add({{"result", "failure"}}).Increment();
+  metrics::LogLine(metrics::LogLevel::kWarn, "reload_rejected")
+      .str("path", path)
+      .str("message", message)
+      .emit();
+  std::string error = R"({"path":")";
+  metrics::appendJsonEscaped(error, path);
+  error += R"(","message":")";
+  metrics::appendJsonEscaped(error, message);
+  error += "\"}";
+  const auto running = context_.runtime.load()->config().version;
+  return {400, "application/json",
+          R"({"status":"rejected","running_version":)" + std::to_string(running) +
+              R"(,"errors":[)" + error + "]}"};
+}
+
+std::string Server::configJson() const {
+  nlohmann::json out =
+      nlohmann::json::parse(conf::configJson(context_.runtime.load()->config()), nullptr, false);
+  nlohmann::json pending = nlohmann::json::array();
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    for (const auto& path : pending_restart_) {
+      pending.push_back(path);
+    }
+  }
+  // Values of these fields above are the file's; the process still runs the ones it
+  // started with until a restart.
+  out["pending_restart"] = std::move(pending);
+  return out.dump();
 }
 
 AdminResponse Server::reload() {
@@ -72,25 +111,41 @@ AdminResponse Server::reload() {
             R"({"status":"rejected","running_version":)" + std::to_string(running) +
                 R"(,"errors":[)" + errors + "]}"};
   }
-  // Listeners and worker threads are fixed at start; say so rather than
+  const conf::Config& after = *loaded.config;
+  // What the reload applies beyond the snapshot must be ready before anything changes, so a
+  // certificate that cannot be loaded rejects the whole reload.
+  std::string tls_error;
+  auto downstream = DownstreamOptions::fromConfig(after.server, &tls_error);
+  if (!downstream) {
+    return rejectReload("server.tls", tls_error);
+  }
+  // The admin listener keeps its start address until a restart: it may drop its token only
+  // if that address is loopback (the loader checked the new address, not the running one).
+  if (after.admin.token.empty() && !conf::isLoopbackHost(initial_->admin.listen.host)) {
+    return rejectReload("admin.token_env",
+                        "required while the running admin listener is not a loopback address "
+                        "(admin.listen changes at the next restart)");
+  }
+  // Listeners, worker threads and Redis connections are fixed at start; say so rather than
   // pretending the new values took effect.
+  std::vector<std::string> pending = fieldsNeedingRestart(*initial_, after);
   std::string warnings;
-  const auto& before = *initial_;
-  const auto& after = *loaded.config;
-  auto warn = [&](const char* path) {
-    warnings += warnings.empty() ? "" : ",";
-    warnings += std::string("\"") + path + " changed; it takes effect at the next restart\"";
-  };
-  if (before.server.listen.host != after.server.listen.host ||
-      before.server.listen.port != after.server.listen.port) {
-    warn("server.listen");
+  for (const auto& path : pending) {
+    warnings += warnings.empty() ? "\"" : ",\"";
+    warnings += path + " changed; it takes effect at the next restart\"";
   }
-  if (before.server.workers != after.server.workers) {
-    warn("server.workers");
+  const Http1Limits limits = http1LimitsFromConfig(after.server);
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->post([worker, limits, options = *downstream] {
+      worker->connections()->reconfigure(limits, options);
+    });
   }
-  if (before.admin.listen.host != after.admin.listen.host ||
-      before.admin.listen.port != after.admin.listen.port) {
-    warn("admin.listen");
+  admin_->setToken(after.admin.token);
+  applyCoreDumpSetting(after.server.core_dumps);
+  {
+    std::lock_guard<std::mutex> pending_lock(pending_mu_);
+    pending_restart_ = std::move(pending);
   }
   installRuntimeLocked(loaded.config);
   metrics_.configReloads().Add({{"result", "success"}}).Increment();
@@ -159,15 +214,13 @@ void Server::registerAdminRoutes() {
   admin_->route("GET", "/metrics/json", false, [this](const AdminRequest&) {
     return AdminResponse{200, "application/json", metrics_.serializeJson()};
   });
-  registerOperatorRoutes(
-      *admin_,
-      OperatorDeps{
-          .tracker = tracker_,
-          .config_json = [this] { return conf::configJson(context_.runtime.load()->config()); },
-          .reload = [this] { return reload(); },
-          .gauges = [this] { return gauges(); },
-          .slots_json = [this] { return slotsJson(); },
-      });
+  registerOperatorRoutes(*admin_, OperatorDeps{
+                                      .tracker = tracker_,
+                                      .config_json = [this] { return configJson(); },
+                                      .reload = [this] { return reload(); },
+                                      .gauges = [this] { return gauges(); },
+                                      .slots_json = [this] { return slotsJson(); },
+                                  });
 }
 
 metrics::GaugeSnapshot Server::gauges() const {
@@ -214,11 +267,7 @@ std::string Server::slotsJson() const {
 int Server::run() {
   const conf::Config& config = *initial_;
   const uint32_t n = config.effectiveWorkers();
-  Http1Limits limits;
-  limits.max_header_bytes = config.server.max_header_bytes;
-  limits.max_request_body = config.server.max_request_body;
-  limits.header_timeout = config.server.header_timeout;
-  limits.idle_timeout = config.server.idle_timeout;
+  const Http1Limits limits = http1LimitsFromConfig(config.server);
 
   if (config.redis) {
     cluster_ = std::make_unique<ClusterRuntime>(*config.redis, metrics_);
@@ -323,7 +372,9 @@ void Server::beginDrain() {
     Worker* worker = w.get();
     worker->post([worker] { worker->connections()->drain(); });
   }
-  drain_deadline_ = std::chrono::steady_clock::now() + initial_->server.drain_timeout;
+  // The running snapshot's: drain_timeout changes on reload.
+  drain_deadline_ =
+      std::chrono::steady_clock::now() + context_.runtime.load()->config().server.drain_timeout;
   drain_timer_.reset(event_new(control_base_.get(), -1, EV_PERSIST, &Server::onDrainTick, this));
   timeval tick{0, 20000};
   event_add(drain_timer_.get(), &tick);

@@ -31,6 +31,10 @@ class Server {
   void installRuntimeLocked(conf::ConfigPtr config);
   // Reloads the config file (SIGHUP, POST /admin/reload). Thread-safe.
   AdminResponse reload();
+  // 400 for a reload refused after the file loaded (one error at `path`); nothing changed.
+  AdminResponse rejectReload(const std::string& path, const std::string& message);
+  // /admin/config: the running snapshot plus `pending_restart`.
+  std::string configJson() const;
   void registerAdminRoutes();
   AdminResponse readiness() const;
   std::string slotsJson() const;
@@ -57,6 +61,8 @@ class Server {
   std::chrono::steady_clock::time_point drain_deadline_{};
   std::mutex reload_mu_;  // one reload at a time; guards next_version_
   uint64_t next_version_ = 1;
+  mutable std::mutex pending_mu_;             // guards pending_restart_ (read by /admin/config)
+  std::vector<std::string> pending_restart_;  // restart-only fields the file has changed
 };
 
 }  // namespace slotgate::gateway

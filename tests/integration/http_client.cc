@@ -104,6 +104,10 @@ void prepare(CURL* curl, const std::string& method, const std::string& url, cons
   }
   if (!body.empty() && !hasContentType) {
     raw = curl_slist_append(raw, "Content-Type: application/json");
+  } else if (body.empty() && !hasContentType) {
+    // libcurl would label an empty POST as a form (x-www-form-urlencoded), which the admin
+    // listener refuses as a possible cross-site form post; send none, as `curl -X POST` does.
+    raw = curl_slist_append(raw, "Content-Type:");
   }
   raw = curl_slist_append(raw, "Expect:");
   list.reset(raw);

@@ -195,5 +195,152 @@ TEST(Reload, TenReloadsDuringStreamsAndSteadyLoadLoseNothing) {
       2s));
 }
 
+// The YAML of `config` with `extra` inserted at the top of the server section.
+std::string withServerYaml(const GatewayConfig& config, const std::string& extra) {
+  std::string yaml = config.yaml();
+  const std::string server = "server:\n";
+  EXPECT_EQ(yaml.rfind(server, 0), 0u);
+  yaml.insert(server.size(), extra);
+  return yaml;
+}
+
+std::string chatBodyOfSize(size_t bytes) {
+  const std::string head = R"({"model":"gt","messages":[{"role":"user","content":")";
+  const std::string tail = R"("}]})";
+  return head + std::string(bytes - head.size() - tail.size(), 'a') + tail;
+}
+
+TEST(Reload, ALoweredMaxRequestBodyIsEnforcedOnNewConnections) {
+  MockProvider mock;
+  GatewayConfig config = standardConfig(mock);
+  Gateway gw(config);
+  const std::string body = chatBodyOfSize(4000);
+  ASSERT_EQ(gw.post("/v1/chat/completions", body).status, 200);
+
+  config.maxRequestBody = "1KiB";
+  gw.rewriteConfig(config);
+  const HttpResponse r = reload(gw);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json()["warnings"].empty()) << r.body;
+  // Each request is a new connection; the worker applies the reload on its next loop turn.
+  EXPECT_TRUE(eventually([&] { return gw.post("/v1/chat/completions", body).status == 413; }, 10s));
+  EXPECT_EQ(gw.post("/v1/chat/completions", chatBodyOfSize(500)).status, 200);
+}
+
+TEST(Reload, AChangedAdminTokenIsInEffectAtOnce) {
+  MockProvider mock;
+  GatewayConfig config = standardConfig(mock);
+  const std::string new_token = "admin-token-rotated-Qw12Er34";
+  ASSERT_EQ(setenv("SG_TEST_ROTATED_ADMIN_TOKEN", new_token.c_str(), 1), 0);  // inherited
+  Gateway gw(config);
+  ASSERT_EQ(runningVersion(gw), 1);
+
+  std::string yaml = config.yaml();
+  const auto at = yaml.find("token_env: SG_TEST_ADMIN_TOKEN");
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, std::string("token_env: SG_TEST_ADMIN_TOKEN").size(),
+               "token_env: SG_TEST_ROTATED_ADMIN_TOKEN");
+  gw.rewriteConfigText(yaml);
+  const HttpResponse r = reload(gw);
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  EXPECT_EQ(request("GET", gw.adminUrl("/admin/config"), bearer(config.adminToken)).status, 401);
+  const HttpResponse with_new = request("GET", gw.adminUrl("/admin/config"), bearer(new_token));
+  EXPECT_EQ(with_new.status, 200);
+  EXPECT_EQ(with_new.json()["version"], 2);
+  // The token is a secret: the config view names its variable, never its value.
+  EXPECT_EQ(with_new.body.find(new_token), std::string::npos);
+}
+
+TEST(Reload, ARestartOnlyFieldIsWarnedAboutAndMarkedPending) {
+  MockProvider mock;
+  GatewayConfig config = standardConfig(mock);
+  config.workers = 1;
+  Gateway gw(config);
+  config.workers = 3;
+  config.maxHeaderBytes = "32KiB";  // applied: no warning for it
+  gw.rewriteConfig(config);
+  const HttpResponse r = reload(gw);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto warnings = r.json()["warnings"];
+  ASSERT_EQ(warnings.size(), 1u) << r.body;
+  EXPECT_NE(warnings[0].get<std::string>().find("server.workers"), std::string::npos);
+
+  const HttpResponse view = request("GET", gw.adminUrl("/admin/config"), bearer(config.adminToken));
+  ASSERT_EQ(view.status, 200);
+  EXPECT_EQ(view.json()["pending_restart"], nlohmann::json::array({"server.workers"})) << view.body;
+  EXPECT_EQ(view.json()["server"]["effective_workers"], 3);
+  EXPECT_EQ(gw.chat("gt").status, 200);
+
+  // Back to the running value: nothing pending any more.
+  config.workers = 1;
+  gw.rewriteConfig(config);
+  const HttpResponse back = reload(gw);
+  ASSERT_EQ(back.status, 200) << back.body;
+  EXPECT_TRUE(back.json()["warnings"].empty()) << back.body;
+  EXPECT_TRUE(request("GET", gw.adminUrl("/admin/config"), bearer(config.adminToken))
+                  .json()["pending_restart"]
+                  .empty());
+}
+
+TEST(Reload, NewHandshakesGetTheNewCertificateAndKey) {
+  MockProvider mock;
+  GatewayConfig config = standardConfig(mock);
+  Gateway gw(config);
+  TempDir dir_a;
+  TempDir dir_b;
+  const CertFiles a = makeSelfSignedCert(dir_a);
+  const CertFiles b = makeSelfSignedCert(dir_b);
+  const std::string https =
+      "https://127.0.0.1:" + std::to_string(gw.port()) + "/v1/chat/completions";
+  const std::string body = chatBodyOfSize(200);
+  auto trusting = [](const std::string& ca) {
+    ClientOptions options;
+    options.caFile = ca;
+    return options;
+  };
+
+  gw.rewriteConfigText(
+      withServerYaml(config, "  tls: { cert: " + a.cert + ", key: " + a.key + " }\n"));
+  HttpResponse r = reload(gw);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(eventually(
+      [&] {
+        return request("POST", https, bearer(kClientKey), body, 10s, trusting(a.cert)).status ==
+               200;
+      },
+      10s));
+
+  gw.rewriteConfigText(
+      withServerYaml(config, "  tls: { cert: " + b.cert + ", key: " + b.key + " }\n"));
+  r = reload(gw);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(eventually(
+      [&] {
+        return request("POST", https, bearer(kClientKey), body, 10s, trusting(b.cert)).status ==
+               200;
+      },
+      10s));
+  // The old certificate is no longer presented: a client trusting only it fails verification.
+  const HttpResponse old = request("POST", https, bearer(kClientKey), body, 10s, trusting(a.cert));
+  EXPECT_FALSE(old.ok());
+  EXPECT_EQ(old.status, 0);
+}
+
+TEST(Reload, ACertificateThatDoesNotLoadRejectsTheReload) {
+  MockProvider mock;
+  GatewayConfig config = standardConfig(mock);
+  Gateway gw(config);
+  TempDir dir;
+  const std::string cert = dir.writeFile("cert.pem", "not a certificate\n");
+  const std::string key = dir.writeFile("key.pem", "not a key\n");
+  gw.rewriteConfigText(withServerYaml(config, "  tls: { cert: " + cert + ", key: " + key + " }\n"));
+  const HttpResponse r = reload(gw);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json()["errors"][0]["path"], "server.tls") << r.body;
+  EXPECT_EQ(runningVersion(gw), 1);
+  EXPECT_EQ(gw.chat("gt").status, 200);  // still cleartext, still serving
+}
+
 }  // namespace
 }  // namespace slotgate::testing
