@@ -94,7 +94,7 @@ struct Fixture {
   uint16_t port = 0;
 };
 
-const char kGet[] = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
+const char kGet[] = "GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
 TEST(ActiveRequestsStream, SnapshotChangeHeartbeatAndDisconnect) {
   Fixture f;
