@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/http_message.h"
 #include "metrics/error_type.h"
 #include "metrics/usage_parser.h"
 
@@ -12,8 +13,15 @@ namespace slotgate::gateway {
 
 using metrics::ApiFormat;
 
-// /v1/messages speaks Anthropic; everything else OpenAI.
+// /v1/messages and every path under it (/v1/messages/count_tokens, and unknown ones such as
+// /v1/messages/batches, whose 404 an Anthropic SDK must be able to read) speak Anthropic;
+// everything else OpenAI.
 ApiFormat apiFormatForPath(std::string_view path);
+
+// The headers of a JSON answer the gateway writes itself (errors, model lists): content-type,
+// x-request-id, on Anthropic paths request-id with the same value (the Anthropic SDKs read
+// that one), and Date.
+Headers gatewayAnswerHeaders(ApiFormat format, const std::string& request_id);
 
 // {"error":{"message","type","code"}} or {"type":"error","error":{"type","message","code"}}
 // (SPEC: error.code is the code in both formats).

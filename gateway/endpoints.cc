@@ -11,10 +11,17 @@ Endpoint findEndpoint(std::string_view path) {
   if (path == "/v1/messages") {
     return {EndpointKind::kProxy, ApiFormat::kAnthropic, ProviderType::kAnthropic, "POST"};
   }
+  if (path == "/v1/messages/count_tokens") {
+    return {EndpointKind::kProxy, ApiFormat::kAnthropic, ProviderType::kAnthropic, "POST",
+            /*holds_slots=*/false};
+  }
   if (path == "/v1/models") {
     return {EndpointKind::kListModels, ApiFormat::kOpenAI, ProviderType::kOpenAI, "GET"};
   }
-  return {EndpointKind::kUnknownPath, ApiFormat::kOpenAI, ProviderType::kOpenAI, ""};
+  if (path.substr(0, kModelObjectPrefix.size()) == kModelObjectPrefix) {
+    return {EndpointKind::kModelObject, ApiFormat::kOpenAI, ProviderType::kOpenAI, "GET"};
+  }
+  return {EndpointKind::kUnknownPath, apiFormatForPath(path), ProviderType::kOpenAI, ""};
 }
 
 }  // namespace slotgate::gateway

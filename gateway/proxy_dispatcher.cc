@@ -66,17 +66,11 @@ void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, Re
     case CodecReject::kBodyTooLarge:
       answer(head, sink, ErrorType::kRequestTooLarge, "request body exceeds max_request_body");
       break;
-    case CodecReject::kHeadersTooLarge: {
+    case CodecReject::kHeadersTooLarge:
       // 431 has no error code of its own in SPEC's table; it is an invalid request.
-      const std::string body = errorBody(apiFormatForPath(head.path), ErrorType::kInvalidRequest,
-                                         "request headers exceed max_header_bytes or 100 fields");
-      Headers headers{{"content-type", "application/json"}};
-      sink.sendHeaders(431, headers, body.size());
-      sink.sendData(body);
-      context_.runtime.load()->series().requestTotal(false, false).Increment();
-      sink.finish();
+      answer(head, sink, ErrorType::kInvalidRequest,
+             "request headers exceed max_header_bytes or 100 fields", {}, 431);
       break;
-    }
     default:
       answer(head, sink, ErrorType::kInvalidRequest, "malformed HTTP request");
       break;
@@ -84,17 +78,31 @@ void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, Re
 }
 
 void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, ErrorType error,
-                             const std::string& message, const Headers& extra) {
-  const int status = metrics::errorTypeStatus(error);
-  const std::string body = errorBody(apiFormatForPath(head.path), error, message);
+                             const std::string& message, const Headers& extra, int status) {
+  if (status == 0) {
+    status = metrics::errorTypeStatus(error);
+  }
+  const ApiFormat format = apiFormatForPath(head.path);
+  const std::string body = errorBody(format, error, message);
   const std::string request_id = requestIdFor(head.headers);
-  Headers headers{{"content-type", "application/json"}, {"x-request-id", request_id}};
+  Headers headers = gatewayAnswerHeaders(format, request_id);
   headers.insert(headers.end(), extra.begin(), extra.end());
   auto& series = context_.runtime.load()->series();
   series.requestTotal(false, false).Increment();
   constexpr size_t kUnknown = metrics::RequestSeries::kUnknown;
   series.requests(kUnknown, kUnknown, kUnknown).Increment();
   series.errors(kUnknown, kUnknown, kUnknown, error).Increment();
+  if (context_.tracker != nullptr) {
+    // Counted in request_total above, so in the running totals and /metrics/logs too.
+    metrics::ActiveEntry entry;
+    entry.request_id = request_id;
+    entry.client = "unknown";
+    metrics::FinishedRequest outcome;
+    outcome.error = true;
+    outcome.status = status;
+    outcome.error_type = metrics::errorTypeLabel(error);
+    context_.tracker->answered(entry, outcome);
+  }
   metrics::LogLine(metrics::LogLevel::kInfo, metrics::kAccessEvent)
       .str("request_id", request_id)
       .str("method", head.method)

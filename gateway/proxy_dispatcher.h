@@ -24,9 +24,10 @@ class ProxyDispatcher : public RequestDispatcher, public ConnectionStats {
   void onCodecReject(CodecReject reason) override;
 
  private:
-  // Answers an error decided before any ProxyRequest exists, and counts it.
+  // Answers an error decided before any ProxyRequest exists, and counts it (metrics, running
+  // totals, /metrics/logs). `status` 0 = the error's own.
   void answer(const IncomingRequest& head, ResponseSink& sink, metrics::ErrorType error,
-              const std::string& message, const Headers& extra = {});
+              const std::string& message, const Headers& extra = {}, int status = 0);
 
   GatewayContext& context_;
   Worker& worker_;

@@ -6,6 +6,7 @@
 #include "gateway/ascii.h"
 #include "gateway/auth.h"
 #include "gateway/cluster_runtime.h"
+#include "gateway/model_catalog.h"
 #include "gateway/request_id.h"
 #include "gateway/upstream_head.h"
 #include "gateway/upstream_pool.h"
@@ -71,8 +72,13 @@ void ProxyRequest::start() {
     serveModelList();
     return;
   }
+  if (endpoint_.kind == EndpointKind::kModelObject) {
+    serveModelObject();
+    return;
+  }
   body_ = readBodyFields(request_.body);
   if (!body_.ok) {
+    body_.model.clear();  // an ambiguous body names no model, not even in the logs
     respondError(ErrorType::kInvalidRequest, body_.error);
     return;
   }
@@ -120,27 +126,28 @@ void ProxyRequest::track() {
 
 void ProxyRequest::serveModelList() {
   const conf::Config& config = runtime_->config();
-  const conf::Client& client = config.clients[client_index_];
-  std::string body = R"({"object":"list","data":[)";
-  bool first = true;
-  auto add = [&](const std::string& id) {
-    body += first ? "" : ",";
-    first = false;
-    body += R"({"id":")";
-    metrics::appendJsonEscaped(body, id);
-    body += R"(","object":"model","created":0,"owned_by":"slotgate"})";
-  };
-  for (const auto& model : config.models) {
-    if (!clientMayUse(client, model.name)) {
-      continue;
-    }
-    add(model.name);
-    for (const auto& alias : model.aliases) {
-      add(alias);
-    }
+  answerJson(modelListBody(config, config.clients[client_index_]));
+}
+
+void ProxyRequest::serveModelObject() {
+  const conf::Config& config = runtime_->config();
+  const std::optional<std::string> id = modelIdFromPath(request_.path);
+  body_.model = id.value_or("");  // for the access line and the logs; there is no body
+  std::optional<std::string> body;
+  if (id) {
+    body = modelObjectBody(config, config.clients[client_index_], *id);
   }
-  body += "]}";
-  Headers headers{{"content-type", "application/json"}, {"x-request-id", request_id_}};
+  if (!body) {
+    // The same answer for a name that does not exist and one this key may not use: the list
+    // shows neither, and telling them apart would reveal the other clients' models.
+    respondError(ErrorType::kModelNotFound, "model '" + body_.model + "' not found");
+    return;
+  }
+  answerJson(*body);
+}
+
+void ProxyRequest::answerJson(const std::string& body) {
+  const Headers headers = gatewayAnswerHeaders(endpoint_.format, request_id_);
   phase_ = Phase::kDone;
   final_status_ = 200;
   sink_.sendHeaders(200, headers, body.size());
@@ -152,6 +159,10 @@ void ProxyRequest::serveModelList() {
 // ---- admission ----
 
 void ProxyRequest::admit() {
+  if (!endpoint_.holds_slots) {
+    pickAndSend();  // count_tokens: no client slot, no queue
+    return;
+  }
   const conf::Client& client = runtime_->config().clients[client_index_];
   const auto& pool = runtime_->clientSlots(client_index_);
   client_lease_ = pool->tryAcquire();
@@ -267,9 +278,12 @@ void ProxyRequest::onQueueTimeout(evutil_socket_t, short, void* arg) {
 
 routing::KeyProbe ProxyRequest::keyProbe() const {
   const Runtime* rt = runtime_.get();
-  return [rt](size_t p, size_t k) {
+  const bool holds_slots = endpoint_.holds_slots;
+  return [rt, holds_slots](size_t p, size_t k) {
     const ProviderKeyState& state = rt->providerKey(p, k);
-    return routing::KeyView{state.slots->available(), state.breaker->admits()};
+    // Without a slot to take, a full key serves as well as any: config order decides.
+    const uint32_t available = holds_slots ? state.slots->available() : UINT32_MAX;
+    return routing::KeyView{available, state.breaker->admits()};
   };
 }
 
@@ -293,6 +307,11 @@ bool ProxyRequest::pickAndSend() {
     limits::BreakerPermit permit = state.breaker->tryAdmit();
     if (!permit) {
       continue;
+    }
+    if (!endpoint_.holds_slots) {
+      permit_ = std::move(permit);
+      send(c);
+      return true;
     }
     limits::SlotLease lease = state.slots->tryAcquire();
     if (!lease) {
@@ -426,11 +445,15 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
     permit_ = limits::BreakerPermit();  // 4xx: neither success nor failure
   }
   Headers out;
-  out.reserve(headers.size() + 4);
+  out.reserve(headers.size() + 5);
+  // On Anthropic paths `request-id` is slotgate's request id too (SPEC section 3), not the
+  // provider's: the Anthropic SDKs read that one.
+  const bool anthropic = endpoint_.format == ApiFormat::kAnthropic;
   std::optional<uint64_t> content_length;
   for (auto& h : headers) {
     toAsciiLower(h.name);
-    if (isHopByHop(h.name) || h.name == "x-request-id" || h.name.rfind("x-slotgate-", 0) == 0) {
+    if (isHopByHop(h.name) || h.name == "x-request-id" || h.name.rfind("x-slotgate-", 0) == 0 ||
+        (anthropic && h.name == "request-id")) {
       continue;
     }
     if (h.name == "content-length") {
@@ -447,6 +470,9 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
     out.push_back({std::move(h.name), std::move(h.value)});
   }
   out.push_back({"x-request-id", request_id_});
+  if (anthropic) {
+    out.push_back({"request-id", request_id_});
+  }
   out.push_back({"x-slotgate-provider", provider()->name});
   out.push_back({"x-slotgate-model", resolution_.model->targets[current_->target_index].model});
   out.push_back({"x-slotgate-key", providerKey()->id});
@@ -545,9 +571,16 @@ void ProxyRequest::respondError(ErrorType error, const std::string& message, int
   exchange_.reset();
   const int status = metrics::errorTypeStatus(error);
   std::string body = errorBody(endpoint_.format, error, message);
-  Headers headers{{"content-type", "application/json"}, {"x-request-id", request_id_}};
+  Headers headers = gatewayAnswerHeaders(endpoint_.format, request_id_);
   if (retry_after_s > 0) {
     headers.push_back({"retry-after", std::to_string(retry_after_s)});
+  }
+  if (current_) {
+    // A target was chosen (the last one tried): say which, as on a proxied answer.
+    headers.push_back({"x-slotgate-provider", provider()->name});
+    headers.push_back(
+        {"x-slotgate-model", resolution_.model->targets[current_->target_index].model});
+    headers.push_back({"x-slotgate-key", providerKey()->id});
   }
   final_status_ = status;
   phase_ = Phase::kDone;
@@ -612,7 +645,7 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
         .streamFinished(success, seconds);
   }
   const conf::Config& config = runtime_->config();
-  if (tracked_) {
+  if (context_.tracker != nullptr) {
     metrics::FinishedRequest outcome;
     if (current_) {
       outcome.provider = provider()->name;
@@ -627,8 +660,18 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
                                      : "";
     outcome.duration_ms = seconds * 1000.0;
     outcome.usage = usage_;
-    context_.tracker->end(tracked_, outcome);
-    tracked_.reset();
+    if (tracked_) {
+      context_.tracker->end(tracked_, outcome);
+      tracked_.reset();
+    } else {
+      // Answered before it was ever in flight (refused, or a model list): the totals and logs
+      // count it all the same.
+      metrics::ActiveEntry entry;
+      entry.request_id = request_id_;
+      entry.client = client == kNoClient ? "unknown" : config.clients[client].id;
+      entry.model = body_.model;
+      context_.tracker->answered(entry, outcome);
+    }
   }
   metrics::LogLine line(metrics::LogLevel::kInfo, metrics::kAccessEvent);
   if (!line.enabled()) {
@@ -638,10 +681,13 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
       .str("method", request_.method)
       .str("path", request_.path)
       .str("client", client == kNoClient ? "unknown" : config.clients[client].id)
-      .str("model", body_.ok ? std::string_view(body_.model) : std::string_view())
+      .str("model", body_.model)
       .str("resolved_model", resolution_.model ? std::string_view(resolution_.model->name)
                                                : std::string_view("unknown"))
       .str("provider", current_ ? std::string_view(provider()->name) : std::string_view(""))
+      .str("provider_model",
+           current_ ? std::string_view(resolution_.model->targets[current_->target_index].model)
+                    : std::string_view(""))
       .str("key_id", current_ ? std::string_view(providerKey()->id) : std::string_view(""))
       .num("status", client_gone ? 499 : final_status_)
       .num("duration_ms", seconds * 1000.0)

@@ -57,6 +57,9 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   enum class Phase { kNew, kQueued, kUpstream, kStreaming, kDone };
 
   void serveModelList();
+  void serveModelObject();
+  // 200 with a JSON body the gateway wrote itself.
+  void answerJson(const std::string& body);
   void admit();
   void onClientSlot(limits::SlotLease lease);
   static void onQueueTimeout(evutil_socket_t, short, void* arg);

@@ -36,6 +36,10 @@ nlohmann::ordered_json itemJson(const LogItem& item) {
   return j;
 }
 
+// The error ring holds every answer that was not a 2xx, whatever its cause: slotgate's own
+// refusals (401, 404 model_not_found, 429, ...), upstream errors and clients that left.
+bool isError(const LogItem& item) { return item.error || item.status >= 300; }
+
 std::vector<LogItem> newestFirst(const std::deque<LogItem>& ring) {
   return {ring.rbegin(), ring.rend()};
 }
@@ -45,14 +49,14 @@ std::vector<LogItem> newestFirst(const std::deque<LogItem>& ring) {
 void EventLog::add(const LogItem& item) {
   std::lock_guard lock(mu_);
   push(traces_, item, capacity_);
-  if (item.error) {
+  if (isError(item)) {
     push(errors_, item, capacity_);
   }
 }
 
 void EventLog::add(LogItem&& item) {
   std::lock_guard lock(mu_);
-  if (item.error) {
+  if (isError(item)) {
     push(errors_, item, capacity_);
   }
   push(traces_, std::move(item), capacity_);

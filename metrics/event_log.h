@@ -1,6 +1,8 @@
 // The last finished requests (SPEC section 6, GET /metrics/logs): a ring of
-// the last `capacity` errors and a ring of the last `capacity` requests of
-// any outcome (traces). Oldest entries fall off; memory is bounded.
+// the last `capacity` errors (every answer that was not a 2xx, with its
+// error_type) and a ring of the last `capacity` requests of any outcome
+// (traces). Oldest entries fall off; memory is bounded (the requested model
+// name an entry keeps is capped at kLoggedModelMax).
 //
 // Thread-safety: add() and the readers may be called from any thread (one
 // mutex, held for a deque push/pop or a copy).
@@ -16,6 +18,9 @@
 #include "metrics/usage_parser.h"
 
 namespace slotgate::metrics {
+
+// The longest requested model name a log entry keeps (bytes; longer ones are cut).
+inline constexpr size_t kLoggedModelMax = 256;
 
 struct LogItem {
   std::string request_id;

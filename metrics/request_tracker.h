@@ -74,6 +74,11 @@ class RequestTracker {
   virtual void progress(const ActiveEntryPtr& entry) = 0;
   // The request finished: removed from the active set, added to the totals and logs.
   virtual void end(const ActiveEntryPtr& entry, const FinishedRequest& outcome) = 0;
+  // A request answered without ever being in flight in the active set (refused at auth, body,
+  // resolve or the client's models, an unknown path, a model list): added to the totals and
+  // logs like end(), so that they count every answer (the totals' top level is exactly
+  // request_total). `entry` gives request_id, client and model only.
+  virtual void answered(const ActiveEntry& entry, const FinishedRequest& outcome) = 0;
 };
 
 }  // namespace slotgate::metrics

@@ -68,12 +68,21 @@ void LiveRequestTracker::end(const ActiveEntryPtr& entry, const FinishedRequest&
       return;  // never begun, or already ended
     }
   }
+  recordFinished(*entry, outcome);
+}
+
+void LiveRequestTracker::answered(const ActiveEntry& entry, const FinishedRequest& outcome) {
+  recordFinished(entry, outcome);
+}
+
+void LiveRequestTracker::recordFinished(const ActiveEntry& entry, const FinishedRequest& outcome) {
   const auto finished_at = std::chrono::system_clock::now();
   totals_.record(outcome, finished_at);
   LogItem item;
-  item.request_id = entry->request_id;
-  item.client = entry->client;
-  item.model = entry->model;
+  item.request_id = entry.request_id;
+  item.client = entry.client;
+  // A refused request's model is whatever the caller sent: capped, so 200 entries stay small.
+  item.model = entry.model.substr(0, kLoggedModelMax);
   item.provider = outcome.provider;
   item.provider_model = outcome.provider_model;
   item.key_id = outcome.key_id;

@@ -50,6 +50,7 @@ class LiveRequestTracker : public RequestTracker {
   void progress(const ActiveEntryPtr& entry) override;
   // Counts the request once: a second end() for the same entry is ignored.
   void end(const ActiveEntryPtr& entry, const FinishedRequest& outcome) override;
+  void answered(const ActiveEntry& entry, const FinishedRequest& outcome) override;
 
   // In-flight requests, oldest first.
   [[nodiscard]] std::vector<ActiveView> active() const;
@@ -77,6 +78,8 @@ class LiveRequestTracker : public RequestTracker {
     std::unordered_map<const ActiveEntry*, ActiveEntryPtr> entries;
   };
   Shard& shardFor(const ActiveEntry* entry) const;
+  // Totals, logs and history for a finished request (end() and answered()).
+  void recordFinished(const ActiveEntry& entry, const FinishedRequest& outcome);
   void changed() { seq_.fetch_add(1, std::memory_order_release); }
 
   mutable std::array<Shard, kShards> shards_;

@@ -2,10 +2,14 @@
 // GET /metrics/running-totals): counts, tokens, average duration and last
 // access since the process started.
 //
-// A request that never reached a provider (refused at auth, resolve,
-// admission, ...) has no provider or provider model to file it under, so it
-// is counted only in the top-level totals (its requests and errors, and
-// streaming/non_streaming). Hence top >= sum of providers.
+// The top level counts every answer the data plane gave: its `requests` is
+// exactly slotgate_request_total (the gateway records every request it counts
+// there, refusals included). A provider's part counts only requests that
+// reached that provider (were sent to one of its keys, retries filed under the
+// last provider tried). A request that never reached a provider (refused at
+// auth, body, resolve, admission, an unknown path, a model list) has no
+// provider or provider model to file it under, so it is counted only in the
+// top level. Hence top >= sum of providers, and top - sum = the unrouted ones.
 //
 // Thread-safety: record() and view() may be called from any thread; one
 // mutex, taken once per finished request and once per admin read.
