@@ -12,6 +12,7 @@ PACKAGES=(
   valgrind  # bench/load/callgrind.sh: instructions per request
   chromium  # the dashboard's browser test
   prometheus  # promtool: checks and unit-tests conf/prometheus/slotgate.rules.yml
+  nodejs  # tests/sdk: the OpenAI and Anthropic SDKs the integration tests drive (npm ci in test.sh)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -22,4 +23,10 @@ if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+# Debian's nodejs comes without npm (a separate package); other builds of nodejs bring their own.
+if ! command -v npm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >&2
 fi

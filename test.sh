@@ -11,6 +11,9 @@ cd "$(dirname "$0")"
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 JOBS=${JOBS:-$(nproc)}
 
+echo "== SDK test clients (tests/sdk: the OpenAI and Anthropic Node SDKs, pinned by package-lock.json)"
+npm ci --prefix tests/sdk --no-audit --no-fund --loglevel=error
+
 echo "== format check"
 tests/check_format.sh
 echo "== layering check (includes run one way, ../shared/DESIGN.md)"
