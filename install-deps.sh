@@ -4,7 +4,7 @@
 set -euo pipefail
 PACKAGES=(
   build-essential dpkg-dev cmake ninja-build ccache pkg-config git curl python3
-  libevent-dev libssl-dev libhttp-parser-dev libnghttp2-dev prometheus-cpp-dev
+  libevent-dev libssl-dev libnghttp2-dev prometheus-cpp-dev
   libhiredis-dev libre2-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   redis-server wrk nghttp2-client haproxy openssl ca-certificates clang-format

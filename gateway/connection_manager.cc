@@ -1,13 +1,16 @@
 #include "gateway/connection_manager.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "gateway/connection_sniffer.h"
+#include "gateway/downstream/lingering_close.h"
 
 namespace slotgate::gateway {
 
@@ -128,6 +131,31 @@ void ConnectionManager::upgradeToHttp2(DownstreamConnection& from, BufferEventPt
                                         options_.http2, std::move(upgrade)));
 }
 
+void ConnectionManager::lingerThenClose(DownstreamConnection& from, BufferEventPtr bev,
+                                        const char* reason) {
+  auto it = connections_.find(&from);
+  if (it == connections_.end()) {
+    return;  // bev closes here
+  }
+  // A descriptor of its own for the socket: freeing the bufferevent (and its TLS state)
+  // closes the original one without ending the connection.
+  const evutil_socket_t fd = bufferevent_getfd(bev.get());
+  const int own = draining_ || fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  bev.reset();
+  if (own < 0) {
+    onClosed(from, reason);
+    return;
+  }
+  worker_.deferDelete(std::move(it->second));
+  connections_.erase(it);
+  LingerLimits linger;
+  // Room for an upload somewhat over the body limit (the 413 case) at the default.
+  linger.max_bytes = std::max<uint64_t>(2 * limits_.max_request_body, uint64_t{1} << 20);
+  add(std::make_unique<LingeringClose>(
+      worker_.base(), own, linger,
+      [this, reason](LingeringClose& lingering, const char*) { onClosed(lingering, reason); }));
+}
+
 void ConnectionManager::onClosed(DownstreamConnection& connection, const char* reason) {
   stats_.onConnectionClosed(reason);
   auto it = connections_.find(&connection);
@@ -148,6 +176,7 @@ void ConnectionManager::reconfigure(const Http1Limits& limits, DownstreamOptions
 }
 
 void ConnectionManager::drain() {
+  draining_ = true;
   listener_.reset();
   std::vector<DownstreamConnection*> all;
   all.reserve(connections_.size());

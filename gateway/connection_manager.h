@@ -72,6 +72,11 @@ class ConnectionManager {
   // takes over `bev` and serves `upgrade.request` as stream 1; `from` is
   // deleted on the next loop turn.
   void upgradeToHttp2(DownstreamConnection& from, BufferEventPtr bev, H2cUpgrade upgrade);
+  // An HTTP/1.1 connection wrote its (last) answer before the request was read to its end:
+  // instead of closing `bev` (a reset that could cost the client the answer), its socket
+  // lingers (LingeringClose) and counts as closed with `reason` when that ends. `from` is
+  // deleted on the next loop turn. While draining, the socket closes at once.
+  void lingerThenClose(DownstreamConnection& from, BufferEventPtr bev, const char* reason);
   void countReject(CodecReject reason) { stats_.onCodecReject(reason); }
 
  private:
@@ -84,6 +89,7 @@ class ConnectionManager {
   Http1Limits limits_;
   DownstreamOptions options_;
   EvConnListenerPtr listener_;
+  bool draining_ = false;
   std::unordered_map<DownstreamConnection*, std::unique_ptr<DownstreamConnection>> connections_;
   std::atomic<size_t> open_{0};
 };

@@ -115,6 +115,7 @@ void Http1Connection::startRequest() {
   http10_ = false;
   keep_alive_ = true;
   response_chunked_ = false;
+  response_bodyless_ = false;
   handler_paused_ = false;
 }
 
@@ -363,7 +364,11 @@ void Http1Connection::sendHeaders(int status, const Headers& headers,
     head += h.value;
     head += "\r\n";
   }
-  if (content_length) {
+  response_bodyless_ = status < 200 || status == 204 || status == 304;
+  if (response_bodyless_) {
+    // 1xx, 204 and 304 have no content (RFC 9110 6.4.1, 8.6): no framing fields, and
+    // sendData() drops whatever a handler might pass.
+  } else if (content_length) {
     head += "content-length: ";
     head += std::to_string(*content_length);
     head += "\r\n";
@@ -387,7 +392,7 @@ void Http1Connection::sendHeaders(int status, const Headers& headers,
 }
 
 void Http1Connection::sendData(std::string_view bytes) {
-  if (bev_ == nullptr || bytes.empty()) {
+  if (bev_ == nullptr || bytes.empty() || response_bodyless_) {
     return;
   }
   evbuffer* out = bufferevent_get_output(bev_.get());
@@ -472,7 +477,7 @@ void Http1Connection::onFlush(evutil_socket_t, short, void* arg) {
     return;
   }
   if (c->state_ == State::kClosing) {
-    c->closeNow(c->close_reason_);
+    c->closeFlushed();
   } else if (c->handler_) {
     c->handler_->onSinkDrained();  // a handler paused at the high mark resumes
   }
@@ -485,7 +490,7 @@ void Http1Connection::onWrite(bufferevent*, void* arg) {
   }
   if (c->state_ == State::kClosing) {
     if (c->pendingBytes() == 0) {
-      c->closeNow(c->close_reason_);
+      c->closeFlushed();
     }
     return;
   }
@@ -535,13 +540,32 @@ void Http1Connection::closeAfterFlush(const char* reason) {
   close_reason_ = reason;
   bufferevent_disable(bev_.get(), EV_READ);
   if (pendingBytes() == 0) {
-    closeNow(reason);
+    closeFlushed();
     return;
   }
   bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
   scheduleFlush();
   // Bound the flush: a client that never reads is dropped after idle_timeout.
   armTimer(limits_.idle_timeout);
+}
+
+void Http1Connection::closeFlushed() {
+  if (bev_ == nullptr) {
+    return;
+  }
+  if (parser_.messageComplete()) {
+    closeNow(close_reason_);
+    return;
+  }
+  // The answer went out before the request was read to its end: the rest of it may still
+  // be arriving, and a close now would reset the connection under the client's upload.
+  state_ = State::kClosing;
+  evtimer_del(timer_.get());
+  event_del(resume_.get());
+  event_del(flush_.get());
+  handler_.reset();
+  manager_.lingerThenClose(*this, std::move(bev_),
+                           close_reason_ == nullptr ? "closed" : close_reason_);
 }
 
 void Http1Connection::closeNow(const char* reason) {

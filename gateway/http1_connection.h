@@ -78,6 +78,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   void refuse(CodecReject reason);
   void responseDone();
   void closeNow(const char* reason);
+  // The answer is written out and the connection is closing (close_reason_): closes, or,
+  // when the request was not read to its end, lingers (ConnectionManager::lingerThenClose).
+  void closeFlushed();
   void closeAfterFlush(const char* reason);
   void armTimer(std::chrono::milliseconds timeout);
 
@@ -106,7 +109,8 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
 
   RequestHandlerPtr handler_;
   bool response_chunked_ = false;
-  bool handler_paused_ = false;  // the handler wrote past the high-water mark
+  bool response_bodyless_ = false;  // 1xx/204/304: the response has no content
+  bool handler_paused_ = false;     // the handler wrote past the high-water mark
   const char* close_reason_ = nullptr;
 };
 

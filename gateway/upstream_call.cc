@@ -55,9 +55,11 @@ UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
       idle_timeout_after_headers_(request.idle_timeout_after_headers),
       kick_ev_(newEvent(pool.base(), &UpstreamCall::onKick, this)),
       timeout_ev_(newEvent(pool.base(), &UpstreamCall::onTimeout, this)),
-      connect_ev_(newEvent(pool.base(), &UpstreamCall::onConnectTimeout, this)) {
-  http_parser_init(&parser_, HTTP_RESPONSE);
-  parser_.data = this;
+      connect_ev_(newEvent(pool.base(), &UpstreamCall::onConnectTimeout, this)),
+      parser_(Http1Parser::Mode::kResponse,
+              Http1ParserLimits{kMaxUpstreamHeadBytes, kMaxUpstreamHeadFields, {}}),
+      head_request_(bytes_->head.rfind("HEAD ", 0) == 0) {
+  parser_.setRequestWasHead(head_request_);
 }
 
 UpstreamCall::~UpstreamCall() { cancel(); }
@@ -104,11 +106,7 @@ void UpstreamCall::pauseReading() {
   if (finished_ || paused_) {
     return;
   }
-  paused_ = true;
-  if (HTTP_PARSER_ERRNO(&parser_) == HPE_OK) {
-    // Inside onBody this stops the parser right after the current callback returns.
-    http_parser_pause(&parser_, 1);
-  }
+  paused_ = true;  // inside onUpstreamData: processInput() stops after this piece
   if (conn_ && connected_) {
     bufferevent_disable(conn_->bev(), EV_READ);
   }
@@ -122,9 +120,6 @@ void UpstreamCall::resumeReading() {
     return;
   }
   paused_ = false;
-  if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) {
-    http_parser_pause(&parser_, 0);
-  }
   if (headers_done_ && idle_timeout_after_headers_) {
     armTimeout();
   }
@@ -302,63 +297,6 @@ void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
   }
 }
 
-void UpstreamCall::processInput() {
-  while (!finished_ && !paused_ && conn_) {
-    evbuffer* in = bufferevent_get_input(conn_->bev());
-    if (evbuffer_get_length(in) == 0) {
-      break;
-    }
-    evbuffer_iovec vec;
-    if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) {
-      break;
-    }
-    const size_t parsed = http_parser_execute(&parser_, &kParserSettings,
-                                              static_cast<const char*>(vec.iov_base), vec.iov_len);
-    if (finished_) {
-      return;  // cancelled inside a handler callback: the connection may be gone
-    }
-    const auto err = static_cast<http_errno>(HTTP_PARSER_ERRNO(&parser_));
-    if (err != HPE_OK && err != HPE_PAUSED) {
-      fail(UpstreamErrorKind::kProtocol,
-           protocol_error_.empty()
-               ? std::string("invalid upstream response: ") + http_errno_description(err)
-               : protocol_error_);
-      return;
-    }
-    evbuffer_drain(in, parsed);
-    if (message_complete_) {
-      complete();
-      return;
-    }
-  }
-  if (!finished_ && !paused_ && conn_ && eof_seen_) {
-    handleEof();
-  }
-}
-
-void UpstreamCall::handleEof() {
-  if (!response_started_) {
-    if (canResend()) {
-      resendOnFreshConnection();
-      return;
-    }
-    fail(UpstreamErrorKind::kClosed, reused_attempt_
-                                         ? "upstream closed a reused connection without answering"
-                                         : "upstream closed the connection before responding");
-    return;
-  }
-  // Signals EOF to the parser: completes a body delimited by the connection close.
-  http_parser_execute(&parser_, &kParserSettings, nullptr, 0);
-  if (finished_) {
-    return;
-  }
-  if (message_complete_) {
-    complete();
-    return;
-  }
-  fail(UpstreamErrorKind::kClosed, "upstream closed the connection mid-response");
-}
-
 bool UpstreamCall::nothingSent() const {
   // Bytes leave the output buffer only once the socket (or SSL_write, for a whole
   // record) took them; a request still entirely in it cannot have reached the server.
@@ -379,11 +317,7 @@ void UpstreamCall::resendOnFreshConnection() {
   reused_attempt_ = false;
   connected_ = false;
   eof_seen_ = false;
-  http_parser_init(&parser_, HTTP_RESPONSE);
-  parser_.data = this;
-  if (paused_) {
-    http_parser_pause(&parser_, 1);
-  }
+  resetParser();
   pending_start_ = true;
   kick();
 }
@@ -393,7 +327,7 @@ void UpstreamCall::complete() {
   stopTimers();
   UpstreamConnectionPtr conn = std::move(conn_);
   bufferevent* bev = conn->bev();
-  const bool reusable = http_should_keep_alive(&parser_) != 0 && !eof_seen_ &&
+  const bool reusable = parser_.keepAlive() && !eof_seen_ &&
                         evbuffer_get_length(bufferevent_get_input(bev)) == 0 &&
                         evbuffer_get_length(bufferevent_get_output(bev)) == 0;
   if (reusable) {

@@ -1,5 +1,13 @@
 // The state of one upstream request: connection choice (idle or fresh), writing the
-// request, parsing the response with http-parser, timers and cancellation.
+// request, reading the response with the strict Http1Parser (response mode), timers and
+// cancellation.
+//
+// Responses are read as strictly as requests (SPEC section 3): interim 1xx heads are
+// consumed and never reach the handler; 204, 304 and answers to HEAD end at their head;
+// ambiguous framing (Content-Length with Transfer-Encoding, a bad or repeated length, a
+// coding other than chunked, a 1xx with framing, a 101), a head over kMaxUpstreamHeadBytes
+// or any other RFC 9112 violation is a kProtocol error. A connection goes back to the pool
+// only after a clean, complete exchange with nothing left over in either direction.
 //
 // No silent re-send: a request is written a second time (on a fresh connection) only
 // when it provably never left, i.e. a reused connection failed before any byte of the
@@ -18,12 +26,11 @@
 // Thread-safety: worker thread only.
 #pragma once
 
-#include <http_parser.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "gateway/downstream/http1_parser.h"
 #include "gateway/libevent_ptr.h"
 #include "gateway/upstream_connection.h"
 #include "gateway/upstream_types.h"
@@ -62,19 +69,18 @@ class UpstreamCall {
   static void onConnectTimeout(evutil_socket_t, short, void* arg);
   static void onRead(bufferevent* bev, void* arg);
   static void onEvent(bufferevent* bev, short events, void* arg);
-  static int onMessageBegin(http_parser* parser);
-  static int onHeaderField(http_parser* parser, const char* at, size_t len);
-  static int onHeaderValue(http_parser* parser, const char* at, size_t len);
-  static int onHeadersComplete(http_parser* parser);
-  static int onBody(http_parser* parser, const char* at, size_t len);
-  static int onMessageComplete(http_parser* parser);
-  static const http_parser_settings kParserSettings;
 
   void kick();
   void attach();
   void writeRequest();
   void armTimeout();
   void processInput();
+  // One step on the buffered input: a head (interim or final) or one piece of body.
+  // False when nothing more can be done until more bytes arrive (or the call ended).
+  bool readHead(evbuffer* in);
+  bool readBody(evbuffer* in);
+  void resetParser();
+  void failProtocol();
   void handleEof();
   // True while no byte of the request has left through the socket (or TLS layer).
   [[nodiscard]] bool nothingSent() const;
@@ -102,10 +108,8 @@ class UpstreamCall {
   EventPtr kick_ev_;
   EventPtr timeout_ev_;
   EventPtr connect_ev_;
-  http_parser parser_;
-  std::vector<UpstreamHeader> headers_;
-  bool last_was_value_ = false;
-  std::string protocol_error_;
+  Http1Parser parser_;
+  bool head_request_ = false;  // the request is HEAD: its answer has no body
 
   int depth_ = 0;
   bool finished_ = false;
@@ -115,9 +119,7 @@ class UpstreamCall {
   bool reused_attempt_ = false;
   bool resent_ = false;
   bool response_started_ = false;
-  bool informational_ = false;
   bool headers_done_ = false;
-  bool message_complete_ = false;
   bool eof_seen_ = false;
   bool paused_ = false;
 };

@@ -1,95 +1,128 @@
-// http-parser callbacks of UpstreamCall: response head collection, body delivery and
-// the end of a response. Split from upstream_call.cc to keep the files small.
+// Response reading of UpstreamCall on the strict Http1Parser (response mode): heads,
+// interim answers, body pieces, the end of a response and the end of the connection.
+// Split from upstream_call.cc to keep the files small.
+#include <event2/buffer.h>
+
+#include <string>
+
 #include "gateway/upstream_call.h"
 
 namespace slotgate::gateway {
-namespace {
 
-constexpr size_t kTypicalResponseHeaders = 16;
-
-}  // namespace
-
-const http_parser_settings UpstreamCall::kParserSettings = [] {
-  http_parser_settings s{};
-  s.on_message_begin = &UpstreamCall::onMessageBegin;
-  s.on_header_field = &UpstreamCall::onHeaderField;
-  s.on_header_value = &UpstreamCall::onHeaderValue;
-  s.on_headers_complete = &UpstreamCall::onHeadersComplete;
-  s.on_body = &UpstreamCall::onBody;
-  s.on_message_complete = &UpstreamCall::onMessageComplete;
-  return s;
-}();
-
-int UpstreamCall::onMessageBegin(http_parser* parser) {
-  auto* self = static_cast<UpstreamCall*>(parser->data);
-  self->headers_.clear();
-  // The list is handed to the handler with each response: sized once for a
-  // typical response head rather than grown by doubling.
-  self->headers_.reserve(kTypicalResponseHeaders);
-  self->last_was_value_ = false;
-  return 0;
+void UpstreamCall::resetParser() {
+  parser_.reset();
+  parser_.setRequestWasHead(head_request_);
 }
 
-int UpstreamCall::onHeaderField(http_parser* parser, const char* at, size_t len) {
-  auto* self = static_cast<UpstreamCall*>(parser->data);
-  if (self->headers_.empty() || self->last_was_value_) {
-    self->headers_.emplace_back();
-    self->last_was_value_ = false;
-  }
-  self->headers_.back().name.append(at, len);
-  return 0;
+void UpstreamCall::failProtocol() {
+  fail(UpstreamErrorKind::kProtocol,
+       "invalid upstream response: " + std::string(http1ErrorName(parser_.error())) + " at byte " +
+           std::to_string(parser_.errorOffset()));
 }
 
-int UpstreamCall::onHeaderValue(http_parser* parser, const char* at, size_t len) {
-  auto* self = static_cast<UpstreamCall*>(parser->data);
-  self->last_was_value_ = true;
-  self->headers_.back().value.append(at, len);
-  return 0;
+void UpstreamCall::processInput() {
+  while (!finished_ && !paused_ && conn_) {
+    evbuffer* in = bufferevent_get_input(conn_->bev());
+    if (evbuffer_get_length(in) == 0) {
+      break;
+    }
+    if (!(headers_done_ ? readBody(in) : readHead(in))) {
+      break;
+    }
+  }
+  if (!finished_ && !paused_ && conn_ && eof_seen_) {
+    handleEof();
+  }
 }
 
-int UpstreamCall::onHeadersComplete(http_parser* parser) {
-  auto* self = static_cast<UpstreamCall*>(parser->data);
-  const int status = static_cast<int>(parser->status_code);
-  if (status == 101) {
-    self->protocol_error_ = "upstream switched protocols (101), which is not supported";
-    return -1;
+bool UpstreamCall::readHead(evbuffer* in) {
+  // The whole head so far in one piece (at most one byte over the limit, which is how
+  // the parser tells an oversized head); it resumes where the last call stopped.
+  const size_t n = std::min(evbuffer_get_length(in), kMaxUpstreamHeadBytes + 1);
+  const char* data = reinterpret_cast<const char*>(evbuffer_pullup(in, static_cast<ssize_t>(n)));
+  switch (parser_.parseHead(std::string_view(data, n))) {
+    case Http1Parser::Status::kNeedMore:
+      return false;
+    case Http1Parser::Status::kError:
+    case Http1Parser::Status::kMessageComplete:
+      failProtocol();
+      return false;
+    case Http1Parser::Status::kHeadComplete:
+      break;
   }
-  if (status >= 100 && status < 200) {
-    self->informational_ = true;  // 100 Continue and friends: skipped
-    return 0;
+  if (parser_.interim()) {
+    // 100 Continue, 103 Early Hints...: consumed here, nothing of them is passed on.
+    evbuffer_drain(in, parser_.headLength());
+    return true;
   }
-  self->headers_done_ = true;
-  if (self->idle_timeout_after_headers_ && !self->paused_) {
-    self->armTimeout();
+  std::vector<UpstreamHeader> headers;
+  headers.reserve(parser_.fieldCount());
+  for (size_t i = 0; i < parser_.fieldCount(); ++i) {
+    const Http1Field f = parser_.field(i);
+    headers.push_back({std::string(f.name), std::string(f.value)});
   }
-  self->handler_.onUpstreamHeaders(status, std::move(self->headers_));
-  self->headers_.clear();
-  return self->finished_ ? -1 : 0;
+  const int status = parser_.status();
+  evbuffer_drain(in, parser_.headLength());  // the field views end here
+  headers_done_ = true;
+  if (idle_timeout_after_headers_ && !paused_) {
+    armTimeout();
+  }
+  handler_.onUpstreamHeaders(status, std::move(headers));
+  if (finished_) {
+    return false;
+  }
+  if (parser_.messageComplete()) {
+    complete();  // no body: 204, 304, an answer to HEAD, Content-Length: 0
+    return false;
+  }
+  return true;
 }
 
-int UpstreamCall::onBody(http_parser* parser, const char* at, size_t len) {
-  auto* self = static_cast<UpstreamCall*>(parser->data);
-  if (self->finished_) {
-    return -1;
+bool UpstreamCall::readBody(evbuffer* in) {
+  evbuffer_iovec vec;
+  if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1) {
+    return false;
   }
-  self->handler_.onUpstreamData(std::string_view(at, len));
-  return self->finished_ ? -1 : 0;
+  const Http1Parser::BodyStep step =
+      parser_.readBody(std::string_view(static_cast<const char*>(vec.iov_base), vec.iov_len));
+  if (step.status == Http1Parser::Status::kError) {
+    failProtocol();
+    return false;
+  }
+  if (!step.data.empty()) {
+    // The view points into the input buffer: delivered before it is drained.
+    handler_.onUpstreamData(step.data);
+    if (finished_) {
+      return false;  // cancelled inside the handler: the connection may be gone
+    }
+  }
+  evbuffer_drain(in, step.consumed);
+  if (step.status == Http1Parser::Status::kMessageComplete) {
+    // Anything after the response is unsolicited and makes the connection unusable
+    // (complete() checks that the input buffer is empty).
+    complete();
+    return false;
+  }
+  return true;
 }
 
-int UpstreamCall::onMessageComplete(http_parser* parser) {
-  auto* self = static_cast<UpstreamCall*>(parser->data);
-  if (self->informational_) {
-    self->informational_ = false;
-    return 0;
+void UpstreamCall::handleEof() {
+  if (!response_started_) {
+    if (canResend()) {
+      resendOnFreshConnection();
+      return;
+    }
+    fail(UpstreamErrorKind::kClosed, reused_attempt_
+                                         ? "upstream closed a reused connection without answering"
+                                         : "upstream closed the connection before responding");
+    return;
   }
-  if (self->finished_) {
-    return -1;
+  // A body delimited by the connection close ends here; anything else is truncated.
+  if (headers_done_ && parser_.finishAtEof() == Http1Parser::Status::kMessageComplete) {
+    complete();
+    return;
   }
-  self->message_complete_ = true;
-  // Stop here: anything after the response is unsolicited and makes the connection
-  // unusable (complete() checks that the input buffer is empty).
-  http_parser_pause(parser, 1);
-  return 0;
+  fail(UpstreamErrorKind::kClosed, "upstream closed the connection mid-response");
 }
 
 }  // namespace slotgate::gateway

@@ -28,8 +28,10 @@ struct UpstreamOrigin {
   [[nodiscard]] std::string poolKey() const;
 };
 
-// A response head (status line and fields) longer than this is a broken upstream.
+// A response head (status line and fields) longer than this, or with more fields, is a
+// broken upstream: provider heads are a few KiB with a few dozen fields.
 inline constexpr size_t kMaxUpstreamHeadBytes = 64 << 10;
+inline constexpr size_t kMaxUpstreamHeadFields = 100;
 
 struct UpstreamHeader {
   std::string name;
