@@ -58,6 +58,14 @@ Http2Connection::Http2Connection(Worker& worker, ConnectionManager& manager,
 
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_session_callbacks_new(&cbs);
+  nghttp2_session_callbacks_set_on_begin_frame_callback(
+      cbs, [](nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
+        return self(user_data)->onBeginFrame(*hd);
+      });
+  nghttp2_session_callbacks_set_on_frame_send_callback(
+      cbs, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+        return self(user_data)->onFrameSend(frame);
+      });
   nghttp2_session_callbacks_set_on_begin_headers_callback(
       cbs, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
         return self(user_data)->onBeginHeaders(frame);

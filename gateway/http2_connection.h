@@ -34,6 +34,7 @@
 #include "gateway/http1_connection.h"
 #include "gateway/http2_reset_guard.h"
 #include "gateway/http2_stream.h"
+#include "gateway/http2_stream_ids.h"
 #include "gateway/libevent_ptr.h"
 #include "gateway/request_handler.h"
 #include "gateway/worker.h"
@@ -73,7 +74,9 @@ class Http2Connection : public DownstreamConnection {
 
  private:
   // nghttp2 callbacks (captureless lambdas in the constructor forward here).
+  int onBeginFrame(const nghttp2_frame_hd& hd);
   int onBeginHeaders(const nghttp2_frame* frame);
+  int onFrameSend(const nghttp2_frame* frame);
   int onHeader(const nghttp2_frame* frame, std::string_view name, std::string_view value);
   int onFrameRecv(const nghttp2_frame* frame);
   int onDataChunk(int32_t stream_id, const uint8_t* data, size_t len);
@@ -117,6 +120,7 @@ class Http2Connection : public DownstreamConnection {
   NghttpSessionPtr session_;
   std::unordered_map<int32_t, Http2StreamPtr> streams_;
   Http2ResetGuard reset_guard_;
+  Http2StreamIds stream_ids_;
 
   bool first_request_seen_ = false;
   bool upgraded_stream_pending_ = false;  // stream 1 of an h2c upgrade awaits dispatch

@@ -26,6 +26,7 @@ void Http2Connection::acceptUpgrade(H2cUpgrade upgrade) {
     return;
   }
   constexpr int32_t kUpgradeStream = 1;
+  stream_ids_.onUpgradeStream(kUpgradeStream);
   auto s = std::make_unique<Http2Stream>(*this, kUpgradeStream);
   body_bytes_buffered_ += upgrade.request.body.size();  // dispatch() accounts it back
   s->request() = std::move(upgrade.request);
@@ -36,6 +37,23 @@ void Http2Connection::acceptUpgrade(H2cUpgrade upgrade) {
   // The HTTP/1.1 side already read a complete head: no header timeout.
   first_request_seen_ = true;
   upgraded_stream_pending_ = true;
+}
+
+int Http2Connection::onBeginFrame(const nghttp2_frame_hd& hd) {
+  if (hd.type == NGHTTP2_HEADERS &&
+      !stream_ids_.onHeadersFrame(hd.stream_id, stream(hd.stream_id) != nullptr)) {
+    // RFC 9113 5.1.1: a HEADERS frame on an identifier lower than one the
+    // client already opened, for no open stream. nghttp2 would ignore it.
+    terminate(NGHTTP2_PROTOCOL_ERROR, "h2_protocol_error");
+  }
+  return 0;
+}
+
+int Http2Connection::onFrameSend(const nghttp2_frame* frame) {
+  if (frame->hd.type == NGHTTP2_RST_STREAM) {
+    stream_ids_.onResetSent(frame->hd.stream_id);
+  }
+  return 0;
 }
 
 int Http2Connection::onBeginHeaders(const nghttp2_frame* frame) {

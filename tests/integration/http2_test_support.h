@@ -149,6 +149,7 @@ inline constexpr uint8_t kAck = 0x1;
 inline constexpr uint8_t kEndHeaders = 0x4;
 inline constexpr uint32_t kEnhanceYourCalm = 0xb;
 inline constexpr uint32_t kCancel = 0x8;
+inline constexpr uint32_t kProtocolError = 0x1;
 
 struct StreamState {
   int status = 0;  // the response's :status; -1 when it could not be decoded
@@ -225,6 +226,19 @@ class RawH2 {
       appendFrame(pending_, kData, endStream ? kEndStream : 0, streamId, body);
     }
     streams_[streamId];
+  }
+  // Queues a HEADERS frame carrying exactly `fields`, in order and as given (no pseudo-headers
+  // added, names not lower-cased): for malformed requests.
+  void headers(uint32_t streamId, const Headers& fields, bool endStream) {
+    std::string block;
+    for (const auto& [name, value] : fields) {
+      literal(block, name, value);
+    }
+    appendFrame(pending_, kHeaders, kEndHeaders | (endStream ? kEndStream : 0), streamId, block);
+    streams_[streamId];
+  }
+  void data(uint32_t streamId, const std::string& bytes, bool endStream) {
+    appendFrame(pending_, kData, endStream ? kEndStream : 0, streamId, bytes);
   }
   void rst(uint32_t streamId, uint32_t code = kCancel) {
     std::string payload(4, '\0');
