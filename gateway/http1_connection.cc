@@ -251,7 +251,10 @@ bool Http1Connection::onHead() {
       scheduleFlush();
     }
     if (parser_.framing() == Http1Framing::kContentLength) {
-      r.body.reserve(parser_.contentLength());
+      // Up to 1 MiB ahead of the bytes: a Content-Length alone (up to
+      // max_request_body, 1 GiB at most) must not reserve memory the client
+      // never sends; larger bodies grow geometrically as they arrive.
+      r.body.reserve(std::min<uint64_t>(parser_.contentLength(), 1u << 20));
     }
   }
   return true;
