@@ -342,5 +342,33 @@ TEST(Reload, ACertificateThatDoesNotLoadRejectsTheReload) {
   EXPECT_EQ(gw.chat("gt").status, 200);  // still cleartext, still serving
 }
 
+// The SETTINGS_MAX_CONCURRENT_STREAMS a new HTTP/2 connection is offered, read from the
+// frames `nghttp -v` prints; -1 if none was seen.
+int offeredMaxConcurrentStreams(const Gateway& gw) {
+  Process nghttp({"nghttp", "-nv", "-H", std::string("authorization: Bearer ") + kClientKey,
+                  gw.url("/v1/models")});
+  if (nghttp.waitExit(20s) != 0) {
+    return -1;
+  }
+  const std::string out = nghttp.stdoutText();
+  const std::string tag = "SETTINGS_MAX_CONCURRENT_STREAMS(0x03):";
+  // The first SETTINGS frame received is the server's (nghttp prints its own as "send").
+  const auto recv = out.find("recv SETTINGS frame");
+  const auto at = out.find(tag, recv == std::string::npos ? 0 : recv);
+  return at == std::string::npos ? -1 : std::atoi(out.c_str() + at + tag.size());
+}
+
+TEST(Reload, NewHttp2ConnectionsGetTheNewMaxConcurrentStreams) {
+  MockProvider mock;
+  GatewayConfig config = standardConfig(mock);
+  Gateway gw(config);
+  ASSERT_EQ(offeredMaxConcurrentStreams(gw), 128);
+  gw.rewriteConfigText(withServerYaml(config, "  http2: { max_concurrent_streams: 7 }\n"));
+  const HttpResponse r = reload(gw);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json()["warnings"].empty()) << r.body;
+  EXPECT_TRUE(eventually([&] { return offeredMaxConcurrentStreams(gw) == 7; }, 20s));
+}
+
 }  // namespace
 }  // namespace slotgate::testing
