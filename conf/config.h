@@ -43,8 +43,10 @@ struct ServerConfig {
   uint64_t max_request_body = 10ull << 20;
   uint64_t max_header_bytes = 64ull << 10;
   Duration header_timeout = std::chrono::seconds(10);
+  Duration body_timeout = std::chrono::seconds(30);  // end of the head to the last body byte
   Duration idle_timeout = std::chrono::seconds(60);
   Duration drain_timeout = std::chrono::seconds(30);
+  uint32_t max_connections = 0;  // 0 = derived from RLIMIT_NOFILE (gateway/connection_budget.h)
   Http2Config http2;
   // Off by default: a core file holds provider keys and tokens (gateway/process_hygiene.h).
   bool core_dumps = false;

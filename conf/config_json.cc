@@ -38,8 +38,10 @@ Json serverJson(const ServerConfig& s) {
   j["max_request_body"] = s.max_request_body;
   j["max_header_bytes"] = s.max_header_bytes;
   j["header_timeout"] = durationText(s.header_timeout);
+  j["body_timeout"] = durationText(s.body_timeout);
   j["idle_timeout"] = durationText(s.idle_timeout);
   j["drain_timeout"] = durationText(s.drain_timeout);
+  j["max_connections"] = s.max_connections;
   j["http2"] = {{"max_concurrent_streams", s.http2.max_concurrent_streams}};
   j["core_dumps"] = s.core_dumps;
   return j;

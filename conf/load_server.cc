@@ -74,7 +74,8 @@ void loadServer(const YAML::Node& node, LoadContext& ctx, ServerConfig& out) {
   }
   MapReader map(node, "server", ctx.diag,
                 {"listen", "workers", "tls", "max_request_body", "max_header_bytes",
-                 "header_timeout", "idle_timeout", "drain_timeout", "http2", "core_dumps"});
+                 "header_timeout", "body_timeout", "idle_timeout", "drain_timeout",
+                 "max_connections", "http2", "core_dumps"});
   if (!map.isMap()) {
     return;
   }
@@ -98,9 +99,11 @@ void loadServer(const YAML::Node& node, LoadContext& ctx, ServerConfig& out) {
   (void)map.readSize("max_request_body", out.max_request_body, true);
   (void)map.readSize("max_header_bytes", out.max_header_bytes, true, kMaxHeaderBytesLimit);
   (void)map.readDuration("header_timeout", out.header_timeout, true);
+  (void)map.readDuration("body_timeout", out.body_timeout, true);
   (void)map.readDuration("idle_timeout", out.idle_timeout, true);
   (void)map.readDuration("drain_timeout", out.drain_timeout, true);
   (void)map.readBool("core_dumps", out.core_dumps);
+  (void)map.readUint("max_connections", out.max_connections, 0);
   if (map.has("http2")) {
     MapReader h2(map.get("http2"), map.pathOf("http2"), ctx.diag, {"max_concurrent_streams"});
     if (h2.isMap()) {

@@ -6,13 +6,38 @@
 #include <netinet/tcp.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "gateway/connection_sniffer.h"
 #include "gateway/downstream/lingering_close.h"
+#include "metrics/log.h"
 
 namespace slotgate::gateway {
+namespace {
+
+// Accept back-off: the first pause is short (a connection closing elsewhere
+// frees room soon), repeated pauses double up to the cap.
+constexpr std::chrono::milliseconds kFirstBackoff{10};
+constexpr std::chrono::milliseconds kMaxBackoff{1000};
+// At most one accept_paused log line per worker this often.
+constexpr std::chrono::seconds kPauseLogInterval{10};
+
+const char* acceptErrorReason(int error) {
+  switch (error) {
+    case EMFILE:
+    case ENFILE:
+      return "descriptors";
+    case ENOBUFS:
+    case ENOMEM:
+      return "memory";
+    default:
+      return "accept_error";
+  }
+}
+
+}  // namespace
 
 std::optional<DownstreamOptions> DownstreamOptions::fromConfig(const conf::ServerConfig& server,
                                                                std::string* error) {
@@ -32,21 +57,28 @@ Http1Limits http1LimitsFromConfig(const conf::ServerConfig& server) {
   limits.max_header_bytes = server.max_header_bytes;
   limits.max_request_body = server.max_request_body;
   limits.header_timeout = server.header_timeout;
+  limits.body_timeout = server.body_timeout;
   limits.idle_timeout = server.idle_timeout;
   return limits;
 }
 
 ConnectionManager::ConnectionManager(Worker& worker, RequestDispatcher& dispatcher,
-                                     ConnectionStats& stats, const Http1Limits& limits,
-                                     DownstreamOptions options)
+                                     ConnectionStats& stats, ConnectionBudget& budget,
+                                     const Http1Limits& limits, DownstreamOptions options)
     : worker_(worker),
       dispatcher_(dispatcher),
       stats_(stats),
+      budget_(budget),
       limits_(limits),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      accept_resume_(evtimer_new(worker.base(), &ConnectionManager::onAcceptResume, this)),
+      accept_backoff_(kFirstBackoff) {}
 
 ConnectionManager::~ConnectionManager() {
+  accept_resume_.reset();
   listener_.reset();
+  // Connections still open give their budget back as they go.
+  budget_.release(connections_.size());
   connections_.clear();
 }
 
@@ -77,6 +109,7 @@ uint16_t ConnectionManager::listen(const std::string& host, uint16_t port, std::
              std::strerror(errno);
     return 0;
   }
+  evconnlistener_set_error_cb(listener_.get(), &ConnectionManager::onAcceptError);
   sockaddr_storage bound{};
   socklen_t bound_len = sizeof bound;
   getsockname(evconnlistener_get_fd(listener_.get()), reinterpret_cast<sockaddr*>(&bound),
@@ -87,6 +120,15 @@ uint16_t ConnectionManager::listen(const std::string& host, uint16_t port, std::
 
 void ConnectionManager::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg) {
   auto* self = static_cast<ConnectionManager*>(arg);
+  if (!self->budget_.tryAcquire()) {
+    // At the limit: this one is told at once (closed) rather than left to
+    // time out, and the listener rests so that the backlog waits in the kernel.
+    evutil_closesocket(fd);
+    self->stats_.onConnectionRefused("max_connections");
+    self->pauseAccepting("max_connections");
+    return;
+  }
+  self->accept_backoff_ = kFirstBackoff;
   evutil_make_socket_nonblocking(fd);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -94,6 +136,53 @@ void ConnectionManager::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*,
   self->add(std::make_unique<ConnectionSniffer>(self->worker_, *self, fd, self->options_.tls.get(),
                                                 self->limits_.header_timeout));
   self->open_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ConnectionManager::onAcceptError(evconnlistener*, void* arg) {
+  // libevent calls this for errors other than EAGAIN/EINTR/ECONNABORTED; errno is accept()'s.
+  const int error = EVUTIL_SOCKET_ERROR();
+  auto* self = static_cast<ConnectionManager*>(arg);
+  const char* reason = acceptErrorReason(error);
+  self->stats_.onConnectionRefused(reason);
+  self->pauseAccepting(reason);
+}
+
+void ConnectionManager::pauseAccepting(const char* reason) {
+  if (listener_ == nullptr) {
+    return;
+  }
+  evconnlistener_disable(listener_.get());
+  accept_paused_ = true;
+  const timeval tv{static_cast<time_t>(accept_backoff_.count() / 1000),
+                   static_cast<suseconds_t>((accept_backoff_.count() % 1000) * 1000)};
+  evtimer_add(accept_resume_.get(), &tv);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_pause_log_ >= kPauseLogInterval) {
+    last_pause_log_ = now;
+    metrics::LogLine(metrics::LogLevel::kWarn, "accept_paused")
+        .num("worker", worker_.index())
+        .str("reason", reason)
+        .num("open_connections", budget_.open())
+        .num("max_connections", budget_.limit())
+        .num("backoff_ms", accept_backoff_.count())
+        .emit();
+  }
+  accept_backoff_ = std::min(accept_backoff_ * 2, kMaxBackoff);
+}
+
+void ConnectionManager::onAcceptResume(evutil_socket_t, short, void* arg) {
+  static_cast<ConnectionManager*>(arg)->resumeAccepting();
+}
+
+void ConnectionManager::resumeAccepting() {
+  if (!accept_paused_) {
+    return;
+  }
+  accept_paused_ = false;
+  evtimer_del(accept_resume_.get());
+  if (listener_ != nullptr) {
+    evconnlistener_enable(listener_.get());
+  }
 }
 
 void ConnectionManager::add(std::unique_ptr<DownstreamConnection> connection) {
@@ -166,6 +255,10 @@ void ConnectionManager::onClosed(DownstreamConnection& connection, const char* r
   worker_.deferDelete(std::move(it->second));
   connections_.erase(it);
   open_.fetch_sub(1, std::memory_order_relaxed);
+  budget_.release();
+  // Room again (a unit and a descriptor): try the backlog now rather than at the end of the
+  // back-off. Failing again only pauses again, with a longer back-off.
+  resumeAccepting();
 }
 
 void ConnectionManager::reconfigure(const Http1Limits& limits, DownstreamOptions options) {
@@ -177,6 +270,8 @@ void ConnectionManager::reconfigure(const Http1Limits& limits, DownstreamOptions
 
 void ConnectionManager::drain() {
   draining_ = true;
+  evtimer_del(accept_resume_.get());
+  accept_paused_ = false;
   listener_.reset();
   std::vector<DownstreamConnection*> all;
   all.reserve(connections_.size());

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "conf/config.h"
+#include "gateway/connection_budget.h"
 #include "gateway/downstream_connection.h"
 #include "gateway/h2c_upgrade.h"
 #include "gateway/http1_connection.h"
@@ -21,11 +22,17 @@
 
 namespace slotgate::gateway {
 
-// Counts connection closes and codec refusals (fixed reason strings only).
+// Counts connection closes, refused connections and codec refusals (fixed
+// reason strings only).
 class ConnectionStats {
  public:
   virtual ~ConnectionStats() = default;
   virtual void onConnectionClosed(const char* reason) = 0;
+  // A connection not served: "max_connections" (accepted and closed at once,
+  // the process is at its limit) or an accept() that failed for want of
+  // "descriptors" (EMFILE, ENFILE) or "memory" (ENOBUFS, ENOMEM), or another
+  // "accept_error"; the client of a failed accept waits in the backlog.
+  virtual void onConnectionRefused(const char* reason) = 0;
   virtual void onCodecReject(CodecReject reason) = 0;
 };
 
@@ -47,7 +54,8 @@ struct DownstreamOptions {
 class ConnectionManager {
  public:
   ConnectionManager(Worker& worker, RequestDispatcher& dispatcher, ConnectionStats& stats,
-                    const Http1Limits& limits, DownstreamOptions options = {});
+                    ConnectionBudget& budget, const Http1Limits& limits,
+                    DownstreamOptions options = {});
   ~ConnectionManager();
 
   // Binds host:port with SO_REUSEPORT. Returns the bound port (useful with port 0), 0 on failure.
@@ -59,6 +67,9 @@ class ConnectionManager {
 
   // Stops accepting, closes idle connections, and asks busy ones to close after their response.
   void drain();
+  // Accepting is paused (at max_connections, or accept() failed): the listener
+  // is off until a connection of this worker closes or the back-off passes.
+  bool acceptPaused() const { return accept_paused_; }
   size_t connectionCount() const { return connections_.size(); }
   // Thread-safe read of the number of open connections (for shutdown).
   size_t openConnections() const { return open_.load(std::memory_order_relaxed); }
@@ -81,15 +92,27 @@ class ConnectionManager {
 
  private:
   static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg);
+  static void onAcceptError(evconnlistener*, void* arg);
+  static void onAcceptResume(evutil_socket_t, short, void* arg);
   void add(std::unique_ptr<DownstreamConnection> connection);
+  // Turns the listener off for the current back-off, which doubles on every
+  // pause until an accept succeeds: a listener left armed at EMFILE would
+  // wake the loop for the same pending connection over and over.
+  void pauseAccepting(const char* reason);
+  void resumeAccepting();
 
   Worker& worker_;
   RequestDispatcher& dispatcher_;
   ConnectionStats& stats_;
+  ConnectionBudget& budget_;
   Http1Limits limits_;
   DownstreamOptions options_;
   EvConnListenerPtr listener_;
   bool draining_ = false;
+  EventPtr accept_resume_;
+  std::chrono::milliseconds accept_backoff_;
+  bool accept_paused_ = false;
+  std::chrono::steady_clock::time_point last_pause_log_{};
   std::unordered_map<DownstreamConnection*, std::unique_ptr<DownstreamConnection>> connections_;
   std::atomic<size_t> open_{0};
 };

@@ -81,9 +81,13 @@ Http1Connection::Http1Connection(Worker& worker, ConnectionManager& manager,
                     &Http1Connection::onEvent, this);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kWriteLowWater, 0);
   bufferevent_setwatermark(bev_.get(), EV_READ, 0, kReadHighWater);
-  // A client that stops reading our response cannot hold the connection forever.
+  // A client that stops reading our response cannot hold the connection forever, nor one
+  // that reads it a byte at a time (the write timeout restarts on every byte written).
   timeval write_tv = toTimeval(limits_.idle_timeout);
   bufferevent_set_timeouts(bev_.get(), nullptr, &write_tv);
+  drain_watchdog_ =
+      std::make_unique<DrainWatchdog>(worker.base(), bufferevent_get_output(bev_.get()),
+                                      limits_.idle_timeout, &Http1Connection::onSlowReader, this);
   plain_socket_ = bufferevent_openssl_get_ssl(bev_.get()) == nullptr;
   if (plain_socket_) {
     bufferevent_disable(bev_.get(), EV_WRITE);  // the sniffer may have left it on
@@ -164,7 +168,8 @@ void Http1Connection::processInput() {
       evbuffer_drain(input, parser_.headLength());
       if (!parser_.messageComplete()) {
         state_ = State::kReadingBody;
-        armTimer(limits_.idle_timeout);
+        // One deadline for the whole body, armed once: body bytes do not move it.
+        armTimer(limits_.body_timeout);
         continue;
       }
     } else if (state_ == State::kReadingBody) {
@@ -193,8 +198,7 @@ void Http1Connection::processInput() {
       }
       evbuffer_drain(input, total);
       if (!parser_.messageComplete()) {
-        armTimer(limits_.idle_timeout);
-        return;
+        return;  // body_timeout, armed at the end of the head, still runs
       }
     } else {
       return;  // answering, or closing: pipelined bytes wait
@@ -320,6 +324,7 @@ bool Http1Connection::upgradeToHttp2() {
   evtimer_del(timer_.get());
   event_del(resume_.get());
   event_del(flush_.get());
+  drain_watchdog_->stop();
   bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
   stripUpgradeHopHeaders(request_.headers);
   H2cUpgrade upgrade{std::move(*settings), std::move(request_)};
@@ -524,7 +529,7 @@ void Http1Connection::onTimer(evutil_socket_t, short, void* arg) {
       c->closeNow("header_timeout");
       break;
     case State::kReadingBody:
-      c->manager_.countReject(CodecReject::kHeaderTimeout);
+      c->manager_.countReject(CodecReject::kBodyTimeout);
       c->closeNow("body_timeout");
       break;
     case State::kClosing:
@@ -533,6 +538,12 @@ void Http1Connection::onTimer(evutil_socket_t, short, void* arg) {
     default:
       break;
   }
+}
+
+void Http1Connection::onSlowReader(void* arg) {
+  // The handler (if any) goes with the connection: its upstream is cancelled and both slots
+  // are freed.
+  static_cast<Http1Connection*>(arg)->closeNow("slow_reader");
 }
 
 void Http1Connection::closeAfterFlush(const char* reason) {
@@ -579,7 +590,8 @@ void Http1Connection::closeNow(const char* reason) {
   evtimer_del(timer_.get());
   event_del(resume_.get());
   event_del(flush_.get());
-  bev_.reset();  // closes the socket
+  drain_watchdog_->stop();  // before the buffer it watches goes
+  bev_.reset();             // closes the socket
   // The client left before its response completed: cancel now. (Sink calls
   // that end a response hand the handler to deferDelete first, so a handler
   // still here is never on the stack.)

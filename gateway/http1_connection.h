@@ -14,6 +14,7 @@
 
 #include "gateway/downstream/http1_parser.h"
 #include "gateway/downstream_connection.h"
+#include "gateway/drain_watchdog.h"
 #include "gateway/http_message.h"
 #include "gateway/libevent_ptr.h"
 #include "gateway/request_handler.h"
@@ -28,6 +29,7 @@ struct Http1Limits {
   size_t max_header_fields = 100;
   uint64_t max_request_body = 10 << 20;
   std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
 };
 
@@ -60,6 +62,7 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   static void onTimer(evutil_socket_t, short, void* arg);
   static void onResume(evutil_socket_t, short, void* arg);
   static void onFlush(evutil_socket_t, short, void* arg);
+  static void onSlowReader(void* arg);
   void scheduleFlush();
 
   void processInput();
@@ -89,6 +92,8 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   RequestDispatcher& dispatcher_;
   Http1Limits limits_;
   BufferEventPtr bev_;
+  // Watches bev_'s output; stopped before bev_ goes (it unhooks from the buffer).
+  std::unique_ptr<DrainWatchdog> drain_watchdog_;
   EventPtr timer_;
   EventPtr resume_;
   // Plain sockets write at the end of the loop turn straight from the output

@@ -3,6 +3,8 @@
 #include <event2/buffer.h>
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <vector>
 
 #include "gateway/connection_manager.h"
@@ -18,6 +20,11 @@ constexpr size_t kMaxContinuations = 8;
 // nghttp2's RST_STREAM token bucket: burst, refill per second (its defaults).
 constexpr uint64_t kResetBurst = 1000;
 constexpr uint64_t kResetRate = 33;
+// Once terminating, the GOAWAY and what precedes it get this long to leave.
+constexpr std::chrono::milliseconds kTerminateGrace{1000};
+// A terminating connection may pull its GOAWAY (and the frame in progress) past the
+// high-water mark, but no further.
+constexpr size_t kTerminateSlack = 64 << 10;
 
 timeval toTimeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000),
@@ -49,7 +56,12 @@ Http2Connection::Http2Connection(Worker& worker, ConnectionManager& manager,
   timeval write_tv = toTimeval(limits_.idle_timeout);
   bufferevent_set_timeouts(bev_.get(), nullptr, &write_tv);
   bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  // ...or drains it a trickle at a time (the write timeout restarts on every byte).
+  drain_watchdog_ =
+      std::make_unique<DrainWatchdog>(worker.base(), bufferevent_get_output(bev_.get()),
+                                      limits_.idle_timeout, &Http2Connection::onSlowReader, this);
   timer_.reset(evtimer_new(worker.base(), &Http2Connection::onTimer, this));
+  body_timer_.reset(evtimer_new(worker.base(), &Http2Connection::onBodyDeadline, this));
   flush_event_.reset(event_new(worker.base(), -1, 0, &Http2Connection::onFlushEvent, this));
   stall_timer_.reset(
       event_new(worker.base(), -1, EV_PERSIST, &Http2Connection::onStallCheck, this));
@@ -180,7 +192,13 @@ void Http2Connection::flush() {
   }
   flushing_ = true;
   evbuffer* output = bufferevent_get_output(bev_.get());
-  while (evbuffer_get_length(output) < kOutputHighWater) {
+  // nghttp2 sends its GOAWAY before any DATA: a terminating connection pulls it even when
+  // a slow client left the output full, and stops once it is out (want_write turns 0).
+  const size_t high_water = terminated_ ? kOutputHighWater + kTerminateSlack : kOutputHighWater;
+  while (evbuffer_get_length(output) < high_water) {
+    if (terminated_ && nghttp2_session_want_write(session_.get()) == 0) {
+      break;
+    }
     const uint8_t* data = nullptr;
     const ssize_t n = nghttp2_session_mem_send(session_.get(), &data);
     if (n < 0) {
@@ -256,17 +274,16 @@ void Http2Connection::updateTimer() {
   for (auto& [id, s] : streams_) {
     head_open = head_open || s->headOpen();
     // Serving a request keeps the connection busy (the upstream side has its
-    // own timeouts). An upload still arriving, or the rest of an upload
-    // answered early (see ignoreRequest), does not: idle_timeout bounds it
-    // like an HTTP/1.1 body read.
-    busy = busy || s->dispatched() || (s->ignoringRequest() && !s->responseEnded());
+    // own timeouts), and so does an upload still arriving (body_timeout bounds
+    // it). The rest of an upload answered early (see ignoreRequest) does not:
+    // idle_timeout bounds it too.
+    busy = busy || s->dispatched() || (s->ignoringRequest() && !s->responseEnded()) ||
+           (s->awaitingBody() && !s->ignoringRequest());
   }
   const TimerMode mode =
       head_open ? TimerMode::kHeader : (busy ? TimerMode::kNone : TimerMode::kIdle);
-  const bool rearm = mode == TimerMode::kIdle && upload_progress_;
-  upload_progress_ = false;
-  if (mode == timer_mode_ && !rearm) {
-    return;  // keep the deadline set when this mode began
+  if (mode == timer_mode_) {
+    return;  // keep the deadline set when this mode began: traffic does not move it
   }
   timer_mode_ = mode;
   evtimer_del(timer_.get());
@@ -301,13 +318,62 @@ void Http2Connection::onStallCheck(evutil_socket_t, short, void* arg) {
   }
   bool reset = false;
   for (auto& [id, s] : c->streams_) {
-    if (s->stalledSinceLastCheck()) {
+    if (s->tooSlowSinceLastCheck()) {
       nghttp2_submit_rst_stream(c->session_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
       reset = true;
     }
   }
   if (reset) {
     c->flush();  // the stream closes: its handler cancels upstream and frees its slots
+  }
+}
+
+void Http2Connection::onSlowReader(void* arg) {
+  // Every stream goes with the connection: upstreams cancelled, slots freed.
+  static_cast<Http2Connection*>(arg)->closeNow("slow_reader");
+}
+
+void Http2Connection::armBodyTimer() {
+  if (closed_ || terminated_ || evtimer_pending(body_timer_.get(), nullptr) != 0) {
+    return;  // a pending timer is for an earlier (or equal) deadline: every stream gets the same
+  }
+  std::optional<std::chrono::steady_clock::time_point> earliest;
+  for (auto& [id, s] : streams_) {
+    if (s->awaitingBody() && (!earliest || s->bodyDeadline() < *earliest)) {
+      earliest = s->bodyDeadline();
+    }
+  }
+  if (!earliest) {
+    return;
+  }
+  const auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 *earliest - std::chrono::steady_clock::now()),
+                             std::chrono::milliseconds(1));
+  timeval tv = toTimeval(wait);
+  evtimer_add(body_timer_.get(), &tv);
+}
+
+void Http2Connection::onBodyDeadline(evutil_socket_t, short, void* arg) {
+  auto* c = static_cast<Http2Connection*>(arg);
+  if (c->closed_ || c->terminated_) {
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  bool reset = false;
+  for (auto& [id, s] : c->streams_) {
+    if (s->awaitingBody() && s->bodyDeadline() <= now) {
+      // Never dispatched now, whatever still arrives before the RST_STREAM is out.
+      s->setRequestComplete();  // judged once
+      s->ignoreRequest();
+      c->releaseBody(*s);
+      c->manager_.countReject(CodecReject::kBodyTimeout);
+      nghttp2_submit_rst_stream(c->session_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      reset = true;
+    }
+  }
+  c->armBodyTimer();
+  if (reset) {
+    c->flush();
   }
 }
 
@@ -318,9 +384,15 @@ void Http2Connection::terminate(uint32_t error_code, const char* reason) {
   terminated_ = true;
   close_reason_ = reason;
   nghttp2_session_terminate_session(session_.get(), error_code);
-  // Bounded: a client that never reads the GOAWAY is dropped after idle_timeout.
+  // Nothing more is read: input would only pile up unprocessed (nghttp2 ignores it now).
+  bufferevent_disable(bev_.get(), EV_READ);
+  evbuffer* input = bufferevent_get_input(bev_.get());
+  evbuffer_drain(input, evbuffer_get_length(input));
+  evtimer_del(body_timer_.get());
+  // Bounded: close once the GOAWAY is flushed, or after a short grace whatever the client
+  // reads; a slow client with a full output buffer does not stretch it.
   timer_mode_ = TimerMode::kClosing;
-  timeval tv = toTimeval(limits_.idle_timeout);
+  timeval tv = toTimeval(std::min(kTerminateGrace, limits_.idle_timeout));
   evtimer_add(timer_.get(), &tv);
   // Inside nghttp2 callbacks the caller flushes afterwards; elsewhere, now.
   scheduleFlush();
@@ -357,6 +429,9 @@ void Http2Connection::closeAfterFlush(const char* reason) {
     return;
   }
   bufferevent_setwatermark(bev_.get(), EV_WRITE, 0, 0);
+  if (terminated_ && timer_mode_ == TimerMode::kClosing) {
+    return;  // terminate()'s short grace already runs
+  }
   timer_mode_ = TimerMode::kClosing;
   timeval tv = toTimeval(limits_.idle_timeout);
   evtimer_add(timer_.get(), &tv);
@@ -370,7 +445,9 @@ void Http2Connection::closeNow(const char* reason) {
   evtimer_del(timer_.get());
   event_del(flush_event_.get());
   event_del(stall_timer_.get());
-  bev_.reset();  // closes the socket
+  evtimer_del(body_timer_.get());
+  drain_watchdog_->stop();  // before the buffer it watches goes
+  bev_.reset();             // closes the socket
   // Unfinished streams: their handlers cancel upstream work and free slots.
   // Never called from inside a handler or nghttp2, so deleting now is safe.
   auto streams = std::move(streams_);

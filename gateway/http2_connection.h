@@ -8,11 +8,18 @@
 // at most 8 CONTINUATION frames per header block, request bodies bounded by
 // server.max_request_body (413), rapid-reset detection (Http2ResetGuard) plus
 // nghttp2's RST_STREAM rate limit, header_timeout for the first request and
-// for any unfinished header block, idle_timeout with no stream open (GOAWAY),
-// GOAWAY(NO_ERROR) on drain, and RST_STREAM(CANCEL) for a stream whose
-// response could not move for a whole idle_timeout because the client kept its
-// flow-control window shut (HTTP/1.1's write timeout; the upstream is paused
-// meanwhile and would otherwise hold its slots forever).
+// for any unfinished header block, body_timeout per stream from the end of its
+// head to its END_STREAM (RST_STREAM(CANCEL); DATA frames do not move it),
+// idle_timeout with no stream open (GOAWAY), GOAWAY(NO_ERROR) on drain, and
+// the slow-reader rule (DrainWatchdog) twice: on the socket (the connection is
+// closed) and per stream, RST_STREAM(CANCEL) for a stream whose response moved
+// less than the rule asks for a whole idle_timeout because the client kept its
+// flow-control window shut or opened it a trickle at a time (the upstream is
+// paused meanwhile and would otherwise hold its slots forever).
+//
+// Teardown is bounded: once terminating (protocol error, flood, timeouts), the
+// socket is no longer read, the GOAWAY is queued ahead of pending DATA, and
+// the connection closes once its output is flushed or kTerminateGrace passed.
 //
 // Write path: nghttp2_session_mem_send into the bufferevent's output, pulled
 // only while that output is under 1 MiB; the rest waits in the streams'
@@ -30,6 +37,7 @@
 #include <unordered_map>
 
 #include "gateway/downstream_connection.h"
+#include "gateway/drain_watchdog.h"
 #include "gateway/h2c_upgrade.h"
 #include "gateway/http1_connection.h"
 #include "gateway/http2_reset_guard.h"
@@ -88,6 +96,8 @@ class Http2Connection : public DownstreamConnection {
   static void onTimer(evutil_socket_t, short, void* arg);
   static void onFlushEvent(evutil_socket_t, short, void* arg);
   static void onStallCheck(evutil_socket_t, short, void* arg);
+  static void onBodyDeadline(evutil_socket_t, short, void* arg);
+  static void onSlowReader(void* arg);
 
   Http2Stream* stream(int32_t id);
   // Opens stream 1 (half-closed remote) for the request that asked for the
@@ -102,6 +112,8 @@ class Http2Connection : public DownstreamConnection {
   void flush();
   void notifyDrained();
   void updateTimer();
+  // Arms body_timer_ for the earliest body deadline of the streams still uploading.
+  void armBodyTimer();
   void releaseBody(Http2Stream& s);
   // GOAWAY(error_code), then close once it is written.
   void terminate(uint32_t error_code, const char* reason);
@@ -114,8 +126,10 @@ class Http2Connection : public DownstreamConnection {
   Http1Limits limits_;
   Http2Options options_;
   BufferEventPtr bev_;
+  std::unique_ptr<DrainWatchdog> drain_watchdog_;  // bev_'s output; stopped before bev_ goes
   EventPtr timer_;
   EventPtr stall_timer_;  // every idle_timeout: reset streams whose window stayed shut
+  EventPtr body_timer_;   // the earliest body_timeout of the streams still uploading
   EventPtr flush_event_;
   NghttpSessionPtr session_;
   std::unordered_map<int32_t, Http2StreamPtr> streams_;
@@ -124,7 +138,6 @@ class Http2Connection : public DownstreamConnection {
 
   bool first_request_seen_ = false;
   bool upgraded_stream_pending_ = false;  // stream 1 of an h2c upgrade awaits dispatch
-  bool upload_progress_ = false;          // request body bytes arrived since the last updateTimer
   uint64_t body_bytes_buffered_ = 0;      // request bodies of undispatched streams
   bool flushing_ = false;
   bool draining_ = false;

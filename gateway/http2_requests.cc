@@ -113,6 +113,11 @@ int Http2Connection::onFrameRecv(const nghttp2_frame* frame) {
       if (s->headOpen()) {
         s->setHeadOpen(false);
         first_request_seen_ = true;
+        if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) {
+          // One deadline for the whole body, from the end of the head; DATA does not move it.
+          s->setBodyDeadline(std::chrono::steady_clock::now() + limits_.body_timeout);
+          armBodyTimer();
+        }
         headersComplete(*s);
       }
       break;
@@ -198,7 +203,6 @@ int Http2Connection::onDataChunk(int32_t stream_id, const uint8_t* data, size_t 
   }
   body.append(reinterpret_cast<const char*>(data), len);
   body_bytes_buffered_ += len;
-  upload_progress_ = true;
   return 0;
 }
 

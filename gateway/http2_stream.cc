@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gateway/ascii.h"
+#include "gateway/drain_watchdog.h"
 #include "gateway/http2_connection.h"
 
 namespace slotgate::gateway {
@@ -161,13 +162,15 @@ ssize_t Http2Stream::readData(uint8_t* buf, size_t length, uint32_t* data_flags)
   return static_cast<ssize_t>(taken);
 }
 
-bool Http2Stream::stalledSinceLastCheck() {
-  const bool stalled =
-      !detached_ && !aborted_ && evbuffer_get_length(out_.get()) > 0 && taken_ == taken_at_check_;
+bool Http2Stream::tooSlowSinceLastCheck() {
+  const size_t waiting = detached_ || aborted_ ? 0 : evbuffer_get_length(out_.get());
+  // A window starts at the first check that finds bytes waiting: bytes that arrived just
+  // before one check are not judged until the next.
+  const bool too_slow =
+      waiting > 0 && DrainWatchdog::tooSlow(taken_ - taken_at_check_, waiting_at_check_);
   taken_at_check_ = taken_;
-  // Twice in a row: bytes that arrived just before one check are not a stall.
-  stall_strikes_ = stalled ? stall_strikes_ + 1 : 0;
-  return stall_strikes_ >= 2;
+  waiting_at_check_ = waiting;
+  return too_slow;
 }
 
 void Http2Stream::notifyIfDrained() {

@@ -10,6 +10,7 @@
 #include <event2/buffer.h>
 #include <nghttp2/nghttp2.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -73,9 +74,16 @@ class Http2Stream : public ResponseSink, public Deletable {
   // Called by the connection after output drained; may run the handler.
   void notifyIfDrained();
   // Called every idle_timeout. True when response bytes waited here at this
-  // and the previous call and nghttp2 took none in between (the client kept
-  // its flow-control window shut for at least one idle_timeout).
-  bool stalledSinceLastCheck();
+  // and the previous call and nghttp2 took fewer of them in between than the
+  // slow-reader rule asks (DrainWatchdog::tooSlow): the client kept its
+  // flow-control window shut, or opened it a trickle at a time, for a whole
+  // idle_timeout.
+  bool tooSlowSinceLastCheck();
+  // Request body still expected (head complete, no END_STREAM yet) and the
+  // time by which it must have ended (end of the head + body_timeout).
+  bool awaitingBody() const { return !head_open_ && !request_complete_; }
+  void setBodyDeadline(std::chrono::steady_clock::time_point at) { body_deadline_ = at; }
+  std::chrono::steady_clock::time_point bodyDeadline() const { return body_deadline_; }
   // nghttp2 closed the stream: no further call reaches nghttp2 or the connection.
   void detach() { detached_ = true; }
   bool detached() const { return detached_; }
@@ -103,7 +111,8 @@ class Http2Stream : public ResponseSink, public Deletable {
   bool want_drained_ = false;
   uint64_t taken_ = 0;  // response bytes nghttp2 pulled
   uint64_t taken_at_check_ = 0;
-  int stall_strikes_ = 0;
+  size_t waiting_at_check_ = 0;
+  std::chrono::steady_clock::time_point body_deadline_{};
   bool detached_ = false;
 };
 using Http2StreamPtr = std::unique_ptr<Http2Stream>;

@@ -9,6 +9,7 @@
 
 #include "conf/check.h"
 #include "conf/loader.h"
+#include "gateway/libevent_log.h"
 #include "gateway/server.h"
 #include "metrics/log.h"
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   evthread_use_pthreads();
+  slotgate::gateway::routeLibeventLogs();
   std::signal(SIGPIPE, SIG_IGN);
   int code = 0;
   {

@@ -22,6 +22,8 @@ const char* codecRejectName(CodecReject r) {
       return "body_too_large";
     case CodecReject::kHeaderTimeout:
       return "header_timeout";
+    case CodecReject::kBodyTimeout:
+      return "body_timeout";
   }
   return "unknown";
 }
@@ -124,6 +126,11 @@ void ProxyDispatcher::onConnectionClosed(const char* reason) {
              .first;
   }
   it->second->Increment();
+}
+
+void ProxyDispatcher::onConnectionRefused(const char* reason) {
+  // Rare (at most one per accept back-off), so the label lookup is not cached.
+  context_.metrics.connectionsRefused().Add({{"reason", reason}}).Increment();
 }
 
 void ProxyDispatcher::onCodecReject(CodecReject reason) {

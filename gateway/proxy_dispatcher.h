@@ -21,6 +21,7 @@ class ProxyDispatcher : public RequestDispatcher, public ConnectionStats {
   void reject(CodecReject reason, const IncomingRequest& head, ResponseSink& sink) override;
 
   void onConnectionClosed(const char* reason) override;
+  void onConnectionRefused(const char* reason) override;
   void onCodecReject(CodecReject reason) override;
 
  private:

@@ -536,10 +536,16 @@ void ProxyRequest::onUpstreamComplete() {
 
 void ProxyRequest::onUpstreamError(const UpstreamError& error) {
   const bool timeout = error.kind == UpstreamErrorKind::kTimeout;
+  const bool local = error.kind == UpstreamErrorKind::kLocal;
   if (timeout) {
     runtime_->series().provider(current_->provider_index).timeouts->Increment();
   }
-  if (permit_) {
+  if (local) {
+    // This host is out of descriptors (or memory, or ports): the provider was never reached
+    // and is not at fault. Counting it would let anyone who can exhaust our descriptors open
+    // circuits (in cluster mode, for every instance).
+    permit_ = limits::BreakerPermit();
+  } else if (permit_) {
     permit_.failure();
   }
   metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
@@ -559,6 +565,15 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
   if (timeout) {
     respondError(ErrorType::kUpstreamTimeout,
                  "provider '" + provider()->name + "' did not answer within request_timeout");
+    return;
+  }
+  if (local) {
+    // No retry: another target would meet the same shortage here. 503 with Retry-After, as for
+    // any capacity the gateway lacks for the moment.
+    respondError(ErrorType::kNoUpstreamAvailable,
+                 "the gateway is out of local resources (open files) and could not open an "
+                 "upstream connection; the provider was not contacted",
+                 1);
     return;
   }
   retryOrFail(ErrorType::kUpstreamError, "provider '" + provider()->name + "' failed: " +

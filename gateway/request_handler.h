@@ -21,7 +21,13 @@ class RequestHandler : public SinkObserver, public Deletable {
 using RequestHandlerPtr = std::unique_ptr<RequestHandler>;
 
 // Why a codec refused a request itself (fixed set: metric label values).
-enum class CodecReject { kMalformed, kHeadersTooLarge, kBodyTooLarge, kHeaderTimeout };
+enum class CodecReject {
+  kMalformed,
+  kHeadersTooLarge,
+  kBodyTooLarge,
+  kHeaderTimeout,
+  kBodyTimeout,
+};
 
 // Creates handlers. Owned by the server, shared by every connection of a
 // worker; called on that worker's thread only.

@@ -9,6 +9,7 @@
 #include "conf/config_json.h"
 #include "conf/loader.h"
 #include "gateway/connection_manager.h"
+#include "gateway/libevent_log.h"
 #include "gateway/operator_routes.h"
 #include "gateway/process_hygiene.h"
 #include "gateway/restart_fields.h"
@@ -31,6 +32,8 @@ Server::Server(conf::ConfigPtr config)
   applyCoreDumpSetting(initial_->server.core_dumps);
   context_.tracker = &tracker_;
   metrics_.addRefresher([this] { keys_.refreshGauges(); });
+  metrics_.addRefresher(
+      [this] { metrics_.connectionsOpen().Set(static_cast<double>(connection_budget_.open())); });
   installRuntime(initial_);
 }
 
@@ -161,7 +164,16 @@ void Server::installRuntime(conf::ConfigPtr config) {
   installRuntimeLocked(std::move(config));
 }
 
+void Server::applyConnectionLimit(const conf::Config& config) {
+  // Workers are fixed at start: the reserve is computed for the running count.
+  const size_t limit =
+      ConnectionBudget::resolve(config.server.max_connections, initial_->effectiveWorkers());
+  connection_budget_.setLimit(limit);
+  metrics_.maxConnections().Set(static_cast<double>(limit));
+}
+
 void Server::installRuntimeLocked(conf::ConfigPtr config) {
+  applyConnectionLimit(*config);
   auto versioned = std::make_shared<conf::Config>(*config);
   versioned->version = next_version_++;
   context_.runtime.store(std::make_shared<const Runtime>(std::move(versioned), metrics_, keys_));
@@ -286,8 +298,8 @@ int Server::run() {
   for (uint32_t i = 0; i < n; ++i) {
     auto worker = std::make_unique<Worker>(i);
     auto dispatcher = std::make_unique<ProxyDispatcher>(context_, *worker);
-    auto manager =
-        std::make_unique<ConnectionManager>(*worker, *dispatcher, *dispatcher, limits, *downstream);
+    auto manager = std::make_unique<ConnectionManager>(*worker, *dispatcher, *dispatcher,
+                                                       connection_budget_, limits, *downstream);
     std::string error;
     // The first worker may bind port 0; the others share the port it got.
     const uint16_t bound = manager->listen(config.server.listen.host, port, &error);
@@ -325,10 +337,15 @@ int Server::run() {
     signal_events_.emplace_back(evsignal_new(control_base_.get(), sig, &Server::onSignal, this));
     evsignal_add(signal_events_.back().get(), nullptr);
   }
+  libevent_log_timer_.reset(
+      event_new(control_base_.get(), -1, EV_PERSIST, &Server::onLibeventLogTick, this));
+  const timeval log_tick{1, 0};
+  event_add(libevent_log_timer_.get(), &log_tick);
   metrics::LogLine(metrics::LogLevel::kInfo, "started")
       .str("listen", hostPort(config.server.listen.host, port))
       .str("admin", hostPort(config.admin.listen.host, admin_port))
       .num("workers", n)
+      .num("max_connections", connection_budget_.limit())
       .num("config_version", context_.runtime.load()->config().version)
       .str("config", config.source_path)
       .emit();
@@ -343,6 +360,7 @@ int Server::run() {
   }
   stopWorkers();
   admin_->stop();
+  flushLibeventLogs();
   metrics::LogLine(metrics::LogLevel::kInfo, "stopped")
       .num("slots_in_use", keys_.slotsInUse())
       .emit();
@@ -359,6 +377,8 @@ void Server::onSignal(evutil_socket_t sig, short, void* arg) {
   }
   self->beginDrain();
 }
+
+void Server::onLibeventLogTick(evutil_socket_t, short, void*) { flushLibeventLogs(); }
 
 void Server::beginDrain() {
   if (context_.draining.exchange(true)) {

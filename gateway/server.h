@@ -9,6 +9,7 @@
 #include "conf/config.h"
 #include "gateway/admin_server.h"
 #include "gateway/cluster_runtime.h"
+#include "gateway/connection_budget.h"
 #include "gateway/gateway_context.h"
 #include "gateway/proxy_dispatcher.h"
 #include "gateway/runtime.h"
@@ -29,6 +30,8 @@ class Server {
  private:
   void installRuntime(conf::ConfigPtr config);
   void installRuntimeLocked(conf::ConfigPtr config);
+  // server.max_connections of `config` (or the derived default) into the budget and its gauge.
+  void applyConnectionLimit(const conf::Config& config);
   // Reloads the config file (SIGHUP, POST /admin/reload). Thread-safe.
   AdminResponse reload();
   // 400 for a reload refused after the file loaded (one error at `path`); nothing changed.
@@ -45,12 +48,14 @@ class Server {
   void stopWorkers();
   static void onSignal(evutil_socket_t sig, short, void* arg);
   static void onDrainTick(evutil_socket_t, short, void* arg);
+  static void onLibeventLogTick(evutil_socket_t, short, void* arg);
 
   conf::ConfigPtr initial_;
   metrics::Metrics metrics_;
   metrics::LiveRequestTracker tracker_;  // before context_: requests point at it
   KeyRegistry keys_;
   GatewayContext context_;
+  ConnectionBudget connection_budget_{0};  // limit set from the config in the constructor
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<ProxyDispatcher>> dispatchers_;
   std::unique_ptr<AdminServer> admin_;
@@ -58,6 +63,7 @@ class Server {
   EventBasePtr control_base_;
   std::vector<EventPtr> signal_events_;
   EventPtr drain_timer_;
+  EventPtr libevent_log_timer_;  // every second: libevent's filed diagnostics go out
   std::chrono::steady_clock::time_point drain_deadline_{};
   std::mutex reload_mu_;  // one reload at a time; guards next_version_
   uint64_t next_version_ = 1;

@@ -177,13 +177,13 @@ void UpstreamCall::attach() {
   // libevent connects have no timeout of their own.
   const timeval tv = toTimeval(origin_.connect_timeout);
   event_add(connect_ev_.get(), &tv);
-  std::string detail;
+  UpstreamError connect_error;
   in_connect_ = true;
-  const bool started = conn_->connect(pool_.dns(), &detail);
+  const bool started = conn_->connect(pool_.dns(), &connect_error);
   in_connect_ = false;
   doomed_conn_.reset();
   if (!started) {
-    fail(UpstreamErrorKind::kConnect, std::move(detail));
+    fail(std::move(connect_error));
   }
   // The request is written once BEV_EVENT_CONNECTED arrives.
 }

@@ -83,7 +83,7 @@ UpstreamConnectionPtr UpstreamConnection::create(event_base* base, SSL_CTX* tls_
     }
     SslPtr ssl(SSL_new(tls_ctx));
     if (!ssl) {
-      *error = {UpstreamErrorKind::kTls, "SSL_new failed", false};
+      *error = {UpstreamErrorKind::kLocal, "SSL_new failed (out of memory)", false};
       return nullptr;
     }
     bool ok;
@@ -107,13 +107,13 @@ UpstreamConnectionPtr UpstreamConnection::create(event_base* base, SSL_CTX* tls_
     }
   }
   if (!bev) {
-    *error = {UpstreamErrorKind::kConnect, "cannot create bufferevent", false};
+    *error = {UpstreamErrorKind::kLocal, "cannot create bufferevent (out of memory)", false};
     return nullptr;
   }
   return UpstreamConnectionPtr(new UpstreamConnection(std::move(bev), origin, open_counter));
 }
 
-bool UpstreamConnection::connect(evdns_base* dns, std::string* error) {
+bool UpstreamConnection::connect(evdns_base* dns, UpstreamError* error) {
   sockaddr_storage addr{};
   int addr_len = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
@@ -136,7 +136,12 @@ bool UpstreamConnection::connect(evdns_base* dns, std::string* error) {
     rc = bufferevent_socket_connect_hostname(bev_.get(), dns, AF_UNSPEC, host_.c_str(), port_);
   }
   if (rc != 0) {
-    *error = "connect to " + hostPort(host_, port_) + " failed: " + std::strerror(errno);
+    const int saved_errno = errno;
+    const bool local = isLocalResourceError(saved_errno);
+    *error = {local ? UpstreamErrorKind::kLocal : UpstreamErrorKind::kConnect,
+              (local ? "cannot open a connection to " : "connect to ") + hostPort(host_, port_) +
+                  " failed: " + std::strerror(saved_errno) + (local ? " (local resource)" : ""),
+              false};
     return false;
   }
   return true;
@@ -144,6 +149,15 @@ bool UpstreamConnection::connect(evdns_base* dns, std::string* error) {
 
 UpstreamError UpstreamConnection::describeConnectFailure(short events, int saved_errno) const {
   const std::string target = hostPort(host_, port_);
+  if ((events & BEV_EVENT_EOF) == 0 && isLocalResourceError(saved_errno) &&
+      !tcpConnected(bev_.get())) {
+    // socket() or connect() failed here (libevent reports it through the event callback):
+    // the provider was never reached.
+    return {UpstreamErrorKind::kLocal,
+            "cannot open a connection to " + target + ": " + std::strerror(saved_errno) +
+                " (local resource)",
+            false};
+  }
   if (const int dns_error = bufferevent_socket_get_dns_error(bev_.get()); dns_error != 0) {
     return {UpstreamErrorKind::kConnect,
             "DNS lookup of " + host_ + " failed: " + evutil_gai_strerror(dns_error), false};

@@ -36,10 +36,12 @@ class UpstreamConnection {
 
   // Starts connecting (DNS via `dns`, or directly for IP literals). Callbacks must be
   // installed first: an immediate failure may be reported through them. Returns false on
-  // a failure detected before anything was started.
-  [[nodiscard]] bool connect(evdns_base* dns, std::string* error);
+  // a failure detected before anything was started (kLocal when this host is out of
+  // descriptors, memory or ports).
+  [[nodiscard]] bool connect(evdns_base* dns, UpstreamError* error);
 
-  // Explains a BEV_EVENT_ERROR/EOF seen before BEV_EVENT_CONNECTED: DNS, TCP or TLS.
+  // Explains a BEV_EVENT_ERROR/EOF seen before BEV_EVENT_CONNECTED: DNS, TCP, TLS, or a
+  // local resource error (socket() failed: kLocal).
   [[nodiscard]] UpstreamError describeConnectFailure(short events, int saved_errno) const;
   // Explains an error after the connection was established.
   [[nodiscard]] std::string describeBrokenConnection(short events, int saved_errno) const;

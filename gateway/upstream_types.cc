@@ -1,5 +1,7 @@
 #include "gateway/upstream_types.h"
 
+#include <cerrno>
+
 namespace slotgate::gateway {
 
 std::string UpstreamOrigin::poolKey() const {
@@ -29,8 +31,15 @@ std::string_view upstreamErrorKindName(UpstreamErrorKind kind) {
       return "protocol";
     case UpstreamErrorKind::kClosed:
       return "closed";
+    case UpstreamErrorKind::kLocal:
+      return "local_resource";
   }
   return "unknown";
+}
+
+bool isLocalResourceError(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM ||
+         error == EADDRNOTAVAIL;
 }
 
 }  // namespace slotgate::gateway

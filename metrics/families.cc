@@ -85,6 +85,25 @@ Metrics::Metrics() {
       "Requests refused by the HTTP codec before routing (malformed, too large, header timeout), "
       "by reason.",
       MetricType::Counter);
+  connections_refused_ = &declare<Counter>(
+      "slotgate_connections_refused_total",
+      "Client connections not served, by reason: max_connections (accepted and closed at the "
+      "limit), descriptors or memory (accept() failed: EMFILE/ENFILE, ENOBUFS/ENOMEM), "
+      "accept_error. Accepting pauses with a back-off after each.",
+      MetricType::Counter);
+  for (const char* reason : {"max_connections", "descriptors", "memory", "accept_error"}) {
+    connections_refused_->Add({{"reason", reason}});
+  }
+  connections_open_ =
+      &declare<Gauge>("slotgate_downstream_connections_open",
+                      "Client connections open now, all workers.", MetricType::Gauge)
+           .Add({});
+  max_connections_ =
+      &declare<Gauge>("slotgate_max_connections",
+                      "Client connections allowed (server.max_connections, or derived from "
+                      "RLIMIT_NOFILE when 0).",
+                      MetricType::Gauge)
+           .Add({});
   upstream_retries_ = &declare<Counter>(
       "slotgate_upstream_retries_total",
       "Upstream attempts retried on the next target, by provider.", MetricType::Counter);

@@ -68,6 +68,13 @@ class Metrics {
   // Extras. Reasons/results are fixed strings chosen by the caller's code, never request data.
   // slotgate_downstream_connections_closed_total{reason}: downstream connection closes by reason.
   prometheus::Family<prometheus::Counter>& downstreamCloses() { return *downstream_closes_; }
+  // slotgate_connections_refused_total{reason}: client connections not served (max_connections,
+  // descriptors, memory, accept_error).
+  prometheus::Family<prometheus::Counter>& connectionsRefused() { return *connections_refused_; }
+  // slotgate_downstream_connections_open: client connections open now, all workers.
+  prometheus::Gauge& connectionsOpen() { return *connections_open_; }
+  // slotgate_max_connections: the limit in force (server.max_connections or derived).
+  prometheus::Gauge& maxConnections() { return *max_connections_; }
   // slotgate_http_rejects_total{reason}: requests refused by the codec (400/413/431/timeouts).
   prometheus::Family<prometheus::Counter>& httpRejects() { return *http_rejects_; }
   // slotgate_upstream_retries_total{provider}: retries moved to the next target.
@@ -146,6 +153,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* job_queue_depth_ = nullptr;
   prometheus::Family<prometheus::Counter>* downstream_closes_ = nullptr;
   prometheus::Family<prometheus::Counter>* http_rejects_ = nullptr;
+  prometheus::Family<prometheus::Counter>* connections_refused_ = nullptr;
+  prometheus::Gauge* connections_open_ = nullptr;
+  prometheus::Gauge* max_connections_ = nullptr;
   prometheus::Family<prometheus::Counter>* upstream_retries_ = nullptr;
   prometheus::Family<prometheus::Counter>* config_reloads_ = nullptr;
   prometheus::Gauge* config_version_ = nullptr;

@@ -41,7 +41,9 @@ std::string GatewayConfig::yaml() const {
     << "  max_request_body: " << maxRequestBody << "\n"
     << "  max_header_bytes: " << maxHeaderBytes << "\n"
     << "  header_timeout: " << headerTimeout << "\n"
+    << "  body_timeout: " << bodyTimeout << "\n"
     << "  idle_timeout: " << idleTimeout << "\n"
+    << "  max_connections: " << maxConnections << "\n"
     << "  drain_timeout: " << drainTimeout << "\n"
     << "admin:\n"
     << "  listen: 127.0.0.1:0\n";
@@ -166,8 +168,13 @@ GatewayConfig standardConfig(const MockProvider& mock) {
 
 Gateway::Gateway(const GatewayConfig& config) : config_(config) {
   const std::string path = dir_.writeFile("slotgate.yaml", config_.yaml());
-  process_ = std::make_unique<Process>(std::vector<std::string>{slotgateBinary(), "-c", path},
-                                       config_.env());
+  std::vector<std::string> argv{slotgateBinary(), "-c", path};
+  if (config_.openFilesLimit > 0) {
+    // prlimit sets the limit and execs slotgate in the same process (same pid).
+    const std::string limit = std::to_string(config_.openFilesLimit);
+    argv.insert(argv.begin(), {"prlimit", "--nofile=" + limit + ":" + limit, "--"});
+  }
+  process_ = std::make_unique<Process>(std::move(argv), config_.env());
   const auto line = process_->waitForLine(Stream::kStderr, "\"event\":\"started\"", 15s);
   if (!line) {
     throw std::runtime_error("slotgate did not start; config:\n" + config_.yaml() + "\nstderr:\n" +

@@ -72,9 +72,13 @@ struct GatewayConfig {
   std::string maxRequestBody = "10MiB";
   std::string maxHeaderBytes = "64KiB";
   std::string headerTimeout = "10s";
+  std::string bodyTimeout = "30s";
   std::string idleTimeout = "60s";
   std::string drainTimeout = "10s";
   std::string adminToken = "admin-token-Zq9x7Kp2";
+  int maxConnections = 0;  // server.max_connections (0 = derived from RLIMIT_NOFILE)
+  // RLIMIT_NOFILE for the slotgate process (started through prlimit); 0 = inherited.
+  int openFilesLimit = 0;
   int retries = 1;
   std::vector<ProviderSpec> providers;
   std::vector<ModelSpec> models;

@@ -245,6 +245,10 @@ class RawH2 {
     putU32(payload.data(), code);
     appendFrame(pending_, kRstStream, 0, streamId, payload);
   }
+  // Any frame as given (e.g. DATA trickled a byte at a time, a header block left open).
+  void frame(uint8_t type, uint8_t flags, uint32_t streamId, const std::string& payload) {
+    appendFrame(pending_, type, flags, streamId, payload);
+  }
   void windowUpdate(uint32_t streamId, uint32_t increment) {
     std::string payload(4, '\0');
     putU32(payload.data(), increment);

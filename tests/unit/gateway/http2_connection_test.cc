@@ -79,6 +79,7 @@ class FakeDispatcher : public RequestDispatcher, public ConnectionStats {
     sink.finish();
   }
   void onConnectionClosed(const char* reason) override { closes.push_back(reason); }
+  void onConnectionRefused(const char*) override {}
   void onCodecReject(CodecReject) override {}
 
   std::string last_body;
@@ -297,7 +298,8 @@ class Http2ConnectionTest : public ::testing::Test {
     limits.max_request_body = 1 << 20;
     limits.idle_timeout = idle_timeout;
     manager_.reset();
-    manager_ = std::make_unique<ConnectionManager>(worker_, dispatcher_, dispatcher_, limits);
+    manager_ =
+        std::make_unique<ConnectionManager>(worker_, dispatcher_, dispatcher_, budget_, limits);
     std::string error;
     port_ = manager_->listen("127.0.0.1", 0, &error);
     ASSERT_NE(port_, 0) << error;
@@ -326,6 +328,7 @@ class Http2ConnectionTest : public ::testing::Test {
   Worker worker_{0};
   Events events_;
   FakeDispatcher dispatcher_{events_};
+  ConnectionBudget budget_{1000};
   std::unique_ptr<ConnectionManager> manager_;
   uint16_t port_ = 0;
   size_t consumed_ = 0;
