@@ -183,6 +183,9 @@ void Http2Connection::processInput() {
     }
     evbuffer_drain(input, static_cast<size_t>(n));
   }
+  if (terminated_) {
+    evbuffer_drain(input, evbuffer_get_length(input));  // never to be processed
+  }
   flush();
 }
 
@@ -385,9 +388,9 @@ void Http2Connection::terminate(uint32_t error_code, const char* reason) {
   close_reason_ = reason;
   nghttp2_session_terminate_session(session_.get(), error_code);
   // Nothing more is read: input would only pile up unprocessed (nghttp2 ignores it now).
+  // What is already buffered is dropped by processInput, not here: this may run inside
+  // nghttp2_session_mem_recv, which is still reading from that buffer.
   bufferevent_disable(bev_.get(), EV_READ);
-  evbuffer* input = bufferevent_get_input(bev_.get());
-  evbuffer_drain(input, evbuffer_get_length(input));
   evtimer_del(body_timer_.get());
   // Bounded: close once the GOAWAY is flushed, or after a short grace whatever the client
   // reads; a slow client with a full output buffer does not stretch it.
