@@ -72,10 +72,10 @@ void loadServer(const YAML::Node& node, LoadContext& ctx, ServerConfig& out) {
   if (isAbsent(node)) {
     return;
   }
-  MapReader map(node, "server", ctx.diag,
-                {"listen", "workers", "tls", "max_request_body", "max_header_bytes",
-                 "header_timeout", "body_timeout", "idle_timeout", "drain_timeout",
-                 "max_connections", "http2", "core_dumps"});
+  MapReader map(
+      node, "server", ctx.diag,
+      {"listen", "workers", "tls", "max_request_body", "max_header_bytes", "header_timeout",
+       "body_timeout", "idle_timeout", "drain_timeout", "max_connections", "http2", "core_dumps"});
   if (!map.isMap()) {
     return;
   }

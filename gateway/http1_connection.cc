@@ -577,6 +577,7 @@ void Http1Connection::closeFlushed() {
   evtimer_del(timer_.get());
   event_del(resume_.get());
   event_del(flush_.get());
+  drain_watchdog_->stop();  // the buffer it watches goes with bev_
   handler_.reset();
   manager_.lingerThenClose(*this, std::move(bev_),
                            close_reason_ == nullptr ? "closed" : close_reason_);
