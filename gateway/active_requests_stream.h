@@ -22,7 +22,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 #include "metrics/request_tracker_impl.h"
 
 struct evhttp_request;

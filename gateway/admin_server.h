@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/http_message.h"
-#include "gateway/libevent_ptr.h"
 
 struct evhttp;
 struct evhttp_request;

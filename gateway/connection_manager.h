@@ -11,11 +11,11 @@
 
 #include "conf/config.h"
 #include "gateway/connection_budget.h"
-#include "gateway/downstream_connection.h"
+#include "gateway/downstream/downstream_connection.h"
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/h2c_upgrade.h"
 #include "gateway/http1_connection.h"
 #include "gateway/http2_connection.h"
-#include "gateway/libevent_ptr.h"
 #include "gateway/request_handler.h"
 #include "gateway/tls_server_context.h"
 #include "gateway/worker.h"

@@ -13,9 +13,10 @@
 #include <chrono>
 #include <string_view>
 
-#include "gateway/downstream_connection.h"
-#include "gateway/libevent_ptr.h"
+#include "gateway/downstream/downstream_connection.h"
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/tls_server_context.h"
+#include "gateway/worker.h"
 
 namespace slotgate::gateway {
 

@@ -22,7 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 
 namespace slotgate::gateway {
 

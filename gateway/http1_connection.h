@@ -12,11 +12,11 @@
 #include <chrono>
 #include <string>
 
+#include "gateway/downstream/downstream_connection.h"
 #include "gateway/downstream/http1_parser.h"
-#include "gateway/downstream_connection.h"
 #include "gateway/drain_watchdog.h"
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/http_message.h"
-#include "gateway/libevent_ptr.h"
 #include "gateway/request_handler.h"
 #include "gateway/worker.h"
 

@@ -36,14 +36,14 @@
 #include <optional>
 #include <unordered_map>
 
-#include "gateway/downstream_connection.h"
+#include "gateway/downstream/downstream_connection.h"
 #include "gateway/drain_watchdog.h"
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/h2c_upgrade.h"
 #include "gateway/http1_connection.h"
 #include "gateway/http2_reset_guard.h"
 #include "gateway/http2_stream.h"
 #include "gateway/http2_stream_ids.h"
-#include "gateway/libevent_ptr.h"
 #include "gateway/request_handler.h"
 #include "gateway/worker.h"
 

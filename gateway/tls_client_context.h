@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 
 namespace slotgate::gateway {
 

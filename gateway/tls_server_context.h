@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 
 namespace slotgate::gateway {
 

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "gateway/downstream/http1_parser.h"
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/upstream_connection.h"
 #include "gateway/upstream_types.h"
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/upstream_types.h"
 
 namespace slotgate::gateway {

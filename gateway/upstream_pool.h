@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/upstream_connection.h"
 #include "gateway/upstream_types.h"
 

@@ -13,7 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/deletable.h"
+#include "gateway/event/libevent_ptr.h"
 #include "limits/executor.h"
 #include "metrics/log.h"
 
@@ -21,13 +22,6 @@ namespace slotgate::gateway {
 
 class UpstreamPool;
 class ConnectionManager;
-
-// Something whose destruction must wait until the current callback returned.
-class Deletable {
- public:
-  virtual ~Deletable() = default;
-};
-using DeletablePtr = std::unique_ptr<Deletable>;
 
 class Worker : public limits::Executor, private metrics::LogBatch {
  public:

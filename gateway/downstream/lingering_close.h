@@ -21,8 +21,8 @@
 #include <cstdint>
 #include <functional>
 
-#include "gateway/downstream_connection.h"
-#include "gateway/libevent_ptr.h"
+#include "gateway/downstream/downstream_connection.h"
+#include "gateway/event/libevent_ptr.h"
 
 namespace slotgate::gateway {
 

@@ -29,7 +29,7 @@ ROOT=$WORK/root
 dpkg-deb -x "$DEB" "$ROOT"
 # The prefix is /usr unless a build directory chose another (CMAKE_INSTALL_PREFIX); the unit
 # names the binary wherever the package put it.
-UNIT=$(cd "$ROOT" && ls -d usr/lib/systemd/system/slotgate.service usr/local/lib/systemd/system/slotgate.service 2>/dev/null | head -1)
+UNIT=$(cd "$ROOT" && ls -d usr/lib/systemd/system/slotgate.service usr/local/lib/systemd/system/slotgate.service 2>/dev/null | head -1 || true)
 [[ -n $UNIT ]] || fail "no slotgate.service in the package"
 UNIT=$ROOT/$UNIT
 BIN=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$UNIT")

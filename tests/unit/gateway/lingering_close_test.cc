@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 #include "upstream_test_server.h"
 
 namespace slotgate::gateway::testing {

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 
 namespace slotgate::gateway::testing {
 

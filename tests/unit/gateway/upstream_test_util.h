@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/libevent_ptr.h"
+#include "gateway/event/libevent_ptr.h"
 #include "gateway/upstream_pool.h"
 #include "upstream_test_server.h"
 

@@ -3,7 +3,7 @@
 // connection or an HTTP/2 connection. Loop-thread only.
 #pragma once
 
-#include "gateway/worker.h"
+#include "gateway/event/deletable.h"
 
 namespace slotgate::gateway {
 
