@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 
 #include "upstream_test_util.h"
 
@@ -227,6 +228,43 @@ TEST_F(UpstreamPoolTest, IdleConnectionClosedBeforeReuseIsNotUsed) {
   EXPECT_EQ(h2.body(), "ok");
   EXPECT_EQ(server_->accepted(), 2);
   EXPECT_EQ(server_->requests().size(), 2u);
+}
+
+TEST_F(UpstreamPoolTest, ReusedConnectionWhoseFirstWriteFailsIsResentOnAFreshOne) {
+  // The one re-send that needs no retry: the pooled connection still looked open when it
+  // was taken (no FIN, no reset, nothing to read), but the write of the request's first
+  // byte failed, so every byte is still in the output buffer and the server cannot have
+  // seen any of it. The request goes out once, on a fresh connection, and the caller sees
+  // only its answer (no error, so its retry policy counts nothing).
+  //
+  // A reset arriving between the check and the write is a race; the test makes the write
+  // fail deterministically instead, by shutting down the pooled socket's sending side
+  // itself: recv() still reports it open (the server has sent nothing), send() fails with
+  // EPIPE before any byte leaves.
+  std::signal(SIGPIPE, SIG_IGN);  // slotgate's main() ignores it too
+  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("ok")); });
+  makePool();
+  RecordingHandler h1;
+  auto ex1 = pool_->send(localOrigin(server_->port()), getRequest("/first"), h1);
+  ASSERT_TRUE(runUntil([&] { return h1.completed; }));
+  ASSERT_EQ(pool_->idleConnections(), 1u);
+  const int client_fd = connectedSocket(server_->port(), /*local=*/false);
+  ASSERT_GE(client_fd, 0);
+  ASSERT_EQ(shutdown(client_fd, SHUT_WR), 0);
+
+  RecordingHandler h2;
+  auto ex2 = pool_->send(localOrigin(server_->port()), getRequest("/second"), h2);
+  ASSERT_TRUE(runUntil([&] { return h2.ended(); }));
+  ASSERT_TRUE(h2.completed) << h2.error->detail;
+  EXPECT_EQ(h2.status, 200);
+  EXPECT_EQ(h2.body(), "ok");
+  runFor(milliseconds(100));  // a second copy, if any, would arrive now
+  // Two connections: the pooled one (first request only) and the fresh one.
+  EXPECT_EQ(server_->accepted(), 2);
+  EXPECT_EQ(server_->conn(0).requestsSeen(), 1);
+  EXPECT_EQ(server_->conn(1).requestsSeen(), 1);
+  ASSERT_EQ(server_->requests().size(), 2u);  // exactly one copy of /second
+  EXPECT_EQ(server_->requests()[1].rfind("GET /second ", 0), 0u) << server_->requests()[1];
 }
 
 TEST_F(UpstreamPoolTest, FreshConnectionClosedBeforeResponseIsNotRetried) {
