@@ -29,10 +29,10 @@ class SdkClients : public ::testing::Test {
         << "the SDKs are not installed: run `npm ci --prefix tests/sdk` (test.sh does)";
   }
 
-  // Runs one case; its JSON output, or a failure with node's stderr.
-  json run(const std::string& name) {
+  // Runs one case with the client key `key`; its JSON output, or a failure with node's stderr.
+  json run(const std::string& name, const std::string& key = kClientKey) {
     const std::string base = "http://127.0.0.1:" + std::to_string(gateway_.port());
-    Process node({"node", kSdkDir + "/sdk_calls.mjs", name, base, kClientKey});
+    Process node({"node", kSdkDir + "/sdk_calls.mjs", name, base, key});
     const std::optional<int> code = node.waitExit(90s);
     EXPECT_EQ(code, 0) << name << ": " << node.stderrText();
     const json out = json::parse(node.stdoutText(), nullptr, false);
@@ -97,6 +97,56 @@ TEST_F(SdkClients, AnthropicErrorCarriesTheRequestId) {
   const json ok = run("anthropic-message");
   EXPECT_EQ(ok["model"], "claude-upstream");
   EXPECT_TRUE(ok["request_id"].is_string()) << ok.dump();
+}
+
+// Early answers reach the SDKs' upload paths (SPEC section 3, lingering close): an 11 MiB
+// request body over max_request_body (10 MiB here), or sent with a wrong key, is answered
+// 413 / 401 before the gateway read it. The SDK must surface that status as an API error,
+// never as a connection error (EPIPE/ECONNRESET on its upload), which it would retry by
+// uploading the body again. The SDKs run with their default retries (2) here, so a
+// connection error would show up as more than one request at the gateway.
+class SdkEarlyAnswers : public SdkClients {
+ protected:
+  // request_total counts every answer, early ones included; the SDK saw its answer, so a
+  // request it made is counted by the time node exits.
+  void expectOneRequest() {
+    EXPECT_TRUE(eventually([&] { return gateway_.metricValue("request_total").value_or(0) >= 1; }));
+    EXPECT_EQ(gateway_.metricValue("request_total").value_or(0), 1) << gateway_.metricsText();
+    EXPECT_EQ(mock_.stats()["requests"], 0);
+  }
+};
+
+TEST_F(SdkEarlyAnswers, OpenAiUploadOverTheLimitGets413) {
+  const json err = run("openai-upload");
+  EXPECT_EQ(err["class"], "APIError") << err.dump();  // the SDK has no class of its own for 413
+  EXPECT_EQ(err["status"], 413) << err.dump();
+  EXPECT_EQ(err["code"], "request_too_large") << err.dump();
+  expectOneRequest();
+}
+
+TEST_F(SdkEarlyAnswers, OpenAiUploadWithAWrongKeyGets401) {
+  const json err = run("openai-upload", "sk-wrong-key-000");
+  EXPECT_EQ(err["class"], "AuthenticationError") << err.dump();
+  EXPECT_EQ(err["status"], 401) << err.dump();
+  EXPECT_EQ(err["code"], "invalid_api_key") << err.dump();
+  expectOneRequest();
+}
+
+TEST_F(SdkEarlyAnswers, AnthropicUploadOverTheLimitGets413) {
+  const json err = run("anthropic-upload");
+  EXPECT_EQ(err["class"], "ContentTooLargeError") << err.dump();
+  EXPECT_EQ(err["status"], 413) << err.dump();
+  EXPECT_EQ(err["type"], "request_too_large") << err.dump();
+  EXPECT_TRUE(err["requestID"].is_string()) << err.dump();
+  expectOneRequest();
+}
+
+TEST_F(SdkEarlyAnswers, AnthropicUploadWithAWrongKeyGets401) {
+  const json err = run("anthropic-upload", "sk-wrong-key-000");
+  EXPECT_EQ(err["class"], "AuthenticationError") << err.dump();
+  EXPECT_EQ(err["status"], 401) << err.dump();
+  EXPECT_EQ(err["type"], "authentication_error") << err.dump();
+  expectOneRequest();
 }
 
 }  // namespace

@@ -23,6 +23,21 @@ function describeError(err) {
   };
 }
 
+// An 11 MiB prompt: over the gateway's max_request_body (10 MiB in the tests), so the
+// gateway answers (413, or 401 for a wrong key) before it has read the upload.
+const hugePrompt = () => 'x'.repeat(11 << 20);
+
+// An upload answered early: what error the SDK surfaced. With the SDK's default retries (2),
+// a connection error would have been retried (and the body uploaded again).
+async function uploadError(call) {
+  try {
+    await call();
+    return { thrown: false };
+  } catch (err) {
+    return { ...describeError(err), cause: err.cause?.code ?? err.cause?.message ?? null };
+  }
+}
+
 const cases = {
   // client.models.retrieve(id): GET /v1/models/{id}.
   'models-retrieve': async () => {
@@ -81,6 +96,23 @@ const cases = {
     });
     return { model: message.model, request_id: message._request_id ?? null };
   },
+  // chat.completions.create with an 11 MiB body (the OpenAI SDK's fetch upload path).
+  'openai-upload': () =>
+    uploadError(() =>
+      new OpenAI({ ...common, maxRetries: 2, baseURL: `${baseUrl}/v1` }).chat.completions.create({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: hugePrompt() }],
+      }),
+    ),
+  // messages.create with an 11 MiB body (the Anthropic SDK's upload path).
+  'anthropic-upload': () =>
+    uploadError(() =>
+      new Anthropic({ ...common, maxRetries: 2, baseURL: baseUrl }).messages.create({
+        model: 'ct',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: hugePrompt() }],
+      }),
+    ),
 };
 
 const run = cases[caseName];
