@@ -9,7 +9,8 @@ PACKAGES=(
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   redis-server wrk nghttp2-client haproxy openssl ca-certificates clang-format
   clang libclang-rt-14-dev  # tests/fuzz: libFuzzer with ASan/UBSan
-  valgrind  # bench/load/callgrind.sh: instructions per request
+  valgrind  # bench/load/callgrind.sh, bench/run.sh: instructions per request
+  strace  # bench/run.sh: syscalls per request
   chromium  # the dashboard's browser test
   prometheus  # promtool: checks and unit-tests conf/prometheus/slotgate.rules.yml
   nodejs  # tests/sdk: the OpenAI and Anthropic SDKs the integration tests drive (npm ci in test.sh)
