@@ -189,11 +189,19 @@ LoadResult loadConfigFile(const std::string& path, const EnvLookup& env) {
         {"", "cannot read config file \"" + path + "\": " + std::strerror(errno)});
     return result;
   }
-  // Read at most one byte past the limit, so that a huge file (or a path
-  // swapped for /dev/zero) is refused without being held in memory.
-  std::string text(kMaxConfigBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
+  // Read in pieces, at most one byte past the limit, so that a huge file (or a
+  // path swapped for /dev/zero) is refused without being held in memory. Not one
+  // limit-sized buffer up front: that zero-filled 16 MiB on every load, and
+  // freeing such a block makes glibc raise its mmap threshold to 16 MiB and its
+  // trim threshold to 32 MiB for the rest of the process, so large data-plane
+  // buffers then stay in the heap instead of going back to the system.
+  std::string text;
+  char piece[64 << 10];
+  while (text.size() <= kMaxConfigBytes && in) {
+    const size_t want = std::min(sizeof piece, kMaxConfigBytes + 1 - text.size());
+    in.read(piece, static_cast<std::streamsize>(want));
+    text.append(piece, static_cast<size_t>(in.gcount()));
+  }
   if (text.size() > kMaxConfigBytes) {
     LoadResult result;
     result.errors.push_back({"", "config file \"" + path + "\" is larger than " +

@@ -9,6 +9,7 @@
 
 #include "conf/check.h"
 #include "conf/loader.h"
+#include "gateway/heap_tuning.h"
 #include "gateway/libevent_log.h"
 #include "gateway/server.h"
 #include "metrics/log.h"
@@ -24,6 +25,7 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
+  slotgate::gateway::pinHeapThresholds();  // before anything large is allocated and freed
   std::string config_path;
   bool check = false;
   for (int i = 1; i < argc; ++i) {

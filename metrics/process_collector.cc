@@ -2,6 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -140,6 +143,12 @@ ProcessStats readProcessStats() {
                   static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   }
   s.open_fds = countOpenFds();
+#if defined(__GLIBC__)
+  // Walks every arena under its lock: a scrape's cost, not a request's.
+  const struct mallinfo2 heap = mallinfo2();
+  s.heap_in_use_bytes = heap.uordblks + heap.hblkhd;  // arena chunks in use + mmapped blocks
+  s.heap_free_bytes = heap.fordblks;
+#endif
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) == 0) {
     s.max_fds = static_cast<uint64_t>(lim.rlim_cur);
@@ -165,6 +174,12 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   out.push_back(single("process_start_time_seconds",
                        "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
                        s.start_time_seconds));
+  out.push_back(single("slotgate_heap_in_use_bytes",
+                       "Bytes allocated with malloc and not freed (glibc mallinfo2).",
+                       MetricType::Gauge, static_cast<double>(s.heap_in_use_bytes)));
+  out.push_back(single("slotgate_heap_free_bytes",
+                       "Free bytes malloc holds without returning them to the system.",
+                       MetricType::Gauge, static_cast<double>(s.heap_free_bytes)));
   return out;
 }
 

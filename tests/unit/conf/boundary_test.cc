@@ -3,8 +3,10 @@
 // refused unread, and secrets that would split a request head are refused at load.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -163,6 +165,32 @@ TEST(ConfigBoundary, AFileOverTheLimitIsRefusedUnread) {
   std::filesystem::remove(path);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_THAT(r.errors[0].message, HasSubstr("is larger than 16 MiB"));
+}
+
+// Loading a config file must not hold (and free) a limit-sized buffer: freeing a 16 MiB block
+// makes glibc raise its mmap threshold to 16 MiB and its trim threshold to 32 MiB for the
+// rest of the process, and the gateway's large buffers then stay in the heap after use (the
+// soak's RSS). Checked in a fresh process (a death-test child re-runs only this test), where
+// nothing else has moved the thresholds: a 2 MiB block is still mmapped after the load.
+TEST(ConfigBoundaryDeathTest, LoadingAFileLeavesMallocsMmapThresholdAlone) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto path = std::filesystem::temp_directory_path() / "slotgate-boundary-small.yaml";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "server:\n  workers: 1\n";
+  }
+  EXPECT_EXIT(
+      {
+        const LoadResult r = loadConfigFile(path.string());
+        (void)r;
+        const size_t before = mallinfo2().hblkhd;
+        void* volatile block = std::malloc(size_t{2} << 20);
+        const bool mmapped = mallinfo2().hblkhd >= before + (size_t{2} << 20);
+        std::free(block);
+        std::_Exit(mmapped ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 
 #include "gtest/gtest.h"
@@ -40,6 +41,18 @@ TEST(ProcessStatsTest, OpenFdsFollowsOpenAndClose) {
   EXPECT_EQ(readProcessStats().open_fds, before);
 }
 
+TEST(ProcessStatsTest, HeapInUseFollowsMallocAndFree) {
+  constexpr uint64_t kBlock = uint64_t{64} << 20;
+  const ProcessStats before = readProcessStats();
+  void* volatile block = std::malloc(kBlock);  // volatile: the pair is not optimised away
+  ASSERT_NE(block, nullptr);
+  const ProcessStats during = readProcessStats();
+  std::free(block);
+  const ProcessStats after = readProcessStats();
+  EXPECT_GE(during.heap_in_use_bytes, before.heap_in_use_bytes + kBlock);
+  EXPECT_LE(after.heap_in_use_bytes + kBlock, during.heap_in_use_bytes);
+}
+
 TEST(ProcessStatsTest, CpuSecondsGrowWithWork) {
   const double before = readProcessStats().cpu_seconds;
   // Burn CPU until the clock-tick resolution (10 ms at USER_HZ 100) shows it.
@@ -68,6 +81,8 @@ TEST(ProcessCollectorTest, ExportsPrometheusClientFamilies) {
       {"process_open_fds", prometheus::MetricType::Gauge},
       {"process_max_fds", prometheus::MetricType::Gauge},
       {"process_start_time_seconds", prometheus::MetricType::Gauge},
+      {"slotgate_heap_in_use_bytes", prometheus::MetricType::Gauge},
+      {"slotgate_heap_free_bytes", prometheus::MetricType::Gauge},
   };
   ASSERT_EQ(by_name.size(), expected.size());
   for (const auto& [name, type] : expected) {
