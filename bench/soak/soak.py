@@ -11,13 +11,15 @@ trickled a byte at a time; a config reload every 30 s; a Redis restart at a thir
 thirds of the run.
 
 At the end (load stopped, a settle period), it reports: slots in use (must be 0), leases in
-Redis (ZCARD of every lease set; must be 0), RSS and open descriptors against their baseline
-(measured after a warm-up), request outcomes. Exit code 0 when slots and leases are 0 and the
-descriptors are back to their baseline.
+Redis (ZCARD of every lease set; must be 0), heap in use (slotgate_heap_in_use_bytes; must be
+back within 8 MiB of its baseline), open descriptors (must be back to their baseline within
+40 s; any over it are named), RSS against its baseline with its peak per quarter of the run
+(retention plateaus, a leak climbs), request outcomes. Exit code 0 when all of that holds.
+SOAK_HOLD_SECONDS=N keeps the processes N seconds after the report, for inspection.
 
 Not part of CI: it takes minutes and loads the machine.
 """
-import http.client, json, os, random, signal, socket, subprocess, sys, tempfile, threading, time
+import http.client, json, os, random, re, signal, socket, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from benchlib import free_port, wait_port  # noqa: E402
@@ -26,6 +28,8 @@ CLIENT_KEY = "soak-client-key"
 THREADS = 16
 PREFIX = "soak:"
 KEY_IDS = ["soak-openai-a", "soak-openai-b", "soak-anthropic"]
+FD_GRACE_S = 40  # the longest legitimate close: lingering_time 30 s, plus slack
+HEAP_MARGIN_BYTES = 8 << 20
 
 
 def config_text(mock_port, redis_port, version):
@@ -195,6 +199,78 @@ def proc_figures(pid):
     return rss, len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def socket_table(pid):
+    """inode -> "proto local->remote state" for the process's TCP and UDP sockets."""
+    states = {"01": "ESTABLISHED", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT",
+              "0A": "LISTEN", "04": "FIN_WAIT1", "05": "FIN_WAIT2", "09": "LAST_ACK"}
+
+    def addr(hexaddr):
+        host, port = hexaddr.split(":")
+        if len(host) == 8:
+            host = ".".join(str(int(host[i:i + 2], 16)) for i in (6, 4, 2, 0))
+        return f"{host}:{int(port, 16)}"
+
+    table = {}
+    for proto in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            with open(f"/proc/{pid}/net/{proto}") as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    table[cols[9]] = (f"{proto} {addr(cols[1])}->{addr(cols[2])} "
+                                      f"{states.get(cols[3], cols[3])}")
+        except OSError:
+            pass
+    return table
+
+
+def describe_fds(pid):
+    """fd -> what it is: a path, "pipe", "anon_inode:[eventfd]", or a TCP/UDP socket's ends."""
+    sockets = socket_table(pid)
+    out = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        m = re.fullmatch(r"socket:\[(\d+)\]", target)
+        if m:
+            target = sockets.get(m.group(1), "unix socket")
+        elif target.startswith("pipe:"):
+            target = "pipe"
+        out[int(fd)] = target
+    return out
+
+
+def fd_kind(description):
+    """A descriptor's kind, without ephemeral ports: what the baseline comparison counts."""
+    m = re.fullmatch(r"(tcp6?|udp6?) (\S+):(\d+)->(\S+):(\d+) (\S+)", description)
+    if not m:
+        return description
+    proto, _, _, rhost, rport, state = m.groups()
+    if state == "LISTEN":
+        return f"{proto} listen :{m.group(3)}"
+    return f"{proto} to {rhost}:{rport} {state}"
+
+
+def fd_difference(before, after):
+    """Kinds of descriptor open at the end but not at the baseline (+) and the reverse (-)."""
+    count = lambda fds: {k: sum(1 for d in fds.values() if fd_kind(d) == k)
+                         for k in {fd_kind(d) for d in fds.values()}}
+    b, a = count(before), count(after)
+    return {k: a.get(k, 0) - b.get(k, 0) for k in sorted(set(a) | set(b))
+            if a.get(k, 0) != b.get(k, 0)}
+
+
+def rss_by_quarter(samples):
+    """The highest RSS in each quarter of the run: a leak keeps climbing, a plateau does not."""
+    if not samples:
+        return []
+    span = samples[-1][0] or 1
+    return [max((r for t, r in samples if q * span / 4 <= t <= (q + 1) * span / 4), default=0)
+            for q in range(4)]
+
+
 def redis_cli(port, *args):
     return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True,
                           timeout=10).stdout.strip()
@@ -249,7 +325,9 @@ def main():
             post(port, "/v1/chat/completions", chat_body("gpt-soak", True), {}, 10)
         time.sleep(6)  # pooled upstream connections idle out (provider idle_timeout 4s)
         base_rss, base_fds = proc_figures(gw.pid)
-        print(f"baseline: rss {base_rss} KiB, fds {base_fds}", flush=True)
+        base_fd_map = describe_fds(gw.pid)
+        base_heap = metric_sum(metrics(admin), "slotgate_heap_in_use_bytes")
+        print(f"baseline: rss {base_rss} KiB, fds {base_fds} (slotgate pid {gw.pid})", flush=True)
 
         counts = Counts()
         stop_at = time.time() + minutes * 60
@@ -267,9 +345,11 @@ def main():
         next_reload = t0 + 30
         redis_restarts = [t0 + minutes * 60 / 3, t0 + 2 * minutes * 60 / 3]
         peak_rss, peak_fds, reloads = 0, 0, {}
+        rss_samples = []  # (seconds into the run, RSS KiB)
         while time.time() < stop_at:
             time.sleep(1)
             rss, fds = proc_figures(gw.pid)
+            rss_samples.append((time.time() - t0, rss))
             peak_rss, peak_fds = max(peak_rss, rss), max(peak_fds, fds)
             if time.time() >= next_reload:
                 version += 1
@@ -304,6 +384,18 @@ def main():
         text = metrics(admin)
         slots = metric_sum(text, "concurrency_slots_in_use")
         end_rss, end_fds = proc_figures(gw.pid)
+        end_fd_map = describe_fds(gw.pid)
+        end_heap = metric_sum(text, "slotgate_heap_in_use_bytes")
+        end_heap_free = metric_sum(text, "slotgate_heap_free_bytes")
+        # A descriptor over the baseline may be one that legitimately closes later (a
+        # lingering close has 30 s, a Redis reconnect its backoff): what it is, and whether it
+        # goes within a grace period, tells a leak from a late close.
+        fds_over = fd_difference(base_fd_map, end_fd_map)
+        grace_s = 0
+        while len(describe_fds(gw.pid)) > len(base_fd_map) and grace_s < FD_GRACE_S:
+            time.sleep(1)
+            grace_s += 1
+        late_fds = len(describe_fds(gw.pid))
         now = redis_cli(redis_port, "TIME").split()[0]
         leases, live = {}, {}
         for key_id in KEY_IDS + ["soak-tenant"]:
@@ -319,7 +411,14 @@ def main():
             "redis_lease_zcard_end": leases,
             "redis_live_leases_end": live,
             "rss_kib": {"baseline": base_rss, "peak": peak_rss, "end": end_rss},
-            "open_fds": {"baseline": base_fds, "peak": peak_fds, "end": end_fds},
+            "rss_kib_by_quarter": rss_by_quarter(rss_samples),
+            "heap_in_use_kib": {"baseline": round(base_heap / 1024),
+                                "end": round(end_heap / 1024)},
+            "heap_free_held_kib_end": round(end_heap_free / 1024),
+            "open_fds": {"baseline": len(base_fd_map), "peak": peak_fds,
+                         "end": len(end_fd_map), f"after_up_to_{FD_GRACE_S}s": late_fds,
+                         "seconds_to_baseline": grace_s if late_fds <= len(base_fd_map) else None},
+            "fds_end_minus_baseline": fds_over,
             "connections_open_end": metric_sum(text, "slotgate_downstream_connections_open"),
             "closes": {l.split('reason="')[1].split('"')[0]: float(l.rsplit(" ", 1)[1])
                        for l in text.splitlines()
@@ -329,8 +428,18 @@ def main():
             "workdir": work,
         }
         print(json.dumps(report, indent=2))
-        ok = slots == 0 and sum(leases.values()) == 0 and end_fds <= base_fds
-        print("RESULT:", "ok" if ok else "LEAK")
+        # Memory: what is allocated and not freed must be back near its baseline (bounded
+        # caches fill during the run, hence the margin); RSS above it is what the allocator
+        # holds free, reported (with the per-quarter peaks: a plateau, not a climb) but not a
+        # leak by itself.
+        heap_ok = end_heap <= base_heap + HEAP_MARGIN_BYTES
+        ok = (slots == 0 and sum(leases.values()) == 0 and late_fds <= len(base_fd_map)
+              and heap_ok)
+        print("RESULT:", "ok" if ok else "LEAK", flush=True)
+        hold = float(os.environ.get("SOAK_HOLD_SECONDS", "0"))  # time to inspect the process
+        if hold > 0:
+            print(f"holding slotgate (pid {gw.pid}) for {hold:.0f} s", flush=True)
+            time.sleep(hold)
         return 0 if ok else 1
     finally:
         for p in procs:
