@@ -219,8 +219,9 @@ class Bench:
         """(label, port, argv, env) for a fresh slotgate and a fresh haproxy."""
         sg_port, conf = self.slotgate_conf(f"{name}-slotgate")
         ha_port, _, cfg = self.haproxy_conf(f"{name}-haproxy")
-        return [("slotgate", sg_port, self.slotgate_argv(conf), dict(os.environ, **BENCH_ENV)),
+        both = [("slotgate", sg_port, self.slotgate_argv(conf), dict(os.environ, **BENCH_ENV)),
                 ("haproxy", ha_port, self.haproxy_argv(cfg), None)]
+        return [b for b in both if b[0] in self.args.proxies.split(",")]
 
     def section_callgrind(self):
         n = self.args.callgrind_requests
@@ -477,6 +478,9 @@ def main():
     ap.add_argument("--idle-timeout", type=int, default=60, help="seconds to open the idle streams")
     ap.add_argument("--redis-cpu", default=None, help="core for redis-server (default: the "
                     "load generators' core, so Redis does not take the proxy's)")
+    ap.add_argument("--proxies", default="slotgate,haproxy",
+                    help="callgrind, strace, allocs: which proxies (slotgate alone for a quick "
+                    "before/after)")
     ap.add_argument("--keep", default=None, help="directory to copy the callgrind profiles to")
     args = ap.parse_args()
     sections = [s for s in args.only.split(",") if s]
