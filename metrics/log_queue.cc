@@ -24,7 +24,8 @@ uint64_t countLines(std::string_view s) {
 
 }  // namespace
 
-LogQueue::LogQueue(int fd, size_t capacity) : capacity_(capacity), fd_(fd) {
+LogQueue::LogQueue(int fd, size_t capacity)
+    : capacity_(capacity), fd_(fd), fd_regular_(isRegularFile(fd)) {
   writer_ = std::thread([this] { run(); });
 }
 
@@ -48,19 +49,20 @@ bool LogQueue::push(std::string_view lines) {
   if (lines.empty()) {
     return true;
   }
-  bool was_empty = false;
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || pending_.size() + lines.size() > capacity_) {
       dropped_.fetch_add(countLines(lines), std::memory_order_relaxed);
       return false;
     }
-    was_empty = pending_.empty();
     pending_.append(lines);
     queued_ += lines.size();
+    // A writer writing or gathering takes these lines on its own: no wake-up (a futex call).
+    wake = writer_idle_;
+    writer_idle_ = false;
   }
-  // The writer sleeps only when pending_ was empty.
-  if (was_empty) {
+  if (wake) {
     has_work_.notify_one();
   }
   return true;
@@ -77,6 +79,7 @@ int LogQueue::setFd(int fd, std::chrono::milliseconds bound) {
   std::lock_guard<std::mutex> lock(mu_);
   const int previous = fd_;
   fd_ = fd;
+  fd_regular_ = isRegularFile(fd);
   return previous;
 }
 
@@ -84,33 +87,44 @@ void LogQueue::run() {
   std::string out;
   for (;;) {
     int fd = -1;
+    bool regular = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      has_work_.wait(lock, [&] { return stop_ || !pending_.empty(); });
+      if (!stop_ && pending_.empty()) {
+        writer_idle_ = true;
+        has_work_.wait(lock, [&] { return stop_ || !pending_.empty(); });
+        writer_idle_ = false;
+      }
       if (pending_.empty()) {
         return;  // stopping and nothing left
       }
       out.clear();
       out.swap(pending_);  // the two buffers trade places; their capacity is reused
       fd = fd_;
+      regular = fd_regular_;
     }
     size_t written = 0;
-    if (!writeOut(fd, out, &written)) {
+    if (!writeOut(fd, regular, out, &written)) {
       dropped_.fetch_add(countLines(std::string_view(out).substr(written)),
                          std::memory_order_relaxed);
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       done_ += out.size();
+      drained_.notify_all();
+      // Let the next lines gather (push() does not wake a gathering writer); stop() ends it.
+      has_work_.wait_for(lock, kGatherWindow, [&] { return stop_; });
     }
-    drained_.notify_all();
   }
 }
 
-bool LogQueue::writeOut(int fd, const std::string& out, size_t* written) {
+bool LogQueue::isRegularFile(int fd) {
   struct stat st {};
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool LogQueue::writeOut(int fd, bool regular, const std::string& out, size_t* written) {
   // Regular files never make a writer wait for a reader: write them whole.
-  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   size_t off = 0;
   while (off < out.size()) {
     if (stopping_.load(std::memory_order_acquire) &&

@@ -8,6 +8,10 @@
 // writes, and it polls before each write so that even a flush at shutdown is
 // bounded in time.
 //
+// Syscalls: after each write the writer lets lines gather for kGatherWindow before taking
+// the next batch, and push() wakes it only when it sleeps with nothing queued; under load
+// one write (and one timed wait) carries every line of the window, not one per loop turn.
+//
 // Thread-safety: every member may be called from any thread.
 #pragma once
 
@@ -24,6 +28,9 @@ namespace slotgate::metrics {
 
 class LogQueue {
  public:
+  // How long the writer lets lines gather after a write (the most a line waits behind one).
+  static constexpr std::chrono::milliseconds kGatherWindow{5};
+
   // Starts the writer thread on `fd`; at most `capacity` bytes wait in memory.
   LogQueue(int fd, size_t capacity);
   // stop(one second).
@@ -56,7 +63,8 @@ class LogQueue {
   void run();
   // Writes `out` to `fd`; gives up (returns false) on a write error or, once stopping, at
   // the stop deadline. *written is how many bytes went out.
-  bool writeOut(int fd, const std::string& out, size_t* written);
+  bool writeOut(int fd, bool regular, const std::string& out, size_t* written);
+  static bool isRegularFile(int fd);
 
   const size_t capacity_;
   std::mutex mu_;
@@ -66,6 +74,8 @@ class LogQueue {
   uint64_t queued_ = 0;               // bytes ever accepted by push()
   uint64_t done_ = 0;                 // bytes ever taken and finished by the writer
   int fd_;
+  bool fd_regular_;           // fd_ is a regular file (never makes the writer wait)
+  bool writer_idle_ = false;  // the writer sleeps until push() or stop() wakes it
   bool stop_ = false;
   std::chrono::steady_clock::time_point stop_deadline_{};
   std::atomic<bool> stopping_{false};  // stop_, readable by the writer without the lock
