@@ -25,10 +25,7 @@ std::string_view presentedKey(const Headers& headers) {
   return {};
 }
 
-}  // namespace
-
-size_t authenticate(const conf::Config& config, const Headers& headers) {
-  const std::string_view key = presentedKey(headers);
+size_t authenticateKey(const conf::Config& config, std::string_view key) {
   if (key.empty()) {
     return kNoClient;
   }
@@ -43,6 +40,44 @@ size_t authenticate(const conf::Config& config, const Headers& headers) {
     }
   }
   return found;
+}
+
+}  // namespace
+
+size_t authenticate(const conf::Config& config, const Headers& headers) {
+  return authenticateKey(config, presentedKey(headers));
+}
+
+ConnectionAuth::~ConnectionAuth() { forget(); }
+
+size_t ConnectionAuth::authenticate(const conf::Config& config, const Headers& headers) {
+  const std::string_view key = presentedKey(headers);
+  // The length is not secret between two requests of one connection; the bytes are compared
+  // in constant time.
+  if (config_version_ != 0 && config_version_ == config.version && !key.empty() &&
+      key.size() == key_.size() && CRYPTO_memcmp(key.data(), key_.data(), key.size()) == 0) {
+    return client_;
+  }
+  forget();
+  if (key.empty()) {
+    return kNoClient;
+  }
+  ++digests_;
+  const size_t client = authenticateKey(config, key);
+  // Version 0 is a config no server installed (tests): nothing tells its snapshots apart.
+  if (client != kNoClient && config.version != 0) {
+    key_.assign(key);
+    config_version_ = config.version;
+    client_ = client;
+  }
+  return client;
+}
+
+void ConnectionAuth::forget() {
+  OPENSSL_cleanse(key_.data(), key_.size());
+  key_.clear();
+  config_version_ = 0;
+  client_ = kNoClient;
 }
 
 bool clientMayUse(const conf::Client& client, const std::string& model_name) {

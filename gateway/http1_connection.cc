@@ -236,7 +236,7 @@ bool Http1Connection::onHead() {
   // A head refused here leaves its body unread, so its answer must close the
   // connection: the answer is written with keep-alive off.
   keep_alive_ = false;
-  if (!dispatcher_.admitHead(r, *this)) {
+  if (!dispatcher_.admitHead(r, *this, memo_)) {
     closeAfterFlush("refused_at_head");
     return false;
   }

@@ -90,6 +90,7 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   Worker& worker_;
   ConnectionManager& manager_;
   RequestDispatcher& dispatcher_;
+  ConnectionMemoPtr memo_;  // the dispatcher's, across this connection's requests
   Http1Limits limits_;
   BufferEventPtr bev_;
   // Watches bev_'s output; stopped before bev_ goes (it unhooks from the buffer).

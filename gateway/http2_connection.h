@@ -123,6 +123,7 @@ class Http2Connection : public DownstreamConnection {
   Worker& worker_;
   ConnectionManager& manager_;
   RequestDispatcher& dispatcher_;
+  ConnectionMemoPtr memo_;  // the dispatcher's, shared by this connection's streams
   Http1Limits limits_;
   Http2Options options_;
   BufferEventPtr bev_;

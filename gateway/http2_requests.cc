@@ -161,7 +161,7 @@ void Http2Connection::headersComplete(Http2Stream& s) {
       return;
     }
   }
-  if (!dispatcher_.admitHead(r, s)) {
+  if (!dispatcher_.admitHead(r, s, memo_)) {
     s.ignoreRequest();  // answered (e.g. 401); the rest of the request is dropped
   }
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,15 @@ using Headers = std::vector<Header>;
 
 // Case-insensitive by construction: codecs store names lower-cased.
 const std::string* findHeader(const Headers& headers, std::string_view lower_name);
+
+// What the pipeline remembers about one client connection between its requests (the last
+// credential it authenticated). The codec owns it, knows nothing of what it holds, and
+// destroys it with the connection.
+class ConnectionMemo {
+ public:
+  virtual ~ConnectionMemo() = default;
+};
+using ConnectionMemoPtr = std::unique_ptr<ConnectionMemo>;
 
 struct IncomingRequest {
   // Who the request authenticated as at end of headers, and under which

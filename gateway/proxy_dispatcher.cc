@@ -33,7 +33,8 @@ const char* codecRejectName(CodecReject r) {
 ProxyDispatcher::ProxyDispatcher(GatewayContext& context, Worker& worker)
     : context_(context), worker_(worker) {}
 
-bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink) {
+bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink,
+                                ConnectionMemoPtr& memo) {
   const Endpoint endpoint = findEndpoint(head.path);
   if (endpoint.kind == EndpointKind::kUnknownPath) {
     answer(head, sink, ErrorType::kNotFound, "no route for " + head.method + " " + head.path);
@@ -48,7 +49,12 @@ bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink)
   // Auth comes before the body is read (SPEC order: 401 before 400/413), so an
   // unauthenticated client cannot make the gateway buffer a body.
   RuntimePtr runtime = context_.runtime.load();
-  const size_t client = authenticate(runtime->config(), head.headers);
+  if (memo == nullptr) {
+    memo = std::make_unique<ConnectionAuth>();
+  }
+  // This dispatcher is the only one that fills a connection's memo.
+  const size_t client =
+      static_cast<ConnectionAuth&>(*memo).authenticate(runtime->config(), head.headers);
   if (client == kNoClient) {
     answer(head, sink, ErrorType::kInvalidApiKey, "missing or unknown API key");
     return false;

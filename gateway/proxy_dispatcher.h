@@ -16,7 +16,7 @@ class ProxyDispatcher : public RequestDispatcher, public ConnectionStats {
  public:
   ProxyDispatcher(GatewayContext& context, Worker& worker);
 
-  bool admitHead(const IncomingRequest& head, ResponseSink& sink) override;
+  bool admitHead(const IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr& memo) override;
   RequestHandlerPtr dispatch(IncomingRequest&& request, ResponseSink& sink) override;
   void reject(CodecReject reason, const IncomingRequest& head, ResponseSink& sink) override;
 

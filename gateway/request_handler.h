@@ -37,7 +37,10 @@ class RequestDispatcher {
   // At headers complete, before any body byte is read (head.body is empty).
   // Returns true to go on reading the body; false after answering `sink`
   // itself (e.g. 401), in which case the connection closes after the answer.
-  virtual bool admitHead(const IncomingRequest& head, ResponseSink& sink) = 0;
+  // `memo` is the connection's (empty at first): the dispatcher keeps there
+  // what later requests on the same connection may reuse.
+  virtual bool admitHead(const IncomingRequest& head, ResponseSink& sink,
+                         ConnectionMemoPtr& memo) = 0;
   // A complete request. The codec stores the handler, then calls start(); the
   // handler answers through `sink`.
   virtual RequestHandlerPtr dispatch(IncomingRequest&& request, ResponseSink& sink) = 0;

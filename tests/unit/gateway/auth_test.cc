@@ -30,6 +30,66 @@ TEST(Auth, BearerAndXApiKey) {
   EXPECT_EQ(authenticate(c, {{"x-api-key", ""}}), kNoClient);
 }
 
+TEST(ConnectionAuth, TheSameKeyAgainIsNotHashedAgain) {
+  auto c = twoClients();
+  c.version = 1;
+  ConnectionAuth auth;
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.authenticate(c, {{"x-api-key", "key-a"}}), 0u);
+  EXPECT_EQ(auth.digestsComputed(), 1u);
+}
+
+TEST(ConnectionAuth, AnotherKeyIsHashedAndNeverTakesTheRememberedIdentity) {
+  auto c = twoClients();
+  c.version = 1;
+  ConnectionAuth auth;
+  ASSERT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-b"}}), 1u);
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  // Same length, one byte off; a prefix; an extension; none; empty.
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-c"}}), kNoClient);
+  ASSERT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-"}}), kNoClient);
+  ASSERT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-aa"}}), kNoClient);
+  ASSERT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.authenticate(c, {}), kNoClient);
+  ASSERT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.authenticate(c, {{"x-api-key", ""}}), kNoClient);
+}
+
+TEST(ConnectionAuth, AnUnknownKeyIsNotRememberedAndIsHashedEachTime) {
+  auto c = twoClients();
+  c.version = 1;
+  ConnectionAuth auth;
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-c"}}), kNoClient);
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-c"}}), kNoClient);
+  EXPECT_EQ(auth.digestsComputed(), 2u);
+}
+
+TEST(ConnectionAuth, AReloadedConfigIsAskedAgain) {
+  auto c = twoClients();
+  c.version = 1;
+  ConnectionAuth auth;
+  ASSERT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  // The reload revoked key-a: the remembered answer must not outlive its config.
+  conf::Config reloaded = twoClients();
+  reloaded.version = 2;
+  reloaded.clients[0].key_digest = conf::sha256Of("key-new");
+  EXPECT_EQ(auth.authenticate(reloaded, {{"authorization", "Bearer key-a"}}), kNoClient);
+  EXPECT_EQ(auth.authenticate(reloaded, {{"authorization", "Bearer key-new"}}), 0u);
+  EXPECT_EQ(auth.digestsComputed(), 3u);
+}
+
+TEST(ConnectionAuth, AConfigNoServerInstalledIsNeverRemembered) {
+  auto c = twoClients();  // version 0
+  ConnectionAuth auth;
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.authenticate(c, {{"authorization", "Bearer key-a"}}), 0u);
+  EXPECT_EQ(auth.digestsComputed(), 2u);
+}
+
 TEST(Auth, ModelGlobs) {
   auto c = twoClients();
   EXPECT_TRUE(clientMayUse(c.clients[0], "gpt-4o"));

@@ -53,7 +53,7 @@ class FakeHandler : public RequestHandler {
 class FakeDispatcher : public RequestDispatcher, public ConnectionStats {
  public:
   explicit FakeDispatcher(Events& events) : events_(events) {}
-  bool admitHead(const IncomingRequest& head, ResponseSink& sink) override {
+  bool admitHead(const IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr&) override {
     if (head.path != "/deny") {
       return true;
     }
