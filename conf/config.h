@@ -46,7 +46,8 @@ struct ServerConfig {
   Duration body_timeout = std::chrono::seconds(30);  // end of the head to the last body byte
   Duration idle_timeout = std::chrono::seconds(60);
   Duration drain_timeout = std::chrono::seconds(30);
-  uint32_t max_connections = 0;  // 0 = derived from RLIMIT_NOFILE (gateway/connection_budget.h)
+  uint32_t max_connections =
+      0;  // 0 = derived from RLIMIT_NOFILE (gateway/downstream/connection_budget.h)
   Http2Config http2;
   // Off by default: a core file holds provider keys and tokens (gateway/process_hygiene.h).
   bool core_dumps = false;

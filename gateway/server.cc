@@ -8,13 +8,13 @@
 #include "conf/address.h"
 #include "conf/config_json.h"
 #include "conf/loader.h"
-#include "gateway/connection_manager.h"
+#include "gateway/admin/operator_routes.h"
+#include "gateway/downstream/connection_manager.h"
 #include "gateway/libevent_log.h"
-#include "gateway/operator_routes.h"
 #include "gateway/process_hygiene.h"
 #include "gateway/restart_fields.h"
 #include "gateway/service_notify.h"
-#include "gateway/upstream_pool.h"
+#include "gateway/upstream/upstream_pool.h"
 #include "metrics/log.h"
 
 namespace slotgate::gateway {
@@ -297,7 +297,7 @@ int Server::run() {
   uint16_t port = config.server.listen.port;
   for (uint32_t i = 0; i < n; ++i) {
     auto worker = std::make_unique<Worker>(i);
-    auto dispatcher = std::make_unique<ProxyDispatcher>(context_, *worker);
+    auto dispatcher = std::make_unique<ProxyDispatcher>(context_, *worker, worker->upstream());
     auto manager = std::make_unique<ConnectionManager>(*worker, *dispatcher, *dispatcher,
                                                        connection_budget_, limits, *downstream);
     std::string error;

@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "conf/config.h"
-#include "gateway/admin_server.h"
-#include "gateway/cluster_runtime.h"
-#include "gateway/connection_budget.h"
+#include "gateway/admin/admin_server.h"
+#include "gateway/downstream/connection_budget.h"
 #include "gateway/gateway_context.h"
-#include "gateway/proxy_dispatcher.h"
+#include "gateway/proxy/proxy_dispatcher.h"
 #include "gateway/runtime.h"
 #include "gateway/worker.h"
+#include "limits/cluster/cluster_runtime.h"
 #include "metrics/families.h"
 #include "metrics/request_tracker_impl.h"
 

@@ -9,11 +9,14 @@
 #include <mutex>
 #include <string>
 
+#include "gateway/event/executor.h"
 #include "limits/clock.h"
-#include "limits/executor.h"
 #include "limits/slot_lease.h"
 
 namespace slotgate::limits {
+
+// A waiter is granted on its own loop: whatever Executor the caller runs on.
+using Executor = gateway::Executor;
 
 // One waiter in a pool's FIFO queue. Destroying it (or cancel()) removes it at once; after that
 // on_granted is never called, and a lease granted concurrently is given back (so it goes to the

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/unit/downstream/http1_driver.h"
+#include "tests/unit/http1/http1_driver.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/request_body.h"
+#include "gateway/proxy/request_body.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using slotgate::gateway::BodyFields;

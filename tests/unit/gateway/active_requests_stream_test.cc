@@ -1,6 +1,6 @@
 // ActiveRequestsStream on a real AdminServer: snapshot at once, a new snapshot after a tracker
 // change, heartbeats, watcher disconnect frees the watcher, shutdown with watchers connected.
-#include "gateway/active_requests_stream.h"
+#include "gateway/admin/active_requests_stream.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include <chrono>
 #include <thread>
 
-#include "gateway/admin_server.h"
+#include "gateway/admin/admin_server.h"
 
 namespace slotgate::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/admin_request_guard.h"
+#include "gateway/admin/admin_request_guard.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "gateway/api_error.h"
+#include "gateway/proxy/api_error.h"
 
 #include <gtest/gtest.h>
 

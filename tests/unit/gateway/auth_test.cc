@@ -1,4 +1,4 @@
-#include "gateway/auth.h"
+#include "gateway/proxy/auth.h"
 
 #include <gtest/gtest.h>
 

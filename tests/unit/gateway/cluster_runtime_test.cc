@@ -1,6 +1,6 @@
 // ClusterRuntime against a real redis-server, on real worker loops: verdicts with on_unavailable
 // applied, readiness and metrics following Redis, releaseAll, and breakers shared by instances.
-#include "gateway/cluster_runtime.h"
+#include "limits/cluster/cluster_runtime.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@
 
 #include "gateway/worker.h"
 #include "limits/circuit_breaker.h"
-#include "limits/cluster_slots.h"
+#include "limits/cluster/cluster_slots.h"
 #include "metrics/families.h"
 #include "metrics/log.h"
 #include "tests/unit/support/redis_test_server.h"

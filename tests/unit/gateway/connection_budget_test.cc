@@ -1,6 +1,6 @@
 // ConnectionBudget: the limit holds under concurrent acquires, a reload may change it, and
 // the derived default leaves descriptors for the process and one upstream per client.
-#include "gateway/connection_budget.h"
+#include "gateway/downstream/connection_budget.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // DrainWatchdog: the slow-reader rule on a real evbuffer and event loop, the client's reads
 // played by evbuffer_drain. Windows are 50 ms; each test only asks whether the rule fired,
 // never when.
-#include "gateway/drain_watchdog.h"
+#include "gateway/downstream/drain_watchdog.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>

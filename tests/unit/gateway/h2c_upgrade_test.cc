@@ -1,10 +1,10 @@
-#include "gateway/h2c_upgrade.h"
+#include "gateway/downstream/h2c_upgrade.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "gateway/ascii.h"
+#include "gateway/downstream/ascii.h"
 
 namespace slotgate::gateway {
 namespace {

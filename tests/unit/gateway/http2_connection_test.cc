@@ -17,7 +17,8 @@
 #include <memory>
 #include <string>
 
-#include "gateway/connection_manager.h"
+#include "gateway/downstream/connection_manager.h"
+#include "gateway/worker.h"
 
 namespace slotgate::gateway {
 namespace {

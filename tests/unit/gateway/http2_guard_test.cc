@@ -1,8 +1,8 @@
 // Pure pieces of the HTTP/2 front: preface sniffing and the rapid-reset rule.
 #include <gtest/gtest.h>
 
-#include "gateway/connection_sniffer.h"
-#include "gateway/http2_reset_guard.h"
+#include "gateway/downstream/connection_sniffer.h"
+#include "gateway/downstream/http2_reset_guard.h"
 
 namespace slotgate::gateway {
 namespace {

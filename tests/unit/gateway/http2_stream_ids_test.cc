@@ -1,4 +1,4 @@
-#include "gateway/http2_stream_ids.h"
+#include "gateway/downstream/http2_stream_ids.h"
 
 #include <gtest/gtest.h>
 

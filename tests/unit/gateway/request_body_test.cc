@@ -1,4 +1,4 @@
-#include "gateway/request_body.h"
+#include "gateway/proxy/request_body.h"
 
 #include <gtest/gtest.h>
 

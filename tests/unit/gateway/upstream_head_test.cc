@@ -1,4 +1,4 @@
-#include "gateway/upstream_head.h"
+#include "gateway/proxy/upstream_head.h"
 
 #include <gtest/gtest.h>
 

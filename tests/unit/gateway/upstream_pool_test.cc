@@ -1,4 +1,4 @@
-#include "gateway/upstream_pool.h"
+#include "gateway/upstream/upstream_pool.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>

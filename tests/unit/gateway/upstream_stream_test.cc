@@ -7,7 +7,7 @@
 
 #include <chrono>
 
-#include "gateway/upstream_pool.h"
+#include "gateway/upstream/upstream_pool.h"
 #include "upstream_test_util.h"
 
 namespace slotgate::gateway::testing {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gateway/event/libevent_ptr.h"
-#include "gateway/upstream_pool.h"
+#include "gateway/upstream/upstream_pool.h"
 #include "upstream_test_server.h"
 
 namespace slotgate::gateway::testing {

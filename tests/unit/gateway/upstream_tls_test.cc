@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "gateway/tls_client_context.h"
-#include "gateway/upstream_pool.h"
+#include "gateway/upstream/tls_client_context.h"
+#include "gateway/upstream/upstream_pool.h"
 #include "upstream_test_util.h"
 
 namespace slotgate::gateway::testing {

@@ -1,5 +1,5 @@
 // ClusterBreakers against a real redis-server: two "instances" share breaker state.
-#include "limits/cluster_breakers.h"
+#include "limits/cluster/cluster_breakers.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "limits/cluster_slots.h"
+#include "limits/cluster/cluster_slots.h"
 #include "tests/unit/support/redis_test_server.h"
 
 namespace slotgate::limits {

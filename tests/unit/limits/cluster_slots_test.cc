@@ -1,5 +1,5 @@
 // ClusterSlots against a real redis-server.
-#include "limits/cluster_slots.h"
+#include "limits/cluster/cluster_slots.h"
 
 #include <gtest/gtest.h>
 

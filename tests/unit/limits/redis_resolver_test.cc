@@ -1,11 +1,11 @@
-#include "limits/redis_resolver.h"
+#include "limits/cluster/redis_resolver.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
-#include "limits/redis_connection.h"
+#include "limits/cluster/redis_connection.h"
 #include "tests/unit/support/redis_test_server.h"
 
 namespace slotgate::limits {

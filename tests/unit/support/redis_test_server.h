@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "limits/redis_connection.h"
+#include "limits/cluster/redis_connection.h"
 
 namespace slotgate::limits::testing {
 

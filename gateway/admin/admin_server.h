@@ -1,0 +1,87 @@
+// The ops listener (admin.listen, SPEC section 6) on its own thread and
+// event loop, so scrapes and dashboards never compete with the data plane's
+// loops. Built on libevent's evhttp: these endpoints are low-rate.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "gateway/downstream/http_message.h"
+#include "gateway/event/libevent_ptr.h"
+
+struct evhttp;
+struct evhttp_request;
+
+namespace slotgate::gateway {
+
+struct AdminRequest {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;  // decoded
+  std::string body;
+};
+
+struct AdminResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // extra response headers
+};
+
+class AdminServer {
+ public:
+  using Handler = std::function<AdminResponse(const AdminRequest&)>;
+  // Takes over the reply (e.g. evhttp_send_reply_start for a stream); runs on
+  // the admin thread after the token check.
+  using StreamHandler = std::function<void(evhttp_request*, const AdminRequest&)>;
+
+  // token: the admin token ("" = none required). Not copied anywhere else.
+  explicit AdminServer(std::string token);
+
+  // A reload: requests from now on are checked against `token` ("" = none). Thread-safe.
+  void setToken(std::string token);
+  ~AdminServer();
+
+  // Before start(). `open` routes need no token (SPEC: /metrics, /healthz, /readyz, /dashboard).
+  void route(const std::string& method, const std::string& path, bool open, Handler handler);
+  // Before start(). A route whose handler answers by itself (long-lived streams).
+  void streamRoute(const std::string& method, const std::string& path, bool open,
+                   StreamHandler handler);
+
+  // Keeps `state` alive until the admin thread has stopped and every admin
+  // connection is freed (their close callbacks run first), then destroys it
+  // before the event loop. For timers and stream registries the routes use.
+  void own(std::shared_ptr<void> state);
+
+  // Binds and starts the thread. Returns the bound port, 0 on failure (error set).
+  [[nodiscard]] uint16_t start(const std::string& host, uint16_t port, std::string* error);
+  void stop();
+
+  // The loop, for endpoints that stream (they run on the admin thread).
+  event_base* base() const { return base_.get(); }
+
+ private:
+  struct Route {
+    bool open;
+    Handler handler;
+    StreamHandler stream;  // set instead of handler for streamRoute()
+  };
+  static void onRequest(evhttp_request* req, void* arg);
+  void handle(evhttp_request* req);
+  bool authorized(evhttp_request* req, const std::string& token) const;
+
+  std::atomic<std::shared_ptr<const std::string>> token_;
+  EventBasePtr base_;
+  evhttp* http_ = nullptr;
+  std::map<std::pair<std::string, std::string>, Route> routes_;  // (method, path)
+  std::vector<std::shared_ptr<void>> owned_;  // destroyed after http_, before base_
+  std::thread thread_;
+};
+
+}  // namespace slotgate::gateway

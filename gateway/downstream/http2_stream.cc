@@ -1,0 +1,186 @@
+#include "gateway/downstream/http2_stream.h"
+
+#include <string>
+#include <vector>
+
+#include "gateway/downstream/ascii.h"
+#include "gateway/downstream/drain_watchdog.h"
+#include "gateway/downstream/http2_connection.h"
+
+namespace slotgate::gateway {
+namespace {
+
+// Connection-specific fields are forbidden in HTTP/2 (RFC 9113 8.2.2).
+bool connectionSpecific(std::string_view name) {
+  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
+         name == "transfer-encoding" || name == "upgrade" || name == "content-length";
+}
+
+nghttp2_nv makeNv(const std::string& name, const std::string& value) {
+  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                    value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+}  // namespace
+
+Http2Stream::Http2Stream(Http2Connection& connection, int32_t id)
+    : connection_(connection), id_(id), out_(evbuffer_new()) {}
+
+Http2Stream::~Http2Stream() {
+  // The handler goes first: its destructor cancels upstream work and must
+  // not see a half-destroyed sink.
+  handler_.reset();
+}
+
+void Http2Stream::countHeader(size_t bytes, size_t max_header_bytes, size_t max_header_fields) {
+  max_header_bytes_ = max_header_bytes;
+  max_header_fields_ = max_header_fields;
+  header_bytes_ += bytes;
+  ++header_fields_;
+}
+
+void Http2Stream::setHandler(RequestHandlerPtr handler) {
+  dispatched_ = true;
+  handler_ = std::move(handler);
+}
+
+void Http2Stream::releaseHandler() {
+  // The handler may be on the stack (it called finish/abort): defer.
+  if (handler_) {
+    connection_.worker().deferredDelete(std::move(handler_));
+  }
+}
+
+void Http2Stream::sendHeaders(int status, const Headers& headers,
+                              std::optional<uint64_t> content_length) {
+  if (detached_ || headers_sent_ || responseEnded()) {
+    return;
+  }
+  headers_sent_ = true;
+  std::vector<std::string> lowered;
+  lowered.reserve(headers.size() + 2);
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(headers.size() + 2);
+  const std::string status_name = ":status";
+  const std::string status_value = std::to_string(status);
+  nva.push_back(makeNv(status_name, status_value));
+  for (const auto& h : headers) {
+    std::string name = h.name;
+    toAsciiLower(name);
+    if (connectionSpecific(name)) {
+      continue;
+    }
+    lowered.push_back(std::move(name));
+    nva.push_back(makeNv(lowered.back(), h.value));
+  }
+  const std::string cl_name = "content-length";
+  std::string cl_value;
+  if (content_length) {
+    cl_value = std::to_string(*content_length);
+    nva.push_back(makeNv(cl_name, cl_value));
+  }
+  nghttp2_data_provider provider{};
+  provider.source.ptr = this;
+  provider.read_callback = [](nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                              uint32_t* data_flags, nghttp2_data_source* source, void*) -> ssize_t {
+    return static_cast<Http2Stream*>(source->ptr)->readData(buf, length, data_flags);
+  };
+  // nghttp2 copies the name/value bytes (no NO_COPY flags), so the locals may go.
+  if (nghttp2_submit_response(connection_.session(), id_, nva.data(), nva.size(), &provider) != 0) {
+    abort();
+    return;
+  }
+  connection_.scheduleFlush();
+}
+
+void Http2Stream::sendData(std::string_view bytes) {
+  if (detached_ || responseEnded() || bytes.empty()) {
+    return;
+  }
+  evbuffer_add(out_.get(), bytes.data(), bytes.size());
+  if (pendingBytes() > kLowWater) {
+    want_drained_ = true;
+  }
+  if (headers_sent_) {
+    nghttp2_session_resume_data(connection_.session(), id_);  // no-op unless deferred
+  }
+  connection_.scheduleFlush();
+}
+
+void Http2Stream::finish() {
+  if (detached_ || responseEnded()) {
+    return;
+  }
+  finished_ = true;
+  releaseHandler();
+  if (!headers_sent_) {
+    // A handler ending without a head: the client must not take it as complete.
+    nghttp2_submit_rst_stream(connection_.session(), NGHTTP2_FLAG_NONE, id_,
+                              NGHTTP2_INTERNAL_ERROR);
+  } else {
+    nghttp2_session_resume_data(connection_.session(), id_);
+  }
+  connection_.scheduleFlush();
+}
+
+void Http2Stream::abort() {
+  if (detached_ || responseEnded()) {
+    return;
+  }
+  aborted_ = true;
+  releaseHandler();
+  evbuffer_drain(out_.get(), evbuffer_get_length(out_.get()));
+  // RST_STREAM, not END_STREAM: the client sees a broken response.
+  nghttp2_submit_rst_stream(connection_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
+  connection_.scheduleFlush();
+}
+
+size_t Http2Stream::pendingBytes() const {
+  // The stream's unsent bytes plus the connection's unwritten output: a
+  // client that reads slowly (or keeps its window shut) makes this grow, and
+  // the handler then pauses its upstream.
+  return evbuffer_get_length(out_.get()) + (detached_ ? 0 : connection_.outputBytes());
+}
+
+ssize_t Http2Stream::readData(uint8_t* buf, size_t length, uint32_t* data_flags) {
+  if (aborted_) {
+    return NGHTTP2_ERR_DEFERRED;  // the RST_STREAM already queued closes it
+  }
+  const int n = evbuffer_remove(out_.get(), buf, length);
+  const size_t taken = n > 0 ? static_cast<size_t>(n) : 0;
+  taken_ += taken;
+  if (evbuffer_get_length(out_.get()) == 0) {
+    if (finished_) {
+      *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+      return static_cast<ssize_t>(taken);
+    }
+    if (taken == 0) {
+      return NGHTTP2_ERR_DEFERRED;  // resumed by sendData/finish
+    }
+  }
+  return static_cast<ssize_t>(taken);
+}
+
+bool Http2Stream::tooSlowSinceLastCheck() {
+  const size_t waiting = detached_ || aborted_ ? 0 : evbuffer_get_length(out_.get());
+  // A window starts at the first check that finds bytes waiting: bytes that arrived just
+  // before one check are not judged until the next.
+  const bool too_slow =
+      waiting > 0 && DrainWatchdog::tooSlow(taken_ - taken_at_check_, waiting_at_check_);
+  taken_at_check_ = taken_;
+  waiting_at_check_ = waiting;
+  return too_slow;
+}
+
+void Http2Stream::notifyIfDrained() {
+  if (!want_drained_ || detached_ || pendingBytes() >= kLowWater) {
+    return;
+  }
+  want_drained_ = false;
+  if (handler_) {
+    handler_->onSinkDrained();
+  }
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,25 @@
+#include "gateway/event/timer.h"
+
+#include "gateway/event/timeval.h"
+
+namespace slotgate::gateway {
+
+Timer::Timer(event_base* base, std::function<void()> cb)
+    : cb_(std::move(cb)), event_(evtimer_new(base, &Timer::onFire, this)) {}
+
+void Timer::enable(std::chrono::microseconds after) {
+  const timeval tv = toTimeval(after);
+  evtimer_add(event_.get(), &tv);
+}
+
+void Timer::disable() { evtimer_del(event_.get()); }
+
+bool Timer::enabled() const { return evtimer_pending(event_.get(), nullptr) != 0; }
+
+void Timer::onFire(evutil_socket_t, short, void* arg) {
+  // The callback must not destroy its own Timer (that would destroy the running
+  // std::function); an owner that goes away from inside it uses deferredDelete.
+  static_cast<Timer*>(arg)->cb_();
+}
+
+}  // namespace slotgate::gateway

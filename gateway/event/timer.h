@@ -1,0 +1,33 @@
+// An owning one-shot timer on a loop (Envoy's TimerImpl): the callback runs on the loop's
+// thread when the timer fires; destroying the Timer cancels it. One type instead of an
+// event_new, a static C trampoline and a timeval per use.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "gateway/event/libevent_ptr.h"
+
+namespace slotgate::gateway {
+
+class Timer {
+ public:
+  Timer(event_base* base, std::function<void()> cb);
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  // (Re)arms the timer: it fires once, `after` from now. A pending arm is replaced.
+  void enable(std::chrono::microseconds after);
+  void disable();
+  bool enabled() const;
+
+ private:
+  static void onFire(evutil_socket_t, short, void* arg);
+
+  std::function<void()> cb_;
+  EventPtr event_;
+};
+using TimerPtr = std::unique_ptr<Timer>;
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,53 @@
+#include "gateway/proxy/api_error.h"
+
+#include <chrono>
+
+#include "gateway/proxy/http_date.h"
+#include "metrics/log.h"
+
+namespace slotgate::gateway {
+
+ApiFormat apiFormatForPath(std::string_view path) {
+  constexpr std::string_view kMessages = "/v1/messages";
+  const bool anthropic = path.substr(0, kMessages.size()) == kMessages &&
+                         (path.size() == kMessages.size() || path[kMessages.size()] == '/');
+  return anthropic ? ApiFormat::kAnthropic : ApiFormat::kOpenAI;
+}
+
+Headers gatewayAnswerHeaders(ApiFormat format, const std::string& request_id) {
+  Headers headers;
+  headers.reserve(8);  // room for retry-after and x-slotgate-* the caller may add
+  headers.push_back({"content-type", "application/json"});
+  headers.push_back({"x-request-id", request_id});
+  if (format == ApiFormat::kAnthropic) {
+    headers.push_back({"request-id", request_id});
+  }
+  headers.push_back({"date", httpDate(std::chrono::system_clock::now())});
+  return headers;
+}
+
+std::string errorBody(ApiFormat format, metrics::ErrorType code, std::string_view message) {
+  std::string out;
+  out.reserve(128 + message.size());
+  const std::string_view type = metrics::errorTypeApiType(code);
+  if (format == ApiFormat::kAnthropic) {
+    out += R"({"type":"error","error":{"type":")";
+    out += type;
+    out += R"(","message":")";
+    metrics::appendJsonEscaped(out, message);
+    out += R"(","code":")";
+    out += metrics::errorTypeLabel(code);
+    out += "\"}}";
+  } else {
+    out += R"({"error":{"message":")";
+    metrics::appendJsonEscaped(out, message);
+    out += R"(","type":")";
+    out += type;
+    out += R"(","code":")";
+    out += metrics::errorTypeLabel(code);
+    out += "\"}}";
+  }
+  return out;
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,147 @@
+#include "gateway/proxy/proxy_dispatcher.h"
+
+#include "gateway/proxy/api_error.h"
+#include "gateway/proxy/auth.h"
+#include "gateway/proxy/endpoints.h"
+#include "gateway/proxy/proxy_request.h"
+#include "gateway/proxy/request_id.h"
+#include "metrics/log.h"
+
+namespace slotgate::gateway {
+namespace {
+
+using metrics::ErrorType;
+
+const char* codecRejectName(CodecReject r) {
+  switch (r) {
+    case CodecReject::kMalformed:
+      return "malformed";
+    case CodecReject::kHeadersTooLarge:
+      return "headers_too_large";
+    case CodecReject::kBodyTooLarge:
+      return "body_too_large";
+    case CodecReject::kHeaderTimeout:
+      return "header_timeout";
+    case CodecReject::kBodyTimeout:
+      return "body_timeout";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+ProxyDispatcher::ProxyDispatcher(GatewayContext& context, Dispatcher& worker,
+                                 UpstreamPool& upstream)
+    : context_(context), worker_(worker), upstream_(upstream) {}
+
+bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink,
+                                ConnectionMemoPtr& memo) {
+  const Endpoint endpoint = findEndpoint(head.path);
+  if (endpoint.kind == EndpointKind::kUnknownPath) {
+    answer(head, sink, ErrorType::kNotFound, "no route for " + head.method + " " + head.path);
+    return false;
+  }
+  if (head.method != endpoint.method) {
+    answer(head, sink, ErrorType::kMethodNotAllowed,
+           "method " + head.method + " not allowed on " + head.path,
+           {{"allow", std::string(endpoint.method)}});
+    return false;
+  }
+  // Auth comes before the body is read (SPEC order: 401 before 400/413), so an
+  // unauthenticated client cannot make the gateway buffer a body.
+  RuntimePtr runtime = context_.runtime.load();
+  if (memo == nullptr) {
+    memo = std::make_unique<ConnectionAuth>();
+  }
+  // This dispatcher is the only one that fills a connection's memo.
+  const size_t client =
+      static_cast<ConnectionAuth&>(*memo).authenticate(runtime->config(), head.headers);
+  if (client == kNoClient) {
+    answer(head, sink, ErrorType::kInvalidApiKey, "missing or unknown API key");
+    return false;
+  }
+  head.auth = {runtime->config().version, client};
+  return true;
+}
+
+RequestHandlerPtr ProxyDispatcher::dispatch(IncomingRequest&& request, ResponseSink& sink) {
+  return std::make_unique<ProxyRequest>(context_, worker_, upstream_, context_.runtime.load(),
+                                        std::move(request), sink);
+}
+
+void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, ResponseSink& sink) {
+  onCodecReject(reason);
+  switch (reason) {
+    case CodecReject::kBodyTooLarge:
+      answer(head, sink, ErrorType::kRequestTooLarge, "request body exceeds max_request_body");
+      break;
+    case CodecReject::kHeadersTooLarge:
+      // 431 has no error code of its own in SPEC's table; it is an invalid request.
+      answer(head, sink, ErrorType::kInvalidRequest,
+             "request headers exceed max_header_bytes or 100 fields", {}, 431);
+      break;
+    default:
+      answer(head, sink, ErrorType::kInvalidRequest, "malformed HTTP request");
+      break;
+  }
+}
+
+void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, ErrorType error,
+                             const std::string& message, const Headers& extra, int status) {
+  if (status == 0) {
+    status = metrics::errorTypeStatus(error);
+  }
+  const ApiFormat format = apiFormatForPath(head.path);
+  const std::string body = errorBody(format, error, message);
+  const std::string request_id = requestIdFor(head.headers);
+  Headers headers = gatewayAnswerHeaders(format, request_id);
+  headers.insert(headers.end(), extra.begin(), extra.end());
+  auto& series = context_.runtime.load()->series();
+  series.requestTotal(false, false).Increment();
+  constexpr size_t kUnknown = metrics::RequestSeries::kUnknown;
+  series.requests(kUnknown, kUnknown, kUnknown).Increment();
+  series.errors(kUnknown, kUnknown, kUnknown, error).Increment();
+  if (context_.tracker != nullptr) {
+    // Counted in request_total above, so in the running totals and /metrics/logs too.
+    metrics::ActiveEntry entry;
+    entry.request_id = request_id;
+    entry.client = "unknown";
+    metrics::FinishedRequest outcome;
+    outcome.error = true;
+    outcome.status = status;
+    outcome.error_type = metrics::errorTypeLabel(error);
+    context_.tracker->answered(entry, outcome);
+  }
+  metrics::LogLine(metrics::LogLevel::kInfo, metrics::kAccessEvent)
+      .str("request_id", request_id)
+      .str("method", head.method)
+      .str("path", head.path)
+      .str("client", "unknown")
+      .num("status", status)
+      .str("error_type", metrics::errorTypeLabel(error))
+      .emit();
+  sink.sendHeaders(status, headers, body.size());
+  sink.sendData(body);
+  sink.finish();
+}
+
+void ProxyDispatcher::onConnectionClosed(const char* reason) {
+  auto it = close_counters_.find(reason);
+  if (it == close_counters_.end()) {
+    it = close_counters_
+             .emplace(reason, &context_.metrics.downstreamCloses().Add({{"reason", reason}}))
+             .first;
+  }
+  it->second->Increment();
+}
+
+void ProxyDispatcher::onConnectionRefused(const char* reason) {
+  // Rare (at most one per accept back-off), so the label lookup is not cached.
+  context_.metrics.connectionsRefused().Add({{"reason", reason}}).Increment();
+}
+
+void ProxyDispatcher::onCodecReject(CodecReject reason) {
+  context_.metrics.httpRejects().Add({{"reason", codecRejectName(reason)}}).Increment();
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,723 @@
+#include "gateway/proxy/proxy_request.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "gateway/downstream/ascii.h"
+#include "gateway/proxy/auth.h"
+#include "gateway/proxy/model_catalog.h"
+#include "gateway/proxy/request_id.h"
+#include "gateway/proxy/upstream_head.h"
+#include "gateway/upstream/upstream_pool.h"
+#include "limits/cluster/cluster_runtime.h"
+#include "metrics/log.h"
+
+namespace slotgate::gateway {
+namespace {
+
+using metrics::ErrorType;
+using Clock = std::chrono::steady_clock;
+
+// Above this many bytes waiting for the client, stop reading the upstream.
+constexpr size_t kSinkHighWater = 256 << 10;
+
+std::string_view providerTypeName(conf::ProviderType t) {
+  return t == conf::ProviderType::kAnthropic ? "anthropic" : "openai";
+}
+
+bool retryableStatus(int status) { return status >= 500 || status == 429; }
+
+}  // namespace
+
+// glibc's per-thread cache serves requests up to 1032 bytes; a larger object takes the slow
+// malloc/free path (and may trigger a consolidation) once per request.
+static_assert(sizeof(ProxyRequest) <= 1032, "keep ProxyRequest within glibc's tcache");
+
+ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
+                           RuntimePtr runtime, IncomingRequest&& request, ResponseSink& sink)
+    : context_(context),
+      worker_(worker),
+      upstream_(upstream),
+      runtime_(std::move(runtime)),
+      request_(std::move(request)),
+      sink_(sink),
+      endpoint_(findEndpoint(request_.path)),
+      started_(Clock::now()),
+      request_id_(requestIdFor(request_.headers)) {
+  context_.active_requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+ProxyRequest::~ProxyRequest() {
+  if (phase_ != Phase::kDone) {
+    // The client went away before its response completed: cancel upstream
+    // (destroying the exchange closes that connection) and free both slots.
+    exchange_.reset();
+    leaveQueue();
+    record(false, std::nullopt, /*client_gone=*/true);
+  }
+  context_.active_requests.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ProxyRequest::start() {
+  const conf::Config& config = runtime_->config();
+  // The key was checked at end of headers; hash it again only if a reload
+  // swapped the snapshot in between.
+  client_index_ = request_.auth.config_version == config.version
+                      ? request_.auth.client
+                      : authenticate(config, request_.headers);
+  if (client_index_ == kNoClient) {
+    respondError(ErrorType::kInvalidApiKey, "missing or unknown API key");
+    return;
+  }
+  if (endpoint_.kind == EndpointKind::kListModels) {
+    serveModelList();
+    return;
+  }
+  if (endpoint_.kind == EndpointKind::kModelObject) {
+    serveModelObject();
+    return;
+  }
+  body_ = readBodyFields(request_.body);
+  if (!body_.ok) {
+    body_.model.clear();  // an ambiguous body names no model, not even in the logs
+    respondError(ErrorType::kInvalidRequest, body_.error);
+    return;
+  }
+  const auto t0 = Clock::now();
+  resolution_ = runtime_->resolver().resolve(body_.model);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto& series = runtime_->series();
+  const auto method = static_cast<size_t>(resolution_.method);
+  series.aliasResolution(method, resolution_.cache_hit).Increment();
+  series.aliasDuration(method).Observe(seconds);
+  if (resolution_.model == nullptr) {
+    respondError(ErrorType::kModelNotFound, "model '" + body_.model + "' not found");
+    return;
+  }
+  if (!clientMayUse(config.clients[client_index_], resolution_.model->name)) {
+    respondError(ErrorType::kModelNotAllowed,
+                 "model '" + resolution_.model->name + "' is not allowed for this key");
+    return;
+  }
+  if (!routing::modelSpeaks(config, *resolution_.model, endpoint_.provider_type)) {
+    respondError(ErrorType::kInvalidRequest,
+                 "model '" + resolution_.model->name + "' has no " +
+                     std::string(providerTypeName(endpoint_.provider_type)) + " target for path " +
+                     request_.path);
+    return;
+  }
+  track();
+  admit();
+}
+
+void ProxyRequest::track() {
+  if (context_.tracker == nullptr) {
+    return;
+  }
+  auto entry = std::make_shared<metrics::ActiveEntry>();
+  entry->request_id = request_id_;
+  entry->client = runtime_->config().clients[client_index_].id;
+  entry->model = body_.model;
+  entry->resolved_model = resolution_.model->name;
+  entry->streaming = body_.stream;
+  entry->started_at = std::chrono::system_clock::now();
+  entry->started_steady = started_;
+  tracked_ = context_.tracker->begin(std::move(entry));
+}
+
+void ProxyRequest::serveModelList() {
+  const conf::Config& config = runtime_->config();
+  answerJson(modelListBody(config, config.clients[client_index_]));
+}
+
+void ProxyRequest::serveModelObject() {
+  const conf::Config& config = runtime_->config();
+  const std::optional<std::string> id = modelIdFromPath(request_.path);
+  body_.model = id.value_or("");  // for the access line and the logs; there is no body
+  std::optional<std::string> body;
+  if (id) {
+    body = modelObjectBody(config, config.clients[client_index_], *id);
+  }
+  if (!body) {
+    // The same answer for a name that does not exist and one this key may not use: the list
+    // shows neither, and telling them apart would reveal the other clients' models.
+    respondError(ErrorType::kModelNotFound, "model '" + body_.model + "' not found");
+    return;
+  }
+  answerJson(*body);
+}
+
+void ProxyRequest::answerJson(const std::string& body) {
+  const Headers headers = gatewayAnswerHeaders(endpoint_.format, request_id_);
+  phase_ = Phase::kDone;
+  final_status_ = 200;
+  sink_.sendHeaders(200, headers, body.size());
+  sink_.sendData(body);
+  record(true, std::nullopt, false);
+  sink_.finish();
+}
+
+// ---- admission ----
+
+void ProxyRequest::admit() {
+  if (!endpoint_.holds_slots) {
+    pickAndSend();  // count_tokens: no client slot, no queue
+    return;
+  }
+  const conf::Client& client = runtime_->config().clients[client_index_];
+  const auto& pool = runtime_->clientSlots(client_index_);
+  client_lease_ = pool->tryAcquire();
+  if (client_lease_) {
+    admitCluster();
+    return;
+  }
+  const bool has_queue = client.queue && client.queue->max_waiting > 0;
+  if (!has_queue) {
+    respondError(ErrorType::kConcurrencyLimitExceeded,
+                 "concurrency limit of " + std::to_string(pool->limit()) + " reached for this key",
+                 1);
+    return;
+  }
+  wait_ = pool->wait(worker_, client.queue->max_waiting,
+                     [this](limits::SlotLease lease) { onClientSlot(std::move(lease)); });
+  if (!wait_) {
+    respondError(ErrorType::kConcurrencyLimitExceeded,
+                 "concurrency limit reached and the waiting queue is full", 1);
+    return;
+  }
+  phase_ = Phase::kQueued;
+  runtime_->series().queueDepth(resolution_.model_index).Increment();
+  queue_counted_ = true;
+  queue_timer_.reset(evtimer_new(worker_.base(), &ProxyRequest::onQueueTimeout, this));
+  const auto ms = client.queue->timeout.count();
+  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+  evtimer_add(queue_timer_.get(), &tv);
+}
+
+void ProxyRequest::leaveQueue() {
+  if (wait_) {
+    wait_->cancel();
+    wait_.reset();
+  }
+  queue_timer_.reset();
+  if (queue_counted_) {
+    runtime_->series().queueDepth(resolution_.model_index).Decrement();
+    queue_counted_ = false;
+  }
+}
+
+void ProxyRequest::onClientSlot(limits::SlotLease lease) {
+  leaveQueue();
+  client_lease_ = std::move(lease);
+  phase_ = Phase::kNew;
+  admitCluster();
+}
+
+// The local client slot is held; in cluster mode the cluster-wide one is taken too (waiting,
+// retried, until the queue timeout when the client has a queue).
+void ProxyRequest::admitCluster() {
+  ClusterRuntime* cluster = context_.cluster;
+  const conf::Client& client = runtime_->config().clients[client_index_];
+  if (cluster == nullptr || client.max_concurrency == 0) {
+    pickAndSend();
+    return;
+  }
+  const bool has_queue = client.queue && client.queue->max_waiting > 0;
+  const limits::SteadyTime until =
+      has_queue ? started_ + client.queue->timeout : limits::SteadyTime{};
+  cluster_pending_ = cluster->acquire(
+      worker_.index(), {limits::SlotRequest{client.id, client.max_concurrency}},
+      [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
+        cluster_pending_.reset();
+        switch (verdict) {
+          case ClusterRuntime::Verdict::kGranted:
+            client_cluster_ = std::move(lease);
+            client_cluster_.onLost([this] { onClusterLeaseLost(); });
+            [[fallthrough]];
+          case ClusterRuntime::Verdict::kLocal:
+            pickAndSend();
+            return;
+          case ClusterRuntime::Verdict::kFull:
+            respondError(ErrorType::kConcurrencyLimitExceeded,
+                         "concurrency limit of this key reached across the cluster", 1);
+            return;
+          case ClusterRuntime::Verdict::kUnavailable:
+            respondError(ErrorType::kNoUpstreamAvailable,
+                         "shared limit state (Redis) is unavailable", 1);
+            return;
+        }
+      },
+      until);
+}
+
+// A renewal found a slot of this request taken by another instance (this one stalled past
+// lease_ttl): stop using it.
+void ProxyRequest::onClusterLeaseLost() {
+  metrics::LogLine(metrics::LogLevel::kWarn, "cluster_lease_lost")
+      .str("request_id", request_id_)
+      .emit();
+  if (phase_ == Phase::kDone) {
+    return;
+  }
+  exchange_.reset();
+  if (headers_sent_) {
+    finish(false, ErrorType::kUpstreamError);  // aborts the response
+    return;
+  }
+  respondError(ErrorType::kNoUpstreamAvailable, "the concurrency slot was lost", 1);
+}
+
+void ProxyRequest::onQueueTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ProxyRequest*>(arg);
+  self->leaveQueue();
+  const auto& client = self->runtime_->config().clients[self->client_index_];
+  const auto secs = std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(client.queue->timeout).count());
+  self->respondError(ErrorType::kConcurrencyLimitExceeded,
+                     "no slot became free within the queue timeout", static_cast<int>(secs));
+}
+
+routing::KeyProbe ProxyRequest::keyProbe() const {
+  const Runtime* rt = runtime_.get();
+  const bool holds_slots = endpoint_.holds_slots;
+  return [rt, holds_slots](size_t p, size_t k) {
+    const ProviderKeyState& state = rt->providerKey(p, k);
+    // Without a slot to take, a full key serves as well as any: config order decides.
+    const uint32_t available = holds_slots ? state.slots->available() : UINT32_MAX;
+    return routing::KeyView{available, state.breaker->admits()};
+  };
+}
+
+bool ProxyRequest::hasOtherCandidate() const {
+  std::vector<routing::Candidate> excluded = tried_;
+  if (current_) {
+    excluded.push_back(*current_);
+  }
+  return !routing::rankCandidates(runtime_->config(), *resolution_.model, endpoint_.provider_type,
+                                  keyProbe(), excluded)
+              .empty();
+}
+
+bool ProxyRequest::pickAndSend() {
+  std::vector<routing::Candidate> excluded = tried_;
+  excluded.insert(excluded.end(), cluster_full_.begin(), cluster_full_.end());
+  const auto candidates = routing::rankCandidates(runtime_->config(), *resolution_.model,
+                                                  endpoint_.provider_type, keyProbe(), excluded);
+  for (const auto& c : candidates) {
+    const ProviderKeyState& state = runtime_->providerKey(c.provider_index, c.key_index);
+    limits::BreakerPermit permit = state.breaker->tryAdmit();
+    if (!permit) {
+      continue;
+    }
+    if (!endpoint_.holds_slots) {
+      permit_ = std::move(permit);
+      send(c);
+      return true;
+    }
+    limits::SlotLease lease = state.slots->tryAcquire();
+    if (!lease) {
+      continue;  // taken by another worker since ranking; the permit goes back neutral
+    }
+    permit_ = std::move(permit);
+    provider_lease_ = std::move(lease);
+    const conf::Provider& provider = runtime_->config().providers[c.provider_index];
+    const conf::ProviderKey& key = provider.keys[c.key_index];
+    if (context_.cluster != nullptr && (key.max_concurrency != 0 || permit_.isProbe())) {
+      limits::SlotRequest request{key.id, key.max_concurrency};
+      if (permit_.isProbe()) {
+        request.probe_limit = std::max<uint32_t>(1, provider.circuit_breaker.half_open_requests);
+        request.probe_window = std::chrono::duration_cast<std::chrono::milliseconds>(
+            provider.circuit_breaker.open_duration);
+      }
+      cluster_candidate_ = c;
+      cluster_pending_ = context_.cluster->acquire(
+          worker_.index(), {std::move(request)},
+          [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
+            onProviderCluster(verdict, std::move(lease));
+          });
+      return true;
+    }
+    send(c);
+    return true;
+  }
+  // Nothing available: say when the first open circuit admits again (1 s
+  // when keys are merely full).
+  int64_t retry_ms = 0;
+  for (const auto& t : resolution_.model->targets) {
+    const auto& provider = runtime_->config().providers[t.provider_index];
+    for (size_t k = 0; k < provider.keys.size(); ++k) {
+      const auto ms = runtime_->providerKey(t.provider_index, k).breaker->retryAfter().count();
+      if (ms > 0 && (retry_ms == 0 || ms < retry_ms)) {
+        retry_ms = ms;
+      }
+    }
+  }
+  retry_ms = std::max<int64_t>(retry_ms, 1000);
+  respondError(ErrorType::kNoUpstreamAvailable,
+               "every target of model '" + resolution_.model->name +
+                   "' is at its concurrency limit or has an open circuit",
+               static_cast<int>((retry_ms + 999) / 1000));
+  return false;
+}
+
+void ProxyRequest::onProviderCluster(ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
+  cluster_pending_.reset();
+  const routing::Candidate c = *cluster_candidate_;
+  cluster_candidate_.reset();
+  switch (verdict) {
+    case ClusterRuntime::Verdict::kGranted:
+      provider_cluster_ = std::move(lease);
+      provider_cluster_.onLost([this] { onClusterLeaseLost(); });
+      [[fallthrough]];
+    case ClusterRuntime::Verdict::kLocal:
+      send(c);
+      return;
+    case ClusterRuntime::Verdict::kFull:
+      // Full across the cluster: the local slot and the permit (neutral) go back; the next
+      // candidate is tried. Not a retry: nothing was sent.
+      permit_ = limits::BreakerPermit();
+      provider_lease_ = limits::SlotLease();
+      cluster_full_.push_back(c);
+      pickAndSend();
+      return;
+    case ClusterRuntime::Verdict::kUnavailable:
+      permit_ = limits::BreakerPermit();
+      provider_lease_ = limits::SlotLease();
+      respondError(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable", 1);
+      return;
+  }
+}
+
+// ---- upstream ----
+
+const conf::Provider* ProxyRequest::provider() const {
+  return current_ ? &runtime_->config().providers[current_->provider_index] : nullptr;
+}
+
+const conf::ProviderKey* ProxyRequest::providerKey() const {
+  return current_ ? &provider()->keys[current_->key_index] : nullptr;
+}
+
+void ProxyRequest::send(const routing::Candidate& candidate) {
+  current_ = candidate;
+  phase_ = Phase::kUpstream;
+  const conf::Provider& p = *provider();
+  const conf::Target& target = resolution_.model->targets[candidate.target_index];
+  UpstreamRequest upstream;
+  upstream.body = rewriteModel(request_.body, body_, target.model);
+  upstream.head = buildUpstreamHead(p, *providerKey(), request_, request_id_, upstream.body.size());
+  upstream.timeout = p.request_timeout;
+  // SPEC: request_timeout bounds the whole request; for streams, the time between chunks.
+  upstream.idle_timeout_after_headers = body_.stream;
+  UpstreamOrigin origin{p.url.tls, p.url.host, p.url.port, p.connect_timeout, p.idle_timeout};
+  runtime_->series().provider(candidate.provider_index).inflight->Increment();
+  inflight_counted_ = true;
+  if (tracked_) {
+    context_.tracker->route(tracked_, p.name, target.model, providerKey()->id);
+  }
+  exchange_ = upstream_.send(origin, std::move(upstream), *this);
+}
+
+void ProxyRequest::retryOrFail(ErrorType error, const std::string& message) {
+  if (retries_used_ < runtime_->config().routing.retries && hasOtherCandidate()) {
+    ++retries_used_;
+    runtime_->series().provider(current_->provider_index).retries->Increment();
+    tried_.push_back(*current_);
+    // The failed attempt's slot and exchange go; the request keeps its client slot.
+    provider_lease_ = limits::SlotLease();
+    provider_cluster_ = limits::ClusterLease();
+    exchange_.reset();
+    endInflight();
+    pickAndSend();  // sends, or answers 503
+    return;
+  }
+  respondError(error, message);
+}
+
+void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) {
+  upstream_status_ = status;
+  if (retryableStatus(status)) {
+    permit_.failure();
+    if (retries_used_ < runtime_->config().routing.retries && hasOtherCandidate()) {
+      retryOrFail(ErrorType::kUpstreamError, "");
+      return;
+    }
+  } else if (status >= 400) {
+    permit_ = limits::BreakerPermit();  // 4xx: neither success nor failure
+  }
+  Headers out;
+  out.reserve(headers.size() + 5);
+  // On Anthropic paths `request-id` is slotgate's request id too (SPEC section 3), not the
+  // provider's: the Anthropic SDKs read that one.
+  const bool anthropic = endpoint_.format == ApiFormat::kAnthropic;
+  std::optional<uint64_t> content_length;
+  for (auto& h : headers) {
+    toAsciiLower(h.name);
+    if (isHopByHop(h.name) || h.name == "x-request-id" || h.name.rfind("x-slotgate-", 0) == 0 ||
+        (anthropic && h.name == "request-id")) {
+      continue;
+    }
+    if (h.name == "content-length") {
+      char* end = nullptr;
+      const unsigned long long v = std::strtoull(h.value.c_str(), &end, 10);
+      if (end != h.value.c_str() && *end == '\0') {
+        content_length = v;
+      }
+      continue;
+    }
+    if (h.name == "content-type" && h.value.rfind("text/event-stream", 0) == 0) {
+      streaming_response_ = true;
+    }
+    out.push_back({std::move(h.name), std::move(h.value)});
+  }
+  out.push_back({"x-request-id", request_id_});
+  if (anthropic) {
+    out.push_back({"request-id", request_id_});
+  }
+  out.push_back({"x-slotgate-provider", provider()->name});
+  out.push_back({"x-slotgate-model", resolution_.model->targets[current_->target_index].model});
+  out.push_back({"x-slotgate-key", providerKey()->id});
+  if (status < 300) {
+    if (streaming_response_) {
+      usage_parser_.emplace<metrics::StreamUsageParser>(endpoint_.format);
+    } else {
+      usage_parser_.emplace<metrics::JsonUsageParser>(endpoint_.format);
+    }
+  }
+  phase_ = Phase::kStreaming;
+  headers_sent_ = true;
+  final_status_ = status;
+  sink_.sendHeaders(status, out, content_length);
+}
+
+void ProxyRequest::onUpstreamData(std::string_view bytes) {
+  bytes_out_ += bytes.size();
+  auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_);
+  if (stream_usage != nullptr) {
+    stream_usage->feed(bytes);
+  } else if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
+    json_usage->feed(bytes);
+  }
+  sink_.sendData(bytes);
+  if (tracked_) {
+    tracked_->bytes.store(bytes_out_, std::memory_order_relaxed);
+    if (stream_usage != nullptr) {
+      tracked_->setUsage(stream_usage->usage());
+    }
+    context_.tracker->progress(tracked_);  // one relaxed atomic: the SSE view coalesces
+  }
+  if (!paused_ && sink_.pendingBytes() > kSinkHighWater && exchange_) {
+    paused_ = true;
+    exchange_->pauseReading();
+  }
+}
+
+void ProxyRequest::onSinkDrained() {
+  if (paused_ && exchange_) {
+    paused_ = false;
+    exchange_->resumeReading();
+  }
+}
+
+void ProxyRequest::onUpstreamComplete() {
+  if (const auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_)) {
+    usage_ = stream_usage->usage();
+  } else if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
+    usage_ = json_usage->finish();
+  }
+  if (permit_) {
+    permit_.success();
+  }
+  // The response reached the client whole: the slots end without exception.
+  client_lease_.markCompleted();
+  provider_lease_.markCompleted();
+  const bool success = upstream_status_ < 400;
+  finish(success, success ? std::nullopt : std::optional<ErrorType>(ErrorType::kUpstreamStatus));
+}
+
+void ProxyRequest::onUpstreamError(const UpstreamError& error) {
+  const bool timeout = error.kind == UpstreamErrorKind::kTimeout;
+  const bool local = error.kind == UpstreamErrorKind::kLocal;
+  if (timeout) {
+    runtime_->series().provider(current_->provider_index).timeouts->Increment();
+  }
+  if (local) {
+    // This host is out of descriptors (or memory, or ports): the provider was never reached
+    // and is not at fault. Counting it would let anyone who can exhaust our descriptors open
+    // circuits (in cluster mode, for every instance).
+    permit_ = limits::BreakerPermit();
+  } else if (permit_) {
+    permit_.failure();
+  }
+  metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
+      .str("request_id", request_id_)
+      .str("provider", provider()->name)
+      .str("key_id", providerKey()->id)
+      .str("kind", upstreamErrorKindName(error.kind))
+      .str("detail", error.detail)
+      .boolean("response_started", headers_sent_)
+      .emit();
+  if (headers_sent_) {
+    // Mid-response: never pass a broken stream off as a clean end.
+    exchange_.reset();
+    finish(false, timeout ? ErrorType::kUpstreamTimeout : ErrorType::kUpstreamError);
+    return;
+  }
+  if (timeout) {
+    respondError(ErrorType::kUpstreamTimeout,
+                 "provider '" + provider()->name + "' did not answer within request_timeout");
+    return;
+  }
+  if (local) {
+    // No retry: another target would meet the same shortage here. 503 with Retry-After, as for
+    // any capacity the gateway lacks for the moment.
+    respondError(ErrorType::kNoUpstreamAvailable,
+                 "the gateway is out of local resources (open files) and could not open an "
+                 "upstream connection; the provider was not contacted",
+                 1);
+    return;
+  }
+  retryOrFail(ErrorType::kUpstreamError, "provider '" + provider()->name + "' failed: " +
+                                             std::string(upstreamErrorKindName(error.kind)));
+}
+
+// ---- endings ----
+
+void ProxyRequest::respondError(ErrorType error, const std::string& message, int retry_after_s) {
+  exchange_.reset();
+  const int status = metrics::errorTypeStatus(error);
+  std::string body = errorBody(endpoint_.format, error, message);
+  Headers headers = gatewayAnswerHeaders(endpoint_.format, request_id_);
+  if (retry_after_s > 0) {
+    headers.push_back({"retry-after", std::to_string(retry_after_s)});
+  }
+  if (current_) {
+    // A target was chosen (the last one tried): say which, as on a proxied answer.
+    headers.push_back({"x-slotgate-provider", provider()->name});
+    headers.push_back(
+        {"x-slotgate-model", resolution_.model->targets[current_->target_index].model});
+    headers.push_back({"x-slotgate-key", providerKey()->id});
+  }
+  final_status_ = status;
+  phase_ = Phase::kDone;
+  record(false, error, false);
+  releaseSlots();
+  sink_.sendHeaders(status, headers, body.size());
+  sink_.sendData(body);
+  sink_.finish();
+}
+
+void ProxyRequest::releaseSlots() {
+  // Provider slots first: a client slot freed here may be handed at once to a waiter on
+  // another worker, which then asks for a provider slot; with the provider slot still held it
+  // would find the key full and get a 503 although capacity was there.
+  cluster_pending_.reset();
+  provider_cluster_ = limits::ClusterLease();
+  client_cluster_ = limits::ClusterLease();
+  provider_lease_ = limits::SlotLease();
+  client_lease_ = limits::SlotLease();
+}
+
+void ProxyRequest::endInflight() {
+  if (inflight_counted_) {
+    runtime_->series().provider(current_->provider_index).inflight->Decrement();
+    inflight_counted_ = false;
+  }
+}
+
+void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
+  phase_ = Phase::kDone;
+  record(success, error, false);
+  // Slots go back before the client hears the end, so that a client that
+  // immediately sends its next request finds its slot free.
+  releaseSlots();
+  if (error && *error != ErrorType::kUpstreamStatus) {
+    sink_.abort();
+  } else {
+    sink_.finish();
+  }
+}
+
+void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool client_gone) {
+  auto& series = runtime_->series();
+  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  const bool streaming = body_.stream;
+  const auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_);
+  if (stream_usage != nullptr && !usage_.seen) {
+    usage_ = stream_usage->usage();  // a stream that ended early: the tokens seen so far
+  }
+  const size_t client = client_index_;
+  const size_t model = resolution_.model_index;
+  const size_t target = current_ ? current_->target_index : metrics::RequestSeries::kUnknown;
+  series.requestTotal(streaming, success).Increment();
+  series.requests(client, model, target).Increment();
+  series.latency(client, model, target).Observe(seconds);
+  if (error) {
+    series.errors(client, model, target, *error).Increment();
+  }
+  endInflight();
+  if (streaming && current_) {
+    series.providerKey(current_->provider_index, current_->key_index)
+        .streamFinished(success, seconds);
+  }
+  const conf::Config& config = runtime_->config();
+  if (context_.tracker != nullptr) {
+    metrics::FinishedRequest outcome;
+    if (current_) {
+      outcome.provider = provider()->name;
+      outcome.provider_model = resolution_.model->targets[current_->target_index].model;
+      outcome.key_id = providerKey()->id;
+    }
+    outcome.streaming = streaming;
+    outcome.error = !success;
+    outcome.status = client_gone ? 499 : final_status_;
+    outcome.error_type = client_gone ? "client_closed"
+                         : error     ? std::string(metrics::errorTypeLabel(*error))
+                                     : "";
+    outcome.duration_ms = seconds * 1000.0;
+    outcome.usage = usage_;
+    if (tracked_) {
+      context_.tracker->end(tracked_, outcome);
+      tracked_.reset();
+    } else {
+      // Answered before it was ever in flight (refused, or a model list): the totals and logs
+      // count it all the same.
+      metrics::ActiveEntry entry;
+      entry.request_id = request_id_;
+      entry.client = client == kNoClient ? "unknown" : config.clients[client].id;
+      entry.model = body_.model;
+      context_.tracker->answered(entry, outcome);
+    }
+  }
+  metrics::LogLine line(metrics::LogLevel::kInfo, metrics::kAccessEvent);
+  if (!line.enabled()) {
+    return;
+  }
+  line.str("request_id", request_id_)
+      .str("method", request_.method)
+      .str("path", request_.path)
+      .str("client", client == kNoClient ? "unknown" : config.clients[client].id)
+      .str("model", body_.model)
+      .str("resolved_model", resolution_.model ? std::string_view(resolution_.model->name)
+                                               : std::string_view("unknown"))
+      .str("provider", current_ ? std::string_view(provider()->name) : std::string_view(""))
+      .str("provider_model",
+           current_ ? std::string_view(resolution_.model->targets[current_->target_index].model)
+                    : std::string_view(""))
+      .str("key_id", current_ ? std::string_view(providerKey()->id) : std::string_view(""))
+      .num("status", client_gone ? 499 : final_status_)
+      .num("duration_ms", seconds * 1000.0)
+      .boolean("streaming", streaming)
+      .num("input_tokens", usage_.input_tokens)
+      .num("output_tokens", usage_.output_tokens)
+      .num("retries", retries_used_)
+      .num("bytes_out", bytes_out_);
+  if (client_gone) {
+    line.str("error_type", "client_closed");
+  } else if (error) {
+    line.str("error_type", metrics::errorTypeLabel(*error));
+  }
+  line.emit();
+}
+
+}  // namespace slotgate::gateway

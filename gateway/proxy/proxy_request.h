@@ -1,0 +1,134 @@
+// One data-plane request from admission to its last byte (DESIGN "One
+// request, start to end"): auth, body, resolve, allow, admit (client slot,
+// queue), choose target and provider slot, forward, stream back, retry,
+// finish. Lives on one worker; loop-thread only.
+//
+// Ownership makes the SPEC section 4 guarantees structural: the two slots are
+// SlotLease members and the breaker verdict a BreakerPermit member, so every
+// path (completion, error, client gone via destruction, retry moving the
+// provider slot) releases each exactly once.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "alias/resolution.h"
+#include "gateway/downstream/request_handler.h"
+#include "gateway/event/dispatcher.h"
+#include "gateway/gateway_context.h"
+#include "gateway/proxy/api_error.h"
+#include "gateway/proxy/endpoints.h"
+#include "gateway/proxy/request_body.h"
+#include "gateway/runtime.h"
+#include "gateway/upstream/upstream_pool.h"
+#include "gateway/upstream/upstream_types.h"
+#include "limits/cluster/cluster_runtime.h"
+#include "limits/cluster/cluster_slots.h"
+#include "limits/slot_pool.h"
+#include "metrics/request_tracker.h"
+#include "metrics/usage_parser.h"
+#include "routing/target_chooser.h"
+
+namespace slotgate::gateway {
+
+class ProxyRequest : public RequestHandler, public UpstreamHandler {
+ public:
+  ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
+               RuntimePtr runtime, IncomingRequest&& request, ResponseSink& sink);
+  ~ProxyRequest() override;
+
+  void start() override;
+
+  // SinkObserver
+  void onSinkDrained() override;
+  // UpstreamHandler
+  void onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) override;
+  void onUpstreamData(std::string_view bytes) override;
+  void onUpstreamComplete() override;
+  void onUpstreamError(const UpstreamError& error) override;
+
+  // What the live view shows (issue: operator plane). Loop-thread reads only.
+  const std::string& requestId() const { return request_id_; }
+
+ private:
+  enum class Phase { kNew, kQueued, kUpstream, kStreaming, kDone };
+
+  void serveModelList();
+  void serveModelObject();
+  // 200 with a JSON body the gateway wrote itself.
+  void answerJson(const std::string& body);
+  void admit();
+  void onClientSlot(limits::SlotLease lease);
+  static void onQueueTimeout(evutil_socket_t, short, void* arg);
+  void leaveQueue();
+  // Chooses a target and key and sends; false when none is available.
+  bool pickAndSend();
+  // Cluster mode (context_.cluster set): the cluster-wide half of each slot.
+  void admitCluster();
+  void onProviderCluster(ClusterRuntime::Verdict verdict, limits::ClusterLease lease);
+  void onClusterLeaseLost();
+  bool hasOtherCandidate() const;
+  void send(const routing::Candidate& candidate);
+  void retryOrFail(metrics::ErrorType error, const std::string& message);
+  void respondError(metrics::ErrorType error, const std::string& message, int retry_after_s = 0);
+  void finish(bool success, std::optional<metrics::ErrorType> error);
+  void releaseSlots();
+  void track();
+  void endInflight();
+  void record(bool success, std::optional<metrics::ErrorType> error, bool client_gone);
+  routing::KeyProbe keyProbe() const;
+  const conf::Provider* provider() const;
+  const conf::ProviderKey* providerKey() const;
+
+  GatewayContext& context_;
+  Dispatcher& worker_;
+  UpstreamPool& upstream_;
+  RuntimePtr runtime_;
+  IncomingRequest request_;
+  ResponseSink& sink_;
+  Endpoint endpoint_;
+  std::chrono::steady_clock::time_point started_;
+  std::string request_id_;
+  Phase phase_ = Phase::kNew;
+
+  size_t client_index_ = SIZE_MAX;
+  BodyFields body_;
+  alias::Resolution resolution_;
+  std::optional<routing::Candidate> current_;
+  std::vector<routing::Candidate> tried_;
+
+  limits::SlotLease client_lease_;
+  limits::SlotLease provider_lease_;
+  limits::BreakerPermit permit_;
+  limits::WaitHandlePtr wait_;
+  limits::ClusterLease client_cluster_;
+  limits::ClusterLease provider_cluster_;
+  limits::ClusterSlots::PendingPtr cluster_pending_;
+  std::optional<routing::Candidate> cluster_candidate_;  // waiting for its cluster slot
+  std::vector<routing::Candidate> cluster_full_;         // keys full cluster-wide
+  EventPtr queue_timer_;
+
+  UpstreamExchangePtr exchange_;
+  uint64_t bytes_out_ = 0;
+  // Small fields together, so padding does not push the object past 1032 bytes: above that
+  // glibc serves it from the slow (non-tcache) malloc path on every request.
+  uint32_t retries_used_ = 0;
+  int upstream_status_ = 0;
+  int final_status_ = 0;
+  bool queue_counted_ = false;
+  bool inflight_counted_ = false;
+  bool headers_sent_ = false;
+  bool paused_ = false;
+  bool streaming_response_ = false;
+  // One response is either a stream or a JSON body: one variant instead of two optionals
+  // keeps the object small (see above).
+  std::variant<std::monostate, metrics::StreamUsageParser, metrics::JsonUsageParser> usage_parser_;
+  metrics::TokenUsage usage_;
+  metrics::ActiveEntryPtr tracked_;  // null when no tracker is installed
+};
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,356 @@
+#include "gateway/upstream/upstream_call.h"
+
+#include <event2/buffer.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "gateway/event/speculative_write.h"
+#include "gateway/upstream/upstream_pool.h"
+
+namespace slotgate::gateway {
+namespace {
+
+EventPtr newEvent(event_base* base, event_callback_fn cb, void* arg) {
+  EventPtr ev(event_new(base, -1, 0, cb, arg));
+  if (!ev) {
+    std::abort();  // out of memory; nothing sensible to do on the data path
+  }
+  return ev;
+}
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// evbuffer_add_reference cleanup: drops the evbuffer's share of the request bytes.
+void releaseBytes(const void*, size_t, void* holder) {
+  delete static_cast<std::shared_ptr<const void>*>(holder);
+}
+
+}  // namespace
+
+class UpstreamCall::DispatchGuard {
+ public:
+  explicit DispatchGuard(UpstreamCall& call) : call_(call) { ++call_.depth_; }
+  ~DispatchGuard() { --call_.depth_; }
+  DispatchGuard(const DispatchGuard&) = delete;
+  DispatchGuard& operator=(const DispatchGuard&) = delete;
+
+ private:
+  UpstreamCall& call_;
+};
+
+UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
+                           UpstreamRequest&& request, UpstreamHandler& handler)
+    : pool_(pool),
+      origin_(origin),
+      handler_(handler),
+      bytes_(std::make_shared<const RequestBytes>(
+          RequestBytes{std::move(request.head), std::move(request.body)})),
+      timeout_(request.timeout),
+      idle_timeout_after_headers_(request.idle_timeout_after_headers),
+      kick_ev_(newEvent(pool.base(), &UpstreamCall::onKick, this)),
+      timeout_ev_(newEvent(pool.base(), &UpstreamCall::onTimeout, this)),
+      connect_ev_(newEvent(pool.base(), &UpstreamCall::onConnectTimeout, this)),
+      parser_(Http1Parser::Mode::kResponse,
+              Http1ParserLimits{kMaxUpstreamHeadBytes, kMaxUpstreamHeadFields, {}}),
+      head_request_(bytes_->head.rfind("HEAD ", 0) == 0) {
+  parser_.setRequestWasHead(head_request_);
+}
+
+UpstreamCall::~UpstreamCall() { cancel(); }
+
+void UpstreamCall::start() {
+  armTimeout();
+  pending_start_ = true;
+  kick();
+}
+
+void UpstreamCall::kick() { event_active(kick_ev_.get(), EV_TIMEOUT, 1); }
+
+void UpstreamCall::armTimeout() {
+  const timeval tv = toTimeval(timeout_);
+  event_add(timeout_ev_.get(), &tv);
+}
+
+void UpstreamCall::stopTimers() {
+  event_del(timeout_ev_.get());
+  event_del(connect_ev_.get());
+  event_del(kick_ev_.get());
+}
+
+void UpstreamCall::cancel() {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  stopTimers();
+  closeConnection();  // closes the socket: the provider sees the client go away
+}
+
+void UpstreamCall::closeConnection() {
+  if (in_connect_ && conn_) {
+    bufferevent_setcb(conn_->bev(), nullptr, nullptr, nullptr, nullptr);
+    bufferevent_disable(conn_->bev(), EV_READ | EV_WRITE);
+    doomed_conn_ = std::move(conn_);
+    return;
+  }
+  conn_.reset();
+}
+
+void UpstreamCall::pauseReading() {
+  if (finished_ || paused_) {
+    return;
+  }
+  paused_ = true;  // inside onUpstreamData: processInput() stops after this piece
+  if (conn_ && connected_) {
+    bufferevent_disable(conn_->bev(), EV_READ);
+  }
+  if (headers_done_ && idle_timeout_after_headers_) {
+    event_del(timeout_ev_.get());
+  }
+}
+
+void UpstreamCall::resumeReading() {
+  if (finished_ || !paused_) {
+    return;
+  }
+  paused_ = false;
+  if (headers_done_ && idle_timeout_after_headers_) {
+    armTimeout();
+  }
+  if (conn_ && connected_) {
+    bufferevent_enable(conn_->bev(), EV_READ);
+    // Bytes already buffered produce no new read callback: parse them from the loop.
+    if (evbuffer_get_length(bufferevent_get_input(conn_->bev())) > 0 || eof_seen_) {
+      pending_input_ = true;
+      kick();
+    }
+  }
+}
+
+void UpstreamCall::onKick(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  if (self->pending_start_) {
+    self->pending_start_ = false;
+    self->attach();
+  }
+  if (!self->finished_ && self->pending_input_) {
+    self->pending_input_ = false;
+    self->processInput();
+  }
+}
+
+void UpstreamCall::attach() {
+  // A re-send after a stale idle connection always uses a fresh one.
+  UpstreamConnectionPtr idle = resent_ ? nullptr : pool_.takeIdle(origin_.poolKey());
+  if (idle) {
+    conn_ = std::move(idle);
+    reused_attempt_ = true;
+    connected_ = true;
+    bufferevent_setcb(conn_->bev(), &UpstreamCall::onRead, nullptr, &UpstreamCall::onEvent, this);
+    if (!paused_) {
+      bufferevent_enable(conn_->bev(), EV_READ);
+    }
+    writeRequest();
+    return;
+  }
+  UpstreamError error;
+  conn_ = UpstreamConnection::create(pool_.base(), pool_.tlsContext(), origin_, pool_.openCounter(),
+                                     &error);
+  if (!conn_) {
+    fail(std::move(error));
+    return;
+  }
+  reused_attempt_ = false;
+  connected_ = false;
+  bufferevent_setcb(conn_->bev(), &UpstreamCall::onRead, nullptr, &UpstreamCall::onEvent, this);
+  bufferevent_enable(conn_->bev(), EV_READ | EV_WRITE);
+  // libevent connects have no timeout of their own.
+  const timeval tv = toTimeval(origin_.connect_timeout);
+  event_add(connect_ev_.get(), &tv);
+  UpstreamError connect_error;
+  in_connect_ = true;
+  const bool started = conn_->connect(pool_.dns(), &connect_error);
+  in_connect_ = false;
+  doomed_conn_.reset();
+  if (!started) {
+    fail(std::move(connect_error));
+  }
+  // The request is written once BEV_EVENT_CONNECTED arrives.
+}
+
+void UpstreamCall::writeRequest() {
+  evbuffer* out = bufferevent_get_output(conn_->bev());
+  // A reference costs a heap-held share and a libevent chain of its own; below this many
+  // bytes a copy into the buffer's free space is cheaper (most heads and chat bodies).
+  constexpr size_t kCopyBelow = 4096;
+  auto add = [&](const std::string& bytes) {
+    if (bytes.empty()) {
+      return;
+    }
+    if (bytes.size() < kCopyBelow) {
+      evbuffer_add(out, bytes.data(), bytes.size());
+      return;
+    }
+    // Zero-copy: the evbuffer references the string and holds a share of it until sent.
+    auto* holder = new std::shared_ptr<const void>(bytes_);
+    if (evbuffer_add_reference(out, bytes.data(), bytes.size(), &releaseBytes, holder) != 0) {
+      delete holder;
+      evbuffer_add(out, bytes.data(), bytes.size());
+    }
+  };
+  add(bytes_->head);
+  add(bytes_->body);
+  request_size_ = bytes_->head.size() + bytes_->body.size();
+  // Speculative write on a connected plain socket: the request usually fits
+  // the socket buffer, which saves two epoll_ctl calls and a loop turn. Only
+  // what is left waits for EV_WRITE.
+  if (connected_ && !conn_->tls()) {
+    writeNow(conn_->bev());
+  }
+  if (evbuffer_get_length(out) > 0) {
+    bufferevent_enable(conn_->bev(), EV_WRITE);
+  }
+}
+
+void UpstreamCall::onConnectTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  self->fail(UpstreamErrorKind::kConnect,
+             "connect to " + self->origin_.host + ":" + std::to_string(self->origin_.port) +
+                 " timed out after " + std::to_string(self->origin_.connect_timeout.count()) +
+                 " ms");
+}
+
+void UpstreamCall::onTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  const std::string ms = std::to_string(self->timeout_.count());
+  self->fail(UpstreamErrorKind::kTimeout, self->headers_done_ && self->idle_timeout_after_headers_
+                                              ? "no data from upstream for " + ms + " ms"
+                                              : "upstream request timed out after " + ms + " ms");
+}
+
+void UpstreamCall::onRead(bufferevent* bev, void* arg) {
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+    self->response_started_ = true;
+    self->bytes_.reset();  // no re-send from here on
+  }
+  if (self->headers_done_ && self->idle_timeout_after_headers_ && !self->paused_) {
+    self->armTimeout();
+  }
+  self->processInput();
+}
+
+void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
+  const int saved_errno = errno;
+  auto* self = static_cast<UpstreamCall*>(arg);
+  DispatchGuard guard(*self);
+  if (self->finished_) {
+    return;
+  }
+  if ((events & BEV_EVENT_CONNECTED) != 0) {
+    self->connected_ = true;
+    event_del(self->connect_ev_.get());
+    if (self->paused_) {
+      bufferevent_disable(bev, EV_READ);
+    }
+    self->writeRequest();
+    return;
+  }
+  if (!self->connected_) {
+    self->fail(self->conn_->describeConnectFailure(events, saved_errno));
+    return;
+  }
+  if ((events & BEV_EVENT_EOF) != 0) {
+    self->eof_seen_ = true;
+    self->processInput();  // parses what is buffered, then handles the EOF
+    return;
+  }
+  if ((events & BEV_EVENT_ERROR) != 0) {
+    if (self->canResend()) {
+      self->resendOnFreshConnection();
+      return;
+    }
+    self->fail(UpstreamErrorKind::kClosed,
+               self->conn_->describeBrokenConnection(events, saved_errno));
+  }
+}
+
+bool UpstreamCall::nothingSent() const {
+  // Bytes leave the output buffer only once the socket (or SSL_write, for a whole
+  // record) took them; a request still entirely in it cannot have reached the server.
+  return conn_ != nullptr && request_size_ > 0 &&
+         evbuffer_get_length(bufferevent_get_output(conn_->bev())) >= request_size_;
+}
+
+bool UpstreamCall::canResend() const {
+  // Only a reused keep-alive connection the server had closed before taking any byte:
+  // once a byte left, the provider may have received the whole request (and bill it),
+  // so a second copy is the handler's decision, counted as a retry.
+  return reused_attempt_ && !resent_ && !response_started_ && bytes_ != nullptr && nothingSent();
+}
+
+void UpstreamCall::resendOnFreshConnection() {
+  conn_.reset();
+  resent_ = true;
+  reused_attempt_ = false;
+  connected_ = false;
+  eof_seen_ = false;
+  resetParser();
+  pending_start_ = true;
+  kick();
+}
+
+void UpstreamCall::complete() {
+  finished_ = true;
+  stopTimers();
+  UpstreamConnectionPtr conn = std::move(conn_);
+  bufferevent* bev = conn->bev();
+  const bool reusable = parser_.keepAlive() && !eof_seen_ &&
+                        evbuffer_get_length(bufferevent_get_input(bev)) == 0 &&
+                        evbuffer_get_length(bufferevent_get_output(bev)) == 0;
+  if (reusable) {
+    pool_.release(std::move(conn), origin_.idle_timeout);
+  } else {
+    conn.reset();
+  }
+  handler_.onUpstreamComplete();
+}
+
+void UpstreamCall::fail(UpstreamErrorKind kind, std::string detail) {
+  fail(UpstreamError{kind, std::move(detail), response_started_});
+}
+
+void UpstreamCall::fail(UpstreamError error) {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  stopTimers();
+  closeConnection();
+  error.response_started = response_started_;
+  handler_.onUpstreamError(error);
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,76 @@
+// One TCP (optionally TLS) connection to an upstream origin.
+//
+// A dumb holder: the bufferevent, the pool key and the idle timer. Whoever uses the
+// connection (an UpstreamCall while a request runs, the UpstreamPool while idle) installs
+// its own bufferevent callbacks. Destroying it closes the socket at once (libevent keeps
+// the bufferevent alive until a callback running on it returns, so this is safe inside
+// its own callbacks).
+//
+// Thread-safety: worker thread only.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "gateway/event/libevent_ptr.h"
+#include "gateway/upstream/upstream_types.h"
+
+namespace slotgate::gateway {
+
+class UpstreamConnection;
+class UpstreamPool;
+using UpstreamConnectionPtr = std::unique_ptr<UpstreamConnection>;
+
+class UpstreamConnection {
+ public:
+  // Creates the bufferevent without connecting. `open_counter` (owned by the pool) is
+  // incremented here and decremented by the destructor. Returns nullptr and fills
+  // *error on failure (e.g. https without a TLS context).
+  [[nodiscard]] static UpstreamConnectionPtr create(event_base* base, SSL_CTX* tls_ctx,
+                                                    const UpstreamOrigin& origin,
+                                                    size_t* open_counter, UpstreamError* error);
+  ~UpstreamConnection();
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
+  // Starts connecting (DNS via `dns`, or directly for IP literals). Callbacks must be
+  // installed first: an immediate failure may be reported through them. Returns false on
+  // a failure detected before anything was started (kLocal when this host is out of
+  // descriptors, memory or ports).
+  [[nodiscard]] bool connect(evdns_base* dns, UpstreamError* error);
+
+  // Explains a BEV_EVENT_ERROR/EOF seen before BEV_EVENT_CONNECTED: DNS, TCP, TLS, or a
+  // local resource error (socket() failed: kLocal).
+  [[nodiscard]] UpstreamError describeConnectFailure(short events, int saved_errno) const;
+  // Explains an error after the connection was established.
+  [[nodiscard]] std::string describeBrokenConnection(short events, int saved_errno) const;
+
+  // For an idle connection about to be reused: false when the peer closed or reset it,
+  // or (plain sockets) sent bytes nobody asked for. One non-blocking MSG_PEEK recv.
+  [[nodiscard]] bool stillOpen() const;
+
+  bufferevent* bev() const { return bev_.get(); }
+  const std::string& poolKey() const { return pool_key_; }
+  bool tls() const { return tls_; }
+  // Lazily created timer used by the pool while the connection is idle.
+  event* idleTimer(event_callback_fn cb, void* arg);
+  void stopIdleTimer();
+  // The pool holding this connection while idle (its idle callbacks get the connection).
+  void setIdlePool(UpstreamPool* pool) { idle_pool_ = pool; }
+  UpstreamPool* idlePool() const { return idle_pool_; }
+
+ private:
+  UpstreamConnection(BufferEventPtr bev, const UpstreamOrigin& origin, size_t* open_counter);
+
+  BufferEventPtr bev_;
+  EventPtr idle_timer_;
+  std::string pool_key_;
+  std::string host_;
+  uint16_t port_;
+  bool tls_;
+  size_t* open_counter_;
+  UpstreamPool* idle_pool_ = nullptr;
+};
+
+}  // namespace slotgate::gateway

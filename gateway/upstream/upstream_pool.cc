@@ -1,0 +1,153 @@
+#include "gateway/upstream/upstream_pool.h"
+
+#include <event2/buffer.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "gateway/upstream/upstream_call.h"
+
+namespace slotgate::gateway {
+namespace {
+
+// What the caller holds. Destroying it cancels the call; if one of the call's callbacks
+// is on the stack (the handler destroys the exchange from inside a callback), the call
+// object itself is deleted later by the pool.
+class UpstreamExchangeImpl final : public UpstreamExchange {
+ public:
+  UpstreamExchangeImpl(UpstreamPool& pool, std::unique_ptr<UpstreamCall> call)
+      : pool_(pool), call_(std::move(call)) {}
+  ~UpstreamExchangeImpl() override {
+    call_->cancel();
+    if (call_->dispatching()) {
+      pool_.deferDelete(std::move(call_));
+    }
+  }
+  void pauseReading() override { call_->pauseReading(); }
+  void resumeReading() override { call_->resumeReading(); }
+
+ private:
+  UpstreamPool& pool_;
+  std::unique_ptr<UpstreamCall> call_;
+};
+
+}  // namespace
+
+UpstreamPool::UpstreamPool(event_base* base, evdns_base* dns, SSL_CTX* tls_ctx,
+                           size_t max_idle_per_origin)
+    : base_(base),
+      dns_(dns),
+      tls_ctx_(tls_ctx),
+      max_idle_per_origin_(max_idle_per_origin),
+      deferred_ev_(event_new(base, -1, 0, &UpstreamPool::onDeferredDelete, this)) {
+  if (!deferred_ev_) {
+    std::abort();
+  }
+}
+
+UpstreamPool::~UpstreamPool() {
+  closeIdle();
+  deferred_.clear();
+}
+
+UpstreamExchangePtr UpstreamPool::send(const UpstreamOrigin& origin, UpstreamRequest&& request,
+                                       UpstreamHandler& handler) {
+  auto call = std::make_unique<UpstreamCall>(*this, origin, std::move(request), handler);
+  call->start();
+  return std::make_unique<UpstreamExchangeImpl>(*this, std::move(call));
+}
+
+size_t UpstreamPool::idleConnections() const {
+  size_t n = 0;
+  for (const auto& [key, list] : idle_) {
+    n += list.size();
+  }
+  return n;
+}
+
+void UpstreamPool::closeIdle() { idle_.clear(); }
+
+UpstreamConnectionPtr UpstreamPool::takeIdle(const std::string& pool_key) {
+  auto it = idle_.find(pool_key);
+  if (it == idle_.end()) {
+    return nullptr;
+  }
+  auto& list = it->second;
+  while (!list.empty()) {
+    UpstreamConnectionPtr conn = std::move(list.back());
+    list.pop_back();
+    // The loop may not have run the idle callbacks yet for a close that already
+    // arrived: a request written to such a connection would be lost in a race the
+    // caller could not tell from a provider that received it.
+    if (!conn->stillOpen()) {
+      continue;  // closes it
+    }
+    conn->stopIdleTimer();
+    conn->setIdlePool(nullptr);
+    return conn;
+  }
+  return nullptr;
+}
+
+void UpstreamPool::release(UpstreamConnectionPtr conn, std::chrono::milliseconds idle_timeout) {
+  auto& list = idle_[conn->poolKey()];
+  if (list.size() >= max_idle_per_origin_) {
+    return;  // conn closes here
+  }
+  UpstreamConnection* raw = conn.get();
+  raw->setIdlePool(this);
+  // Reading stays on while idle so a server close (EOF) is noticed at once.
+  bufferevent_setcb(raw->bev(), &UpstreamPool::onIdleRead, nullptr, &UpstreamPool::onIdleEvent,
+                    raw);
+  // EV_WRITE off: enabling it with nothing to write costs an epoll_ctl, a
+  // wake-up and another epoll_ctl; the next request enables it if it must.
+  bufferevent_disable(raw->bev(), EV_WRITE);
+  bufferevent_enable(raw->bev(), EV_READ);
+  const timeval tv{static_cast<time_t>(idle_timeout.count() / 1000),
+                   static_cast<suseconds_t>((idle_timeout.count() % 1000) * 1000)};
+  event_add(raw->idleTimer(&UpstreamPool::onIdleTimeout, raw), &tv);
+  list.push_back(std::move(conn));
+}
+
+void UpstreamPool::dropIdle(UpstreamConnection* conn) {
+  auto it = idle_.find(conn->poolKey());
+  if (it == idle_.end()) {
+    return;
+  }
+  auto& list = it->second;
+  auto pos = std::find_if(list.begin(), list.end(),
+                          [conn](const UpstreamConnectionPtr& c) { return c.get() == conn; });
+  if (pos != list.end()) {
+    list.erase(pos);  // closes it
+  }
+}
+
+void UpstreamPool::onIdleRead(bufferevent*, void* arg) {
+  // Unsolicited bytes on an idle connection: it is out of sync, never reuse it.
+  auto* conn = static_cast<UpstreamConnection*>(arg);
+  conn->idlePool()->dropIdle(conn);
+}
+
+void UpstreamPool::onIdleEvent(bufferevent*, short, void* arg) {
+  // EOF or error while idle: the server closed it (its keep-alive timeout, restart...).
+  auto* conn = static_cast<UpstreamConnection*>(arg);
+  conn->idlePool()->dropIdle(conn);
+}
+
+void UpstreamPool::onIdleTimeout(evutil_socket_t, short, void* arg) {
+  auto* conn = static_cast<UpstreamConnection*>(arg);
+  conn->idlePool()->dropIdle(conn);
+}
+
+void UpstreamPool::deferDelete(std::unique_ptr<UpstreamCall> call) {
+  deferred_.push_back(std::move(call));
+  event_active(deferred_ev_.get(), EV_TIMEOUT, 1);
+}
+
+void UpstreamPool::onDeferredDelete(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<UpstreamPool*>(arg);
+  std::vector<std::unique_ptr<UpstreamCall>> doomed;
+  doomed.swap(self->deferred_);
+}
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,81 @@
+// Per-worker HTTP/1.1 client for upstream providers with keep-alive connection pools.
+//
+// One UpstreamPool per worker thread, bound to that worker's event_base. It keeps idle
+// keep-alive connections per origin ("https://host:port"), starts requests on them or on
+// fresh connections, and defers deletion of requests whose handler destroyed them inside
+// a callback.
+//
+// Thread-safety: none, by design. Every call, and every UpstreamExchange it returns, must
+// be used on the thread running `base`. All exchanges must be destroyed before the pool.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/event/libevent_ptr.h"
+#include "gateway/upstream/upstream_connection.h"
+#include "gateway/upstream/upstream_types.h"
+
+namespace slotgate::gateway {
+
+class UpstreamCall;
+
+class UpstreamPool {
+ public:
+  // `dns` may be null (libevent then resolves names with blocking getaddrinfo: only
+  // acceptable for IP literals or tests). `tls_ctx` may be null if no origin uses https.
+  // Both, and `base`, must outlive the pool.
+  UpstreamPool(event_base* base, evdns_base* dns, SSL_CTX* tls_ctx,
+               size_t max_idle_per_origin = 64);
+  ~UpstreamPool();
+  UpstreamPool(const UpstreamPool&) = delete;
+  UpstreamPool& operator=(const UpstreamPool&) = delete;
+
+  // Starts a request. Never calls `handler` before returning; `handler` must outlive the
+  // returned exchange (or until its final callback). Destroying the exchange cancels.
+  [[nodiscard]] UpstreamExchangePtr send(const UpstreamOrigin& origin, UpstreamRequest&& request,
+                                         UpstreamHandler& handler);
+
+  [[nodiscard]] size_t idleConnections() const;
+  // Idle + in use + connecting.
+  [[nodiscard]] size_t openConnections() const { return open_connections_; }
+  // Closes every idle connection (shutdown, or after a config change of origins).
+  void closeIdle();
+
+  // Internal interface for UpstreamCall.
+  event_base* base() const { return base_; }
+  evdns_base* dns() const { return dns_; }
+  SSL_CTX* tlsContext() const { return tls_ctx_; }
+  size_t* openCounter() { return &open_connections_; }
+  // Most recently used idle connection of the origin that is still open, or nullptr.
+  // Connections the server closed (or wrote to) since they were parked are closed here.
+  [[nodiscard]] UpstreamConnectionPtr takeIdle(const std::string& pool_key);
+  // Parks a connection whose response was read completely for at most `idle_timeout`
+  // (closes it at once if the origin's idle list is full).
+  void release(UpstreamConnectionPtr conn, std::chrono::milliseconds idle_timeout);
+  // Deletes `call` from the event loop, after the callback on the stack returned.
+  void deferDelete(std::unique_ptr<UpstreamCall> call);
+
+ private:
+  static void onIdleRead(bufferevent* bev, void* arg);
+  static void onIdleEvent(bufferevent* bev, short events, void* arg);
+  static void onIdleTimeout(evutil_socket_t, short, void* arg);
+  static void onDeferredDelete(evutil_socket_t, short, void* arg);
+  void dropIdle(UpstreamConnection* conn);
+
+  event_base* base_;
+  evdns_base* dns_;
+  SSL_CTX* tls_ctx_;
+  size_t max_idle_per_origin_;
+  size_t open_connections_ = 0;
+  // Per pool key; the back is the most recently used.
+  std::unordered_map<std::string, std::vector<UpstreamConnectionPtr>> idle_;
+  std::vector<std::unique_ptr<UpstreamCall>> deferred_;
+  EventPtr deferred_ev_;
+};
+
+}  // namespace slotgate::gateway

@@ -1,0 +1,87 @@
+// Internals of ClusterSlots (not for other modules): the state that leases and pending
+// acquisitions reach weakly, so that either may outlive the ClusterSlots. Loop-thread only.
+#pragma once
+
+#include <deque>
+#include <list>
+#include <unordered_map>
+#include <utility>
+
+#include "limits/cluster/cluster_slots.h"
+
+namespace slotgate::limits::detail {
+
+using EventPtr = std::unique_ptr<event, void (*)(event*)>;
+
+struct AcquireOp {
+  std::weak_ptr<ClusterCore> core;
+  std::weak_ptr<AcquireOp> self;  // for the retry timer, which holds a raw pointer
+  std::vector<SlotRequest> candidates;
+  ClusterSlots::Callback cb;
+  SteadyTime retry_until{};
+  std::string lease_id;
+  bool cancelled = false;
+  bool in_flight = false;
+  bool listed = false;  // in ClusterCore::waiting_
+  // A lease of one of its keys was released while its attempt was in flight: that attempt was
+  // answered before the release, so a "full" reply is retried at once, not after a delay.
+  bool woken = false;
+  EventPtr retry_timer{nullptr, &event_free};
+};
+
+class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
+ public:
+  ClusterCore(event_base* base, RedisEndpoint endpoint, ClusterOptions options);
+  ~ClusterCore();
+
+  void start();
+  void attempt(const std::shared_ptr<AcquireOp>& op);
+  void scheduleRetry(const std::shared_ptr<AcquireOp>& op);
+  void release(LeaseEntry& entry);
+  void renew();
+  void releaseAll(std::chrono::milliseconds timeout, std::function<void()> done);
+  std::string nextLeaseId();
+  void defer(std::function<void()> fn);
+
+  event_base* base() const { return base_; }
+  RedisConnection& conn() { return *conn_; }
+  const ClusterOptions& options() const { return options_; }
+  size_t leasesHeld() const { return live_.size(); }
+  uint64_t leasesLost() const { return lost_; }
+  void setStateListener(std::function<void(bool)> fn) { on_state_ = std::move(fn); }
+
+ private:
+  void onReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply);
+  void deliver(const std::shared_ptr<AcquireOp>& op, ClusterSlots::Outcome outcome,
+               ClusterLease lease);
+  void sendRelease(std::string zkey, std::string lease_id);
+  void onConnected();
+  void checkDrained();
+  // A lease of key_id was released here: the oldest acquisition waiting for that key tries at
+  // once (its script goes out behind the ZREM on the same connection, so it sees the room), or,
+  // if its attempt is in flight, again as soon as that attempt is answered.
+  void wakeWaiter(const std::string& key_id);
+  static void onRenewTimer(evutil_socket_t, short, void* arg);
+  static void onDeferred(evutil_socket_t, short, void* arg);
+  static void onDrainTimer(evutil_socket_t, short, void* arg);
+
+  event_base* const base_;
+  const ClusterOptions options_;
+  RedisConnectionPtr conn_;
+  uint64_t counter_ = 0;
+  uint64_t lost_ = 0;
+  std::unordered_map<LeaseEntry*, std::weak_ptr<LeaseEntry>> live_;
+  // Releases that could not be sent (Redis down): sent on reconnect. Bounded; past the bound
+  // the TTL frees them.
+  std::deque<std::pair<std::string, std::string>> unreleased_;
+  std::vector<std::function<void()>> deferred_;
+  std::list<std::weak_ptr<AcquireOp>> waiting_;  // acquisitions between retries, oldest first
+  EventPtr renew_timer_;
+  EventPtr defer_event_;
+  EventPtr drain_timer_;
+  SteadyTime drain_deadline_{};
+  std::function<void()> drain_done_;
+  std::function<void(bool)> on_state_;
+};
+
+}  // namespace slotgate::limits::detail

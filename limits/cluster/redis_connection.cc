@@ -1,0 +1,302 @@
+#include "limits/cluster/redis_connection.h"
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <random>
+
+namespace slotgate::limits {
+namespace {
+
+timeval toTimeval(std::chrono::microseconds d) {
+  const auto us = std::max<int64_t>(0, d.count());
+  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+}
+
+std::chrono::milliseconds jittered(std::chrono::milliseconds d) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const int64_t hi = std::max<int64_t>(1, d.count());
+  std::uniform_int_distribution<int64_t> dist(hi / 2, hi);
+  return std::chrono::milliseconds(dist(rng));
+}
+
+}  // namespace
+
+// The privdata of one command: the callback and the connection that counts it as pending.
+struct RedisConnection::Pending {
+  RedisConnection* conn;
+  RedisReplyFn fn;
+};
+
+struct RedisConnection::Subscription {
+  RedisConnection* conn;
+  RedisReplyFn fn;
+};
+
+RedisConnection::RedisConnection(event_base* base, RedisEndpoint endpoint, RedisOptions options)
+    : base_(base),
+      endpoint_(std::move(endpoint)),
+      options_(options),
+      connect_timer_(evtimer_new(base, &RedisConnection::onConnectTimeout, this), &event_free),
+      command_timer_(evtimer_new(base, &RedisConnection::onCommandTimer, this), &event_free),
+      reconnect_timer_(evtimer_new(base, &RedisConnection::onReconnectTimer, this), &event_free) {}
+
+RedisConnection::~RedisConnection() {
+  closing_ = true;
+  if (redisAsyncContext* ctx = ctx_) {
+    ctx_ = nullptr;
+    // Runs every pending callback with a NULL reply; closing_ makes them drop their fn.
+    redisAsyncFree(ctx);
+  }
+}
+
+void RedisConnection::start() {
+  if (started_) {
+    return;
+  }
+  started_ = true;
+  connect();
+}
+
+void RedisConnection::setState(State state) {
+  const bool was_up = state_ == State::kConnected;
+  state_ = state;
+  const bool up = state_ == State::kConnected;
+  if (was_up != up && on_state_ && !closing_) {
+    on_state_(up);
+  }
+}
+
+void RedisConnection::connect() {
+  subscriptions_.clear();  // of a context freed earlier
+  if (endpoint_.resolver) {
+    target_ = endpoint_.resolver->address();
+    if (target_.empty()) {
+      // Never resolved yet: ask again off the loop and retry after the backoff.
+      endpoint_.resolver->refresh();
+      scheduleReconnect();
+      return;
+    }
+  } else {
+    target_ = endpoint_.host;
+  }
+  redisAsyncContext* ctx = redisAsyncConnect(target_.c_str(), endpoint_.port);
+  if (ctx == nullptr) {
+    scheduleReconnect();
+    return;
+  }
+  if (ctx->err != 0) {
+    redisAsyncFree(ctx);
+    scheduleReconnect();
+    return;
+  }
+  ctx->data = this;
+  if (redisLibeventAttach(ctx, base_) != REDIS_OK) {
+    redisAsyncFree(ctx);
+    scheduleReconnect();
+    return;
+  }
+  redisAsyncSetConnectCallback(ctx, &RedisConnection::onConnect);
+  redisAsyncSetDisconnectCallback(ctx, &RedisConnection::onDisconnect);
+  ctx_ = ctx;
+  setState(State::kConnecting);
+  const timeval tv = toTimeval(options_.connect_timeout);
+  evtimer_add(connect_timer_.get(), &tv);
+}
+
+void RedisConnection::scheduleReconnect() {
+  if (closing_) {
+    return;
+  }
+  const auto cap = options_.backoff_max;
+  auto delay = options_.backoff_initial;
+  for (uint32_t i = 0; i < attempts_ && delay < cap; ++i) {
+    delay *= 2;
+  }
+  delay = std::min(delay, cap);
+  ++attempts_;
+  const timeval tv = toTimeval(jittered(delay));
+  evtimer_add(reconnect_timer_.get(), &tv);
+}
+
+void RedisConnection::contextGone() {
+  ctx_ = nullptr;
+  // The server may have moved (failover behind a DNS name): the next attempt uses a fresh
+  // resolution if it is back by then, else the last good address.
+  if (endpoint_.resolver && !closing_) {
+    endpoint_.resolver->refresh();
+  }
+  deadlines_.clear();
+  evtimer_del(connect_timer_.get());
+  evtimer_del(command_timer_.get());
+  setState(State::kClosed);
+  scheduleReconnect();
+}
+
+void RedisConnection::reset(std::string_view /*reason*/) {
+  redisAsyncContext* ctx = ctx_;
+  if (ctx == nullptr) {
+    return;
+  }
+  // Cleared first: callbacks run by the free below see a closed connection, so whatever they
+  // send fails cleanly instead of landing on a dying context.
+  ctx_ = nullptr;
+  setState(State::kClosed);
+  redisAsyncFree(ctx);  // pending callbacks get NULL; onDisconnect finds ctx_ already cleared
+  contextGone();
+}
+
+void RedisConnection::onConnect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisConnection*>(ac->data);
+  if (self == nullptr || self->ctx_ != ac) {
+    return;
+  }
+  evtimer_del(self->connect_timer_.get());
+  if (status != REDIS_OK) {
+    // hiredis frees the context after this callback; no disconnect callback follows.
+    self->contextGone();
+    return;
+  }
+  self->attempts_ = 0;
+  ++self->connects_;
+  self->setState(State::kConnected);
+  if (self->endpoint_.db != 0) {
+    const std::string db = std::to_string(self->endpoint_.db);
+    RedisConnection* conn = self;
+    const bool sent = self->command({"SELECT", db}, [conn](const redisReply* reply) {
+      if (reply == nullptr || redisIsError(reply)) {
+        conn->reset("SELECT failed");
+      }
+    });
+    if (!sent) {
+      return;
+    }
+  }
+  if (self->on_connected_) {
+    self->on_connected_();
+  }
+}
+
+void RedisConnection::onDisconnect(const redisAsyncContext* ac, int /*status*/) {
+  auto* self = static_cast<RedisConnection*>(ac->data);
+  if (self == nullptr || self->closing_ || self->ctx_ != ac) {
+    return;  // freed by reset() or the destructor, which did the bookkeeping
+  }
+  self->contextGone();
+}
+
+bool RedisConnection::command(const std::vector<std::string_view>& argv, RedisReplyFn fn) {
+  if (state_ != State::kConnected || ctx_ == nullptr) {
+    return false;
+  }
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+  args.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (std::string_view a : argv) {
+    args.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* pending = new Pending{this, std::move(fn)};
+  if (redisAsyncCommandArgv(ctx_, &RedisConnection::onReply, pending, static_cast<int>(argv.size()),
+                            args.data(), lens.data()) != REDIS_OK) {
+    delete pending;
+    return false;
+  }
+  deadlines_.push_back(std::chrono::steady_clock::now() + options_.command_timeout);
+  armCommandTimer();
+  return true;
+}
+
+bool RedisConnection::subscribe(const std::string& channel, RedisReplyFn fn) {
+  if (state_ != State::kConnected || ctx_ == nullptr) {
+    return false;
+  }
+  // Owned here, not by hiredis: 0.14 keeps subscription callbacks in a dict and may call them
+  // with NULL while freeing the context.
+  subscriptions_.push_back(std::make_unique<Subscription>(Subscription{this, std::move(fn)}));
+  const char* args[] = {"SUBSCRIBE", channel.data()};
+  const size_t lens[] = {9, channel.size()};
+  if (redisAsyncCommandArgv(ctx_, &RedisConnection::onSubscriptionReply,
+                            subscriptions_.back().get(), 2, args, lens) != REDIS_OK) {
+    subscriptions_.pop_back();
+    return false;
+  }
+  return true;
+}
+
+void RedisConnection::onReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
+  std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
+  RedisConnection* self = pending->conn;
+  if (self->closing_) {
+    return;
+  }
+  if (!self->deadlines_.empty()) {
+    self->deadlines_.pop_front();
+  }
+  if (pending->fn) {
+    pending->fn(static_cast<const redisReply*>(reply));
+  }
+}
+
+void RedisConnection::onSubscriptionReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
+  auto* sub = static_cast<Subscription*>(privdata);
+  if (reply == nullptr || sub->conn->closing_) {
+    return;  // the context is being freed; the connection handles that
+  }
+  sub->fn(static_cast<const redisReply*>(reply));
+}
+
+void RedisConnection::armCommandTimer() {
+  if (deadlines_.empty() || evtimer_pending(command_timer_.get(), nullptr) != 0) {
+    return;
+  }
+  const auto wait = deadlines_.front() - std::chrono::steady_clock::now();
+  const timeval tv = toTimeval(std::chrono::ceil<std::chrono::microseconds>(wait));
+  evtimer_add(command_timer_.get(), &tv);
+}
+
+void RedisConnection::onCommandTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<RedisConnection*>(arg);
+  if (self->deadlines_.empty()) {
+    return;
+  }
+  if (self->deadlines_.front() <= std::chrono::steady_clock::now()) {
+    self->reset("command timeout");
+    return;
+  }
+  self->armCommandTimer();
+}
+
+void RedisConnection::onConnectTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<RedisConnection*>(arg);
+  if (self->state_ == State::kConnecting) {
+    self->reset("connect timeout");
+  }
+}
+
+void RedisConnection::onReconnectTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<RedisConnection*>(arg);
+  if (self->ctx_ == nullptr && !self->closing_) {
+    self->connect();
+  }
+}
+
+bool redisIsError(const redisReply* reply) {
+  return reply != nullptr && reply->type == REDIS_REPLY_ERROR;
+}
+
+bool redisIsNoScript(const redisReply* reply) {
+  return redisIsError(reply) && redisString(reply).rfind("NOSCRIPT", 0) == 0;
+}
+
+std::string_view redisString(const redisReply* reply) {
+  if (reply == nullptr || reply->str == nullptr) {
+    return {};
+  }
+  return std::string_view(reply->str, reply->len);
+}
+
+}  // namespace slotgate::limits
