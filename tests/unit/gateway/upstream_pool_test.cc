@@ -19,23 +19,6 @@ using std::chrono::milliseconds;
 
 class UpstreamPoolTest : public UpstreamTestBase {};
 
-// The descriptor of this process's connected TCP socket whose peer (or, with `local`, own)
-// port is `port`, or -1. Client and test server share the process.
-int connectedSocket(uint16_t port, bool local) {
-  for (int fd = 3; fd < 1024; ++fd) {
-    sockaddr_in peer{};
-    sockaddr_in self{};
-    socklen_t peer_len = sizeof(peer);
-    socklen_t self_len = sizeof(self);
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&self), &self_len) == 0 &&
-        peer.sin_family == AF_INET && ntohs(local ? self.sin_port : peer.sin_port) == port) {
-      return fd;
-    }
-  }
-  return -1;
-}
-
 TEST(UpstreamOriginTest, PoolKey) {
   EXPECT_EQ(localOrigin(8080).poolKey(), "http://127.0.0.1:8080");
   EXPECT_EQ(localOrigin(443, true, "api.openai.com").poolKey(), "https://api.openai.com:443");

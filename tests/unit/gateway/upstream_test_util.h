@@ -4,6 +4,7 @@
 
 #include <event2/dns.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <functional>
 #include <optional>
@@ -76,6 +77,23 @@ class RecordingHandler : public UpstreamHandler {
   std::function<void()> on_complete;
   std::function<void()> on_error;
 };
+
+// The descriptor of this process's connected TCP socket whose peer (or, with `local`, own)
+// port is `port`, or -1. Client and test server share the process.
+inline int connectedSocket(uint16_t port, bool local) {
+  for (int fd = 3; fd < 1024; ++fd) {
+    sockaddr_in peer{};
+    sockaddr_in self{};
+    socklen_t peer_len = sizeof(peer);
+    socklen_t self_len = sizeof(self);
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&self), &self_len) == 0 &&
+        peer.sin_family == AF_INET && ntohs(local ? self.sin_port : peer.sin_port) == port) {
+      return fd;
+    }
+  }
+  return -1;
+}
 
 inline UpstreamRequest getRequest(const std::string& path = "/v1/test") {
   UpstreamRequest r;

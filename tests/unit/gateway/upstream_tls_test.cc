@@ -4,6 +4,8 @@
 #include <openssl/ssl.h>
 #include <stdlib.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <string>
 
@@ -74,6 +76,35 @@ TEST_F(UpstreamTlsTest, VerifiedRequestsReuseTheConnection) {
   }
   EXPECT_EQ(server_->accepted(), 1);
   EXPECT_EQ(pool_->idleConnections(), 1u);
+}
+
+TEST_F(UpstreamTlsTest, ReusedConnectionWhoseFirstWriteFailsIsResentOnAFreshOne) {
+  // The uncounted re-send over TLS (see the plain-socket case in upstream_pool_test): the
+  // TLS layer takes bytes from the output buffer only once SSL_write succeeded, so a pooled
+  // connection whose first write fails still holds the whole request, which goes out once,
+  // on a fresh connection, with no error to the caller.
+  std::signal(SIGPIPE, SIG_IGN);  // slotgate's main() ignores it too
+  server_ctx_ = serverContext("trusted");
+  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("secure")); },
+             server_ctx_.get());
+  const UpstreamOrigin origin = localOrigin(server_->port(), true, "localhost");
+  RecordingHandler h1;
+  auto ex1 = pool_->send(origin, getRequest("/first"), h1);
+  ASSERT_TRUE(runUntil([&] { return h1.completed; }));
+  ASSERT_EQ(pool_->idleConnections(), 1u);
+  const int client_fd = connectedSocket(server_->port(), /*local=*/false);
+  ASSERT_GE(client_fd, 0);
+  ASSERT_EQ(shutdown(client_fd, SHUT_WR), 0);
+
+  RecordingHandler h2;
+  auto ex2 = pool_->send(origin, getRequest("/second"), h2);
+  ASSERT_TRUE(runUntil([&] { return h2.ended(); }));
+  ASSERT_TRUE(h2.completed) << h2.error->detail;
+  EXPECT_EQ(h2.body(), "secure");
+  runFor(std::chrono::milliseconds(100));  // a second copy, if any, would arrive now
+  EXPECT_EQ(server_->accepted(), 2);
+  ASSERT_EQ(server_->requests().size(), 2u);
+  EXPECT_EQ(server_->requests()[1].rfind("GET /second ", 0), 0u) << server_->requests()[1];
 }
 
 TEST_F(UpstreamTlsTest, ChunkedStreamAndDirtyCloseBodyOverTls) {
