@@ -13,6 +13,7 @@
 #include "conf/duration.h"
 #include "conf/loader.h"
 #include "tests/unit/conf/test_util.h"
+#include "tests/unit/support/glibc_malloc.h"
 
 namespace slotgate::conf {
 namespace {
@@ -173,6 +174,7 @@ TEST(ConfigBoundary, AFileOverTheLimitIsRefusedUnread) {
 // soak's RSS). Checked in a fresh process (a death-test child re-runs only this test), where
 // nothing else has moved the thresholds: a 2 MiB block is still mmapped after the load.
 TEST(ConfigBoundaryDeathTest, LoadingAFileLeavesMallocsMmapThresholdAlone) {
+  SKIP_UNLESS_GLIBC_MALLOC();
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   const auto path = std::filesystem::temp_directory_path() / "slotgate-boundary-small.yaml";
   {

@@ -7,6 +7,8 @@
 
 #include <cstdlib>
 
+#include "tests/unit/support/glibc_malloc.h"
+
 namespace slotgate::gateway {
 namespace {
 
@@ -20,6 +22,7 @@ bool servedByMmap(size_t size) {
 }
 
 TEST(HeapTuning, AFreedLargeBlockDoesNotRaiseTheMmapThreshold) {
+  SKIP_UNLESS_GLIBC_MALLOC();
   pinHeapThresholds();
   // Unpinned, freeing this (mmapped) block would raise the threshold to 16 MiB and every
   // later block below that would come from the heap.

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "gtest/gtest.h"
+#include "tests/unit/support/glibc_malloc.h"
 
 namespace slotgate::metrics {
 namespace {
@@ -42,6 +43,7 @@ TEST(ProcessStatsTest, OpenFdsFollowsOpenAndClose) {
 }
 
 TEST(ProcessStatsTest, HeapInUseFollowsMallocAndFree) {
+  SKIP_UNLESS_GLIBC_MALLOC();
   constexpr uint64_t kBlock = uint64_t{64} << 20;
   const ProcessStats before = readProcessStats();
   void* volatile block = std::malloc(kBlock);  // volatile: the pair is not optimised away
