@@ -4,23 +4,9 @@
 
 #include <memory>
 
+#include "conf/hex.h"
+
 namespace slotgate::conf {
-namespace {
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-}  // namespace
 
 Sha256 sha256Of(std::string_view data) {
   // Auth hashes every request's key, so the digest must be cheap: an

@@ -26,6 +26,22 @@ ChunkedDecoder::Step ChunkedDecoder::fail(Http1Error error, size_t consumed) {
   return Step{Status::kError, consumed, {}};
 }
 
+// Where a chunk size or an extension item (name, token or quoted value) may end: CR ends
+// the size line, ';' opens the next extension, whitespace may come before either (then the
+// state is `after_ows`, which accepts no CR: RFC 9112 has no whitespace before the CRLF).
+inline bool ChunkedDecoder::endOfItem(unsigned char c, State after_ows) {
+  if (c == '\r') {
+    state_ = State::kSizeLf;
+  } else if (c == ';') {
+    state_ = State::kExtNameStart;
+  } else if (is(c, http1::kOws)) {
+    state_ = after_ows;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 ChunkedDecoder::Step ChunkedDecoder::decode(std::string_view in) {
   if (state_ == State::kError) {
     return Step{Status::kError, 0, {}};
@@ -61,13 +77,7 @@ ChunkedDecoder::Step ChunkedDecoder::decode(std::string_view in) {
           if (chunk_left_ > kMaxChunkSize) {
             return fail(Http1Error::kBadChunkSize, i);
           }
-        } else if (c == '\r') {
-          state_ = State::kSizeLf;
-        } else if (c == ';') {
-          state_ = State::kExtNameStart;
-        } else if (is(c, http1::kOws)) {
-          state_ = State::kSizeBws;
-        } else {
+        } else if (!endOfItem(c, State::kSizeBws)) {
           return fail(c == '\n' ? Http1Error::kBareLf : Http1Error::kBadChunkSize, i);
         }
         break;
@@ -86,15 +96,9 @@ ChunkedDecoder::Step ChunkedDecoder::decode(std::string_view in) {
         }
         break;
       case State::kExtName:
-        if (c == '\r') {
-          state_ = State::kSizeLf;
-        } else if (c == '=') {
+        if (c == '=') {
           state_ = State::kExtValueStart;
-        } else if (c == ';') {
-          state_ = State::kExtNameStart;
-        } else if (is(c, http1::kOws)) {
-          state_ = State::kExtAfterName;
-        } else if (!is(c, http1::kToken)) {
+        } else if (!is(c, http1::kToken) && !endOfItem(c, State::kExtAfterName)) {
           return fail(Http1Error::kBadChunkExtension, i);
         }
         break;
@@ -117,13 +121,7 @@ ChunkedDecoder::Step ChunkedDecoder::decode(std::string_view in) {
         }
         break;
       case State::kExtToken:
-        if (c == '\r') {
-          state_ = State::kSizeLf;
-        } else if (c == ';') {
-          state_ = State::kExtNameStart;
-        } else if (is(c, http1::kOws)) {
-          state_ = State::kExtAfterValue;
-        } else if (!is(c, http1::kToken)) {
+        if (!is(c, http1::kToken) && !endOfItem(c, State::kExtAfterValue)) {
           return fail(Http1Error::kBadChunkExtension, i);
         }
         break;
@@ -143,13 +141,7 @@ ChunkedDecoder::Step ChunkedDecoder::decode(std::string_view in) {
         state_ = State::kExtQuoted;
         break;
       case State::kExtQuoteEnd:
-        if (c == '\r') {
-          state_ = State::kSizeLf;
-        } else if (c == ';') {
-          state_ = State::kExtNameStart;
-        } else if (is(c, http1::kOws)) {
-          state_ = State::kExtAfterValue;
-        } else {
+        if (!endOfItem(c, State::kExtAfterValue)) {
           return fail(Http1Error::kBadChunkExtension, i);
         }
         break;

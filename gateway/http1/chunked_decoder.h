@@ -85,6 +85,7 @@ class ChunkedDecoder {
   };
 
   Step fail(Http1Error error, size_t consumed);
+  bool endOfItem(unsigned char c, State after_ows);
 
   ChunkedLimits limits_;
   State state_ = State::kSize;

@@ -1,5 +1,6 @@
 #include "gateway/proxy/model_catalog.h"
 
+#include "conf/hex.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/endpoints.h"
 #include "metrics/log.h"
@@ -30,19 +31,6 @@ void forEachVisibleName(const conf::Config& config, const conf::Client& client, 
       }
     }
   }
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 }  // namespace
@@ -87,8 +75,8 @@ std::optional<std::string> modelIdFromPath(std::string_view path) {
       id += raw[i];
       continue;
     }
-    const int hi = i + 2 < raw.size() ? hexValue(raw[i + 1]) : -1;
-    const int lo = hi >= 0 ? hexValue(raw[i + 2]) : -1;
+    const int hi = i + 2 < raw.size() ? conf::hexValue(raw[i + 1]) : -1;
+    const int lo = hi >= 0 ? conf::hexValue(raw[i + 2]) : -1;
     if (lo < 0) {
       return std::nullopt;
     }

@@ -6,48 +6,27 @@
 // - interim (1xx) heads never end as the final response, and a final 204, 304 or answer to
 //   HEAD has no body; a body is never longer than the input.
 #include <cstdint>
-#include <cstdlib>
-#include <random>
 #include <string_view>
-#include <vector>
 
-#include "tests/unit/http1/http1_driver.h"
-
-namespace {
+#include "tests/fuzz/http1_fuzz_support.h"
 
 using slotgate::gateway::Http1Framing;
 using slotgate::gateway::Http1Parser;
+using slotgate::gateway::testing::check;
+using slotgate::gateway::testing::cutsFor;
 using slotgate::gateway::testing::driveParser;
 using slotgate::gateway::testing::ParsedMessage;
-
-void check(bool ok) {
-  if (!ok) {
-    std::abort();
-  }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) {
     return 0;
   }
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
-  slotgate::gateway::testing::DriveOptions options;
-  options.mode = Http1Parser::Mode::kResponse;
+  auto options = slotgate::gateway::testing::smallLimits(Http1Parser::Mode::kResponse);
   options.request_was_head = (data[0] & 1) != 0;
   options.eof_at_end = (data[0] & 2) != 0;
-  options.limits.max_head_bytes = 4096;
-  options.limits.max_fields = 20;
-  options.limits.chunked.max_trailer_bytes = 512;
-  options.limits.chunked.max_chunk_line_bytes = 128;
   const ParsedMessage whole = driveParser(input, {}, options);
-  std::minstd_rand rng(data[0] + 1u);
-  std::vector<size_t> cuts;
-  for (size_t at = 1 + rng() % 32; at < input.size(); at += 1 + rng() % 32) {
-    cuts.push_back(at);
-  }
-  check(driveParser(input, cuts, options) == whole);
+  check(driveParser(input, cutsFor(data[0], input.size()), options) == whole);
   check(whole.consumed <= input.size() && whole.body.size() <= input.size());
   if (whole.status == Http1Parser::Status::kMessageComplete) {
     check(whole.status_code >= 200 && whole.status_code <= 599);

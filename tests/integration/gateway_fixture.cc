@@ -589,4 +589,21 @@ std::optional<double> sampleValue(const PrometheusText& parsed, const std::strin
   return total;
 }
 
+Headers Gateway::adminAuth() const { return {{"Authorization", "Bearer " + config_.adminToken}}; }
+
+nlohmann::json Gateway::adminJson(const std::string& path) const {
+  const HttpResponse r = request("GET", adminUrl(path), adminAuth());
+  EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+  return r.json();
+}
+
+const nlohmann::json* findByRequestId(const nlohmann::json& array, const std::string& id) {
+  for (const auto& item : array) {
+    if (item.value("request_id", "") == id) {
+      return &item;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace slotgate::testing

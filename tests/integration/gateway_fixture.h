@@ -151,6 +151,10 @@ class Gateway {
   [[nodiscard]] std::optional<double> metricValue(
       const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
 
+  // The admin bearer header, and GET `path` on the admin listener as JSON (expecting 200).
+  [[nodiscard]] Headers adminAuth() const;
+  [[nodiscard]] nlohmann::json adminJson(const std::string& path) const;
+
   // Access-log lines (event "access") parsed as JSON, in order.
   [[nodiscard]] std::vector<nlohmann::json> accessLines() const;
   // Waits until at least `count` access lines were logged; returns them.
@@ -163,6 +167,10 @@ class Gateway {
   uint16_t port_ = 0;
   uint16_t adminPort_ = 0;
 };
+
+// The element of a JSON array (an operator view) whose "request_id" is `id`, or nullptr.
+[[nodiscard]] const nlohmann::json* findByRequestId(const nlohmann::json& array,
+                                                    const std::string& id);
 
 // ---- Prometheus text ------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ TEST(GatewayOps, SecretsNeverLeak) {
   EXPECT_EQ(responses[0].status, 200);
   EXPECT_EQ(responses[3].status, 401);
   // Admin endpoints, with and without the token.
-  const Headers admin = {{"Authorization", "Bearer " + gateway.config().adminToken}};
+  const Headers admin = gateway.adminAuth();
   const auto json = request("GET", gateway.adminUrl("/metrics/json"), admin);
   EXPECT_EQ(json.status, 200);
   EXPECT_EQ(request("GET", gateway.adminUrl("/metrics/json")).status, 401);

@@ -13,25 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-Headers adminAuth(const Gateway& g) {
-  return {{"Authorization", "Bearer " + g.config().adminToken}};
-}
-
-json adminJson(const Gateway& g, const std::string& path) {
-  const HttpResponse r = request("GET", g.adminUrl(path), adminAuth(g));
-  EXPECT_EQ(r.status, 200) << path << ": " << r.body;
-  return r.json();
-}
-
-const json* findById(const json& array, const std::string& id) {
-  for (const auto& item : array) {
-    if (item.value("request_id", "") == id) {
-      return &item;
-    }
-  }
-  return nullptr;
-}
-
 // A stream that takes about chunks * delay ms, tagged with `id`.
 std::future<StreamResponse> slowStream(const Gateway& g, const std::string& id, int chunks,
                                        int delay_ms) {
@@ -51,8 +32,8 @@ TEST(OperatorRoutes, ActiveRequestsShowAnInFlightStreamUntilItEnds) {
   json seen;
   ASSERT_TRUE(eventually(
       [&] {
-        const json list = adminJson(gateway, "/metrics/active-requests");
-        const json* item = findById(list, "op-active-1");
+        const json list = gateway.adminJson("/metrics/active-requests");
+        const json* item = findByRequestId(list, "op-active-1");
         // Wait until routed and a few chunks went out.
         if (item != nullptr && (*item)["provider"] != "" && (*item)["bytes"].get<int>() > 0) {
           seen = *item;
@@ -76,12 +57,12 @@ TEST(OperatorRoutes, ActiveRequestsShowAnInFlightStreamUntilItEnds) {
   const StreamResponse done = stream.get();
   EXPECT_TRUE(done.cleanEnd()) << done.error;
   EXPECT_TRUE(eventually([&] {
-    return findById(adminJson(gateway, "/metrics/active-requests"), "op-active-1") == nullptr;
+    return findByRequestId(gateway.adminJson("/metrics/active-requests"), "op-active-1") == nullptr;
   }));
 
   // It is now a trace (not an error), with the tokens the mock reported.
-  const json logs = adminJson(gateway, "/metrics/logs");
-  const json* trace = findById(logs["traces"], "op-active-1");
+  const json logs = gateway.adminJson("/metrics/logs");
+  const json* trace = findByRequestId(logs["traces"], "op-active-1");
   ASSERT_NE(trace, nullptr) << logs.dump();
   EXPECT_EQ((*trace)["status"], 200);
   EXPECT_EQ((*trace)["error_type"], "");
@@ -90,7 +71,7 @@ TEST(OperatorRoutes, ActiveRequestsShowAnInFlightStreamUntilItEnds) {
   EXPECT_EQ((*trace)["tokens"]["input"], 10);
   EXPECT_EQ((*trace)["tokens"]["output"], 8);
   EXPECT_GE((*trace)["duration_ms"].get<double>(), 8 * 250 * 0.9);
-  EXPECT_EQ(findById(logs["errors"], "op-active-1"), nullptr);
+  EXPECT_EQ(findByRequestId(logs["errors"], "op-active-1"), nullptr);
 }
 
 TEST(OperatorRoutes, SseDeliversASnapshotAtOnceAndANewOneWithin200ms) {
@@ -108,7 +89,7 @@ TEST(OperatorRoutes, SseDeliversASnapshotAtOnceAndANewOneWithin200ms) {
   };
   auto sse = std::async(std::launch::async, [&] {
     return streamRequest("GET", gateway.adminUrl("/metrics/active-requests/stream"),
-                         adminAuth(gateway), "", 10s, options);
+                         gateway.adminAuth(), "", 10s, options);
   });
   ASSERT_TRUE(eventually([&] { return first_snapshot.load(); }, 5s));
 
@@ -153,16 +134,16 @@ TEST(OperatorRoutes, SseNeedsTheTokenAndSurvivesWatchersLeaving) {
     options.abortAfterChunks = 1;
     const StreamResponse r =
         streamRequest("GET", gateway.adminUrl("/metrics/active-requests/stream"),
-                      adminAuth(gateway), "", 5s, options);
+                      gateway.adminAuth(), "", 5s, options);
     EXPECT_EQ(r.status, 200);
     EXPECT_TRUE(r.aborted);
   }
   EXPECT_EQ(gateway.chat("gpt-test").status, 200);
-  EXPECT_TRUE(adminJson(gateway, "/metrics/active-requests").is_array());
+  EXPECT_TRUE(gateway.adminJson("/metrics/active-requests").is_array());
   StreamOptions one;
   one.abortAfterChunks = 1;
   const StreamResponse again = streamRequest(
-      "GET", gateway.adminUrl("/metrics/active-requests/stream"), adminAuth(gateway), "", 5s, one);
+      "GET", gateway.adminUrl("/metrics/active-requests/stream"), gateway.adminAuth(), "", 5s, one);
   EXPECT_EQ(again.status, 200);
   EXPECT_NE(again.body.find("event: snapshot"), std::string::npos) << again.body;
 }
@@ -182,9 +163,9 @@ TEST(OperatorRoutes, RunningTotalsEqualTheTokensTheMockReported) {
   // Refused before admission: no provider to file it under, so only the top level counts it.
   ASSERT_EQ(gateway.chat("no-such-model").status, 404);
   ASSERT_TRUE(eventually(
-      [&] { return adminJson(gateway, "/metrics/running-totals?format=json")["requests"] == 6; }));
+      [&] { return gateway.adminJson("/metrics/running-totals?format=json")["requests"] == 6; }));
 
-  const json t = adminJson(gateway, "/metrics/running-totals?format=json");
+  const json t = gateway.adminJson("/metrics/running-totals?format=json");
   const json& gpt = t["providers"]["mock-openai"]["models"]["gpt-upstream"];
   EXPECT_EQ(gpt["requests"], 4);
   EXPECT_EQ(gpt["errors"], 1);
@@ -207,21 +188,21 @@ TEST(OperatorRoutes, RunningTotalsEqualTheTokensTheMockReported) {
   EXPECT_EQ(t["output_tokens"], 18);
 
   // Filters.
-  const json only_claude = adminJson(gateway, "/metrics/running-totals?format=json&model=claude*");
+  const json only_claude = gateway.adminJson("/metrics/running-totals?format=json&model=claude*");
   EXPECT_EQ(only_claude["providers"].size(), 1u);
   EXPECT_EQ(only_claude["requests"], 1);
   EXPECT_EQ(only_claude["output_tokens"], 5);
   const json by_provider =
-      adminJson(gateway, "/metrics/running-totals?format=json&provider=mock-open?i");
+      gateway.adminJson("/metrics/running-totals?format=json&provider=mock-open?i");
   EXPECT_EQ(by_provider["providers"].size(), 1u);
   EXPECT_EQ(by_provider["requests"], 4);
-  const json none = adminJson(gateway, "/metrics/running-totals?format=json&provider=zzz");
+  const json none = gateway.adminJson("/metrics/running-totals?format=json&provider=zzz");
   EXPECT_TRUE(none["providers"].empty());
   EXPECT_EQ(none["requests"], 0);
 
   // YAML by default.
   const HttpResponse yaml =
-      request("GET", gateway.adminUrl("/metrics/running-totals"), adminAuth(gateway));
+      request("GET", gateway.adminUrl("/metrics/running-totals"), gateway.adminAuth());
   EXPECT_EQ(yaml.status, 200);
   EXPECT_NE(yaml.header("content-type").find("yaml"), std::string::npos);
   EXPECT_EQ(yaml.body.rfind("requests: 6\n", 0), 0u) << yaml.body;
@@ -235,15 +216,15 @@ TEST(OperatorRoutes, IncludeActiveAddsTheTokensOfAStreamInFlight) {
   Gateway gateway(standardConfig(mock));
   auto stream = slowStream(gateway, "op-include-active", 6, 300);
   ASSERT_TRUE(eventually([&] {
-    const json t = adminJson(gateway, "/metrics/running-totals?format=json&include_active=true");
+    const json t = gateway.adminJson("/metrics/running-totals?format=json&include_active=true");
     return t["providers"].contains("mock-openai") && t["active"] == 1;
   }));
-  const json without = adminJson(gateway, "/metrics/running-totals?format=json");
+  const json without = gateway.adminJson("/metrics/running-totals?format=json");
   EXPECT_EQ(without["requests"], 0);
   EXPECT_FALSE(without.contains("active"));
   EXPECT_TRUE(stream.get().cleanEnd());
   EXPECT_EQ(request("GET", gateway.adminUrl("/metrics/running-totals?include_active=maybe"),
-                    adminAuth(gateway))
+                    gateway.adminAuth())
                 .status,
             400);
 }
@@ -257,17 +238,17 @@ TEST(OperatorRoutes, ErrorsReachTheErrorLog) {
       500);
   json logs;
   ASSERT_TRUE(eventually([&] {
-    logs = adminJson(gateway, "/metrics/logs");
-    return findById(logs["errors"], "op-err-1") != nullptr;
+    logs = gateway.adminJson("/metrics/logs");
+    return findByRequestId(logs["errors"], "op-err-1") != nullptr;
   }));
-  const json& e = *findById(logs["errors"], "op-err-1");
+  const json& e = *findByRequestId(logs["errors"], "op-err-1");
   EXPECT_EQ(e["status"], 500);
   EXPECT_EQ(e["error_type"], "upstream_status");
   EXPECT_EQ(e["client"], "team-a");
   EXPECT_EQ(e["model"], "gpt-test");
   EXPECT_EQ(e["provider"], "mock-openai");
   EXPECT_TRUE(e["finished_at"].is_string());
-  EXPECT_NE(findById(logs["traces"], "op-err-1"), nullptr);
+  EXPECT_NE(findByRequestId(logs["traces"], "op-err-1"), nullptr);
 }
 
 TEST(OperatorRoutes, HistoryValidatesMinutes) {
@@ -275,20 +256,20 @@ TEST(OperatorRoutes, HistoryValidatesMinutes) {
   Gateway gateway(standardConfig(mock));
   for (const char* bad : {"0", "61", "abc", "-1", "5x", ""}) {
     EXPECT_EQ(request("GET", gateway.adminUrl(std::string("/metrics/history?minutes=") + bad),
-                      adminAuth(gateway))
+                      gateway.adminAuth())
                   .status,
               400)
         << bad;
   }
-  EXPECT_TRUE(adminJson(gateway, "/metrics/history?minutes=60").is_array());
-  EXPECT_TRUE(adminJson(gateway, "/metrics/history").is_array());
+  EXPECT_TRUE(gateway.adminJson("/metrics/history?minutes=60").is_array());
+  EXPECT_TRUE(gateway.adminJson("/metrics/history").is_array());
 }
 
 TEST(OperatorRoutes, AdminConfigIsRedactedAndVersioned) {
   MockProvider mock;
   Gateway gateway(standardConfig(mock));
   EXPECT_EQ(request("GET", gateway.adminUrl("/admin/config")).status, 401);
-  const HttpResponse r = request("GET", gateway.adminUrl("/admin/config"), adminAuth(gateway));
+  const HttpResponse r = request("GET", gateway.adminUrl("/admin/config"), gateway.adminAuth());
   ASSERT_EQ(r.status, 200);
   for (const std::string& secret :
        {std::string(kOpenAiSecret), std::string(kAnthropicSecret), std::string(kClientKey),
@@ -314,8 +295,8 @@ TEST(OperatorRoutes, TokenAndMethodRules) {
         << path;
   }
   EXPECT_EQ(request("POST", gateway.adminUrl("/admin/reload")).status, 401);
-  EXPECT_EQ(request("GET", gateway.adminUrl("/admin/reload"), adminAuth(gateway)).status, 405);
-  EXPECT_EQ(request("POST", gateway.adminUrl("/metrics/logs"), adminAuth(gateway)).status, 405);
+  EXPECT_EQ(request("GET", gateway.adminUrl("/admin/reload"), gateway.adminAuth()).status, 405);
+  EXPECT_EQ(request("POST", gateway.adminUrl("/metrics/logs"), gateway.adminAuth()).status, 405);
   const HttpResponse dash = request("GET", gateway.adminUrl("/dashboard"));
   EXPECT_EQ(dash.status, 200);
   EXPECT_EQ(dash.header("content-type").rfind("text/html", 0), 0u);
@@ -325,7 +306,7 @@ TEST(OperatorRoutes, TokenAndMethodRules) {
        {"<script src", "<link", "src=\"http", "href=\"http", "url(http", "@import", "https://"}) {
     EXPECT_EQ(dash.body.find(external), std::string::npos) << external;
   }
-  const HttpResponse slots = request("GET", gateway.adminUrl("/admin/slots"), adminAuth(gateway));
+  const HttpResponse slots = request("GET", gateway.adminUrl("/admin/slots"), gateway.adminAuth());
   EXPECT_EQ(slots.status, 200);
   EXPECT_TRUE(slots.json().is_array()) << slots.body;
 }

@@ -11,22 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-json adminJson(const Gateway& g, const std::string& path) {
-  const HttpResponse r =
-      request("GET", g.adminUrl(path), {{"Authorization", "Bearer " + g.config().adminToken}});
-  EXPECT_EQ(r.status, 200) << path << ": " << r.body;
-  return r.json();
-}
-
-const json* findById(const json& array, const std::string& id) {
-  for (const auto& item : array) {
-    if (item.value("request_id", "") == id) {
-      return &item;
-    }
-  }
-  return nullptr;
-}
-
 Headers tagged(const std::string& id) { return {{"x-request-id", id}}; }
 
 TEST(OperatorViews, EveryNon2xxAnswerIsInTheErrorLog) {
@@ -60,14 +44,14 @@ TEST(OperatorViews, EveryNon2xxAnswerIsInTheErrorLog) {
 
   json logs;
   ASSERT_TRUE(eventually([&] {
-    logs = adminJson(gateway, "/metrics/logs");
-    return findById(logs["traces"], "v-200") != nullptr;
+    logs = gateway.adminJson("/metrics/logs");
+    return findByRequestId(logs["traces"], "v-200") != nullptr;
   }));
   for (const Case& c : cases) {
-    const json* trace = findById(logs["traces"], c.id);
+    const json* trace = findByRequestId(logs["traces"], c.id);
     ASSERT_NE(trace, nullptr) << c.id << " missing from traces: " << logs.dump();
     EXPECT_EQ((*trace)["status"], c.status) << c.id;
-    const json* error = findById(logs["errors"], c.id);
+    const json* error = findByRequestId(logs["errors"], c.id);
     if (c.status == 200) {
       EXPECT_EQ(error, nullptr) << c.id;
       continue;
@@ -76,11 +60,11 @@ TEST(OperatorViews, EveryNon2xxAnswerIsInTheErrorLog) {
     EXPECT_EQ((*error)["status"], c.status) << c.id;
     EXPECT_EQ((*error)["error_type"], c.error_type) << c.id;
   }
-  const json& refused = *findById(logs["errors"], "v-404-model");
+  const json& refused = *findByRequestId(logs["errors"], "v-404-model");
   EXPECT_EQ(refused["client"], "team-a");
   EXPECT_EQ(refused["model"], "no-such-model");
   EXPECT_EQ(refused["provider"], "");
-  EXPECT_EQ((*findById(logs["errors"], "v-401"))["client"], "unknown");
+  EXPECT_EQ((*findByRequestId(logs["errors"], "v-401"))["client"], "unknown");
 }
 
 TEST(OperatorViews, ErrorLogKeepsAShortModelName) {
@@ -90,10 +74,10 @@ TEST(OperatorViews, ErrorLogKeepsAShortModelName) {
   ASSERT_EQ(gateway.chat(huge, kClientKey, tagged("v-huge")).status, 404);
   json logs;
   ASSERT_TRUE(eventually([&] {
-    logs = adminJson(gateway, "/metrics/logs");
-    return findById(logs["errors"], "v-huge") != nullptr;
+    logs = gateway.adminJson("/metrics/logs");
+    return findByRequestId(logs["errors"], "v-huge") != nullptr;
   }));
-  EXPECT_LE((*findById(logs["errors"], "v-huge"))["model"].get<std::string>().size(), 256u);
+  EXPECT_LE((*findByRequestId(logs["errors"], "v-huge"))["model"].get<std::string>().size(), 256u);
 }
 
 TEST(OperatorViews, TotalsTopIsRequestTotalAndProvidersCountWhatReachedThem) {
@@ -111,9 +95,9 @@ TEST(OperatorViews, TotalsTopIsRequestTotalAndProvidersCountWhatReachedThem) {
   constexpr int kAnswers = 9;
   ASSERT_TRUE(eventually([&] {
     return gateway.metricValue("request_total") == kAnswers &&
-           adminJson(gateway, "/metrics/running-totals?format=json")["requests"] == kAnswers;
-  })) << adminJson(gateway, "/metrics/running-totals?format=json").dump();
-  const json totals = adminJson(gateway, "/metrics/running-totals?format=json");
+           gateway.adminJson("/metrics/running-totals?format=json")["requests"] == kAnswers;
+  })) << gateway.adminJson("/metrics/running-totals?format=json").dump();
+  const json totals = gateway.adminJson("/metrics/running-totals?format=json");
   EXPECT_EQ(totals["errors"], 7);
   EXPECT_EQ(totals["non_streaming"], kAnswers);
   // Only the two that reached the provider are filed under it.

@@ -130,7 +130,7 @@ TEST(ConfigBoundary, DeepNestingIsAnError) {
 }
 
 TEST(ConfigBoundary, SecretsWithControlCharactersAreRefusedUnechoed) {
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("sk-abc\r\nx-evil: 1"), std::string("sk-abc\n"), std::string("sk-\0abc", 7),
         std::string("sk-abc\t"), std::string("sk-\x7f")}) {
     auto env = baseEnv();
