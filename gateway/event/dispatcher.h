@@ -2,6 +2,10 @@
 // deferred deletion and owning timers, and the thread that runs the loop. Workers, the admin
 // listener and the cluster breaker thread are each one Dispatcher; codecs and the upstream
 // pool see only this, never the Worker that owns them.
+//
+// Other threads reach a dispatcher through post() only: its base is created without
+// libevent's locks (post() wakes the loop through an eventfd), so event_add, event_active and
+// the like on it from another thread are data races.
 #pragma once
 
 #include <atomic>
@@ -54,6 +58,7 @@ class Dispatcher : public Executor {
 
   size_t index_;
   EventBasePtr base_;
+  int posted_fd_ = -1;  // eventfd: post() wakes the loop (the base itself has no lock)
   EventPtr posted_event_;
   EventPtr deferred_event_;
   std::mutex posted_mutex_;
