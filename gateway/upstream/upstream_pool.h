@@ -28,9 +28,13 @@ class UpstreamPool {
  public:
   // `dns` may be null (libevent then resolves names with blocking getaddrinfo: only
   // acceptable for IP literals or tests). `tls_ctx` may be null if no origin uses https.
-  // Both, and `base`, must outlive the pool.
+  // Both, and `base`, must outlive the pool. `max_idle_per_origin` is at least the
+  // requests one HTTP/2 client has in flight (max_concurrent_streams, 128 by default): a
+  // smaller cap closes the connections of a burst as it ends and opens them again for the
+  // next (measured at 4 x 32 streams with 64: a new upstream connection for 12% of requests).
+  // Idle ones still go after the provider's idle_timeout.
   UpstreamPool(event_base* base, evdns_base* dns, SSL_CTX* tls_ctx,
-               size_t max_idle_per_origin = 64);
+               size_t max_idle_per_origin = 256);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
