@@ -11,7 +11,7 @@ Worker::Worker(size_t index) : Dispatcher(index) {
   dns_.reset(
       evdns_base_new(base(), EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE));
   tls_client_ctx_ = makeTlsClientContext();
-  upstream_ = std::make_unique<UpstreamPool>(base(), dns_.get(), tls_client_ctx_.get());
+  upstream_ = std::make_unique<UpstreamPool>(*this, dns_.get(), tls_client_ctx_.get());
   log_flush_event_.reset(event_new(base(), -1, 0, &Worker::onLogFlush, this));
 }
 

@@ -4,13 +4,10 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 
+#include "gateway/event/timeval.h"
+
 namespace slotgate::gateway {
 namespace {
-
-timeval toTimeval(std::chrono::milliseconds d) {
-  return timeval{static_cast<time_t>(d.count() / 1000),
-                 static_cast<suseconds_t>((d.count() % 1000) * 1000)};
-}
 
 // A dashboard may watch for hours; the admin listener's 60 s idle timeout
 // must not cut it (the heartbeat keeps the write side moving).

@@ -58,9 +58,7 @@ AdminResponse forbidden(const char* message) {
 }  // namespace
 
 AdminServer::AdminServer(std::string token)
-    : token_(std::make_shared<const std::string>(std::move(token))) {
-  base_.reset(event_base_new());
-}
+    : token_(std::make_shared<const std::string>(std::move(token))) {}
 
 void AdminServer::setToken(std::string token) {
   token_.store(std::make_shared<const std::string>(std::move(token)));
@@ -90,7 +88,7 @@ void AdminServer::streamRoute(const std::string& method, const std::string& path
 void AdminServer::own(std::shared_ptr<void> state) { owned_.push_back(std::move(state)); }
 
 uint16_t AdminServer::start(const std::string& host, uint16_t port, std::string* error) {
-  http_ = evhttp_new(base_.get());
+  http_ = evhttp_new(loop_.base());
   evhttp_set_gencb(http_, &AdminServer::onRequest, this);
   evhttp_set_max_body_size(http_, 1 << 20);
   evhttp_set_max_headers_size(http_, 64 << 10);
@@ -106,16 +104,11 @@ uint16_t AdminServer::start(const std::string& host, uint16_t port, std::string*
   const uint16_t bound =
       ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
                                     : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-  thread_ = std::thread([this] { event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY); });
+  loop_.start();
   return bound;
 }
 
-void AdminServer::stop() {
-  if (thread_.joinable()) {
-    event_base_loopexit(base_.get(), nullptr);
-    thread_.join();
-  }
-}
+void AdminServer::stop() { loop_.stopAndJoin(); }
 
 void AdminServer::onRequest(evhttp_request* req, void* arg) {
   static_cast<AdminServer*>(arg)->handle(req);

@@ -1,5 +1,5 @@
-// The ops listener (admin.listen, SPEC section 6) on its own thread and
-// event loop, so scrapes and dashboards never compete with the data plane's
+// The ops listener (admin.listen, SPEC section 6) on its own loop thread (a
+// Dispatcher), so scrapes and dashboards never compete with the data plane's
 // loops. Built on libevent's evhttp: these endpoints are low-rate.
 #pragma once
 
@@ -8,12 +8,11 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "gateway/downstream/http_message.h"
-#include "gateway/event/libevent_ptr.h"
+#include "gateway/event/dispatcher.h"
 
 struct evhttp;
 struct evhttp_request;
@@ -63,8 +62,9 @@ class AdminServer {
   [[nodiscard]] uint16_t start(const std::string& host, uint16_t port, std::string* error);
   void stop();
 
-  // The loop, for endpoints that stream (they run on the admin thread).
-  event_base* base() const { return base_.get(); }
+  // The loop, for endpoints that stream and their timers (they run on the admin thread).
+  Dispatcher& dispatcher() { return loop_; }
+  event_base* base() const { return loop_.base(); }
 
  private:
   struct Route {
@@ -77,11 +77,10 @@ class AdminServer {
   bool authorized(evhttp_request* req, const std::string& token) const;
 
   std::atomic<std::shared_ptr<const std::string>> token_;
-  EventBasePtr base_;
+  Dispatcher loop_;
   evhttp* http_ = nullptr;
   std::map<std::pair<std::string, std::string>, Route> routes_;  // (method, path)
-  std::vector<std::shared_ptr<void>> owned_;  // destroyed after http_, before base_
-  std::thread thread_;
+  std::vector<std::shared_ptr<void>> owned_;  // destroyed after http_, before loop_
 };
 
 }  // namespace slotgate::gateway

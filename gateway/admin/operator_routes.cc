@@ -8,6 +8,7 @@
 
 #include "gateway/admin/active_requests_stream.h"
 #include "gateway/admin/dashboard/dashboard.h"
+#include "gateway/event/timeval.h"
 #include "gateway/proxy/api_error.h"
 #include "metrics/process_collector.h"
 
@@ -76,7 +77,7 @@ class HistorySampler {
                  std::function<metrics::GaugeSnapshot()> gauges)
       : tracker_(tracker), gauges_(std::move(gauges)) {
     timer_.reset(event_new(base, -1, EV_PERSIST, &HistorySampler::onTick, this));
-    const timeval every{metrics::History::kInterval.count(), 0};
+    const timeval every = toTimeval(metrics::History::kInterval);
     event_add(timer_.get(), &every);
   }
 

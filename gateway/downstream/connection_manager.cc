@@ -12,6 +12,7 @@
 
 #include "gateway/downstream/connection_sniffer.h"
 #include "gateway/downstream/lingering_close.h"
+#include "gateway/event/timeval.h"
 #include "metrics/log.h"
 
 namespace slotgate::gateway {
@@ -153,8 +154,7 @@ void ConnectionManager::pauseAccepting(const char* reason) {
   }
   evconnlistener_disable(listener_.get());
   accept_paused_ = true;
-  const timeval tv{static_cast<time_t>(accept_backoff_.count() / 1000),
-                   static_cast<suseconds_t>((accept_backoff_.count() % 1000) * 1000)};
+  const timeval tv = toTimeval(accept_backoff_);
   evtimer_add(accept_resume_.get(), &tv);
   const auto now = std::chrono::steady_clock::now();
   if (now - last_pause_log_ >= kPauseLogInterval) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "gateway/downstream/connection_manager.h"
+#include "gateway/event/timeval.h"
 
 namespace slotgate::gateway {
 
@@ -47,8 +48,7 @@ ConnectionSniffer::ConnectionSniffer(Dispatcher& worker, ConnectionManager& mana
   bufferevent_setcb(bev_.get(), &ConnectionSniffer::onRead, nullptr, &ConnectionSniffer::onEvent,
                     this);
   bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
-  const timeval tv{static_cast<time_t>(timeout.count() / 1000),
-                   static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  const timeval tv = toTimeval(timeout);
   evtimer_add(timer_.get(), &tv);
 }
 

@@ -1,13 +1,14 @@
 #include "gateway/downstream/drain_watchdog.h"
 
+#include "gateway/event/timeval.h"
+
 namespace slotgate::gateway {
 
 DrainWatchdog::DrainWatchdog(event_base* base, evbuffer* output, std::chrono::milliseconds window,
                              StallFn on_stall, void* arg)
     : output_(output),
       timer_(evtimer_new(base, &DrainWatchdog::onWindowEnd, this)),
-      window_{static_cast<time_t>(window.count() / 1000),
-              static_cast<suseconds_t>((window.count() % 1000) * 1000)},
+      window_(toTimeval(window)),
       on_stall_(on_stall),
       arg_(arg) {
   callback_ = evbuffer_add_cb(output_, &DrainWatchdog::onBufferChanged, this);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gateway/downstream/connection_manager.h"
+#include "gateway/event/timeval.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -25,11 +26,6 @@ constexpr std::chrono::milliseconds kTerminateGrace{1000};
 // A terminating connection may pull its GOAWAY (and the frame in progress) past the
 // high-water mark, but no further.
 constexpr size_t kTerminateSlack = 64 << 10;
-
-timeval toTimeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000),
-                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
 
 Http2Connection* self(void* user_data) { return static_cast<Http2Connection*>(user_data); }
 

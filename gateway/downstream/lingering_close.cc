@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "gateway/event/timeval.h"
+
 namespace slotgate::gateway {
 
 LingeringClose::LingeringClose(event_base* base, evutil_socket_t fd, const LingerLimits& limits,
@@ -36,8 +38,7 @@ void LingeringClose::rearm() {
     finish("linger_time");
     return;
   }
-  const timeval tv{static_cast<time_t>(wait.count() / 1000),
-                   static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
+  const timeval tv = toTimeval(wait);
   event_add(read_ev_.get(), &tv);
 }
 

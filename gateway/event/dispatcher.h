@@ -17,6 +17,7 @@
 #include "gateway/event/deletable.h"
 #include "gateway/event/executor.h"
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/event/schedulable_callback.h"
 #include "gateway/event/timer.h"
 
 namespace slotgate::gateway {
@@ -40,6 +41,10 @@ class Dispatcher : public Executor {
   // Loop-thread only (or before start): a disabled timer whose callback runs on this loop.
   TimerPtr createTimer(std::function<void()> cb) {
     return std::make_unique<Timer>(base_.get(), std::move(cb));
+  }
+  // Loop-thread only (or before start): a callback run on the next loop turn when scheduled.
+  SchedulableCallbackPtr createSchedulableCallback(std::function<void()> cb) {
+    return std::make_unique<SchedulableCallback>(base_.get(), std::move(cb));
   }
 
   // Runs the loop on a new thread until stopAndJoin(). on_thread_start/on_thread_exit run on

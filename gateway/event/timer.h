@@ -1,6 +1,9 @@
 // An owning one-shot timer on a loop (Envoy's TimerImpl): the callback runs on the loop's
 // thread when the timer fires; destroying the Timer cancels it. One type instead of an
-// event_new, a static C trampoline and a timeval per use.
+// event_new, a static C trampoline and a timeval per use. A periodic timer re-arms itself
+// from its callback. The callback may destroy its own Timer only as its very last act (like
+// `delete this`: nothing of the Timer or of the callback's captures is touched afterwards);
+// an owner that goes away earlier in it uses Dispatcher::deferredDelete.
 #pragma once
 
 #include <chrono>

@@ -11,21 +11,6 @@
 namespace slotgate::gateway {
 namespace {
 
-EventPtr newEvent(event_base* base, event_callback_fn cb, void* arg) {
-  EventPtr ev(event_new(base, -1, 0, cb, arg));
-  if (!ev) {
-    std::abort();  // out of memory; nothing sensible to do on the data path
-  }
-  return ev;
-}
-
-timeval toTimeval(std::chrono::milliseconds ms) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
-
 // evbuffer_add_reference cleanup: drops the evbuffer's share of the request bytes.
 void releaseBytes(const void*, size_t, void* holder) {
   delete static_cast<std::shared_ptr<const void>*>(holder);
@@ -53,9 +38,9 @@ UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
           RequestBytes{std::move(request.head), std::move(request.body)})),
       timeout_(request.timeout),
       idle_timeout_after_headers_(request.idle_timeout_after_headers),
-      kick_ev_(newEvent(pool.base(), &UpstreamCall::onKick, this)),
-      timeout_ev_(newEvent(pool.base(), &UpstreamCall::onTimeout, this)),
-      connect_ev_(newEvent(pool.base(), &UpstreamCall::onConnectTimeout, this)),
+      kick_(pool.base(), [this] { onKick(); }),
+      timeout_timer_(pool.base(), [this] { onTimeout(); }),
+      connect_timer_(pool.base(), [this] { onConnectTimeout(); }),
       parser_(Http1Parser::Mode::kResponse,
               Http1ParserLimits{kMaxUpstreamHeadBytes, kMaxUpstreamHeadFields, {}}),
       head_request_(bytes_->head.rfind("HEAD ", 0) == 0) {
@@ -70,17 +55,14 @@ void UpstreamCall::start() {
   kick();
 }
 
-void UpstreamCall::kick() { event_active(kick_ev_.get(), EV_TIMEOUT, 1); }
+void UpstreamCall::kick() { kick_.schedule(); }
 
-void UpstreamCall::armTimeout() {
-  const timeval tv = toTimeval(timeout_);
-  event_add(timeout_ev_.get(), &tv);
-}
+void UpstreamCall::armTimeout() { timeout_timer_.enable(timeout_); }
 
 void UpstreamCall::stopTimers() {
-  event_del(timeout_ev_.get());
-  event_del(connect_ev_.get());
-  event_del(kick_ev_.get());
+  timeout_timer_.disable();
+  connect_timer_.disable();
+  kick_.cancel();
 }
 
 void UpstreamCall::cancel() {
@@ -111,7 +93,7 @@ void UpstreamCall::pauseReading() {
     bufferevent_disable(conn_->bev(), EV_READ);
   }
   if (headers_done_ && idle_timeout_after_headers_) {
-    event_del(timeout_ev_.get());
+    timeout_timer_.disable();
   }
 }
 
@@ -133,19 +115,18 @@ void UpstreamCall::resumeReading() {
   }
 }
 
-void UpstreamCall::onKick(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<UpstreamCall*>(arg);
-  DispatchGuard guard(*self);
-  if (self->finished_) {
+void UpstreamCall::onKick() {
+  DispatchGuard guard(*this);
+  if (finished_) {
     return;
   }
-  if (self->pending_start_) {
-    self->pending_start_ = false;
-    self->attach();
+  if (pending_start_) {
+    pending_start_ = false;
+    attach();
   }
-  if (!self->finished_ && self->pending_input_) {
-    self->pending_input_ = false;
-    self->processInput();
+  if (!finished_ && pending_input_) {
+    pending_input_ = false;
+    processInput();
   }
 }
 
@@ -175,8 +156,7 @@ void UpstreamCall::attach() {
   bufferevent_setcb(conn_->bev(), &UpstreamCall::onRead, nullptr, &UpstreamCall::onEvent, this);
   bufferevent_enable(conn_->bev(), EV_READ | EV_WRITE);
   // libevent connects have no timeout of their own.
-  const timeval tv = toTimeval(origin_.connect_timeout);
-  event_add(connect_ev_.get(), &tv);
+  connect_timer_.enable(origin_.connect_timeout);
   UpstreamError connect_error;
   in_connect_ = true;
   const bool started = conn_->connect(pool_.dns(), &connect_error);
@@ -222,28 +202,25 @@ void UpstreamCall::writeRequest() {
   }
 }
 
-void UpstreamCall::onConnectTimeout(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<UpstreamCall*>(arg);
-  DispatchGuard guard(*self);
-  if (self->finished_) {
+void UpstreamCall::onConnectTimeout() {
+  DispatchGuard guard(*this);
+  if (finished_) {
     return;
   }
-  self->fail(UpstreamErrorKind::kConnect,
-             "connect to " + self->origin_.host + ":" + std::to_string(self->origin_.port) +
-                 " timed out after " + std::to_string(self->origin_.connect_timeout.count()) +
-                 " ms");
+  fail(UpstreamErrorKind::kConnect, "connect to " + origin_.host + ":" +
+                                        std::to_string(origin_.port) + " timed out after " +
+                                        std::to_string(origin_.connect_timeout.count()) + " ms");
 }
 
-void UpstreamCall::onTimeout(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<UpstreamCall*>(arg);
-  DispatchGuard guard(*self);
-  if (self->finished_) {
+void UpstreamCall::onTimeout() {
+  DispatchGuard guard(*this);
+  if (finished_) {
     return;
   }
-  const std::string ms = std::to_string(self->timeout_.count());
-  self->fail(UpstreamErrorKind::kTimeout, self->headers_done_ && self->idle_timeout_after_headers_
-                                              ? "no data from upstream for " + ms + " ms"
-                                              : "upstream request timed out after " + ms + " ms");
+  const std::string ms = std::to_string(timeout_.count());
+  fail(UpstreamErrorKind::kTimeout, headers_done_ && idle_timeout_after_headers_
+                                        ? "no data from upstream for " + ms + " ms"
+                                        : "upstream request timed out after " + ms + " ms");
 }
 
 void UpstreamCall::onRead(bufferevent* bev, void* arg) {
@@ -271,7 +248,7 @@ void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
   }
   if ((events & BEV_EVENT_CONNECTED) != 0) {
     self->connected_ = true;
-    event_del(self->connect_ev_.get());
+    self->connect_timer_.disable();
     if (self->paused_) {
       bufferevent_disable(bev, EV_READ);
     }

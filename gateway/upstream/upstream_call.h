@@ -19,8 +19,8 @@
 //
 // Deletion: a handler may destroy its exchange inside a callback that this object is
 // running, so every entry point (bufferevent, timer and kick callbacks) counts itself in
-// depth_; while depth_ > 0 the exchange hands this object to the pool for deferred
-// deletion instead of deleting it. After cancel()/completion/error finished_ is set and
+// depth_; while depth_ > 0 the exchange hands this object to the loop's deferred deletion
+// (through the pool) instead of deleting it. After cancel()/completion/error finished_ is set and
 // the code on the stack unwinds without touching the connection or the handler.
 //
 // Thread-safety: worker thread only.
@@ -30,7 +30,10 @@
 #include <string>
 #include <vector>
 
+#include "gateway/event/deletable.h"
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/event/schedulable_callback.h"
+#include "gateway/event/timer.h"
 #include "gateway/http1/http1_parser.h"
 #include "gateway/upstream/upstream_connection.h"
 #include "gateway/upstream/upstream_types.h"
@@ -39,11 +42,11 @@ namespace slotgate::gateway {
 
 class UpstreamPool;
 
-class UpstreamCall {
+class UpstreamCall : public Deletable {
  public:
   UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin, UpstreamRequest&& request,
                UpstreamHandler& handler);
-  ~UpstreamCall();
+  ~UpstreamCall() override;
   UpstreamCall(const UpstreamCall&) = delete;
   UpstreamCall& operator=(const UpstreamCall&) = delete;
 
@@ -64,9 +67,9 @@ class UpstreamCall {
   };
   class DispatchGuard;
 
-  static void onKick(evutil_socket_t, short, void* arg);
-  static void onTimeout(evutil_socket_t, short, void* arg);
-  static void onConnectTimeout(evutil_socket_t, short, void* arg);
+  void onKick();
+  void onTimeout();
+  void onConnectTimeout();
   static void onRead(bufferevent* bev, void* arg);
   static void onEvent(bufferevent* bev, short events, void* arg);
 
@@ -105,9 +108,9 @@ class UpstreamCall {
   // report a resolver failure synchronously); freed once connect() returned.
   UpstreamConnectionPtr doomed_conn_;
   bool in_connect_ = false;
-  EventPtr kick_ev_;
-  EventPtr timeout_ev_;
-  EventPtr connect_ev_;
+  SchedulableCallback kick_;
+  Timer timeout_timer_;
+  Timer connect_timer_;
   Http1Parser parser_;
   bool head_request_ = false;  // the request is HEAD: its answer has no body
 

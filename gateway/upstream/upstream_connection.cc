@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gateway/upstream/upstream_pool.h"
+
 namespace slotgate::gateway {
 namespace {
 
@@ -226,16 +228,18 @@ bool UpstreamConnection::stillOpen() const {
   return tls_;
 }
 
-event* UpstreamConnection::idleTimer(event_callback_fn cb, void* arg) {
+void UpstreamConnection::armIdleTimer(std::chrono::milliseconds idle_timeout) {
   if (!idle_timer_) {
-    idle_timer_.reset(event_new(bufferevent_get_base(bev_.get()), -1, 0, cb, arg));
+    // Dropping destroys this connection and its timer: the callback's last act.
+    idle_timer_ = std::make_unique<Timer>(bufferevent_get_base(bev_.get()),
+                                          [this] { idle_pool_->dropIdle(this); });
   }
-  return idle_timer_.get();
+  idle_timer_->enable(idle_timeout);
 }
 
 void UpstreamConnection::stopIdleTimer() {
   if (idle_timer_) {
-    event_del(idle_timer_.get());
+    idle_timer_->disable();
   }
 }
 

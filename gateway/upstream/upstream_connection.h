@@ -9,11 +9,13 @@
 // Thread-safety: worker thread only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
 
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/event/timer.h"
 #include "gateway/upstream/upstream_types.h"
 
 namespace slotgate::gateway {
@@ -53,8 +55,9 @@ class UpstreamConnection {
   bufferevent* bev() const { return bev_.get(); }
   const std::string& poolKey() const { return pool_key_; }
   bool tls() const { return tls_; }
-  // Lazily created timer used by the pool while the connection is idle.
-  event* idleTimer(event_callback_fn cb, void* arg);
+  // While idle in a pool (setIdlePool): after `idle_timeout` the pool drops this connection.
+  // The timer is made at the first park and reused for every later one.
+  void armIdleTimer(std::chrono::milliseconds idle_timeout);
   void stopIdleTimer();
   // The pool holding this connection while idle (its idle callbacks get the connection).
   void setIdlePool(UpstreamPool* pool) { idle_pool_ = pool; }
@@ -64,7 +67,7 @@ class UpstreamConnection {
   UpstreamConnection(BufferEventPtr bev, const UpstreamOrigin& origin, size_t* open_counter);
 
   BufferEventPtr bev_;
-  EventPtr idle_timer_;
+  TimerPtr idle_timer_;
   std::string pool_key_;
   std::string host_;
   uint16_t port_;

@@ -33,22 +33,14 @@ class UpstreamExchangeImpl final : public UpstreamExchange {
 
 }  // namespace
 
-UpstreamPool::UpstreamPool(event_base* base, evdns_base* dns, SSL_CTX* tls_ctx,
+UpstreamPool::UpstreamPool(Dispatcher& dispatcher, evdns_base* dns, SSL_CTX* tls_ctx,
                            size_t max_idle_per_origin)
-    : base_(base),
+    : dispatcher_(dispatcher),
       dns_(dns),
       tls_ctx_(tls_ctx),
-      max_idle_per_origin_(max_idle_per_origin),
-      deferred_ev_(event_new(base, -1, 0, &UpstreamPool::onDeferredDelete, this)) {
-  if (!deferred_ev_) {
-    std::abort();
-  }
-}
+      max_idle_per_origin_(max_idle_per_origin) {}
 
-UpstreamPool::~UpstreamPool() {
-  closeIdle();
-  deferred_.clear();
-}
+UpstreamPool::~UpstreamPool() { closeIdle(); }
 
 UpstreamExchangePtr UpstreamPool::send(const UpstreamOrigin& origin, UpstreamRequest&& request,
                                        UpstreamHandler& handler) {
@@ -103,9 +95,7 @@ void UpstreamPool::release(UpstreamConnectionPtr conn, std::chrono::milliseconds
   // wake-up and another epoll_ctl; the next request enables it if it must.
   bufferevent_disable(raw->bev(), EV_WRITE);
   bufferevent_enable(raw->bev(), EV_READ);
-  const timeval tv{static_cast<time_t>(idle_timeout.count() / 1000),
-                   static_cast<suseconds_t>((idle_timeout.count() % 1000) * 1000)};
-  event_add(raw->idleTimer(&UpstreamPool::onIdleTimeout, raw), &tv);
+  raw->armIdleTimer(idle_timeout);
   list.push_back(std::move(conn));
 }
 
@@ -134,20 +124,8 @@ void UpstreamPool::onIdleEvent(bufferevent*, short, void* arg) {
   conn->idlePool()->dropIdle(conn);
 }
 
-void UpstreamPool::onIdleTimeout(evutil_socket_t, short, void* arg) {
-  auto* conn = static_cast<UpstreamConnection*>(arg);
-  conn->idlePool()->dropIdle(conn);
-}
-
 void UpstreamPool::deferDelete(std::unique_ptr<UpstreamCall> call) {
-  deferred_.push_back(std::move(call));
-  event_active(deferred_ev_.get(), EV_TIMEOUT, 1);
-}
-
-void UpstreamPool::onDeferredDelete(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<UpstreamPool*>(arg);
-  std::vector<std::unique_ptr<UpstreamCall>> doomed;
-  doomed.swap(self->deferred_);
+  dispatcher_.deferredDelete(std::move(call));
 }
 
 }  // namespace slotgate::gateway

@@ -2,8 +2,8 @@
 //
 // One UpstreamPool per worker thread, bound to that worker's event_base. It keeps idle
 // keep-alive connections per origin ("https://host:port"), starts requests on them or on
-// fresh connections, and defers deletion of requests whose handler destroyed them inside
-// a callback.
+// fresh connections, and hands requests whose handler destroyed them inside a callback to
+// the loop's deferred deletion (Dispatcher::deferredDelete).
 //
 // Thread-safety: none, by design. Every call, and every UpstreamExchange it returns, must
 // be used on the thread running `base`. All exchanges must be destroyed before the pool.
@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gateway/event/dispatcher.h"
 #include "gateway/event/libevent_ptr.h"
 #include "gateway/upstream/upstream_connection.h"
 #include "gateway/upstream/upstream_types.h"
@@ -28,12 +29,13 @@ class UpstreamPool {
  public:
   // `dns` may be null (libevent then resolves names with blocking getaddrinfo: only
   // acceptable for IP literals or tests). `tls_ctx` may be null if no origin uses https.
-  // Both, and `base`, must outlive the pool. `max_idle_per_origin` is at least the
-  // requests one HTTP/2 client has in flight (max_concurrent_streams, 128 by default): a
-  // smaller cap closes the connections of a burst as it ends and opens them again for the
-  // next (measured at 4 x 32 streams with 64: a new upstream connection for 12% of requests).
-  // Idle ones still go after the provider's idle_timeout.
-  UpstreamPool(event_base* base, evdns_base* dns, SSL_CTX* tls_ctx,
+  // Both, and `dispatcher`, must outlive the pool; the dispatcher's deferred deletions must
+  // be cleared before the pool goes (deferred calls reference it). `max_idle_per_origin` is
+  // at least the requests one HTTP/2 client has in flight (max_concurrent_streams, 128 by
+  // default): a smaller cap closes the connections of a burst as it ends and opens them again
+  // for the next (measured at 4 x 32 streams with 64: a new upstream connection for 12% of
+  // requests). Idle ones still go after the provider's idle_timeout.
+  UpstreamPool(Dispatcher& dispatcher, evdns_base* dns, SSL_CTX* tls_ctx,
                size_t max_idle_per_origin = 256);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
@@ -51,7 +53,7 @@ class UpstreamPool {
   void closeIdle();
 
   // Internal interface for UpstreamCall.
-  event_base* base() const { return base_; }
+  event_base* base() const { return dispatcher_.base(); }
   evdns_base* dns() const { return dns_; }
   SSL_CTX* tlsContext() const { return tls_ctx_; }
   size_t* openCounter() { return &open_connections_; }
@@ -61,25 +63,22 @@ class UpstreamPool {
   // Parks a connection whose response was read completely for at most `idle_timeout`
   // (closes it at once if the origin's idle list is full).
   void release(UpstreamConnectionPtr conn, std::chrono::milliseconds idle_timeout);
+  // Closes an idle connection (its idle timer ran out, or the server closed it).
+  void dropIdle(UpstreamConnection* conn);
   // Deletes `call` from the event loop, after the callback on the stack returned.
   void deferDelete(std::unique_ptr<UpstreamCall> call);
 
  private:
   static void onIdleRead(bufferevent* bev, void* arg);
   static void onIdleEvent(bufferevent* bev, short events, void* arg);
-  static void onIdleTimeout(evutil_socket_t, short, void* arg);
-  static void onDeferredDelete(evutil_socket_t, short, void* arg);
-  void dropIdle(UpstreamConnection* conn);
 
-  event_base* base_;
+  Dispatcher& dispatcher_;
   evdns_base* dns_;
   SSL_CTX* tls_ctx_;
   size_t max_idle_per_origin_;
   size_t open_connections_ = 0;
   // Per pool key; the back is the most recently used.
   std::unordered_map<std::string, std::vector<UpstreamConnectionPtr>> idle_;
-  std::vector<std::unique_ptr<UpstreamCall>> deferred_;
-  EventPtr deferred_ev_;
 };
 
 }  // namespace slotgate::gateway

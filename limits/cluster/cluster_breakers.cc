@@ -14,11 +14,6 @@ namespace {
 using std::chrono::milliseconds;
 using SteadyClock = std::chrono::steady_clock;
 
-timeval toTimeval(milliseconds d) {
-  return timeval{static_cast<time_t>(d.count() / 1000),
-                 static_cast<suseconds_t>((d.count() % 1000) * 1000)};
-}
-
 // "<instance>\t<open|close>\t<ms>\t<key_id>": the key id last, so it may hold anything.
 std::string encode(const std::string& instance, bool opened, milliseconds ms,
                    const std::string& key_id) {
@@ -62,27 +57,23 @@ bool isSubscribeConfirmation(const redisReply* reply) {
 
 }  // namespace
 
-// Transitions reported by worker threads, waiting for the breakers thread. Shared with the
-// listeners installed on breakers, which may outlive this object.
-struct ClusterBreakers::Inbox {
+// Shared with the listeners installed on breakers, which may outlive this object: they post
+// transitions to the loop only while it runs.
+struct ClusterBreakers::Gate {
   std::mutex mu;
-  event* wake = nullptr;  // null once stopped
-  std::vector<Local> items;
+  ClusterBreakers* owner = nullptr;  // null once stopped
 };
 
 ClusterBreakers::ClusterBreakers(RedisEndpoint endpoint, Options options)
     : endpoint_(std::move(endpoint)),
       options_(std::move(options)),
       channel_(options_.prefix + "breakers"),
-      base_((evthread_use_pthreads(), event_base_new()), &event_base_free),
-      wake_(nullptr, &event_free),
-      tick_(nullptr, &event_free),
-      inbox_(std::make_shared<Inbox>()) {
-  wake_.reset(event_new(base_.get(), -1, 0, &ClusterBreakers::onWake, this));
-  tick_.reset(event_new(base_.get(), -1, EV_PERSIST, &ClusterBreakers::onTick, this));
-  cmd_ = std::make_unique<RedisConnection>(base_.get(), endpoint_, options_.redis);
-  sub_ = std::make_unique<RedisConnection>(base_.get(), endpoint_, options_.redis);
-  inbox_->wake = wake_.get();
+      loop_((evthread_use_pthreads(), 0)),
+      tick_(loop_.createTimer([this] { onTick(); })),
+      gate_(std::make_shared<Gate>()) {
+  cmd_ = std::make_unique<RedisConnection>(loop_.base(), endpoint_, options_.redis);
+  sub_ = std::make_unique<RedisConnection>(loop_.base(), endpoint_, options_.redis);
+  gate_->owner = this;
   cmd_->setOnConnected([this] {
     republishOpen();
     loadOpen();
@@ -125,17 +116,16 @@ void ClusterBreakers::start() {
     return;
   }
   started_ = true;
-  const timeval tv = toTimeval(options_.ping_interval);
-  event_add(tick_.get(), &tv);
+  tick_->enable(options_.ping_interval);
   cmd_->start();
   sub_->start();
-  thread_ = std::thread([this] { run(); });
+  loop_.start();
 }
 
 void ClusterBreakers::stop() {
   {
-    std::lock_guard<std::mutex> lock(inbox_->mu);
-    inbox_->wake = nullptr;
+    std::lock_guard<std::mutex> lock(gate_->mu);
+    gate_->owner = nullptr;
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -146,25 +136,21 @@ void ClusterBreakers::stop() {
     }
     breakers_.clear();
   }
-  if (thread_.joinable()) {
-    // loopexit, not loopbreak: a break asked before the thread entered its loop is forgotten
-    // when the loop starts (libevent resets the flag), and join would wait forever.
-    event_base_loopexit(base_.get(), nullptr);
-    thread_.join();
-  }
+  // Transitions posted but not yet published are dropped with the loop.
+  loop_.stopAndJoin();
 }
 
-void ClusterBreakers::run() { event_base_dispatch(base_.get()); }
-
 void ClusterBreakers::attach(const CircuitBreakerPtr& breaker) {
-  std::shared_ptr<Inbox> inbox = inbox_;
-  breaker->setListener([inbox](CircuitBreaker& b, CircuitTransition t) {
-    std::lock_guard<std::mutex> lock(inbox->mu);
-    if (inbox->wake == nullptr) {
+  std::shared_ptr<Gate> gate = gate_;
+  breaker->setListener([gate](CircuitBreaker& b, CircuitTransition t) {
+    std::lock_guard<std::mutex> lock(gate->mu);
+    ClusterBreakers* owner = gate->owner;
+    if (owner == nullptr) {
       return;
     }
-    inbox->items.push_back(Local{b.keyId(), t.opened, t.open_for});
-    event_active(inbox->wake, EV_TIMEOUT, 0);
+    // The posted work runs on the loop thread, which stop() joins before this object goes.
+    owner->loop_.post(
+        [owner, local = Local{b.keyId(), t.opened, t.open_for}] { owner->publishLocal(local); });
   });
   SteadyTime until{};
   {
@@ -182,21 +168,10 @@ void ClusterBreakers::attach(const CircuitBreakerPtr& breaker) {
   }
 }
 
-void ClusterBreakers::onWake(evutil_socket_t, short, void* arg) {
-  static_cast<ClusterBreakers*>(arg)->drainInbox();
-}
-
-void ClusterBreakers::drainInbox() {
-  std::vector<Local> items;
-  {
-    std::lock_guard<std::mutex> lock(inbox_->mu);
-    items.swap(inbox_->items);
-  }
-  for (const Local& local : items) {
-    publish(local);
-    if (on_transition_) {
-      on_transition_(SharedTransition{local.key_id, local.opened, false, local.open_for});
-    }
+void ClusterBreakers::publishLocal(const Local& local) {
+  publish(local);
+  if (on_transition_) {
+    on_transition_(SharedTransition{local.key_id, local.opened, false, local.open_for});
   }
 }
 
@@ -300,12 +275,12 @@ void ClusterBreakers::apply(const std::string& key_id, bool opened, milliseconds
   }
 }
 
-void ClusterBreakers::onTick(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<ClusterBreakers*>(arg);
+void ClusterBreakers::onTick() {
+  tick_->enable(options_.ping_interval);
   // The reply is not needed: a missing one trips the command timeout, which resets cmd_.
-  (void)self->cmd_->command({"PING"}, [](const redisReply*) {});
-  if (!self->cmd_->connected() && self->sub_->connected()) {
-    self->sub_->reset("command connection lost");
+  (void)cmd_->command({"PING"}, [](const redisReply*) {});
+  if (!cmd_->connected() && sub_->connected()) {
+    sub_->reset("command connection lost");
   }
 }
 

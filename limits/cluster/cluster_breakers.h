@@ -15,17 +15,17 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 
+#include "gateway/event/dispatcher.h"
 #include "limits/circuit_breaker.h"
 #include "limits/cluster/redis_connection.h"
 
 namespace slotgate::limits {
 
-// Runs its own thread and event loop with two connections: commands and the subscription.
-// Public methods are thread-safe. The constructor enables libevent's pthreads locking (as main
-// does) because worker threads wake this loop with event_active().
+// Runs its own loop thread (a gateway::Dispatcher) with two connections: commands and the
+// subscription. Public methods are thread-safe. The constructor enables libevent's pthreads
+// locking (as main does) because worker threads post their transitions to this loop.
 class ClusterBreakers {
  public:
   // A circuit change crossing the cluster: one of ours going out, or another instance's applied
@@ -74,34 +74,31 @@ class ClusterBreakers {
   uint64_t published() const { return published_.load(std::memory_order_relaxed); }
 
  private:
-  struct Inbox;
+  // What breaker listeners (on worker threads, possibly outliving this object) post through.
+  struct Gate;
   struct Local {
     std::string key_id;
     bool opened = false;
     std::chrono::milliseconds open_for{0};
   };
 
-  void run();
-  void drainInbox();
+  void publishLocal(const Local& local);
   void publish(const Local& local);
   void onMessage(const redisReply* reply);
   void apply(const std::string& key_id, bool opened, std::chrono::milliseconds remaining);
   void loadOpen();
   void republishOpen();
   void updateUp();
-  static void onWake(evutil_socket_t, short, void* arg);
-  static void onTick(evutil_socket_t, short, void* arg);
+  void onTick();
 
   const RedisEndpoint endpoint_;
   const Options options_;
   const std::string channel_;
-  std::unique_ptr<event_base, void (*)(event_base*)> base_;
-  std::unique_ptr<event, void (*)(event*)> wake_;
-  std::unique_ptr<event, void (*)(event*)> tick_;
+  gateway::Dispatcher loop_;  // first in, last out: the rest lives on its event_base
+  gateway::TimerPtr tick_;    // PING every ping_interval
   RedisConnectionPtr cmd_;
   RedisConnectionPtr sub_;
-  std::shared_ptr<Inbox> inbox_;
-  std::thread thread_;
+  std::shared_ptr<Gate> gate_;
   bool started_ = false;
 
   bool subscribed_ = false;  // Redis confirmed our SUBSCRIBE on sub_ (this object's thread)

@@ -11,8 +11,6 @@
 
 namespace slotgate::limits::detail {
 
-using EventPtr = std::unique_ptr<event, void (*)(event*)>;
-
 struct AcquireOp {
   std::weak_ptr<ClusterCore> core;
   std::weak_ptr<AcquireOp> self;  // for the retry timer, which holds a raw pointer
@@ -26,12 +24,12 @@ struct AcquireOp {
   // A lease of one of its keys was released while its attempt was in flight: that attempt was
   // answered before the release, so a "full" reply is retried at once, not after a delay.
   bool woken = false;
-  EventPtr retry_timer{nullptr, &event_free};
+  gateway::TimerPtr retry_timer;  // made at the first retry
 };
 
 class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
  public:
-  ClusterCore(event_base* base, RedisEndpoint endpoint, ClusterOptions options);
+  ClusterCore(gateway::Dispatcher& loop, RedisEndpoint endpoint, ClusterOptions options);
   ~ClusterCore();
 
   void start();
@@ -41,9 +39,10 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   void renew();
   void releaseAll(std::chrono::milliseconds timeout, std::function<void()> done);
   std::string nextLeaseId();
-  void defer(std::function<void()> fn);
+  // Runs fn later on this loop (Dispatcher::post), never inside the current callback.
+  void defer(std::function<void()> fn) { loop_.post(std::move(fn)); }
 
-  event_base* base() const { return base_; }
+  event_base* base() const { return loop_.base(); }
   RedisConnection& conn() { return *conn_; }
   const ClusterOptions& options() const { return options_; }
   size_t leasesHeld() const { return live_.size(); }
@@ -61,11 +60,8 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   // once (its script goes out behind the ZREM on the same connection, so it sees the room), or,
   // if its attempt is in flight, again as soon as that attempt is answered.
   void wakeWaiter(const std::string& key_id);
-  static void onRenewTimer(evutil_socket_t, short, void* arg);
-  static void onDeferred(evutil_socket_t, short, void* arg);
-  static void onDrainTimer(evutil_socket_t, short, void* arg);
 
-  event_base* const base_;
+  gateway::Dispatcher& loop_;
   const ClusterOptions options_;
   RedisConnectionPtr conn_;
   uint64_t counter_ = 0;
@@ -74,11 +70,10 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   // Releases that could not be sent (Redis down): sent on reconnect. Bounded; past the bound
   // the TTL frees them.
   std::deque<std::pair<std::string, std::string>> unreleased_;
-  std::vector<std::function<void()>> deferred_;
   std::list<std::weak_ptr<AcquireOp>> waiting_;  // acquisitions between retries, oldest first
-  EventPtr renew_timer_;
-  EventPtr defer_event_;
-  EventPtr drain_timer_;
+  gateway::TimerPtr renew_timer_;                // every lease_ttl / 3 (at least 10 ms)
+  std::chrono::milliseconds renew_period_;
+  gateway::TimerPtr drain_timer_;  // every 5 ms while releaseAll waits
   SteadyTime drain_deadline_{};
   std::function<void()> drain_done_;
   std::function<void(bool)> on_state_;

@@ -57,8 +57,8 @@ void ClusterRuntime::addWorker(Dispatcher& worker) {
   options.lease_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(config_.lease_ttl);
   options.instance_id = instance_id_;
   options.worker_index = worker.index();
-  entry->slots = std::make_unique<limits::ClusterSlots>(worker.base(),
-                                                        endpointOf(config_, resolver_), options);
+  entry->slots =
+      std::make_unique<limits::ClusterSlots>(worker, endpointOf(config_, resolver_), options);
   PerWorker* raw = entry.get();
   entry->slots->setStateListener([this, raw](bool up) {
     raw->up.store(up, std::memory_order_release);

@@ -17,11 +17,8 @@ namespace {
 // stall Redis.
 constexpr size_t kRenewBatch = 256;
 constexpr size_t kMaxUnreleased = 65536;
-
-timeval toTimeval(std::chrono::microseconds d) {
-  const auto us = std::max<int64_t>(0, d.count());
-  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-}
+// How often releaseAll looks whether Redis answered every release.
+constexpr std::chrono::milliseconds kDrainTick{5};
 
 std::chrono::milliseconds retryDelay(const ClusterOptions& o) {
   thread_local std::minstd_rand rng{std::random_device{}()};
@@ -32,13 +29,22 @@ std::chrono::milliseconds retryDelay(const ClusterOptions& o) {
 
 }  // namespace
 
-ClusterCore::ClusterCore(event_base* base, RedisEndpoint endpoint, ClusterOptions options)
-    : base_(base),
+ClusterCore::ClusterCore(gateway::Dispatcher& loop, RedisEndpoint endpoint, ClusterOptions options)
+    : loop_(loop),
       options_(std::move(options)),
-      conn_(std::make_unique<RedisConnection>(base, std::move(endpoint), options_.redis)),
-      renew_timer_(event_new(base, -1, EV_PERSIST, &ClusterCore::onRenewTimer, this), &event_free),
-      defer_event_(event_new(base, -1, 0, &ClusterCore::onDeferred, this), &event_free),
-      drain_timer_(event_new(base, -1, EV_PERSIST, &ClusterCore::onDrainTimer, this), &event_free) {
+      conn_(std::make_unique<RedisConnection>(loop.base(), std::move(endpoint), options_.redis)),
+      renew_timer_(loop.createTimer([this] {
+        renew();
+        renew_timer_->enable(renew_period_);
+      })),
+      renew_period_(std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10),
+                                                        options_.lease_ttl / 3)),
+      drain_timer_(loop.createTimer([this] {
+        checkDrained();
+        if (drain_done_) {
+          drain_timer_->enable(kDrainTick);
+        }
+      })) {
   conn_->setOnConnected([this] { onConnected(); });
   conn_->setStateListener([this](bool up) {
     if (on_state_) {
@@ -52,29 +58,12 @@ ClusterCore::~ClusterCore() { conn_.reset(); }
 
 void ClusterCore::start() {
   conn_->start();
-  const auto period =
-      std::max<std::chrono::milliseconds>(std::chrono::milliseconds(10), options_.lease_ttl / 3);
-  const timeval tv = toTimeval(period);
-  event_add(renew_timer_.get(), &tv);
+  renew_timer_->enable(renew_period_);
 }
 
 std::string ClusterCore::nextLeaseId() {
   return options_.instance_id + ":" + std::to_string(options_.worker_index) + ":" +
          std::to_string(++counter_);
-}
-
-void ClusterCore::defer(std::function<void()> fn) {
-  deferred_.push_back(std::move(fn));
-  event_active(defer_event_.get(), EV_TIMEOUT, 0);
-}
-
-void ClusterCore::onDeferred(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<ClusterCore*>(arg);
-  std::vector<std::function<void()>> batch;
-  batch.swap(self->deferred_);
-  for (auto& fn : batch) {
-    fn();
-  }
 }
 
 void ClusterCore::attempt(const std::shared_ptr<AcquireOp>& op) {
@@ -145,18 +134,15 @@ void ClusterCore::onReply(const std::shared_ptr<AcquireOp>& op, const redisReply
 
 void ClusterCore::scheduleRetry(const std::shared_ptr<AcquireOp>& op) {
   if (!op->retry_timer) {
-    // The timer holds a raw pointer: the op owns its timer, so the event dies with it.
-    op->retry_timer.reset(evtimer_new(
-        base_,
-        [](evutil_socket_t, short, void* arg) {
-          auto* raw = static_cast<AcquireOp*>(arg);
-          auto self = raw->self.lock();
-          auto core = raw->core.lock();
-          if (self && core && !self->cancelled) {
-            core->attempt(self);
-          }
-        },
-        op.get()));
+    // The timer holds a raw pointer: the op owns its timer, so the timer dies with it; the
+    // callback holds the op (self) while it runs, so the timer outlives its own callback.
+    op->retry_timer = loop_.createTimer([raw = op.get()] {
+      auto self = raw->self.lock();
+      auto core = raw->core.lock();
+      if (self && core && !self->cancelled) {
+        core->attempt(self);
+      }
+    });
   }
   if (!op->listed) {
     op->listed = true;
@@ -164,8 +150,7 @@ void ClusterCore::scheduleRetry(const std::shared_ptr<AcquireOp>& op) {
   }
   const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
       op->retry_until - std::chrono::steady_clock::now());
-  const timeval tv = toTimeval(std::min<std::chrono::microseconds>(retryDelay(options_), left));
-  evtimer_add(op->retry_timer.get(), &tv);
+  op->retry_timer->enable(std::min<std::chrono::microseconds>(retryDelay(options_), left));
 }
 
 void ClusterCore::deliver(const std::shared_ptr<AcquireOp>& op, ClusterSlots::Outcome outcome,
@@ -216,7 +201,9 @@ void ClusterCore::wakeWaiter(const std::string& key_id) {
     if (op->in_flight) {
       op->woken = true;
     } else {
-      evtimer_del(op->retry_timer.get());
+      if (op->retry_timer) {
+        op->retry_timer->disable();
+      }
       attempt(op);
     }
     return;
@@ -302,10 +289,6 @@ void ClusterCore::renew() {
   }
 }
 
-void ClusterCore::onRenewTimer(evutil_socket_t, short, void* arg) {
-  static_cast<ClusterCore*>(arg)->renew();
-}
-
 void ClusterCore::releaseAll(std::chrono::milliseconds timeout, std::function<void()> done) {
   std::vector<std::shared_ptr<LeaseEntry>> held;
   for (auto& [raw, weak] : live_) {
@@ -318,8 +301,7 @@ void ClusterCore::releaseAll(std::chrono::milliseconds timeout, std::function<vo
   }
   drain_done_ = std::move(done);
   drain_deadline_ = std::chrono::steady_clock::now() + timeout;
-  const timeval tick{0, 5000};
-  event_add(drain_timer_.get(), &tick);
+  drain_timer_->enable(kDrainTick);
   checkDrained();
 }
 
@@ -331,14 +313,10 @@ void ClusterCore::checkDrained() {
   if (!answered && std::chrono::steady_clock::now() < drain_deadline_) {
     return;
   }
-  event_del(drain_timer_.get());
+  drain_timer_->disable();
   std::function<void()> done = std::move(drain_done_);
   drain_done_ = nullptr;
   defer(std::move(done));  // not from inside a hiredis callback
-}
-
-void ClusterCore::onDrainTimer(evutil_socket_t, short, void* arg) {
-  static_cast<ClusterCore*>(arg)->checkDrained();
 }
 
 }  // namespace detail
@@ -348,25 +326,29 @@ void ClusterCore::onDrainTimer(evutil_socket_t, short, void* arg) {
 ClusterSlots::Pending::~Pending() {
   op_->cancelled = true;
   op_->cb = nullptr;
-  op_->retry_timer.reset();
+  // Disabled, not destroyed: this may run inside the retry timer's own callback (the op,
+  // which owns the timer, is held by that callback until it returns).
+  if (op_->retry_timer) {
+    op_->retry_timer->disable();
+  }
 }
 
 void ClusterSlots::Pending::retryNow() {
-  if (op_->cancelled || op_->in_flight || !op_->retry_timer ||
-      evtimer_pending(op_->retry_timer.get(), nullptr) == 0) {
+  if (op_->cancelled || op_->in_flight || !op_->retry_timer || !op_->retry_timer->enabled()) {
     return;
   }
-  evtimer_del(op_->retry_timer.get());
+  op_->retry_timer->disable();
   if (auto core = op_->core.lock()) {
     core->attempt(op_);
   }
 }
 
-ClusterSlots::ClusterSlots(event_base* base, RedisEndpoint endpoint, ClusterOptions options) {
+ClusterSlots::ClusterSlots(gateway::Dispatcher& loop, RedisEndpoint endpoint,
+                           ClusterOptions options) {
   if (options.instance_id.empty()) {
     options.instance_id = randomInstanceId();
   }
-  core_ = std::make_shared<detail::ClusterCore>(base, std::move(endpoint), std::move(options));
+  core_ = std::make_shared<detail::ClusterCore>(loop, std::move(endpoint), std::move(options));
 }
 
 ClusterSlots::~ClusterSlots() = default;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/event/dispatcher.h"
 #include "limits/clock.h"
 #include "limits/cluster/cluster_lease.h"
 #include "limits/cluster/redis_connection.h"
@@ -76,7 +77,7 @@ class ClusterSlots {
   };
   using PendingPtr = std::unique_ptr<Pending>;
 
-  ClusterSlots(event_base* base, RedisEndpoint endpoint, ClusterOptions options);
+  ClusterSlots(gateway::Dispatcher& loop, RedisEndpoint endpoint, ClusterOptions options);
   ~ClusterSlots();
   ClusterSlots(const ClusterSlots&) = delete;
   ClusterSlots& operator=(const ClusterSlots&) = delete;

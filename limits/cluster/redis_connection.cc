@@ -10,11 +10,6 @@
 namespace slotgate::limits {
 namespace {
 
-timeval toTimeval(std::chrono::microseconds d) {
-  const auto us = std::max<int64_t>(0, d.count());
-  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-}
-
 std::chrono::milliseconds jittered(std::chrono::milliseconds d) {
   thread_local std::minstd_rand rng{std::random_device{}()};
   const int64_t hi = std::max<int64_t>(1, d.count());
@@ -39,9 +34,9 @@ RedisConnection::RedisConnection(event_base* base, RedisEndpoint endpoint, Redis
     : base_(base),
       endpoint_(std::move(endpoint)),
       options_(options),
-      connect_timer_(evtimer_new(base, &RedisConnection::onConnectTimeout, this), &event_free),
-      command_timer_(evtimer_new(base, &RedisConnection::onCommandTimer, this), &event_free),
-      reconnect_timer_(evtimer_new(base, &RedisConnection::onReconnectTimer, this), &event_free) {}
+      connect_timer_(base, [this] { onConnectTimeout(); }),
+      command_timer_(base, [this] { onCommandTimer(); }),
+      reconnect_timer_(base, [this] { onReconnectTimer(); }) {}
 
 RedisConnection::~RedisConnection() {
   closing_ = true;
@@ -102,8 +97,7 @@ void RedisConnection::connect() {
   redisAsyncSetDisconnectCallback(ctx, &RedisConnection::onDisconnect);
   ctx_ = ctx;
   setState(State::kConnecting);
-  const timeval tv = toTimeval(options_.connect_timeout);
-  evtimer_add(connect_timer_.get(), &tv);
+  connect_timer_.enable(options_.connect_timeout);
 }
 
 void RedisConnection::scheduleReconnect() {
@@ -117,8 +111,7 @@ void RedisConnection::scheduleReconnect() {
   }
   delay = std::min(delay, cap);
   ++attempts_;
-  const timeval tv = toTimeval(jittered(delay));
-  evtimer_add(reconnect_timer_.get(), &tv);
+  reconnect_timer_.enable(jittered(delay));
 }
 
 void RedisConnection::contextGone() {
@@ -129,8 +122,8 @@ void RedisConnection::contextGone() {
     endpoint_.resolver->refresh();
   }
   deadlines_.clear();
-  evtimer_del(connect_timer_.get());
-  evtimer_del(command_timer_.get());
+  connect_timer_.disable();
+  command_timer_.disable();
   setState(State::kClosed);
   scheduleReconnect();
 }
@@ -153,7 +146,7 @@ void RedisConnection::onConnect(const redisAsyncContext* ac, int status) {
   if (self == nullptr || self->ctx_ != ac) {
     return;
   }
-  evtimer_del(self->connect_timer_.get());
+  self->connect_timer_.disable();
   if (status != REDIS_OK) {
     // hiredis frees the context after this callback; no disconnect callback follows.
     self->contextGone();
@@ -250,37 +243,33 @@ void RedisConnection::onSubscriptionReply(redisAsyncContext* /*ac*/, void* reply
 }
 
 void RedisConnection::armCommandTimer() {
-  if (deadlines_.empty() || evtimer_pending(command_timer_.get(), nullptr) != 0) {
+  if (deadlines_.empty() || command_timer_.enabled()) {
     return;
   }
   const auto wait = deadlines_.front() - std::chrono::steady_clock::now();
-  const timeval tv = toTimeval(std::chrono::ceil<std::chrono::microseconds>(wait));
-  evtimer_add(command_timer_.get(), &tv);
+  command_timer_.enable(std::chrono::ceil<std::chrono::microseconds>(wait));
 }
 
-void RedisConnection::onCommandTimer(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<RedisConnection*>(arg);
-  if (self->deadlines_.empty()) {
+void RedisConnection::onCommandTimer() {
+  if (deadlines_.empty()) {
     return;
   }
-  if (self->deadlines_.front() <= std::chrono::steady_clock::now()) {
-    self->reset("command timeout");
+  if (deadlines_.front() <= std::chrono::steady_clock::now()) {
+    reset("command timeout");
     return;
   }
-  self->armCommandTimer();
+  armCommandTimer();
 }
 
-void RedisConnection::onConnectTimeout(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<RedisConnection*>(arg);
-  if (self->state_ == State::kConnecting) {
-    self->reset("connect timeout");
+void RedisConnection::onConnectTimeout() {
+  if (state_ == State::kConnecting) {
+    reset("connect timeout");
   }
 }
 
-void RedisConnection::onReconnectTimer(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<RedisConnection*>(arg);
-  if (self->ctx_ == nullptr && !self->closing_) {
-    self->connect();
+void RedisConnection::onReconnectTimer() {
+  if (ctx_ == nullptr && !closing_) {
+    connect();
   }
 }
 

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/event/timer.h"
 #include "limits/clock.h"
 #include "limits/cluster/redis_resolver.h"
 
@@ -107,9 +108,9 @@ class RedisConnection {
   static void onDisconnect(const redisAsyncContext* ac, int status);
   static void onReply(redisAsyncContext* ac, void* reply, void* privdata);
   static void onSubscriptionReply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void onConnectTimeout(evutil_socket_t, short, void* arg);
-  static void onCommandTimer(evutil_socket_t, short, void* arg);
-  static void onReconnectTimer(evutil_socket_t, short, void* arg);
+  void onConnectTimeout();
+  void onCommandTimer();
+  void onReconnectTimer();
 
   event_base* const base_;
   const RedisEndpoint endpoint_;
@@ -123,9 +124,9 @@ class RedisConnection {
   std::string target_;
   std::deque<SteadyTime> deadlines_;  // of pending commands, oldest first (replies are FIFO)
   std::vector<std::unique_ptr<Subscription>> subscriptions_;  // of the current context
-  std::unique_ptr<event, void (*)(event*)> connect_timer_;
-  std::unique_ptr<event, void (*)(event*)> command_timer_;
-  std::unique_ptr<event, void (*)(event*)> reconnect_timer_;
+  gateway::Timer connect_timer_;
+  gateway::Timer command_timer_;
+  gateway::Timer reconnect_timer_;
   std::function<void()> on_connected_;
   std::function<void(bool)> on_state_;
 };

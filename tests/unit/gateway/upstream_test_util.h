@@ -140,30 +140,32 @@ inline UpstreamOrigin localOrigin(uint16_t port, bool tls = false,
 
 class UpstreamTestBase : public ::testing::Test {
  protected:
-  UpstreamTestBase() : base_(event_base_new()) {}
+  UpstreamTestBase() = default;
   ~UpstreamTestBase() override {
     server_.reset();
+    loop_.clearDeferredDeletes();  // deferred calls reference the pool
     pool_.reset();
     dns_.reset();
     // evdns_base_free fails pending lookups through deferred callbacks: let them run.
-    event_base_loop(base_.get(), EVLOOP_NONBLOCK);
+    event_base_loop(base_ptr_, EVLOOP_NONBLOCK);
   }
   void makePool(SSL_CTX* tls = nullptr, size_t max_idle = 64) {
     // No nameservers: names resolve from /etc/hosts only, nothing leaves the machine.
-    dns_.reset(evdns_base_new(base_.get(), 0));
+    dns_.reset(evdns_base_new(base_ptr_, 0));
     evdns_base_load_hosts(dns_.get(), nullptr);
-    pool_ = std::make_unique<UpstreamPool>(base_.get(), dns_.get(), tls, max_idle);
+    pool_ = std::make_unique<UpstreamPool>(loop_, dns_.get(), tls, max_idle);
   }
   void makeServer(TestHttpServer::OnRequest on_request, SSL_CTX* tls = nullptr) {
-    server_ = std::make_unique<TestHttpServer>(base_.get(), std::move(on_request), tls);
+    server_ = std::make_unique<TestHttpServer>(base_ptr_, std::move(on_request), tls);
   }
   bool runUntil(const std::function<bool()>& done,
                 std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
-    return testing::runUntil(base_.get(), done, limit);
+    return testing::runUntil(base_ptr_, done, limit);
   }
-  void runFor(std::chrono::milliseconds d) { testing::runFor(base_.get(), d); }
+  void runFor(std::chrono::milliseconds d) { testing::runFor(base_ptr_, d); }
 
-  EventBasePtr base_;
+  Dispatcher loop_;  // driven by the test thread (never start()ed)
+  event_base* const base_ptr_ = loop_.base();
   EvdnsBasePtr dns_;
   std::unique_ptr<UpstreamPool> pool_;
   std::unique_ptr<TestHttpServer> server_;

@@ -171,7 +171,7 @@ TEST_F(UpstreamTlsTest, RefusedTlsConnectIsAConnectError) {
   // Port of a server that is gone.
   uint16_t port;
   {
-    TestHttpServer gone(base_.get(), [](TestServerConn&, const std::string&) {});
+    TestHttpServer gone(base_ptr_, [](TestServerConn&, const std::string&) {});
     port = gone.port();
   }
   RecordingHandler h;
@@ -184,7 +184,7 @@ TEST_F(UpstreamTlsTest, RefusedTlsConnectIsAConnectError) {
 }
 
 TEST_F(UpstreamTlsTest, HttpsWithoutAContextIsReported) {
-  UpstreamPool plain(base_.get(), dns_.get(), nullptr);
+  UpstreamPool plain(loop_, dns_.get(), nullptr);
   RecordingHandler h;
   auto ex = plain.send(localOrigin(443, true, "localhost"), getRequest(), h);
   ASSERT_TRUE(runUntil([&] { return h.ended(); }));

@@ -188,8 +188,8 @@ TEST(ClusterProbes, HalfOpenProbesAreAdmittedOnceClusterWide) {
   ClusterOptions o;
   o.prefix = "t:";
   o.instance_id = "x";
-  ClusterSlots a(loop.base(), redis.endpoint(), o);
-  ClusterSlots b(loop.base(), redis.endpoint(), o);
+  ClusterSlots a(loop.dispatcher(), redis.endpoint(), o);
+  ClusterSlots b(loop.dispatcher(), redis.endpoint(), o);
   a.start();
   b.start();
   ASSERT_TRUE(loop.runUntil([&] { return a.up() && b.up(); }));

@@ -52,7 +52,7 @@ struct Result {
 class ClusterSlotsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    slots_ = std::make_unique<ClusterSlots>(loop_.base(), redis_.endpoint(), options());
+    slots_ = std::make_unique<ClusterSlots>(loop_.dispatcher(), redis_.endpoint(), options());
     slots_->start();
     ASSERT_TRUE(loop_.runUntil([&] { return slots_->up(); }));
   }
@@ -174,7 +174,7 @@ class ClusterSlotsWakeTest : public ClusterSlotsTest {
   void SetUp() override {
     ClusterOptions o = options();
     o.retry_min = o.retry_max = 60s;
-    slots_ = std::make_unique<ClusterSlots>(loop_.base(), redis_.endpoint(), o);
+    slots_ = std::make_unique<ClusterSlots>(loop_.dispatcher(), redis_.endpoint(), o);
     slots_->start();
     ASSERT_TRUE(loop_.runUntil([&] { return slots_->up(); }));
   }
@@ -231,7 +231,7 @@ TEST_F(ClusterSlotsTest, RetryGivesUpAtRetryUntil) {
 TEST_F(ClusterSlotsTest, LeaseExpiresAfterTtlWithoutRenewal) {
   // A second instance with a short TTL that never renews (its loop does not run).
   TestLoop other_loop;
-  ClusterSlots other(other_loop.base(), redis_.endpoint(), options(1000ms));
+  ClusterSlots other(other_loop.dispatcher(), redis_.endpoint(), options(1000ms));
   other.start();
   ASSERT_TRUE(other_loop.runUntil([&] { return other.up(); }));
   Result held;
@@ -247,7 +247,7 @@ TEST_F(ClusterSlotsTest, LeaseExpiresAfterTtlWithoutRenewal) {
 }
 
 TEST_F(ClusterSlotsTest, RenewalKeepsALeaseAlivePastTtl) {
-  slots_ = std::make_unique<ClusterSlots>(loop_.base(), redis_.endpoint(), options(600ms));
+  slots_ = std::make_unique<ClusterSlots>(loop_.dispatcher(), redis_.endpoint(), options(600ms));
   slots_->start();
   ASSERT_TRUE(loop_.runUntil([&] { return slots_->up(); }));
   Result a;
@@ -378,7 +378,7 @@ TEST(ClusterSlotsConcurrency, TwoLoopsNeverExceedTheLimitTogether) {
   std::atomic<int> grants{0};
   auto worker = [&](size_t index) {
     TestLoop loop;
-    ClusterSlots slots(loop.base(), redis.endpoint(), options(30s, index));
+    ClusterSlots slots(loop.dispatcher(), redis.endpoint(), options(30s, index));
     slots.start();
     loop.runUntil([&] { return slots.up(); });
     std::vector<ClusterSlots::PendingPtr> pendings;  // finished ones stay: never cancelled

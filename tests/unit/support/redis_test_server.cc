@@ -132,17 +132,14 @@ long long RedisServer::integer(const std::vector<std::string>& argv) const {
   }
 }
 
-TestLoop::TestLoop() : base_(event_base_new()) {
+TestLoop::TestLoop() {
   tick_ = event_new(
       base_, -1, EV_PERSIST, [](evutil_socket_t, short, void*) {}, nullptr);
   const timeval tv{0, 2000};
   event_add(tick_, &tv);
 }
 
-TestLoop::~TestLoop() {
-  event_free(tick_);
-  event_base_free(base_);
-}
+TestLoop::~TestLoop() { event_free(tick_); }
 
 bool TestLoop::runUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/event/dispatcher.h"
 #include "limits/cluster/redis_connection.h"
 
 namespace slotgate::limits::testing {
@@ -42,12 +43,13 @@ class RedisServer {
   pid_t pid_ = -1;
 };
 
-// An event_base driven by the test thread.
+// A loop (a Dispatcher never start()ed) driven by the test thread.
 class TestLoop {
  public:
   TestLoop();
   ~TestLoop();
-  event_base* base() const { return base_; }
+  event_base* base() const { return loop_.base(); }
+  gateway::Dispatcher& dispatcher() { return loop_; }
   // Runs the loop until pred() holds (true) or the timeout passes (false).
   bool runUntil(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
@@ -55,7 +57,8 @@ class TestLoop {
   void runFor(std::chrono::milliseconds duration);
 
  private:
-  event_base* base_;
+  gateway::Dispatcher loop_;
+  event_base* base_ = loop_.base();
   event* tick_;
 };
 

@@ -1,0 +1,27 @@
+#include "gateway/event/schedulable_callback.h"
+
+#include <cstdlib>
+
+namespace slotgate::gateway {
+
+SchedulableCallback::SchedulableCallback(event_base* base, std::function<void()> cb)
+    : cb_(std::move(cb)), event_(event_new(base, -1, 0, &SchedulableCallback::onRun, this)) {
+  if (!event_) {
+    std::abort();  // out of memory; nothing sensible to do on the data path
+  }
+}
+
+void SchedulableCallback::schedule() { event_active(event_.get(), EV_TIMEOUT, 0); }
+
+void SchedulableCallback::cancel() { event_del(event_.get()); }
+
+bool SchedulableCallback::scheduled() const {
+  return event_pending(event_.get(), EV_TIMEOUT, nullptr) != 0;
+}
+
+void SchedulableCallback::onRun(evutil_socket_t, short, void* arg) {
+  // Nothing after the call: like a Timer's, the callback may destroy this as its last act.
+  static_cast<SchedulableCallback*>(arg)->cb_();
+}
+
+}  // namespace slotgate::gateway
