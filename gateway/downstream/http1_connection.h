@@ -18,6 +18,8 @@
 #include "gateway/downstream/request_handler.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/event/schedulable_callback.h"
+#include "gateway/event/timer.h"
 #include "gateway/http1/http1_parser.h"
 
 namespace slotgate::gateway {
@@ -59,9 +61,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   static void onRead(bufferevent*, void* arg);
   static void onWrite(bufferevent*, void* arg);
   static void onEvent(bufferevent*, short what, void* arg);
-  static void onTimer(evutil_socket_t, short, void* arg);
-  static void onResume(evutil_socket_t, short, void* arg);
-  static void onFlush(evutil_socket_t, short, void* arg);
+  void onTimer();
+  void onResume();
+  void onFlush();
   static void onSlowReader(void* arg);
   void scheduleFlush();
 
@@ -95,12 +97,12 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   BufferEventPtr bev_;
   // Watches bev_'s output; stopped before bev_ goes (it unhooks from the buffer).
   std::unique_ptr<DrainWatchdog> drain_watchdog_;
-  EventPtr timer_;
-  EventPtr resume_;
+  Timer timer_;
+  SchedulableCallback resume_;
   // Plain sockets write at the end of the loop turn straight from the output
   // buffer (one writev for everything the turn produced), and turn EV_WRITE
   // on only for what the socket would not take: no epoll_ctl per response.
-  EventPtr flush_;
+  SchedulableCallback flush_;
   bool plain_socket_ = false;
   Http1Parser parser_;
   State state_ = State::kWaitingHead;
