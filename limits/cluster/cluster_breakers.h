@@ -24,8 +24,8 @@
 namespace slotgate::limits {
 
 // Runs its own loop thread (a gateway::Dispatcher) with two connections: commands and the
-// subscription. Public methods are thread-safe. The constructor enables libevent's pthreads
-// locking (as main does) because worker threads post their transitions to this loop.
+// subscription. Public methods are thread-safe: worker threads hand their breakers'
+// transitions to this loop with Dispatcher::post, never by touching its event_base.
 class ClusterBreakers {
  public:
   // A circuit change crossing the cluster: one of ours going out, or another instance's applied
