@@ -40,7 +40,6 @@ UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
       idle_timeout_after_headers_(request.idle_timeout_after_headers),
       kick_(pool.base(), [this] { onKick(); }),
       timeout_timer_(pool.base(), [this] { onTimeout(); }),
-      connect_timer_(pool.base(), [this] { onConnectTimeout(); }),
       parser_(Http1Parser::Mode::kResponse,
               Http1ParserLimits{kMaxUpstreamHeadBytes, kMaxUpstreamHeadFields, {}}),
       head_request_(bytes_->head.rfind("HEAD ", 0) == 0) {
@@ -61,7 +60,9 @@ void UpstreamCall::armTimeout() { timeout_timer_.enable(timeout_); }
 
 void UpstreamCall::stopTimers() {
   timeout_timer_.disable();
-  connect_timer_.disable();
+  if (connect_timer_) {
+    connect_timer_->disable();
+  }
   kick_.cancel();
 }
 
@@ -156,7 +157,10 @@ void UpstreamCall::attach() {
   bufferevent_setcb(conn_->bev(), &UpstreamCall::onRead, nullptr, &UpstreamCall::onEvent, this);
   bufferevent_enable(conn_->bev(), EV_READ | EV_WRITE);
   // libevent connects have no timeout of their own.
-  connect_timer_.enable(origin_.connect_timeout);
+  if (!connect_timer_) {
+    connect_timer_ = std::make_unique<Timer>(pool_.base(), [this] { onConnectTimeout(); });
+  }
+  connect_timer_->enable(origin_.connect_timeout);
   UpstreamError connect_error;
   in_connect_ = true;
   const bool started = conn_->connect(pool_.dns(), &connect_error);
@@ -248,7 +252,9 @@ void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
   }
   if ((events & BEV_EVENT_CONNECTED) != 0) {
     self->connected_ = true;
-    self->connect_timer_.disable();
+    if (self->connect_timer_) {
+      self->connect_timer_->disable();
+    }
     if (self->paused_) {
       bufferevent_disable(bev, EV_READ);
     }

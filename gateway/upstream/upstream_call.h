@@ -110,7 +110,9 @@ class UpstreamCall : public Deletable {
   bool in_connect_ = false;
   SchedulableCallback kick_;
   Timer timeout_timer_;
-  Timer connect_timer_;
+  // Made only when a fresh connection is opened: a request on a reused keep-alive
+  // connection (the common case) pays for no connect timer.
+  TimerPtr connect_timer_;
   Http1Parser parser_;
   bool head_request_ = false;  // the request is HEAD: its answer has no body
 
