@@ -6,7 +6,6 @@
 
 #include "conf/address.h"
 #include "gateway/downstream/connection_manager.h"
-#include "gateway/event/timeval.h"
 #include "gateway/libevent_log.h"
 #include "gateway/process_hygiene.h"
 #include "gateway/service_notify.h"
@@ -20,6 +19,11 @@ std::string hostPort(const std::string& host, uint16_t port) {
   return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
                                              : host + ":" + std::to_string(port);
 }
+
+// How often the control loop sends libevent's filed diagnostics out, and looks whether a
+// drain is done.
+constexpr std::chrono::seconds kLibeventLogTick{1};
+constexpr std::chrono::milliseconds kDrainTick{20};
 
 }  // namespace
 
@@ -115,10 +119,11 @@ int Server::run() {
     signal_events_.emplace_back(evsignal_new(control_base_.get(), sig, &Server::onSignal, this));
     evsignal_add(signal_events_.back().get(), nullptr);
   }
-  libevent_log_timer_.reset(
-      event_new(control_base_.get(), -1, EV_PERSIST, &Server::onLibeventLogTick, this));
-  const timeval log_tick = toTimeval(std::chrono::seconds(1));
-  event_add(libevent_log_timer_.get(), &log_tick);
+  libevent_log_timer_ = std::make_unique<Timer>(control_base_.get(), [this] {
+    flushLibeventLogs();
+    libevent_log_timer_->enable(kLibeventLogTick);
+  });
+  libevent_log_timer_->enable(kLibeventLogTick);
   metrics::LogLine(metrics::LogLevel::kInfo, "started")
       .str("listen", hostPort(config.server.listen.host, port))
       .str("admin", hostPort(config.admin.listen.host, admin_port))
@@ -156,8 +161,6 @@ void Server::onSignal(evutil_socket_t sig, short, void* arg) {
   self->beginDrain();
 }
 
-void Server::onLibeventLogTick(evutil_socket_t, short, void*) { flushLibeventLogs(); }
-
 void Server::beginDrain() {
   if (context_.draining.exchange(true)) {
     return;
@@ -173,21 +176,20 @@ void Server::beginDrain() {
   // The running snapshot's: drain_timeout changes on reload.
   drain_deadline_ =
       std::chrono::steady_clock::now() + context_.runtime.load()->config().server.drain_timeout;
-  drain_timer_.reset(event_new(control_base_.get(), -1, EV_PERSIST, &Server::onDrainTick, this));
-  const timeval tick = toTimeval(std::chrono::milliseconds(20));
-  event_add(drain_timer_.get(), &tick);
+  drain_timer_ = std::make_unique<Timer>(control_base_.get(), [this] { onDrainTick(); });
+  drain_timer_->enable(kDrainTick);
 }
 
-void Server::onDrainTick(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<Server*>(arg);
-  const bool idle = self->context_.active_requests.load() == 0;
-  if (idle || std::chrono::steady_clock::now() >= self->drain_deadline_) {
+void Server::onDrainTick() {
+  drain_timer_->enable(kDrainTick);
+  const bool idle = context_.active_requests.load() == 0;
+  if (idle || std::chrono::steady_clock::now() >= drain_deadline_) {
     if (!idle) {
       metrics::LogLine(metrics::LogLevel::kWarn, "drain_timeout")
-          .num("active_requests", self->context_.active_requests.load())
+          .num("active_requests", context_.active_requests.load())
           .emit();
     }
-    event_base_loopbreak(self->control_base_.get());
+    event_base_loopbreak(control_base_.get());
   }
 }
 

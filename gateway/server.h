@@ -9,6 +9,7 @@
 #include "conf/config.h"
 #include "gateway/admin/admin_server.h"
 #include "gateway/downstream/connection_budget.h"
+#include "gateway/event/timer.h"
 #include "gateway/gateway_context.h"
 #include "gateway/proxy/proxy_dispatcher.h"
 #include "gateway/runtime.h"
@@ -47,8 +48,7 @@ class Server {
   // then frees the workers.
   void stopWorkers();
   static void onSignal(evutil_socket_t sig, short, void* arg);
-  static void onDrainTick(evutil_socket_t, short, void* arg);
-  static void onLibeventLogTick(evutil_socket_t, short, void* arg);
+  void onDrainTick();
 
   conf::ConfigPtr initial_;
   metrics::Metrics metrics_;
@@ -62,8 +62,8 @@ class Server {
   std::unique_ptr<ClusterRuntime> cluster_;  // cluster mode; lives on the workers' loops
   EventBasePtr control_base_;
   std::vector<EventPtr> signal_events_;
-  EventPtr drain_timer_;
-  EventPtr libevent_log_timer_;  // every second: libevent's filed diagnostics go out
+  TimerPtr drain_timer_;
+  TimerPtr libevent_log_timer_;  // every second: libevent's filed diagnostics go out
   std::chrono::steady_clock::time_point drain_deadline_{};
   std::mutex reload_mu_;  // one reload at a time; guards next_version_
   uint64_t next_version_ = 1;

@@ -4,8 +4,6 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 
-#include "gateway/event/timeval.h"
-
 namespace slotgate::gateway {
 namespace {
 
@@ -18,13 +16,13 @@ constexpr int kStreamTimeoutSeconds = 24 * 3600;
 ActiveRequestsStream::ActiveRequestsStream(event_base* base, metrics::LiveRequestTracker& tracker,
                                            std::chrono::milliseconds poll,
                                            std::chrono::milliseconds heartbeat)
-    : tracker_(tracker) {
-  poll_timer_.reset(event_new(base, -1, EV_PERSIST, &ActiveRequestsStream::onPoll, this));
-  heartbeat_timer_.reset(event_new(base, -1, EV_PERSIST, &ActiveRequestsStream::onHeartbeat, this));
-  const timeval p = toTimeval(poll);
-  const timeval h = toTimeval(heartbeat);
-  event_add(poll_timer_.get(), &p);
-  event_add(heartbeat_timer_.get(), &h);
+    : tracker_(tracker),
+      poll_(poll),
+      heartbeat_(heartbeat),
+      poll_timer_(base, [this] { onPoll(); }),
+      heartbeat_timer_(base, [this] { onHeartbeat(); }) {
+  poll_timer_.enable(poll_);
+  heartbeat_timer_.enable(heartbeat_);
   last_seq_ = tracker_.changeSeq();
 }
 
@@ -94,20 +92,21 @@ void ActiveRequestsStream::broadcast(const std::string& frame) {
   }
 }
 
-void ActiveRequestsStream::onPoll(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<ActiveRequestsStream*>(arg);
-  const uint64_t seq = self->tracker_.changeSeq();
-  if (seq == self->last_seq_) {
+void ActiveRequestsStream::onPoll() {
+  poll_timer_.enable(poll_);
+  const uint64_t seq = tracker_.changeSeq();
+  if (seq == last_seq_) {
     return;
   }
-  self->last_seq_ = seq;
-  if (!self->watchers_.empty()) {
-    self->broadcast(self->snapshotFrame());
+  last_seq_ = seq;
+  if (!watchers_.empty()) {
+    broadcast(snapshotFrame());
   }
 }
 
-void ActiveRequestsStream::onHeartbeat(evutil_socket_t, short, void* arg) {
-  static_cast<ActiveRequestsStream*>(arg)->broadcast(": heartbeat\n\n");
+void ActiveRequestsStream::onHeartbeat() {
+  heartbeat_timer_.enable(heartbeat_);
+  broadcast(": heartbeat\n\n");
 }
 
 }  // namespace slotgate::gateway

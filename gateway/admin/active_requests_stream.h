@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/event/timer.h"
 #include "metrics/request_tracker_impl.h"
 
 struct evhttp_request;
@@ -53,15 +54,17 @@ class ActiveRequestsStream {
     evhttp_connection* conn;
   };
   static void onClose(evhttp_connection* conn, void* arg);
-  static void onPoll(evutil_socket_t, short, void* arg);
-  static void onHeartbeat(evutil_socket_t, short, void* arg);
+  void onPoll();
+  void onHeartbeat();
   void send(Watcher& w, const std::string& frame);
   void broadcast(const std::string& frame);
   std::string snapshotFrame() const;
 
   metrics::LiveRequestTracker& tracker_;
-  EventPtr poll_timer_;
-  EventPtr heartbeat_timer_;
+  const std::chrono::milliseconds poll_;
+  const std::chrono::milliseconds heartbeat_;
+  Timer poll_timer_;       // every poll_: broadcasts a snapshot when something changed
+  Timer heartbeat_timer_;  // every heartbeat_: keeps idle streams' write side moving
   uint64_t last_seq_ = 0;
   std::unordered_map<evhttp_connection*, std::unique_ptr<Watcher>> watchers_;
   std::atomic<size_t> watcher_count_{0};

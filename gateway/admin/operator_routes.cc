@@ -8,7 +8,6 @@
 
 #include "gateway/admin/active_requests_stream.h"
 #include "gateway/admin/dashboard/dashboard.h"
-#include "gateway/event/timeval.h"
 #include "gateway/proxy/api_error.h"
 #include "metrics/process_collector.h"
 
@@ -73,27 +72,26 @@ AdminResponse history(metrics::LiveRequestTracker& tracker, const AdminRequest& 
 // Closes a history window every History::kInterval on the admin loop.
 class HistorySampler {
  public:
-  HistorySampler(event_base* base, metrics::LiveRequestTracker& tracker,
+  HistorySampler(Dispatcher& loop, metrics::LiveRequestTracker& tracker,
                  std::function<metrics::GaugeSnapshot()> gauges)
-      : tracker_(tracker), gauges_(std::move(gauges)) {
-    timer_.reset(event_new(base, -1, EV_PERSIST, &HistorySampler::onTick, this));
-    const timeval every = toTimeval(metrics::History::kInterval);
-    event_add(timer_.get(), &every);
+      : tracker_(tracker),
+        gauges_(std::move(gauges)),
+        timer_(loop.createTimer([this] { onTick(); })) {
+    timer_->enable(metrics::History::kInterval);
   }
 
  private:
-  static void onTick(evutil_socket_t, short, void* arg) {
-    auto* self = static_cast<HistorySampler*>(arg);
-    const metrics::GaugeSnapshot gauges =
-        self->gauges_ ? self->gauges_() : metrics::GaugeSnapshot{};
-    (void)self->tracker_.history().sample(std::chrono::system_clock::now(),
-                                          std::chrono::steady_clock::now(), gauges,
-                                          metrics::readProcessStats());
+  void onTick() {
+    timer_->enable(metrics::History::kInterval);
+    const metrics::GaugeSnapshot gauges = gauges_ ? gauges_() : metrics::GaugeSnapshot{};
+    (void)tracker_.history().sample(std::chrono::system_clock::now(),
+                                    std::chrono::steady_clock::now(), gauges,
+                                    metrics::readProcessStats());
   }
 
   metrics::LiveRequestTracker& tracker_;
   std::function<metrics::GaugeSnapshot()> gauges_;
-  EventPtr timer_;
+  TimerPtr timer_;
 };
 
 }  // namespace
@@ -103,7 +101,7 @@ void registerOperatorRoutes(AdminServer& admin, OperatorDeps deps) {
 
   auto stream = std::make_shared<ActiveRequestsStream>(admin.base(), tracker);
   admin.own(stream);
-  admin.own(std::make_shared<HistorySampler>(admin.base(), tracker, deps.gauges));
+  admin.own(std::make_shared<HistorySampler>(admin.dispatcher(), tracker, deps.gauges));
 
   admin.route("GET", "/metrics/active-requests", false,
               [&tracker](const AdminRequest&) { return json(tracker.activeJson()); });
