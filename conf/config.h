@@ -108,6 +108,11 @@ struct Provider {
   Duration idle_timeout = std::chrono::seconds(4);
   std::vector<ProviderKey> keys;  // at least one
   CircuitBreakerConfig circuit_breaker;
+  // type openai: a stream on /v1/chat/completions or /v1/completions that does not ask for
+  // usage gets stream_options.include_usage set upstream, and the usage-only chunk removed
+  // from what the client receives (gateway/proxy/stream_options.h). Off for APIs that reject
+  // stream_options. Always false for type anthropic.
+  bool inject_stream_usage = true;
 };
 
 struct Target {

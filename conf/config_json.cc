@@ -67,6 +67,7 @@ Json providerJson(const Provider& p) {
   j["circuit_breaker"] = {{"failure_threshold", p.circuit_breaker.failure_threshold},
                           {"open_duration", durationText(p.circuit_breaker.open_duration)},
                           {"half_open_requests", p.circuit_breaker.half_open_requests}};
+  j["inject_stream_usage"] = p.inject_stream_usage;
   return j;
 }
 

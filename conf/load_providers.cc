@@ -36,7 +36,7 @@ void loadProvider(const YAML::Node& node, const std::string& path, LoadContext& 
                   Provider& out) {
   MapReader map(node, path, ctx.diag,
                 {"name", "type", "base_url", "connect_timeout", "request_timeout", "idle_timeout",
-                 "keys", "circuit_breaker"});
+                 "keys", "circuit_breaker", "inject_stream_usage"});
   if (!map.isMap()) {
     return;
   }
@@ -59,6 +59,13 @@ void loadProvider(const YAML::Node& node, const std::string& path, LoadContext& 
     } else {
       map.error("base_url", error);
     }
+  }
+  if (map.readBool("inject_stream_usage", out.inject_stream_usage) &&
+      out.type == ProviderType::kAnthropic && out.inject_stream_usage) {
+    map.error("inject_stream_usage", "applies to type openai only");
+  }
+  if (out.type == ProviderType::kAnthropic) {
+    out.inject_stream_usage = false;  // Anthropic streams always carry their usage
   }
   (void)map.readDuration("connect_timeout", out.connect_timeout, true);
   (void)map.readDuration("request_timeout", out.request_timeout, true);

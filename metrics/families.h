@@ -94,6 +94,18 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& clusterFallbacks() { return *cluster_fallbacks_; }
   // slotgate_log_lines_dropped_total: log lines dropped (metrics/log.h); set before scrapes.
   prometheus::Counter& logLinesDropped() { return *log_lines_dropped_; }
+  // Issue 14. slotgate_requests_without_usage_total{provider}: answers (2xx) that ended without
+  // a usage report, so their tokens are unknown, not zero.
+  prometheus::Family<prometheus::Counter>& requestsWithoutUsage() { return *without_usage_; }
+  // slotgate_time_to_first_token_seconds{provider, model}: request start to the first content
+  // chunk of a stream, or to the first body byte otherwise.
+  prometheus::Family<prometheus::Histogram>& timeToFirstToken() { return *time_to_first_token_; }
+  // slotgate_stream_chunk_gap_seconds{provider}: time between content chunks of a stream.
+  prometheus::Family<prometheus::Histogram>& streamChunkGap() { return *stream_chunk_gap_; }
+  // slotgate_overhead_seconds: time a request spent inside slotgate, queueing excluded.
+  prometheus::Histogram& overhead() { return *overhead_; }
+  // slotgate_queue_wait_seconds: time a request waited for its concurrency slots.
+  prometheus::Histogram& queueWait() { return *queue_wait_; }
 
   // The series with `labels` of a histogram family of this object, created with that
   // family's buckets if new. Same labels → same Histogram&.
@@ -164,6 +176,11 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* slots_limit_ = nullptr;
   prometheus::Family<prometheus::Counter>* cluster_fallbacks_ = nullptr;
   prometheus::Counter* log_lines_dropped_ = nullptr;
+  prometheus::Family<prometheus::Counter>* without_usage_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* time_to_first_token_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* stream_chunk_gap_ = nullptr;
+  prometheus::Histogram* overhead_ = nullptr;
+  prometheus::Histogram* queue_wait_ = nullptr;
 };
 
 using MetricsPtr = std::unique_ptr<Metrics>;

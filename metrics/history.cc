@@ -8,26 +8,44 @@
 
 namespace slotgate::metrics {
 
-History::History() : window_start_(std::chrono::steady_clock::now()) {
-  reservoir_.reserve(kReservoir);
-}
+History::History() : window_start_(std::chrono::steady_clock::now()) {}
 
-void History::record(double duration_ms, bool error) {
-  std::lock_guard lock(mu_);
-  ++window_requests_;
-  window_errors_ += error ? 1 : 0;
-  ++seen_;
-  if (reservoir_.size() < kReservoir) {
-    reservoir_.push_back(duration_ms);
+void History::Reservoir::offer(double value, uint64_t& rng) {
+  ++seen;
+  if (values.size() < kReservoir) {
+    values.push_back(value);
     return;
   }
   // Algorithm R: keep each of the n seen values with probability k/n.
-  rng_ ^= rng_ << 13;
-  rng_ ^= rng_ >> 7;
-  rng_ ^= rng_ << 17;
-  const uint64_t slot = rng_ % seen_;
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  const uint64_t slot = rng % seen;
   if (slot < kReservoir) {
-    reservoir_[slot] = duration_ms;
+    values[slot] = value;
+  }
+}
+
+std::vector<double> History::Reservoir::take() {
+  std::vector<double> out;
+  out.swap(values);
+  seen = 0;
+  return out;
+}
+
+void History::record(double duration_ms, bool error, const RequestLatencies& latencies) {
+  std::lock_guard lock(mu_);
+  ++window_requests_;
+  window_errors_ += error ? 1 : 0;
+  duration_.offer(duration_ms, rng_);
+  if (latencies.ttft_ms >= 0) {
+    ttft_.offer(latencies.ttft_ms, rng_);
+  }
+  if (latencies.overhead_ms >= 0) {
+    overhead_.offer(latencies.overhead_ms, rng_);
+  }
+  if (latencies.queue_wait_ms >= 0) {
+    queue_wait_.offer(latencies.queue_wait_ms, rng_);
   }
 }
 
@@ -46,18 +64,22 @@ HistoryPoint History::sample(std::chrono::system_clock::time_point now_wall,
                              std::chrono::steady_clock::time_point now_steady,
                              const GaugeSnapshot& gauges, const ProcessStats& process) {
   std::vector<double> latencies;
+  std::vector<double> ttft;
+  std::vector<double> overhead;
+  std::vector<double> queue_wait;
   uint64_t requests = 0;
   uint64_t errors = 0;
   std::chrono::steady_clock::time_point start;
   {
     std::lock_guard lock(mu_);
-    latencies.swap(reservoir_);
-    reservoir_.reserve(kReservoir);
+    latencies = duration_.take();
+    ttft = ttft_.take();
+    overhead = overhead_.take();
+    queue_wait = queue_wait_.take();
     requests = window_requests_;
     errors = window_errors_;
     window_requests_ = 0;
     window_errors_ = 0;
-    seen_ = 0;
     start = window_start_;
     window_start_ = now_steady;
   }
@@ -69,6 +91,12 @@ HistoryPoint History::sample(std::chrono::system_clock::time_point now_wall,
   point.error_rate = static_cast<double>(errors) / seconds;
   point.p50_ms = percentile(latencies, 0.50);
   point.p99_ms = percentile(latencies, 0.99);
+  point.ttft_p50_ms = percentile(ttft, 0.50);
+  point.ttft_p99_ms = percentile(ttft, 0.99);
+  point.overhead_p50_ms = percentile(overhead, 0.50);
+  point.overhead_p99_ms = percentile(overhead, 0.99);
+  point.queue_wait_p50_ms = percentile(queue_wait, 0.50);
+  point.queue_wait_p99_ms = percentile(queue_wait, 0.99);
   point.slots_in_use = gauges.slots_in_use;
   point.open_circuits = gauges.open_circuits;
   point.rss_bytes = process.rss_bytes;
@@ -108,6 +136,12 @@ std::string History::json(const std::vector<HistoryPoint>& points) {
     j["error_rate"] = round3(p.error_rate);
     j["p50_ms"] = round3(p.p50_ms);
     j["p99_ms"] = round3(p.p99_ms);
+    j["ttft_p50_ms"] = round3(p.ttft_p50_ms);
+    j["ttft_p99_ms"] = round3(p.ttft_p99_ms);
+    j["overhead_p50_ms"] = round3(p.overhead_p50_ms);
+    j["overhead_p99_ms"] = round3(p.overhead_p99_ms);
+    j["queue_wait_p50_ms"] = round3(p.queue_wait_p50_ms);
+    j["queue_wait_p99_ms"] = round3(p.queue_wait_p99_ms);
     j["slots_in_use"] = p.slots_in_use;
     j["open_circuits"] = p.open_circuits;
     j["cpu_percent"] = round3(p.cpu_percent);

@@ -1,9 +1,10 @@
 // Per-10-second history (SPEC section 6, GET /metrics/history): request and
-// error rate, p50/p99 latency, slots in use, open circuits, process CPU and
-// RSS, kept for 60 minutes (360 points).
+// error rate, p50/p99 latency, time to first token, gateway overhead and queue
+// wait, slots in use, open circuits, process CPU and RSS, kept for 60 minutes
+// (360 points).
 //
-// record() fills the current window (counts plus a bounded reservoir sample
-// of latencies, so p50/p99 cost O(1) memory whatever the load); sample()
+// record() fills the current window (counts plus bounded reservoir samples
+// of each latency, so p50/p99 cost O(1) memory whatever the load); sample()
 // closes the window into a point. The admin thread calls sample() from a
 // 10 s timer. Rates are per second over the real time since the previous
 // sample.
@@ -31,12 +32,25 @@ struct GaugeSnapshot {
   uint64_t open_circuits = 0;  // provider keys whose circuit is not closed
 };
 
+// The per-request figures of issue 14 (milliseconds; negative = not measured for this request).
+struct RequestLatencies {
+  double ttft_ms = -1;        // request start to the first content chunk (first byte otherwise)
+  double overhead_ms = -1;    // time spent inside slotgate, queueing excluded
+  double queue_wait_ms = -1;  // time spent waiting for a slot
+};
+
 struct HistoryPoint {
   std::chrono::system_clock::time_point ts;  // end of the window
   double request_rate = 0;                   // finished requests per second
   double error_rate = 0;                     // finished errors per second
   double p50_ms = 0;                         // 0 when the window had no request
   double p99_ms = 0;
+  double ttft_p50_ms = 0;  // each 0 when no request of the window measured it
+  double ttft_p99_ms = 0;
+  double overhead_p50_ms = 0;
+  double overhead_p99_ms = 0;
+  double queue_wait_p50_ms = 0;
+  double queue_wait_p99_ms = 0;
   uint64_t slots_in_use = 0;
   uint64_t open_circuits = 0;
   double cpu_percent = 0;  // of one core; 0 for the first point
@@ -53,7 +67,7 @@ class History {
   History();
 
   // A request finished (any thread).
-  void record(double duration_ms, bool error);
+  void record(double duration_ms, bool error, const RequestLatencies& latencies = {});
 
   // Closes the current window; `now_steady` measures its length.
   HistoryPoint sample(std::chrono::system_clock::time_point now_wall,
@@ -70,11 +84,21 @@ class History {
   [[nodiscard]] static double percentile(std::vector<double>& values, double p);
 
  private:
+  // A uniform sample of at most kReservoir values of one window (Algorithm R).
+  struct Reservoir {
+    std::vector<double> values;
+    uint64_t seen = 0;  // values offered this window
+    void offer(double value, uint64_t& rng);
+    std::vector<double> take();  // the sample; the reservoir starts the next window empty
+  };
+
   mutable std::mutex mu_;
   uint64_t window_requests_ = 0;
   uint64_t window_errors_ = 0;
-  std::vector<double> reservoir_;
-  uint64_t seen_ = 0;  // latencies offered to the reservoir this window
+  Reservoir duration_;
+  Reservoir ttft_;
+  Reservoir overhead_;
+  Reservoir queue_wait_;
   uint64_t rng_ = 0x9e3779b97f4a7c15ull;
   std::chrono::steady_clock::time_point window_start_;
   std::optional<double> last_cpu_seconds_;

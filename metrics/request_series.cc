@@ -31,6 +31,8 @@ ProviderSeries makeProviderSeries(Metrics& m, const std::string& name) {
   p.inflight = &m.upstreamInflight().Add(labels);
   p.timeouts = &m.upstreamTimeouts().Add(labels);
   p.retries = &m.upstreamRetries().Add(labels);
+  p.without_usage = &m.requestsWithoutUsage().Add(labels);
+  p.chunk_gap = &m.histogram(m.streamChunkGap(), labels);
   return p;
 }
 
@@ -103,6 +105,18 @@ RequestSeries::RequestSeries(Metrics& metrics, const conf::Config& config) : met
   }
   queue_depth_.push_back(
       &metrics.jobQueueDepth().Add({{"model", unknown_}, {"version", unknown_}}));
+
+  for (const auto& m : config.models) {
+    std::vector<Histogram*> per_target;
+    for (const auto& t : m.targets) {
+      const std::string& provider = t.provider_index < config.providers.size()
+                                        ? config.providers[t.provider_index].name
+                                        : unknown_;
+      per_target.push_back(&metrics.histogram(metrics.timeToFirstToken(),
+                                              {{"provider", provider}, {"model", m.name}}));
+    }
+    ttft_.push_back(std::move(per_target));
+  }
 
   if (combinations <= kEagerCombinationLimit) {
     for (size_t c = 0; c < clients_.size(); ++c) {

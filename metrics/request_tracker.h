@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "metrics/history.h"
 #include "metrics/usage_parser.h"
 
 namespace slotgate::metrics {
@@ -38,6 +39,9 @@ struct ActiveEntry {
   std::string provider;
   std::string provider_model;
   std::string key_id;
+  // Time to first token in ms (negative: none yet). Written and read only by the owning
+  // request, on its worker (it feeds the history's p50/p99 at end()).
+  float ttft_ms = -1;
 
   // Stores the token counts seen so far (relaxed; readers may see a mix of
   // old and new fields, which a live view tolerates).
@@ -60,6 +64,7 @@ struct FinishedRequest {
   std::string error_type;  // SPEC code, "client_closed", or ""
   double duration_ms = 0;
   TokenUsage usage;
+  RequestLatencies latencies;  // time to first token, overhead, queue wait (history)
 };
 
 class RequestTracker {

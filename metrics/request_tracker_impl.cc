@@ -94,7 +94,7 @@ void LiveRequestTracker::recordFinished(const ActiveEntry& entry, const Finished
   item.tokens = outcome.usage;
   item.finished_at = finished_at;
   log_.add(std::move(item));
-  history_.record(outcome.duration_ms, outcome.error);
+  history_.record(outcome.duration_ms, outcome.error, outcome.latencies);
   changed();
 }
 

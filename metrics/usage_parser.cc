@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "metrics/content_event.h"
 #include "metrics/usage_candidate.h"
 
 namespace slotgate::metrics {
@@ -293,13 +294,42 @@ std::string_view lastUsageObject(std::string_view text) {
 StreamUsageParser::StreamUsageParser(ApiFormat format, size_t max_event_bytes)
     : format_(format), sse_(max_event_bytes) {}
 
-void StreamUsageParser::feed(std::string_view bytes) {
-  sse_.feed(bytes, [this](std::string_view /*event*/, std::string_view data) { onEvent(data); });
+size_t StreamUsageParser::feed(std::string_view bytes) {
+  content_events_ = 0;
+  sse_.feed(bytes, [this](std::string_view event, std::string_view data) { onEvent(event, data); });
+  return content_events_;
 }
 
-void StreamUsageParser::onEvent(std::string_view data) {
+namespace {
+
+// True when some "usage" in data may carry counts: any occurrence but `"usage": null`.
+bool mayCarryUsage(std::string_view data) {
+  constexpr std::string_view kKey = "\"usage\"";
+  for (size_t at = data.find("usage"); at != std::string_view::npos;
+       at = data.find("usage", at + 1)) {
+    if (at == 0 || data.compare(at - 1, kKey.size(), kKey) != 0) {
+      return true;  // not the quoted key: let the parser judge
+    }
+    size_t i = skipSpace(data, at - 1 + kKey.size());
+    if (i >= data.size() || data[i] != ':') {
+      return true;
+    }
+    i = skipSpace(data, i + 1);
+    if (data.compare(i, 4, "null") != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void StreamUsageParser::onEvent(std::string_view event, std::string_view data) {
+  if (isContentEvent(format_, event, data)) {
+    ++content_events_;
+  }
   // Most events (content deltas) carry no usage: skip them without parsing.
-  if (data == "[DONE]" || data.find("usage") == std::string_view::npos) {
+  if (data == "[DONE]" || !mayCarryUsage(data)) {
     return;
   }
   scratch_.assign(data);

@@ -34,23 +34,28 @@ enum class ApiFormat { kOpenAI, kAnthropic };
 // response.completed); a later usage replaces the earlier one.
 // Anthropic: message_start's `message.usage`, then message_delta's `usage`
 // (output_tokens is cumulative; every field present overwrites).
-// Events whose data does not contain "usage" are not JSON-parsed.
+// Events whose data has no "usage" member other than `"usage": null` (the content chunks of an
+// OpenAI stream that asked for usage) are not JSON-parsed.
+// feed() also counts the content events (metrics/content_event.h) completed by these bytes, for
+// time to first token and chunk gaps.
 class StreamUsageParser {
  public:
   explicit StreamUsageParser(ApiFormat format,
                              size_t max_event_bytes = SseParser::kDefaultMaxEventBytes);
 
-  void feed(std::string_view bytes);
+  // Returns how many content events these bytes completed.
+  size_t feed(std::string_view bytes);
   const TokenUsage& usage() const { return usage_; }
   size_t droppedEvents() const { return sse_.droppedEvents(); }
 
  private:
-  void onEvent(std::string_view data);
+  void onEvent(std::string_view event, std::string_view data);
 
   ApiFormat format_;
   SseParser sse_;
   TokenUsage usage_;
-  std::string scratch_;  // padded copy of one event's data for simdjson
+  size_t content_events_ = 0;  // completed by the current feed()
+  std::string scratch_;        // padded copy of one event's data for simdjson
 };
 
 // Usage from a non-streaming JSON body fed in chunks: the top-level `usage`

@@ -18,6 +18,9 @@ struct Endpoint {
   // Whether a request holds a client and a provider concurrency slot. count_tokens does not:
   // it generates nothing, so it is not what a concurrency limit protects.
   bool holds_slots = true;
+  // OpenAI chat/completions and completions: streams send usage only when
+  // stream_options.include_usage asks for it (gateway/proxy/stream_options.h).
+  bool usage_on_request = false;
 };
 
 // The endpoint for a path, regardless of method. Pure.

@@ -88,6 +88,7 @@ void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, Re
 
 void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, ErrorType error,
                              const std::string& message, const Headers& extra, int status) {
+  const auto started = std::chrono::steady_clock::now();
   if (status == 0) {
     status = metrics::errorTypeStatus(error);
   }
@@ -123,6 +124,14 @@ void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, Er
   sink.sendHeaders(status, headers, body.size());
   sink.sendData(body);
   sink.finish();
+  observeOverhead(started);
+}
+
+// Answers given before any body was read count in slotgate_overhead_seconds too (issue 14:
+// every request), with the time it took to build and send them.
+void ProxyDispatcher::observeOverhead(std::chrono::steady_clock::time_point started) {
+  context_.metrics.overhead().Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void ProxyDispatcher::onConnectionClosed(const char* reason) {

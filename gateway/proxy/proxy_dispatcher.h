@@ -3,6 +3,7 @@
 // One per worker; loop-thread only.
 #pragma once
 
+#include <chrono>
 #include <unordered_map>
 
 #include "gateway/downstream/connection_manager.h"
@@ -28,6 +29,8 @@ class ProxyDispatcher : public RequestDispatcher, public ConnectionStats {
  private:
   // Answers an error decided before any ProxyRequest exists, and counts it (metrics, running
   // totals, /metrics/logs). `status` 0 = the error's own.
+  // The time an answer of slotgate's own took, into slotgate_overhead_seconds.
+  void observeOverhead(std::chrono::steady_clock::time_point started);
   void answer(const IncomingRequest& head, ResponseSink& sink, metrics::ErrorType error,
               const std::string& message, const Headers& extra = {}, int status = 0);
 

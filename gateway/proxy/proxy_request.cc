@@ -43,7 +43,8 @@ ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, Upstream
       sink_(sink),
       endpoint_(findEndpoint(request_.path)),
       started_(Clock::now()),
-      request_id_(requestIdFor(request_.headers)) {
+      request_id_(requestIdFor(request_.headers)),
+      mark_(started_) {
   context_.active_requests.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -178,6 +179,7 @@ void ProxyRequest::admit() {
                  1);
     return;
   }
+  beginSlotWait();
   wait_ = pool->wait(worker_, client.queue->max_waiting,
                      [this](limits::SlotLease lease) { onClientSlot(std::move(lease)); });
   if (!wait_) {
@@ -195,6 +197,7 @@ void ProxyRequest::admit() {
 }
 
 void ProxyRequest::leaveQueue() {
+  endSlotWait();
   if (wait_) {
     wait_->cancel();
     wait_.reset();
@@ -225,9 +228,11 @@ void ProxyRequest::admitCluster() {
   const bool has_queue = client.queue && client.queue->max_waiting > 0;
   const limits::SteadyTime until =
       has_queue ? started_ + client.queue->timeout : limits::SteadyTime{};
+  beginSlotWait();
   cluster_pending_ = cluster->acquire(
       worker_.index(), {limits::SlotRequest{client.id, client.max_concurrency}},
       [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
+        endSlotWait();
         cluster_pending_.reset();
         switch (verdict) {
           case ClusterRuntime::Verdict::kGranted:
@@ -330,6 +335,7 @@ bool ProxyRequest::pickAndSend() {
             provider.circuit_breaker.open_duration);
       }
       cluster_candidate_ = c;
+      beginSlotWait();
       cluster_pending_ = context_.cluster->acquire(
           worker_.index(), {std::move(request)},
           [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
@@ -361,6 +367,7 @@ bool ProxyRequest::pickAndSend() {
 }
 
 void ProxyRequest::onProviderCluster(ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
+  endSlotWait();
   cluster_pending_.reset();
   const routing::Candidate c = *cluster_candidate_;
   cluster_candidate_.reset();
@@ -404,7 +411,10 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
   const conf::Provider& p = *provider();
   const conf::Target& target = resolution_.model->targets[candidate.target_index];
   UpstreamRequest upstream;
-  upstream.body = rewriteModel(request_.body, body_, target.model);
+  // Streams whose client did not ask for usage ask for it here, so their tokens are counted
+  // (issue 14); the usage-only chunk this adds is removed again on the way back.
+  usage_asked_ = endpoint_.usage_on_request && p.inject_stream_usage && canAskForUsage(body_);
+  upstream.body = rewriteUpstreamBody(request_.body, body_, target.model, usage_asked_);
   upstream.head = buildUpstreamHead(p, *providerKey(), request_, request_id_, upstream.body.size());
   upstream.timeout = p.request_timeout;
   // SPEC: request_timeout bounds the whole request; for streams, the time between chunks.
@@ -416,10 +426,13 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
     context_.tracker->route(tracked_, p.name, target.model, providerKey()->id);
   }
   exchange_ = upstream_.send(origin, std::move(upstream), *this);
+  leaveForUpstream();
 }
 
 void ProxyRequest::retryOrFail(ErrorType error, const std::string& message) {
   if (retries_used_ < runtime_->config().routing.retries && hasOtherCandidate()) {
+    mark_ = Clock::now();  // back inside slotgate until the next send
+    where_ = Where::kInside;
     ++retries_used_;
     runtime_->series().provider(current_->provider_index).retries->Increment();
     tried_.push_back(*current_);
@@ -435,6 +448,7 @@ void ProxyRequest::retryOrFail(ErrorType error, const std::string& message) {
 }
 
 void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) {
+  const auto read_at = Clock::now();
   upstream_status_ = status;
   if (retryableStatus(status)) {
     permit_.failure();
@@ -480,6 +494,9 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
   if (status < 300) {
     if (streaming_response_) {
       usage_parser_.emplace<metrics::StreamUsageParser>(endpoint_.format);
+      if (usage_asked_) {
+        usage_chunk_filter_ = std::make_unique<UsageChunkFilter>();
+      }
     } else {
       usage_parser_.emplace<metrics::JsonUsageParser>(endpoint_.format);
     }
@@ -488,17 +505,25 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
   headers_sent_ = true;
   final_status_ = status;
   sink_.sendHeaders(status, out, content_length);
+  addOverhead(Clock::now() - read_at);
 }
 
 void ProxyRequest::onUpstreamData(std::string_view bytes) {
-  bytes_out_ += bytes.size();
+  const auto read_at = Clock::now();
   auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_);
   if (stream_usage != nullptr) {
-    stream_usage->feed(bytes);
+    contentArrived(stream_usage->feed(bytes), read_at);
   } else if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
     json_usage->feed(bytes);
+    if (last_content_ == Clock::time_point{}) {
+      contentArrived(1, read_at);  // a body's first byte is its first token
+    }
   }
-  sink_.sendData(bytes);
+  const std::string_view out = usage_chunk_filter_ ? usage_chunk_filter_->filter(bytes) : bytes;
+  bytes_out_ += out.size();
+  if (!out.empty()) {
+    sink_.sendData(out);
+  }
   if (tracked_) {
     tracked_->bytes.store(bytes_out_, std::memory_order_relaxed);
     if (stream_usage != nullptr) {
@@ -510,6 +535,80 @@ void ProxyRequest::onUpstreamData(std::string_view bytes) {
     paused_ = true;
     exchange_->pauseReading();
   }
+  addOverhead(Clock::now() - read_at);
+}
+
+// ---- timings (issue 14) ----
+
+void ProxyRequest::addOverhead(Clock::duration d) {
+  overhead_s_ += std::chrono::duration<float>(d).count();
+}
+
+void ProxyRequest::beginSlotWait() {
+  const auto now = Clock::now();
+  if (where_ == Where::kInside) {
+    addOverhead(now - mark_);
+  }
+  mark_ = now;
+  where_ = Where::kWaiting;
+  waited_ = true;
+}
+
+void ProxyRequest::endSlotWait() {
+  if (where_ != Where::kWaiting) {
+    return;
+  }
+  const auto now = Clock::now();
+  queue_wait_s_ += std::chrono::duration<float>(now - mark_).count();
+  mark_ = now;
+  where_ = Where::kInside;
+}
+
+void ProxyRequest::leaveForUpstream() {
+  if (where_ == Where::kInside) {
+    addOverhead(Clock::now() - mark_);
+    where_ = Where::kUpstream;
+  }
+}
+
+metrics::TokenUsage ProxyRequest::usage() const {
+  if (const auto* stream = std::get_if<metrics::StreamUsageParser>(&usage_parser_)) {
+    return stream->usage();  // a stream that ended early: the tokens seen so far
+  }
+  if (const auto* finished = std::get_if<metrics::TokenUsage>(&usage_parser_)) {
+    return *finished;
+  }
+  return {};
+}
+
+void ProxyRequest::contentArrived(size_t events, Clock::time_point at) {
+  if (events == 0 || !current_) {
+    return;
+  }
+  auto& series = runtime_->series();
+  size_t gaps = events;
+  if (last_content_ == Clock::time_point{}) {
+    const double ttft = std::chrono::duration<double>(at - started_).count();
+    if (tracked_) {
+      // Kept on the tracker's entry, not here: ProxyRequest must stay within 1032 bytes.
+      tracked_->ttft_ms = static_cast<float>(ttft * 1000.0);
+    }
+    if (auto* h = series.timeToFirstToken(resolution_.model_index, current_->target_index)) {
+      h->Observe(ttft);
+    }
+    --gaps;
+  } else if (streaming_response_) {
+    // Chunks read together came together: the first has the real gap, the others 0.
+    series.provider(current_->provider_index)
+        .chunk_gap->Observe(std::chrono::duration<double>(at - last_content_).count());
+    --gaps;
+  }
+  last_content_ = at;
+  if (streaming_response_) {
+    for (; gaps > 0; --gaps) {
+      series.provider(current_->provider_index).chunk_gap->Observe(0);
+    }
+  }
 }
 
 void ProxyRequest::onSinkDrained() {
@@ -520,10 +619,16 @@ void ProxyRequest::onSinkDrained() {
 }
 
 void ProxyRequest::onUpstreamComplete() {
-  if (const auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_)) {
-    usage_ = stream_usage->usage();
-  } else if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
-    usage_ = json_usage->finish();
+  if (usage_chunk_filter_) {
+    const std::string_view rest = usage_chunk_filter_->finish();
+    bytes_out_ += rest.size();
+    if (!rest.empty()) {
+      sink_.sendData(rest);
+    }
+  }
+  if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
+    const metrics::TokenUsage finished = json_usage->finish();
+    usage_parser_.emplace<metrics::TokenUsage>(finished);
   }
   if (permit_) {
     permit_.success();
@@ -640,11 +745,23 @@ void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
 
 void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool client_gone) {
   auto& series = runtime_->series();
-  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  const auto now = Clock::now();
+  const double seconds = std::chrono::duration<double>(now - started_).count();
+  if (where_ == Where::kWaiting) {
+    queue_wait_s_ += std::chrono::duration<float>(now - mark_).count();
+  } else if (where_ == Where::kInside) {
+    addOverhead(now - mark_);
+  }
+  where_ = Where::kUpstream;  // nothing more is added
+  series.metrics().overhead().Observe(overhead_s_);
+  if (waited_) {
+    series.metrics().queueWait().Observe(queue_wait_s_);
+  }
   const bool streaming = body_.stream;
-  const auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_);
-  if (stream_usage != nullptr && !usage_.seen) {
-    usage_ = stream_usage->usage();  // a stream that ended early: the tokens seen so far
+  const metrics::TokenUsage tokens = usage();
+  // A 2xx answer (its usage parser exists) that ended without usage: tokens unknown, not zero.
+  if (current_ && !tokens.seen && !std::holds_alternative<std::monostate>(usage_parser_)) {
+    series.provider(current_->provider_index).without_usage->Increment();
   }
   const size_t client = client_index_;
   const size_t model = resolution_.model_index;
@@ -675,7 +792,10 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
                          : error     ? std::string(metrics::errorTypeLabel(*error))
                                      : "";
     outcome.duration_ms = seconds * 1000.0;
-    outcome.usage = usage_;
+    outcome.usage = tokens;
+    outcome.latencies.ttft_ms = tracked_ ? tracked_->ttft_ms : -1.0;
+    outcome.latencies.overhead_ms = overhead_s_ * 1000.0;
+    outcome.latencies.queue_wait_ms = waited_ ? queue_wait_s_ * 1000.0 : -1.0;
     if (tracked_) {
       context_.tracker->end(tracked_, outcome);
       tracked_.reset();
@@ -708,8 +828,9 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
       .num("status", client_gone ? 499 : final_status_)
       .num("duration_ms", seconds * 1000.0)
       .boolean("streaming", streaming)
-      .num("input_tokens", usage_.input_tokens)
-      .num("output_tokens", usage_.output_tokens)
+      .num("input_tokens", tokens.input_tokens)
+      .num("output_tokens", tokens.output_tokens)
+      .str("usage", tokens.seen ? "reported" : "none")
       .num("retries", retries_used_)
       .num("bytes_out", bytes_out_);
   if (client_gone) {

@@ -23,6 +23,7 @@
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/request_body.h"
+#include "gateway/proxy/usage_chunk_filter.h"
 #include "gateway/runtime.h"
 #include "gateway/upstream/upstream_pool.h"
 #include "gateway/upstream/upstream_types.h"
@@ -80,6 +81,13 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   void track();
   void endInflight();
   void record(bool success, std::optional<metrics::ErrorType> error, bool client_gone);
+  // Issue 14 timings. A request is inside slotgate, waiting for a slot, or away upstream.
+  void beginSlotWait();
+  void endSlotWait();
+  void leaveForUpstream();
+  void addOverhead(std::chrono::steady_clock::duration d);
+  void contentArrived(size_t events, std::chrono::steady_clock::time_point at);
+  metrics::TokenUsage usage() const;  // the tokens reported so far
   routing::KeyProbe keyProbe() const;
   const conf::Provider* provider() const;
   const conf::ProviderKey* providerKey() const;
@@ -117,18 +125,32 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   // Small fields together, so padding does not push the object past 1032 bytes: above that
   // glibc serves it from the slow (non-tcache) malloc path on every request.
   uint32_t retries_used_ = 0;
-  int upstream_status_ = 0;
-  int final_status_ = 0;
+  int16_t upstream_status_ = 0;  // HTTP statuses are three digits: 16 bits keep the object
+  int16_t final_status_ = 0;     // within 1032 bytes (see above)
   bool queue_counted_ = false;
   bool inflight_counted_ = false;
   bool headers_sent_ = false;
   bool paused_ = false;
   bool streaming_response_ = false;
+  bool usage_asked_ = false;  // this attempt set stream_options.include_usage for the client
+  bool waited_ = false;       // waited for a slot at least once: its queue wait is observed
+  // Issue 14 timings: the request is inside slotgate (mark_ started the current stretch),
+  // waiting for a slot (mark_ started the wait), or away upstream. Seconds as float: the
+  // figures feed histograms and need no more than float's 7 digits.
+  enum class Where : uint8_t { kInside, kWaiting, kUpstream };
+  Where where_ = Where::kInside;
+  float overhead_s_ = 0;
+  float queue_wait_s_ = 0;
   // One response is either a stream or a JSON body: one variant instead of two optionals
-  // keeps the object small (see above).
-  std::variant<std::monostate, metrics::StreamUsageParser, metrics::JsonUsageParser> usage_parser_;
-  metrics::TokenUsage usage_;
-  metrics::ActiveEntryPtr tracked_;  // null when no tracker is installed
+  // keeps the object small (see above). A finished JSON body leaves its TokenUsage.
+  std::variant<std::monostate, metrics::StreamUsageParser, metrics::JsonUsageParser,
+               metrics::TokenUsage>
+      usage_parser_;
+  // Removes the usage-only chunk the client did not ask for (only when usage_asked_).
+  std::unique_ptr<UsageChunkFilter> usage_chunk_filter_;
+  metrics::ActiveEntryPtr tracked_;                     // null when no tracker is installed
+  std::chrono::steady_clock::time_point mark_;          // see where_
+  std::chrono::steady_clock::time_point last_content_;  // the last content chunk (0: none)
 };
 
 }  // namespace slotgate::gateway

@@ -122,6 +122,8 @@ BodyFields readBodyFields(std::string_view body) {
       if (value.get_bool().get(b) == simdjson::SUCCESS) {
         out.stream = b;
       }
+    } else if (key == "stream_options") {
+      readStreamOptions(value, padded.data(), out.stream_options);
     }
     // Other values are skipped by the iterator; their brackets are still
     // checked by simdjson's structural pass.
@@ -146,14 +148,7 @@ BodyFields readBodyFields(std::string_view body) {
 
 std::string rewriteModel(std::string_view body, const BodyFields& fields,
                          std::string_view new_model) {
-  std::string out;
-  out.reserve(body.size() + new_model.size() + 16);
-  out.append(body.substr(0, fields.model_offset));
-  out += "\"model\":\"";
-  metrics::appendJsonEscaped(out, new_model);
-  out += '"';
-  out.append(body.substr(fields.model_offset + fields.model_length));
-  return out;
+  return rewriteUpstreamBody(body, fields, new_model, /*ask_usage=*/false);
 }
 
 }  // namespace slotgate::gateway

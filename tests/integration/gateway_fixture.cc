@@ -73,6 +73,9 @@ std::string GatewayConfig::yaml() const {
         << "      open_duration: " << provider.breaker->openDuration << "\n"
         << "      half_open_requests: " << provider.breaker->halfOpenRequests << "\n";
     }
+    if (provider.injectStreamUsage) {
+      y << "    inject_stream_usage: " << (*provider.injectStreamUsage ? "true" : "false") << "\n";
+    }
   }
   y << "models:\n";
   for (const ModelSpec& model : models) {

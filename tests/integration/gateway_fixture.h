@@ -40,6 +40,7 @@ struct ProviderSpec {
   std::string requestTimeout = "30s";
   std::string idleTimeout;  // "" = not written (the default applies)
   std::optional<BreakerSpec> breaker;
+  std::optional<bool> injectStreamUsage;  // inject_stream_usage; absent = the default
 };
 
 struct TargetSpec {

@@ -194,17 +194,21 @@ TEST_F(OperatorArtifactsTest, EveryMetricTheDashboardAndRulesUseIsExported) {
     }
   }
   // What operators look at first is covered: slots per key against their limit, the queue,
-  // circuits, request and error rates, latency and streaming duration, aliases, Redis.
+  // circuits, request and error rates, latency and streaming duration, aliases, Redis, and the
+  // LLM figures: time to first token, chunk gaps, slotgate's own time, answers without usage.
   for (const char* name :
        {"concurrency_slots_in_use", "slotgate_concurrency_slots_limit", "job_queue_depth",
         "health_open_circuits", "request_total", "inference_errors_total",
         "inference_latency_seconds_bucket", "streaming_request_duration_seconds_bucket",
-        "model_alias_resolution_total", "model_alias_conflict_total", "slotgate_redis_up"}) {
+        "model_alias_resolution_total", "model_alias_conflict_total", "slotgate_redis_up",
+        "slotgate_time_to_first_token_seconds_bucket", "slotgate_stream_chunk_gap_seconds_bucket",
+        "slotgate_overhead_seconds_bucket", "slotgate_queue_wait_seconds_bucket",
+        "slotgate_requests_without_usage_total"}) {
     EXPECT_TRUE(used.count(name)) << name << " is used by neither the dashboard nor the rules";
   }
-  for (const char* alert :
-       {"SlotgateCircuitOpen", "SlotgateSlotsSaturated", "SlotgateHighErrorRatio",
-        "SlotgateHighLatencyP99", "SlotgateRedisDown", "SlotgateAliasConflicts"}) {
+  for (const char* alert : {"SlotgateCircuitOpen", "SlotgateSlotsSaturated",
+                            "SlotgateHighErrorRatio", "SlotgateHighLatencyP99", "SlotgateRedisDown",
+                            "SlotgateAliasConflicts", "SlotgateTokensUncounted"}) {
     EXPECT_TRUE(a.alerts.count(alert)) << alert;
   }
 }

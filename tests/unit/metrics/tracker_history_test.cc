@@ -39,6 +39,35 @@ TEST(History, PointFromOneWindow) {
   EXPECT_EQ(q.cpu_percent, 0.0);
 }
 
+TEST(History, FirstTokenOverheadAndQueueWaitPercentiles) {
+  History h;
+  const auto s0 = steady_clock::now();
+  const auto w0 = system_clock::time_point(1'700'000'000s);
+  (void)h.sample(w0, s0, {}, {});
+  for (int i = 1; i <= 100; ++i) {
+    // TTFT 10..1000 ms on half the requests only; overhead 0.01..1 ms; queue wait 0..99 ms.
+    h.record(2000, false,
+             {.ttft_ms = i % 2 == 0 ? i * 10.0 : -1,
+              .overhead_ms = i / 100.0,
+              .queue_wait_ms = i - 1.0});
+  }
+  h.record(5, true);  // a request that measured none of them
+  const HistoryPoint p = h.sample(w0 + 10s, s0 + 10s, {}, {});
+  EXPECT_DOUBLE_EQ(p.ttft_p50_ms, 500.0);  // 20, 40, ..., 1000: the 25th of 50
+  EXPECT_DOUBLE_EQ(p.ttft_p99_ms, 1000.0);
+  EXPECT_DOUBLE_EQ(p.overhead_p50_ms, 0.5);
+  EXPECT_DOUBLE_EQ(p.overhead_p99_ms, 0.99);
+  EXPECT_DOUBLE_EQ(p.queue_wait_p50_ms, 49.0);
+  EXPECT_DOUBLE_EQ(p.queue_wait_p99_ms, 98.0);
+  const nlohmann::json j = nlohmann::json::parse(History::json({p}));
+  EXPECT_EQ(j[0]["ttft_p50_ms"], 500.0);
+  EXPECT_EQ(j[0]["overhead_p99_ms"], 0.99);
+  EXPECT_EQ(j[0]["queue_wait_p99_ms"], 98.0);
+  const HistoryPoint q = h.sample(w0 + 20s, s0 + 20s, {}, {});
+  EXPECT_EQ(q.ttft_p99_ms, 0.0);
+  EXPECT_EQ(q.overhead_p50_ms, 0.0);
+}
+
 TEST(History, ReservoirBoundsMemoryAndStaysRepresentative) {
   History h;
   const auto s0 = steady_clock::now();
@@ -85,8 +114,10 @@ TEST(History, KeepsSixtyMinutesAndSelectsTheWindow) {
   const nlohmann::json j = nlohmann::json::parse(History::json(one));
   ASSERT_EQ(j.size(), 6u);
   EXPECT_EQ(j[5]["slots_in_use"], 400);
-  for (const char* key : {"ts", "request_rate", "error_rate", "p50_ms", "p99_ms", "slots_in_use",
-                          "open_circuits", "cpu_percent", "rss_bytes"}) {
+  for (const char* key :
+       {"ts", "request_rate", "error_rate", "p50_ms", "p99_ms", "ttft_p50_ms", "ttft_p99_ms",
+        "overhead_p50_ms", "overhead_p99_ms", "queue_wait_p50_ms", "queue_wait_p99_ms",
+        "slots_in_use", "open_circuits", "cpu_percent", "rss_bytes"}) {
     EXPECT_TRUE(j[0].contains(key)) << key;
   }
   EXPECT_EQ(j[5]["ts"], "2023-11-14T23:20:00.000Z");  // 1'700'004'000 s

@@ -1,0 +1,155 @@
+// Latency metrics LLM operators read first (issue 14), through the real binary and the mock's
+// known delays: time to first token, gaps between content chunks, the time slotgate itself adds
+// and the time spent waiting for a slot, in /metrics, /metrics/json and the history.
+//
+// Only lower bounds are asserted: the mock waits x-mock-delay-ms before each content chunk, so a
+// first token can never come sooner than that however loaded the machine is; gaps are checked
+// through their count and, with the first token, their sum (the last chunk cannot be read
+// before chunks x delay have passed), never through an upper bound.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "tests/integration/gateway_fixture.h"
+
+namespace slotgate::testing {
+namespace {
+
+using nlohmann::json;
+
+double value(const PrometheusText& m, const std::string& name,
+             const std::map<std::string, std::string>& labels = {}) {
+  return sampleValue(m, name, labels).value_or(-1);
+}
+
+TEST(LlmLatencyMetrics, FirstTokenAndChunkGapsOfAStreamWithKnownDelays) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  // 3 content chunks, each 300 ms after the previous (the first 300 ms after the headers).
+  const std::string body =
+      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  const StreamResponse r =
+      streamRequest("POST", gateway.url("/v1/chat/completions"),
+                    bearer(kClientKey, {{"x-mock-chunks", "3"}, {"x-mock-delay-ms", "300"}}), body);
+  ASSERT_TRUE(r.cleanEnd()) << r.error;
+
+  ASSERT_TRUE(eventually(
+      [&] {
+        return gateway.metricValue("slotgate_time_to_first_token_seconds_count",
+                                   {{"provider", "mock-openai"}, {"model", "gpt-test"}}) == 1.0;
+      },
+      20s));
+  const PrometheusText m = parsePrometheus(gateway.metricsText());
+  ASSERT_TRUE(m.errors.empty()) << m.errors.front();
+  EXPECT_EQ(m.types.at("slotgate_time_to_first_token_seconds"), "histogram");
+  EXPECT_EQ(m.types.at("slotgate_stream_chunk_gap_seconds"), "histogram");
+  EXPECT_EQ(m.types.at("slotgate_overhead_seconds"), "histogram");
+  EXPECT_EQ(m.types.at("slotgate_queue_wait_seconds"), "histogram");
+  const std::map<std::string, std::string> series = {{"provider", "mock-openai"},
+                                                     {"model", "gpt-test"}};
+  auto with = [&](std::map<std::string, std::string> labels, const std::string& le) {
+    labels["le"] = le;
+    return labels;
+  };
+  // The first token came no sooner than 300 ms: nothing in the buckets up to 0.25 s, the 10 ms
+  // buckets below 0.1 s empty too.
+  EXPECT_EQ(value(m, "slotgate_time_to_first_token_seconds_bucket", with(series, "0.25")), 0.0);
+  EXPECT_EQ(value(m, "slotgate_time_to_first_token_seconds_bucket", with(series, "0.01")), 0.0);
+  EXPECT_EQ(value(m, "slotgate_time_to_first_token_seconds_bucket", with(series, "+Inf")), 1.0);
+  const double ttft = value(m, "slotgate_time_to_first_token_seconds_sum", series);
+  EXPECT_GE(ttft, 0.3);
+  // Three content chunks: two gaps (the role chunk, the finish chunk and [DONE] are not content).
+  const std::map<std::string, std::string> provider = {{"provider", "mock-openai"}};
+  EXPECT_EQ(value(m, "slotgate_stream_chunk_gap_seconds_count", provider), 2.0);
+  EXPECT_GE(ttft + value(m, "slotgate_stream_chunk_gap_seconds_sum", provider), 0.9);
+  // The Anthropic provider saw nothing.
+  EXPECT_EQ(value(m, "slotgate_stream_chunk_gap_seconds_count", {{"provider", "mock-anthropic"}}),
+            0.0);
+
+  // The same histograms in /metrics/json.
+  const HttpResponse j = request("GET", gateway.adminUrl("/metrics/json"),
+                                 {{"Authorization", "Bearer " + gateway.config().adminToken}});
+  ASSERT_EQ(j.status, 200);
+  bool found = false;
+  for (const json& family : j.json()) {
+    if (family["name"] == "slotgate_time_to_first_token_seconds") {
+      for (const json& metric : family["metrics"]) {
+        if (metric["labels"] == json(series)) {
+          found = true;
+          EXPECT_EQ(metric["count"], 1);
+          EXPECT_GE(metric["sum"].get<double>(), 0.3);
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(found) << j.body;
+}
+
+TEST(LlmLatencyMetrics, OverheadCountsEveryRequestAndQueueWaitOnlyTheWaiting) {
+  MockProvider mock;
+  GatewayConfig config = standardConfig(mock);
+  config.clients[0].maxConcurrency = 1;
+  config.clients[0].queue = QueueSpec{4, "20s"};
+  Gateway gateway(config);
+  const double overhead_before =
+      gateway.metricValue("slotgate_overhead_seconds_count").value_or(-1);
+  const double waits_before = gateway.metricValue("slotgate_queue_wait_seconds_count").value_or(-1);
+  EXPECT_EQ(overhead_before, 0.0);
+  EXPECT_EQ(waits_before, 0.0);
+
+  EXPECT_EQ(gateway.chat("gpt-test").status, 200);
+  EXPECT_EQ(gateway.chat("gpt-test", "wrong-key").status, 401);
+  EXPECT_EQ(gateway.chat("no-such-model").status, 404);
+  EXPECT_EQ(gateway.chat("gpt-test", kClientKey, {{"x-mock-fail", "500"}}).status, 500);
+  EXPECT_TRUE(gateway.stream("gpt-test").cleanEnd());
+  // A second request while the only slot is held by a slow one: it waits in the queue.
+  auto slow = std::async(std::launch::async, [&] {
+    return gateway.chat("gpt-test", kClientKey, {{"x-mock-latency-ms", "600"}});
+  });
+  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 10s));
+  EXPECT_EQ(gateway.chat("gpt-test").status, 200);
+  EXPECT_EQ(slow.get().status, 200);
+
+  ASSERT_TRUE(eventually(
+      [&] { return gateway.metricValue("slotgate_overhead_seconds_count") == 7.0; }, 20s))
+      << gateway.metricValue("slotgate_overhead_seconds_count").value_or(-1);
+  EXPECT_GT(gateway.metricValue("slotgate_overhead_seconds_sum").value_or(0), 0.0);
+  // Only the queued request waited, and it waited at least until the slow one finished its
+  // 600 ms... minus the time between the two sends, so only "more than nothing" is certain.
+  EXPECT_EQ(gateway.metricValue("slotgate_queue_wait_seconds_count"), 1.0);
+  EXPECT_GT(gateway.metricValue("slotgate_queue_wait_seconds_sum").value_or(0), 0.0);
+}
+
+TEST(LlmLatencyMetrics, HistorySnapshotsCarryFirstTokenAndOverhead) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  const std::string body =
+      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  const StreamResponse r =
+      streamRequest("POST", gateway.url("/v1/chat/completions"),
+                    bearer(kClientKey, {{"x-mock-chunks", "2"}, {"x-mock-delay-ms", "200"}}), body);
+  ASSERT_TRUE(r.cleanEnd()) << r.error;
+  // A point is taken every 10 s.
+  json point;
+  ASSERT_TRUE(eventually(
+      [&] {
+        const HttpResponse h =
+            request("GET", gateway.adminUrl("/metrics/history?minutes=5"),
+                    {{"Authorization", "Bearer " + gateway.config().adminToken}});
+        for (const json& p : h.json()) {
+          if (p.value("ttft_p50_ms", 0.0) > 0) {
+            point = p;
+            return true;
+          }
+        }
+        return false;
+      },
+      40s));
+  EXPECT_GE(point["ttft_p50_ms"].get<double>(), 200.0);
+  EXPECT_GE(point["ttft_p99_ms"].get<double>(), 200.0);
+  EXPECT_GT(point["overhead_p50_ms"].get<double>(), 0.0);
+  EXPECT_EQ(point["queue_wait_p99_ms"], 0.0);  // nobody waited
+}
+
+}  // namespace
+}  // namespace slotgate::testing
