@@ -153,34 +153,34 @@ Metrics::Metrics() {
       "provider.",
       MetricType::Counter);
   // 10 ms steps up to 100 ms, where first tokens of fast models land.
-  time_to_first_token_ = &declareHistogram(
+  time_to_first_token_ = &declareSharded(
       "slotgate_time_to_first_token_seconds",
       "Time from the request's arrival to the first content chunk of a stream (to the first body "
       "byte otherwise), by provider and model.",
       {0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.15, 0.2, 0.25,
        0.3,   0.4,  0.5,  0.75, 1,    1.5,  2,    3,    5,    7.5,  10,  20,   30,  60});
-  stream_chunk_gap_ = &declareHistogram(
+  stream_chunk_gap_ = &declareSharded(
       "slotgate_stream_chunk_gap_seconds",
       "Time between consecutive content chunks of a stream as slotgate reads them, by provider.",
       {0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5,
        10, 30});
   // 100 us steps up to 1 ms, where a proxied request's own cost lands.
-  overhead_ = &histogram(
-      declareHistogram(
-          "slotgate_overhead_seconds",
-          "Time a request spent inside slotgate: from its arrival to its upstream send, plus from "
-          "each upstream read to the matching client write; waiting for a slot excluded.",
-          {0.00001, 0.000025, 0.00005, 0.0001, 0.0002, 0.0003, 0.0004, 0.0005,
-           0.0006,  0.0007,   0.0008,  0.0009, 0.001,  0.0015, 0.002,  0.003,
-           0.005,   0.01,     0.025,   0.05,   0.1,    0.25,   1}),
-      {});
-  queue_wait_ = &histogram(
-      declareHistogram(
-          "slotgate_queue_wait_seconds",
-          "Time a request that had to wait for its concurrency slots waited (client "
-          "queue and cluster-wide slots); requests served at once are not observed.",
-          {0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}),
-      {});
+  overhead_ = &declareSharded(
+                   "slotgate_overhead_seconds",
+                   "Time a request spent inside slotgate: from its arrival to its upstream send, "
+                   "plus from each upstream read to the matching client write; waiting for a "
+                   "slot excluded.",
+                   {0.00001, 0.000025, 0.00005, 0.0001, 0.0002, 0.0003, 0.0004, 0.0005,
+                    0.0006,  0.0007,   0.0008,  0.0009, 0.001,  0.0015, 0.002,  0.003,
+                    0.005,   0.01,     0.025,   0.05,   0.1,    0.25,   1})
+                   .add({});
+  queue_wait_ =
+      &declareSharded(
+           "slotgate_queue_wait_seconds",
+           "Time a request that had to wait for its concurrency slots waited (client "
+           "queue and cluster-wide slots); requests served at once are not observed.",
+           {0.0001, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
+           .add({});
 
   // Fixed label sets exist from the start so the series read 0 before the first request.
   for (const char* type : {"streaming", "non-streaming"}) {
@@ -211,7 +211,21 @@ Family<T>& Metrics::declare(std::string name, std::string help, MetricType type)
   decl.help = std::move(help);
   decl.type = type;
   declared_.push_back(std::move(decl));
+  declared_sharded_.push_back(nullptr);
   return family;
+}
+
+ShardedHistogramFamily& Metrics::declareSharded(std::string name, std::string help,
+                                                std::vector<double> buckets) {
+  auto family = std::make_unique<ShardedHistogramFamily>(name, help, std::move(buckets));
+  prometheus::MetricFamily decl;
+  decl.name = std::move(name);
+  decl.help = std::move(help);
+  decl.type = MetricType::Histogram;
+  declared_.push_back(std::move(decl));
+  declared_sharded_.push_back(family.get());
+  sharded_.push_back(std::move(family));
+  return *sharded_.back();
 }
 
 Family<Histogram>& Metrics::declareHistogram(std::string name, std::string help,
@@ -269,7 +283,12 @@ std::vector<prometheus::MetricFamily> Metrics::collect() {
   std::vector<bool> used(collected.size(), false);
   std::vector<prometheus::MetricFamily> out;
   out.reserve(declared_.size() + collected.size());
-  for (const auto& decl : declared_) {
+  for (size_t d = 0; d < declared_.size(); ++d) {
+    const auto& decl = declared_[d];
+    if (declared_sharded_[d] != nullptr) {
+      out.push_back(declared_sharded_[d]->collect());
+      continue;
+    }
     auto it = by_name.find(decl.name);
     if (it == by_name.end()) {
       out.push_back(decl);

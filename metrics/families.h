@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "metrics/sharded_histogram.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -97,15 +98,17 @@ class Metrics {
   // Issue 14. slotgate_requests_without_usage_total{provider}: answers (2xx) that ended without
   // a usage report, so their tokens are unknown, not zero.
   prometheus::Family<prometheus::Counter>& requestsWithoutUsage() { return *without_usage_; }
+  // The latency histograms are ShardedHistograms (metrics/sharded_histogram.h): observed on
+  // every request without a lock, folded at scrape time.
   // slotgate_time_to_first_token_seconds{provider, model}: request start to the first content
   // chunk of a stream, or to the first body byte otherwise.
-  prometheus::Family<prometheus::Histogram>& timeToFirstToken() { return *time_to_first_token_; }
+  ShardedHistogramFamily& timeToFirstToken() { return *time_to_first_token_; }
   // slotgate_stream_chunk_gap_seconds{provider}: time between content chunks of a stream.
-  prometheus::Family<prometheus::Histogram>& streamChunkGap() { return *stream_chunk_gap_; }
+  ShardedHistogramFamily& streamChunkGap() { return *stream_chunk_gap_; }
   // slotgate_overhead_seconds: time a request spent inside slotgate, queueing excluded.
-  prometheus::Histogram& overhead() { return *overhead_; }
+  ShardedHistogram& overhead() { return *overhead_; }
   // slotgate_queue_wait_seconds: time a request waited for its concurrency slots.
-  prometheus::Histogram& queueWait() { return *queue_wait_; }
+  ShardedHistogram& queueWait() { return *queue_wait_; }
 
   // The series with `labels` of a histogram family of this object, created with that
   // family's buckets if new. Same labels → same Histogram&.
@@ -136,10 +139,15 @@ class Metrics {
   prometheus::Family<T>& declare(std::string name, std::string help, prometheus::MetricType type);
   prometheus::Family<prometheus::Histogram>& declareHistogram(
       std::string name, std::string help, prometheus::Histogram::BucketBoundaries buckets);
+  ShardedHistogramFamily& declareSharded(std::string name, std::string help,
+                                         std::vector<double> buckets);
 
   prometheus::Registry registry_;
   // name/help/type of every declared family, in export order. Immutable after construction.
   std::vector<prometheus::MetricFamily> declared_;
+  // The ShardedHistogramFamily of each declared_ entry, nullptr for the registry's families.
+  std::vector<const ShardedHistogramFamily*> declared_sharded_;
+  std::vector<std::unique_ptr<ShardedHistogramFamily>> sharded_;
   std::vector<std::pair<const prometheus::Family<prometheus::Histogram>*,
                         prometheus::Histogram::BucketBoundaries>>
       buckets_;  // immutable after construction
@@ -177,10 +185,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* cluster_fallbacks_ = nullptr;
   prometheus::Counter* log_lines_dropped_ = nullptr;
   prometheus::Family<prometheus::Counter>* without_usage_ = nullptr;
-  prometheus::Family<prometheus::Histogram>* time_to_first_token_ = nullptr;
-  prometheus::Family<prometheus::Histogram>* stream_chunk_gap_ = nullptr;
-  prometheus::Histogram* overhead_ = nullptr;
-  prometheus::Histogram* queue_wait_ = nullptr;
+  ShardedHistogramFamily* time_to_first_token_ = nullptr;
+  ShardedHistogramFamily* stream_chunk_gap_ = nullptr;
+  ShardedHistogram* overhead_ = nullptr;
+  ShardedHistogram* queue_wait_ = nullptr;
 };
 
 using MetricsPtr = std::unique_ptr<Metrics>;

@@ -32,7 +32,7 @@ ProviderSeries makeProviderSeries(Metrics& m, const std::string& name) {
   p.timeouts = &m.upstreamTimeouts().Add(labels);
   p.retries = &m.upstreamRetries().Add(labels);
   p.without_usage = &m.requestsWithoutUsage().Add(labels);
-  p.chunk_gap = &m.histogram(m.streamChunkGap(), labels);
+  p.chunk_gap = &m.streamChunkGap().add(labels);
   return p;
 }
 
@@ -107,13 +107,13 @@ RequestSeries::RequestSeries(Metrics& metrics, const conf::Config& config) : met
       &metrics.jobQueueDepth().Add({{"model", unknown_}, {"version", unknown_}}));
 
   for (const auto& m : config.models) {
-    std::vector<Histogram*> per_target;
+    std::vector<ShardedHistogram*> per_target;
     for (const auto& t : m.targets) {
       const std::string& provider = t.provider_index < config.providers.size()
                                         ? config.providers[t.provider_index].name
                                         : unknown_;
-      per_target.push_back(&metrics.histogram(metrics.timeToFirstToken(),
-                                              {{"provider", provider}, {"model", m.name}}));
+      per_target.push_back(
+          &metrics.timeToFirstToken().add({{"provider", provider}, {"model", m.name}}));
     }
     ttft_.push_back(std::move(per_target));
   }

@@ -57,7 +57,7 @@ struct ProviderSeries {
   prometheus::Counter* timeouts = nullptr;       // upstream_timeouts_total
   prometheus::Counter* retries = nullptr;        // slotgate_upstream_retries_total
   prometheus::Counter* without_usage = nullptr;  // slotgate_requests_without_usage_total
-  prometheus::Histogram* chunk_gap = nullptr;    // slotgate_stream_chunk_gap_seconds
+  ShardedHistogram* chunk_gap = nullptr;         // slotgate_stream_chunk_gap_seconds
 };
 
 class RequestSeries {
@@ -93,7 +93,7 @@ class RequestSeries {
 
   // slotgate_time_to_first_token_seconds{provider = the target's, model}; nullptr for an
   // unknown model or target.
-  prometheus::Histogram* timeToFirstToken(size_t model, size_t target) const {
+  ShardedHistogram* timeToFirstToken(size_t model, size_t target) const {
     return model < ttft_.size() && target < ttft_[model].size() ? ttft_[model][target] : nullptr;
   }
 
@@ -152,9 +152,9 @@ class RequestSeries {
   };
   std::unordered_map<std::string, size_t, Hash, std::equal_to<>> key_by_id_;
 
-  std::vector<ProviderSeries> providers_;                  // + "unknown" last
-  std::vector<prometheus::Gauge*> queue_depth_;            // [model] + unknown last
-  std::vector<std::vector<prometheus::Histogram*>> ttft_;  // [model][target]
+  std::vector<ProviderSeries> providers_;             // + "unknown" last
+  std::vector<prometheus::Gauge*> queue_depth_;       // [model] + unknown last
+  std::vector<std::vector<ShardedHistogram*>> ttft_;  // [model][target]
 };
 
 using RequestSeriesPtr = std::unique_ptr<RequestSeries>;

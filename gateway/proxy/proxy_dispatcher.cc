@@ -130,8 +130,7 @@ void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, Er
 // Answers given before any body was read count in slotgate_overhead_seconds too (issue 14:
 // every request), with the time it took to build and send them.
 void ProxyDispatcher::observeOverhead(std::chrono::steady_clock::time_point started) {
-  context_.metrics.overhead().Observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  context_.metrics.overhead().observe(worker_.index(), std::chrono::steady_clock::now() - started);
 }
 
 void ProxyDispatcher::onConnectionClosed(const char* reason) {

@@ -586,28 +586,26 @@ void ProxyRequest::contentArrived(size_t events, Clock::time_point at) {
     return;
   }
   auto& series = runtime_->series();
+  const size_t shard = worker_.index();
   size_t gaps = events;
   if (last_content_ == Clock::time_point{}) {
-    const double ttft = std::chrono::duration<double>(at - started_).count();
+    const Clock::duration ttft = at - started_;
     if (tracked_) {
       // Kept on the tracker's entry, not here: ProxyRequest must stay within 1032 bytes.
-      tracked_->ttft_ms = static_cast<float>(ttft * 1000.0);
+      tracked_->ttft_ms = std::chrono::duration<float, std::milli>(ttft).count();
     }
     if (auto* h = series.timeToFirstToken(resolution_.model_index, current_->target_index)) {
-      h->Observe(ttft);
+      h->observe(shard, ttft);
     }
     --gaps;
   } else if (streaming_response_) {
     // Chunks read together came together: the first has the real gap, the others 0.
-    series.provider(current_->provider_index)
-        .chunk_gap->Observe(std::chrono::duration<double>(at - last_content_).count());
+    series.provider(current_->provider_index).chunk_gap->observe(shard, at - last_content_);
     --gaps;
   }
   last_content_ = at;
-  if (streaming_response_) {
-    for (; gaps > 0; --gaps) {
-      series.provider(current_->provider_index).chunk_gap->Observe(0);
-    }
+  if (streaming_response_ && gaps > 0) {
+    series.provider(current_->provider_index).chunk_gap->observe(shard, Clock::duration{}, gaps);
   }
 }
 
@@ -753,9 +751,13 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
     addOverhead(now - mark_);
   }
   where_ = Where::kUpstream;  // nothing more is added
-  series.metrics().overhead().Observe(overhead_s_);
+  using FloatSeconds = std::chrono::duration<float>;
+  const auto asNanoseconds = [](float s) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(FloatSeconds(s));
+  };
+  series.metrics().overhead().observe(worker_.index(), asNanoseconds(overhead_s_));
   if (waited_) {
-    series.metrics().queueWait().Observe(queue_wait_s_);
+    series.metrics().queueWait().observe(worker_.index(), asNanoseconds(queue_wait_s_));
   }
   const bool streaming = body_.stream;
   const metrics::TokenUsage tokens = usage();
