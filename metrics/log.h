@@ -25,6 +25,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "conf/json_escape.h"
+
 namespace slotgate::metrics {
 
 enum class LogLevel : uint8_t { kDebug, kInfo, kWarn, kError };
@@ -64,9 +66,8 @@ void flushLogBatch(LogBatch& batch);
 
 inline constexpr std::string_view kAccessEvent = "access";
 
-// Appends `s` as JSON string content (no quotes): escapes '"', '\\' and control
-// characters, passes valid UTF-8 through and turns invalid bytes into U+FFFD.
-void appendJsonEscaped(std::string& out, std::string_view s);
+// The log writes its strings with conf's JSON escaping (conf/json_escape.h).
+using conf::appendJsonEscaped;
 
 class LogLine {
  public:

@@ -2,8 +2,8 @@
 
 #include <chrono>
 
+#include "conf/json_escape.h"
 #include "gateway/proxy/http_date.h"
-#include "metrics/log.h"
 
 namespace slotgate::gateway {
 
@@ -34,13 +34,13 @@ std::string errorBody(ApiFormat format, metrics::ErrorType code, std::string_vie
     out += R"({"type":"error","error":{"type":")";
     out += type;
     out += R"(","message":")";
-    metrics::appendJsonEscaped(out, message);
+    conf::appendJsonEscaped(out, message);
     out += R"(","code":")";
     out += metrics::errorTypeLabel(code);
     out += "\"}}";
   } else {
     out += R"({"error":{"message":")";
-    metrics::appendJsonEscaped(out, message);
+    conf::appendJsonEscaped(out, message);
     out += R"(","type":")";
     out += type;
     out += R"(","code":")";

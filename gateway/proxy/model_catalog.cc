@@ -1,16 +1,16 @@
 #include "gateway/proxy/model_catalog.h"
 
 #include "conf/hex.h"
+#include "conf/json_escape.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/endpoints.h"
-#include "metrics/log.h"
 
 namespace slotgate::gateway {
 namespace {
 
 void appendModelObject(std::string& out, std::string_view id) {
   out += R"({"id":")";
-  metrics::appendJsonEscaped(out, id);
+  conf::appendJsonEscaped(out, id);
   out += R"(","object":"model","created":0,"owned_by":"slotgate"})";
 }
 

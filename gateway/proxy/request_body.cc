@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "metrics/log.h"
+#include "conf/json_escape.h"
 
 namespace slotgate::gateway {
 namespace {

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "conf/json_escape.h"
 #include "gateway/proxy/request_body.h"
-#include "metrics/log.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -157,7 +157,7 @@ std::string rewriteUpstreamBody(std::string_view body, const BodyFields& fields,
     if (e.model) {
       // The whole `model` member, key included (readBodyFields' model range): written plain.
       out += "\"model\":\"";
-      metrics::appendJsonEscaped(out, new_model);
+      conf::appendJsonEscaped(out, new_model);
       out += '"';
     } else {
       out.append(e.text);

@@ -1,0 +1,15 @@
+// JSON string escaping, the one writer of JSON text by hand: the access log, API error
+// bodies, the model list and the request body's rewritten `model` all use it. Here on the
+// ground floor (conf/ includes nothing else) so every room may include it; pure, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace slotgate::conf {
+
+// Appends `s` as JSON string content (no quotes): escapes '"', '\\' and control
+// characters, passes valid UTF-8 through and turns invalid bytes into U+FFFD.
+void appendJsonEscaped(std::string& out, std::string_view s);
+
+}  // namespace slotgate::conf
