@@ -1,0 +1,22 @@
+#include "routing/retry_state.h"
+
+namespace slotgate::routing {
+
+bool RetryState::shouldRetry(AttemptFailure failure, const Candidate& failed,
+                             const ChoiceInputs& inputs) {
+  if (failure == AttemptFailure::kTimeout || failure == AttemptFailure::kLocal) {
+    return false;
+  }
+  if (used_ >= max_retries_) {
+    return false;
+  }
+  tried_.push_back(failed);
+  if (rankCandidates(inputs.config, inputs.model, inputs.type, inputs.probe, tried_).empty()) {
+    tried_.pop_back();  // nothing else would serve: the failure is the answer
+    return false;
+  }
+  ++used_;
+  return true;
+}
+
+}  // namespace slotgate::routing

@@ -1,0 +1,109 @@
+#include "routing/retry_state.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <utility>
+
+namespace slotgate::routing {
+namespace {
+
+// One model with three OpenAI keys: provider a (keys a1, a2) and provider b (key b1).
+conf::Config threeKeys() {
+  conf::Config c;
+  conf::Provider a;
+  a.name = "a";
+  a.type = conf::ProviderType::kOpenAI;
+  a.keys = {{"a1", "E", "s", 2}, {"a2", "E", "s", 2}};
+  conf::Provider b;
+  b.name = "b";
+  b.type = conf::ProviderType::kOpenAI;
+  b.keys = {{"b1", "E", "s", 2}};
+  c.providers = {a, b};
+  conf::Model model;
+  model.name = "x";
+  model.targets = {{"a", "xa", 0}, {"b", "xb", 1}};
+  c.models = {model};
+  return c;
+}
+
+constexpr Candidate kA1{0, 0, 0};
+constexpr Candidate kA2{0, 0, 1};
+constexpr Candidate kB1{1, 1, 0};
+
+TEST(RetryState, RetriableStatusIs5xxAnd429) {
+  EXPECT_TRUE(RetryState::retriableStatus(500));
+  EXPECT_TRUE(RetryState::retriableStatus(503));
+  EXPECT_TRUE(RetryState::retriableStatus(429));
+  EXPECT_FALSE(RetryState::retriableStatus(200));
+  EXPECT_FALSE(RetryState::retriableStatus(400));
+  EXPECT_FALSE(RetryState::retriableStatus(404));
+  EXPECT_FALSE(RetryState::retriableStatus(499));
+}
+
+TEST(RetryState, RetriesUpToTheBudgetExcludingWhatWasTried) {
+  const auto c = threeKeys();
+  const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
+  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  RetryState retry(2);
+  EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
+  EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kConnection, kA2, inputs));
+  EXPECT_EQ(retry.retriesUsed(), 2u);
+  EXPECT_EQ(retry.tried(), (std::vector<Candidate>{kA1, kA2}));
+  // b1 would still serve, but the budget is spent.
+  EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kB1, inputs));
+  EXPECT_EQ(retry.retriesUsed(), 2u);
+  EXPECT_EQ(retry.tried().size(), 2u);
+}
+
+TEST(RetryState, NoRetryWithoutAnotherAvailableCandidate) {
+  const auto c = threeKeys();
+  // a2 is full and b1's circuit is open: after a1 fails nothing else would serve now.
+  const KeyProbe probe = [](size_t p, size_t k) {
+    if (p == 0 && k == 1) {
+      return KeyView{0, true};
+    }
+    if (p == 1) {
+      return KeyView{1, false};
+    }
+    return KeyView{1, true};
+  };
+  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  RetryState retry(3);
+  EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
+  EXPECT_EQ(retry.retriesUsed(), 0u);
+  EXPECT_TRUE(retry.tried().empty());  // a refused retry changes nothing
+}
+
+TEST(RetryState, TimeoutsAndLocalShortagesAreNeverRetried) {
+  const auto c = threeKeys();
+  const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
+  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  RetryState retry(5);
+  EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kTimeout, kA1, inputs));
+  EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kLocal, kA1, inputs));
+  EXPECT_EQ(retry.retriesUsed(), 0u);
+}
+
+TEST(RetryState, ZeroRetriesNeverRetries) {
+  const auto c = threeKeys();
+  const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
+  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  RetryState retry(0);
+  EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
+  EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kConnection, kA1, inputs));
+}
+
+TEST(RetryState, OnlyCandidatesOfTheEndpointsApiCount) {
+  auto c = threeKeys();
+  c.providers[1].type = conf::ProviderType::kAnthropic;  // b speaks the other API
+  const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
+  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  RetryState retry(5);
+  EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kConnection, kA1, inputs));
+  EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kConnection, kA2, inputs));  // b1 does not count
+  EXPECT_EQ(retry.retriesUsed(), 1u);
+}
+
+}  // namespace
+}  // namespace slotgate::routing
