@@ -6,8 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "conf/json_escape.h"
-
 namespace slotgate::gateway {
 namespace {
 
