@@ -7,7 +7,7 @@ bool RetryState::shouldRetry(AttemptFailure failure, const Candidate& failed,
   if (failure == AttemptFailure::kTimeout || failure == AttemptFailure::kLocal) {
     return false;
   }
-  if (used_ >= max_retries_) {
+  if (tried_.size() >= inputs.config.routing.retries) {
     return false;
   }
   tried_.push_back(failed);
@@ -15,7 +15,6 @@ bool RetryState::shouldRetry(AttemptFailure failure, const Candidate& failed,
     tried_.pop_back();  // nothing else would serve: the failure is the answer
     return false;
   }
-  ++used_;
   return true;
 }
 

@@ -32,25 +32,24 @@ struct ChoiceInputs {
 
 class RetryState {
  public:
-  explicit RetryState(uint32_t max_retries) : max_retries_(max_retries) {}
-
   // An upstream status worth another attempt: 5xx and 429 (SPEC section 3). Others pass
   // through to the client as the provider sent them.
   static bool retriableStatus(int status) { return status >= 500 || status == 429; }
 
   // Whether the attempt on `failed` is tried again. Yes when the failure is of a retriable
-  // kind, a retry is left and a candidate neither tried nor `failed` is available now; then
-  // the retry is counted and `failed` is excluded from later choices. No changes nothing.
+  // kind, a retry is left (of the config's routing.retries) and a candidate neither tried nor
+  // `failed` is available now; then the retry is counted and `failed` is excluded from later
+  // choices. No changes nothing.
   bool shouldRetry(AttemptFailure failure, const Candidate& failed, const ChoiceInputs& inputs);
 
   // The candidates of failed attempts that were retried: later choices exclude them.
   const std::vector<Candidate>& tried() const { return tried_; }
-  uint32_t retriesUsed() const { return used_; }
+  // Every retry excluded exactly one candidate, so the count is the list's length.
+  uint32_t retriesUsed() const { return static_cast<uint32_t>(tried_.size()); }
 
  private:
+  // Nothing else: ProxyRequest holds one, and its size is budgeted (glibc's tcache limit).
   std::vector<Candidate> tried_;
-  uint32_t max_retries_;
-  uint32_t used_ = 0;
 };
 
 }  // namespace slotgate::routing

@@ -25,8 +25,6 @@ std::string_view providerTypeName(conf::ProviderType t) {
   return t == conf::ProviderType::kAnthropic ? "anthropic" : "openai";
 }
 
-bool retryableStatus(int status) { return status >= 500 || status == 429; }
-
 }  // namespace
 
 // glibc's per-thread cache serves requests up to 1032 bytes; a larger object takes the slow
@@ -293,18 +291,8 @@ routing::KeyProbe ProxyRequest::keyProbe() const {
   };
 }
 
-bool ProxyRequest::hasOtherCandidate() const {
-  std::vector<routing::Candidate> excluded = tried_;
-  if (current_) {
-    excluded.push_back(*current_);
-  }
-  return !routing::rankCandidates(runtime_->config(), *resolution_.model, endpoint_.provider_type,
-                                  keyProbe(), excluded)
-              .empty();
-}
-
 bool ProxyRequest::pickAndSend() {
-  std::vector<routing::Candidate> excluded = tried_;
+  std::vector<routing::Candidate> excluded = retry_.tried();
   excluded.insert(excluded.end(), cluster_full_.begin(), cluster_full_.end());
   const auto candidates = routing::rankCandidates(runtime_->config(), *resolution_.model,
                                                   endpoint_.provider_type, keyProbe(), excluded);
@@ -429,31 +417,31 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
   leaveForUpstream();
 }
 
-void ProxyRequest::retryOrFail(ErrorType error, const std::string& message) {
-  if (retries_used_ < runtime_->config().routing.retries && hasOtherCandidate()) {
-    mark_ = Clock::now();  // back inside slotgate until the next send
-    where_ = Where::kInside;
-    ++retries_used_;
-    runtime_->series().provider(current_->provider_index).retries->Increment();
-    tried_.push_back(*current_);
-    // The failed attempt's slot and exchange go; the request keeps its client slot.
-    provider_lease_ = limits::SlotLease();
-    provider_cluster_ = limits::ClusterLease();
-    exchange_.reset();
-    endInflight();
-    pickAndSend();  // sends, or answers 503
-    return;
+bool ProxyRequest::retried(routing::AttemptFailure failure) {
+  const routing::KeyProbe probe = keyProbe();
+  const routing::ChoiceInputs inputs{runtime_->config(), *resolution_.model,
+                                     endpoint_.provider_type, probe};
+  if (!retry_.shouldRetry(failure, *current_, inputs)) {
+    return false;
   }
-  respondError(error, message);
+  mark_ = Clock::now();  // back inside slotgate until the next send
+  where_ = Where::kInside;
+  runtime_->series().provider(current_->provider_index).retries->Increment();
+  // The failed attempt's slot and exchange go; the request keeps its client slot.
+  provider_lease_ = limits::SlotLease();
+  provider_cluster_ = limits::ClusterLease();
+  exchange_.reset();
+  endInflight();
+  pickAndSend();  // sends, or answers 503
+  return true;
 }
 
 void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) {
   const auto read_at = Clock::now();
   upstream_status_ = status;
-  if (retryableStatus(status)) {
+  if (routing::RetryState::retriableStatus(status)) {
     permit_.failure();
-    if (retries_used_ < runtime_->config().routing.retries && hasOtherCandidate()) {
-      retryOrFail(ErrorType::kUpstreamError, "");
+    if (retried(routing::AttemptFailure::kRetriableStatus)) {
       return;
     }
   } else if (status >= 400) {
@@ -680,8 +668,11 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
                  1);
     return;
   }
-  retryOrFail(ErrorType::kUpstreamError, "provider '" + provider()->name + "' failed: " +
-                                             std::string(upstreamErrorKindName(error.kind)));
+  if (retried(routing::AttemptFailure::kConnection)) {
+    return;
+  }
+  respondError(ErrorType::kUpstreamError, "provider '" + provider()->name + "' failed: " +
+                                              std::string(upstreamErrorKindName(error.kind)));
 }
 
 // ---- endings ----
@@ -833,7 +824,7 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
       .num("input_tokens", tokens.input_tokens)
       .num("output_tokens", tokens.output_tokens)
       .str("usage", tokens.seen ? "reported" : "none")
-      .num("retries", retries_used_)
+      .num("retries", retry_.retriesUsed())
       .num("bytes_out", bytes_out_);
   if (client_gone) {
     line.str("error_type", "client_closed");

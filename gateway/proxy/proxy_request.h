@@ -32,6 +32,7 @@
 #include "limits/slot_pool.h"
 #include "metrics/request_tracker.h"
 #include "metrics/usage_parser.h"
+#include "routing/retry_state.h"
 #include "routing/target_chooser.h"
 
 namespace slotgate::gateway {
@@ -72,9 +73,9 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   void admitCluster();
   void onProviderCluster(ClusterRuntime::Verdict verdict, limits::ClusterLease lease);
   void onClusterLeaseLost();
-  bool hasOtherCandidate() const;
   void send(const routing::Candidate& candidate);
-  void retryOrFail(metrics::ErrorType error, const std::string& message);
+  // Whether retry_ tries the failed attempt again; if so the next attempt is under way.
+  bool retried(routing::AttemptFailure failure);
   void respondError(metrics::ErrorType error, const std::string& message, int retry_after_s = 0);
   void finish(bool success, std::optional<metrics::ErrorType> error);
   void releaseSlots();
@@ -107,7 +108,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   BodyFields body_;
   alias::Resolution resolution_;
   std::optional<routing::Candidate> current_;
-  std::vector<routing::Candidate> tried_;
+  routing::RetryState retry_;
 
   limits::SlotLease client_lease_;
   limits::SlotLease provider_lease_;
@@ -124,7 +125,6 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   uint64_t bytes_out_ = 0;
   // Small fields together, so padding does not push the object past 1032 bytes: above that
   // glibc serves it from the slow (non-tcache) malloc path on every request.
-  uint32_t retries_used_ = 0;
   int16_t upstream_status_ = 0;  // HTTP statuses are three digits: 16 bits keep the object
   int16_t final_status_ = 0;     // within 1032 bytes (see above)
   bool queue_counted_ = false;

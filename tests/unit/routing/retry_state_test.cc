@@ -8,9 +8,11 @@
 namespace slotgate::routing {
 namespace {
 
-// One model with three OpenAI keys: provider a (keys a1, a2) and provider b (key b1).
-conf::Config threeKeys() {
+// One model with three OpenAI keys: provider a (keys a1, a2) and provider b (key b1), and a
+// retry budget of `retries` (routing.retries).
+conf::Config threeKeys(uint32_t retries) {
   conf::Config c;
+  c.routing.retries = retries;
   conf::Provider a;
   a.name = "a";
   a.type = conf::ProviderType::kOpenAI;
@@ -42,10 +44,10 @@ TEST(RetryState, RetriableStatusIs5xxAnd429) {
 }
 
 TEST(RetryState, RetriesUpToTheBudgetExcludingWhatWasTried) {
-  const auto c = threeKeys();
+  const auto c = threeKeys(2);
   const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
   const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
-  RetryState retry(2);
+  RetryState retry;
   EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
   EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kConnection, kA2, inputs));
   EXPECT_EQ(retry.retriesUsed(), 2u);
@@ -57,7 +59,7 @@ TEST(RetryState, RetriesUpToTheBudgetExcludingWhatWasTried) {
 }
 
 TEST(RetryState, NoRetryWithoutAnotherAvailableCandidate) {
-  const auto c = threeKeys();
+  const auto c = threeKeys(3);
   // a2 is full and b1's circuit is open: after a1 fails nothing else would serve now.
   const KeyProbe probe = [](size_t p, size_t k) {
     if (p == 0 && k == 1) {
@@ -69,37 +71,37 @@ TEST(RetryState, NoRetryWithoutAnotherAvailableCandidate) {
     return KeyView{1, true};
   };
   const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
-  RetryState retry(3);
+  RetryState retry;
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
   EXPECT_EQ(retry.retriesUsed(), 0u);
   EXPECT_TRUE(retry.tried().empty());  // a refused retry changes nothing
 }
 
 TEST(RetryState, TimeoutsAndLocalShortagesAreNeverRetried) {
-  const auto c = threeKeys();
+  const auto c = threeKeys(5);
   const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
   const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
-  RetryState retry(5);
+  RetryState retry;
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kTimeout, kA1, inputs));
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kLocal, kA1, inputs));
   EXPECT_EQ(retry.retriesUsed(), 0u);
 }
 
 TEST(RetryState, ZeroRetriesNeverRetries) {
-  const auto c = threeKeys();
+  const auto c = threeKeys(0);
   const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
   const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
-  RetryState retry(0);
+  RetryState retry;
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kConnection, kA1, inputs));
 }
 
 TEST(RetryState, OnlyCandidatesOfTheEndpointsApiCount) {
-  auto c = threeKeys();
+  auto c = threeKeys(5);
   c.providers[1].type = conf::ProviderType::kAnthropic;  // b speaks the other API
   const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
   const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
-  RetryState retry(5);
+  RetryState retry;
   EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kConnection, kA1, inputs));
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kConnection, kA2, inputs));  // b1 does not count
   EXPECT_EQ(retry.retriesUsed(), 1u);
