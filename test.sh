@@ -38,7 +38,7 @@ run_gtest() {
 echo "== ASan/UBSan: unit tests"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=address,undefined \
   -DSLOTGATE_BENCH=OFF >/dev/null
-UNIT_TARGETS=$(ninja -C build-asan -t targets all | grep -o '^unit_[a-z]*' | sort -u)
+UNIT_TARGETS=$(ninja -C build-asan -t targets all | grep -o '^unit_[a-z0-9]*' | sort -u)
 ninja -C build-asan -j "$JOBS" $UNIT_TARGETS
 for t in $UNIT_TARGETS; do
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_gtest "build-asan/tests/$t"
