@@ -100,3 +100,28 @@ clients:
     if redis_port:
         text += f"redis: {{ url: 'redis://127.0.0.1:{redis_port}/0', lease_ttl: 30s }}\n"
     return text
+
+
+def haproxy_config(h1_port, h2_port, mock_port, maxconn=4096):
+    """haproxy as the pure-proxy yardstick: one thread, keep-alive reuse to the mock, an HTTP/1.1
+    front on h1_port and (when h2_port is given) an h2 front."""
+    h2_front = f"""frontend fe_h2
+  bind 127.0.0.1:{h2_port} proto h2
+  default_backend be
+""" if h2_port else ""
+    return f"""
+global
+  nbthread 1
+  maxconn {maxconn}
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:{h1_port}
+  default_backend be
+{h2_front}backend be
+  server mock 127.0.0.1:{mock_port}
+"""

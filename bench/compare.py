@@ -23,7 +23,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from benchlib import BENCH_ENV, cpu_seconds, free_port, run_wrk, slotgate_config, wait_port  # noqa: E402
+from benchlib import (BENCH_ENV, cpu_seconds, free_port, haproxy_config, run_wrk,  # noqa: E402
+                      slotgate_config, wait_port)
 
 ROOT = os.path.dirname(HERE)
 BODY = '{"model":"mini","messages":[{"role":"user","content":"hi"}]}'
@@ -40,28 +41,6 @@ def loadavg():
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
-
-
-def haproxy_config(h1_port, h2_port, mock_port, maxconn=4096):
-    return f"""
-global
-  nbthread 1
-  maxconn {maxconn}
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:{h1_port}
-  default_backend be
-frontend fe_h2
-  bind 127.0.0.1:{h2_port} proto h2
-  default_backend be
-backend be
-  server mock 127.0.0.1:{mock_port}
-"""
 
 
 class Bench:

@@ -12,8 +12,8 @@ import argparse, json, os, re, shutil, signal, socket, statistics, subprocess, s
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from benchlib import (BENCH_ENV, cpu_seconds, free_port, non2xx_total, run_wrk,  # noqa: E402
-                      slotgate_config, stop_all, wait_port)
+from benchlib import (BENCH_ENV, cpu_seconds, free_port, haproxy_config, non2xx_total,  # noqa: E402
+                      run_wrk, slotgate_config, stop_all, wait_port)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
@@ -46,22 +46,7 @@ def main():
         wait_port(sg_port)
         hacfg = os.path.join(tmp, "haproxy.cfg")
         with open(hacfg, "w") as f:
-            f.write(f"""
-global
-  nbthread 1
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:{ha_port}
-  default_backend be
-backend be
-  server mock 127.0.0.1:{mock_port}
-""")
+            f.write(haproxy_config(ha_port, None, mock_port))
         ha = subprocess.Popen(["taskset", "-c", proxy_cpu, shutil.which("haproxy") or "/usr/sbin/haproxy",
                                "-f", hacfg, "-db"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(ha)
