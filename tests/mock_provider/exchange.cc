@@ -232,6 +232,10 @@ void Exchange::closeNow() {
 }
 
 void Exchange::arm(int ms) {
+  // libevent counts a timer from the time cached when this loop turn began, so a timer armed
+  // late in a busy turn would fire early by the turn's length; the mock's delays are lower
+  // bounds tests rely on (x-mock-delay-ms), so count from now.
+  event_base_update_cache_time(event_get_base(timer_));
   timeval tv{ms / 1000, (ms % 1000) * 1000};
   evtimer_add(timer_, &tv);
 }
