@@ -1,11 +1,11 @@
-// Process-wide state every request reaches: the current runtime snapshot,
+// Process-wide state every request reaches: the current config snapshot,
 // metrics, key registry and drain state. Thread-safe members only.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
-#include "gateway/runtime.h"
+#include "gateway/config_snapshot.h"
 #include "metrics/families.h"
 #include "metrics/request_tracker.h"
 
@@ -17,7 +17,7 @@ struct GatewayContext {
   GatewayContext(metrics::Metrics& m, KeyRegistry& k) : metrics(m), keys(k) {}
   metrics::Metrics& metrics;
   KeyRegistry& keys;
-  RuntimeHolder runtime;
+  ConfigSnapshotHolder snapshot;
   std::atomic<bool> draining{false};
   std::atomic<int64_t> active_requests{0};     // dispatched and not yet finished
   metrics::RequestTracker* tracker = nullptr;  // the live view (admin); null = none

@@ -129,7 +129,7 @@ int Server::run() {
       .str("admin", hostPort(config.admin.listen.host, admin_port))
       .num("workers", n)
       .num("max_connections", connection_budget_.limit())
-      .num("config_version", context_.runtime.load()->config().version)
+      .num("config_version", context_.snapshot.load()->config().version)
       .str("config", config.source_path)
       .emit();
   notifyReady();
@@ -175,7 +175,7 @@ void Server::beginDrain() {
   }
   // The running snapshot's: drain_timeout changes on reload.
   drain_deadline_ =
-      std::chrono::steady_clock::now() + context_.runtime.load()->config().server.drain_timeout;
+      std::chrono::steady_clock::now() + context_.snapshot.load()->config().server.drain_timeout;
   drain_timer_ = std::make_unique<Timer>(control_base_.get(), [this] { onDrainTick(); });
   drain_timer_->enable(kDrainTick);
 }

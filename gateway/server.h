@@ -8,11 +8,11 @@
 
 #include "conf/config.h"
 #include "gateway/admin/admin_server.h"
+#include "gateway/config_snapshot.h"
 #include "gateway/downstream/connection_budget.h"
 #include "gateway/event/timer.h"
 #include "gateway/gateway_context.h"
 #include "gateway/proxy/proxy_dispatcher.h"
-#include "gateway/runtime.h"
 #include "gateway/worker.h"
 #include "limits/cluster/cluster_runtime.h"
 #include "metrics/families.h"

@@ -11,7 +11,7 @@ AdminResponse Server::readiness() const {
   if (context_.draining.load()) {
     return {503, "application/json", R"({"status":"draining","reasons":["draining"]})"};
   }
-  RuntimePtr rt = context_.runtime.load();
+  ConfigSnapshotPtr rt = context_.snapshot.load();
   const conf::Config& config = rt->config();
   std::string reasons;
   if (cluster_) {
@@ -63,7 +63,7 @@ void Server::registerAdminRoutes() {
 }
 
 metrics::GaugeSnapshot Server::gauges() const {
-  RuntimePtr rt = context_.runtime.load();
+  ConfigSnapshotPtr rt = context_.snapshot.load();
   const conf::Config& config = rt->config();
   metrics::GaugeSnapshot g;
   for (size_t p = 0; p < config.providers.size(); ++p) {
@@ -80,7 +80,7 @@ metrics::GaugeSnapshot Server::gauges() const {
 }
 
 std::string Server::slotsJson() const {
-  RuntimePtr rt = context_.runtime.load();
+  ConfigSnapshotPtr rt = context_.snapshot.load();
   const conf::Config& config = rt->config();
   nlohmann::json out = nlohmann::json::array();
   for (size_t p = 0; p < config.providers.size(); ++p) {

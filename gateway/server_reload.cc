@@ -24,7 +24,7 @@ AdminResponse Server::rejectReload(const std::string& path, const std::string& m
   error += R"(","message":")";
   metrics::appendJsonEscaped(error, message);
   error += "\"}";
-  const auto running = context_.runtime.load()->config().version;
+  const auto running = context_.snapshot.load()->config().version;
   return {400, "application/json",
           R"({"status":"rejected","running_version":)" + std::to_string(running) +
               R"(,"errors":[)" + error + "]}"};
@@ -32,7 +32,7 @@ AdminResponse Server::rejectReload(const std::string& path, const std::string& m
 
 std::string Server::configJson() const {
   nlohmann::json out =
-      nlohmann::json::parse(conf::configJson(context_.runtime.load()->config()), nullptr, false);
+      nlohmann::json::parse(conf::configJson(context_.snapshot.load()->config()), nullptr, false);
   nlohmann::json pending = nlohmann::json::array();
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
@@ -64,7 +64,7 @@ AdminResponse Server::reload() {
       metrics::appendJsonEscaped(errors, e.message);
       errors += "\"}";
     }
-    const auto running = context_.runtime.load()->config().version;
+    const auto running = context_.snapshot.load()->config().version;
     return {400, "application/json",
             R"({"status":"rejected","running_version":)" + std::to_string(running) +
                 R"(,"errors":[)" + errors + "]}"};
@@ -107,7 +107,7 @@ AdminResponse Server::reload() {
   }
   installRuntimeLocked(loaded.config);
   metrics_.configReloads().Add({{"result", "success"}}).Increment();
-  const auto version = context_.runtime.load()->config().version;
+  const auto version = context_.snapshot.load()->config().version;
   metrics::LogLine(metrics::LogLevel::kInfo, "reloaded").num("config_version", version).emit();
   return {200, "application/json",
           R"({"status":"ok","version":)" + std::to_string(version) + R"(,"warnings":[)" + warnings +
@@ -131,7 +131,8 @@ void Server::installRuntimeLocked(conf::ConfigPtr config) {
   applyConnectionLimit(*config);
   auto versioned = std::make_shared<conf::Config>(*config);
   versioned->version = next_version_++;
-  context_.runtime.store(std::make_shared<const Runtime>(std::move(versioned), metrics_, keys_));
+  context_.snapshot.store(
+      std::make_shared<const ConfigSnapshot>(std::move(versioned), metrics_, keys_));
   metrics_.configVersion().Set(static_cast<double>(next_version_ - 1));
 }
 

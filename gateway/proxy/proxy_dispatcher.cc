@@ -49,23 +49,23 @@ bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink,
   }
   // Auth comes before the body is read (SPEC order: 401 before 400/413), so an
   // unauthenticated client cannot make the gateway buffer a body.
-  RuntimePtr runtime = context_.runtime.load();
+  ConfigSnapshotPtr snapshot = context_.snapshot.load();
   if (memo == nullptr) {
     memo = std::make_unique<ConnectionAuth>();
   }
   // This dispatcher is the only one that fills a connection's memo.
   const size_t client =
-      static_cast<ConnectionAuth&>(*memo).authenticate(runtime->config(), head.headers);
+      static_cast<ConnectionAuth&>(*memo).authenticate(snapshot->config(), head.headers);
   if (client == kNoClient) {
     answer(head, sink, ErrorType::kInvalidApiKey, "missing or unknown API key");
     return false;
   }
-  head.auth = {runtime->config().version, client};
+  head.auth = {snapshot->config().version, client};
   return true;
 }
 
 RequestHandlerPtr ProxyDispatcher::dispatch(IncomingRequest&& request, ResponseSink& sink) {
-  return std::make_unique<ProxyRequest>(context_, worker_, upstream_, context_.runtime.load(),
+  return std::make_unique<ProxyRequest>(context_, worker_, upstream_, context_.snapshot.load(),
                                         std::move(request), sink);
 }
 
@@ -97,7 +97,7 @@ void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, Er
   const std::string request_id = requestIdFor(head.headers);
   Headers headers = gatewayAnswerHeaders(format, request_id);
   headers.insert(headers.end(), extra.begin(), extra.end());
-  auto& series = context_.runtime.load()->series();
+  auto& series = context_.snapshot.load()->series();
   series.requestTotal(false, false).Increment();
   constexpr size_t kUnknown = metrics::RequestSeries::kUnknown;
   series.requests(kUnknown, kUnknown, kUnknown).Increment();

@@ -32,11 +32,12 @@ std::string_view providerTypeName(conf::ProviderType t) {
 static_assert(sizeof(ProxyRequest) <= 1032, "keep ProxyRequest within glibc's tcache");
 
 ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
-                           RuntimePtr runtime, IncomingRequest&& request, ResponseSink& sink)
+                           ConfigSnapshotPtr snapshot, IncomingRequest&& request,
+                           ResponseSink& sink)
     : context_(context),
       worker_(worker),
       upstream_(upstream),
-      runtime_(std::move(runtime)),
+      snapshot_(std::move(snapshot)),
       request_(std::move(request)),
       sink_(sink),
       endpoint_(findEndpoint(request_.path)),
@@ -58,7 +59,7 @@ ProxyRequest::~ProxyRequest() {
 }
 
 void ProxyRequest::start() {
-  const conf::Config& config = runtime_->config();
+  const conf::Config& config = snapshot_->config();
   // The key was checked at end of headers; hash it again only if a reload
   // swapped the snapshot in between.
   client_index_ = request_.auth.config_version == config.version
@@ -83,9 +84,9 @@ void ProxyRequest::start() {
     return;
   }
   const auto t0 = Clock::now();
-  resolution_ = runtime_->resolver().resolve(body_.model);
+  resolution_ = snapshot_->resolver().resolve(body_.model);
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  auto& series = runtime_->series();
+  auto& series = snapshot_->series();
   const auto method = static_cast<size_t>(resolution_.method);
   series.aliasResolution(method, resolution_.cache_hit).Increment();
   series.aliasDuration(method).Observe(seconds);
@@ -115,7 +116,7 @@ void ProxyRequest::track() {
   }
   auto entry = std::make_shared<metrics::ActiveEntry>();
   entry->request_id = request_id_;
-  entry->client = runtime_->config().clients[client_index_].id;
+  entry->client = snapshot_->config().clients[client_index_].id;
   entry->model = body_.model;
   entry->resolved_model = resolution_.model->name;
   entry->streaming = body_.stream;
@@ -125,12 +126,12 @@ void ProxyRequest::track() {
 }
 
 void ProxyRequest::serveModelList() {
-  const conf::Config& config = runtime_->config();
+  const conf::Config& config = snapshot_->config();
   answerJson(modelListBody(config, config.clients[client_index_]));
 }
 
 void ProxyRequest::serveModelObject() {
-  const conf::Config& config = runtime_->config();
+  const conf::Config& config = snapshot_->config();
   const std::optional<std::string> id = modelIdFromPath(request_.path);
   body_.model = id.value_or("");  // for the access line and the logs; there is no body
   std::optional<std::string> body;
@@ -163,8 +164,8 @@ void ProxyRequest::admit() {
     pickAndSend();  // count_tokens: no client slot, no queue
     return;
   }
-  const conf::Client& client = runtime_->config().clients[client_index_];
-  const auto& pool = runtime_->clientSlots(client_index_);
+  const conf::Client& client = snapshot_->config().clients[client_index_];
+  const auto& pool = snapshot_->clientSlots(client_index_);
   client_lease_ = pool->tryAcquire();
   if (client_lease_) {
     admitCluster();
@@ -186,7 +187,7 @@ void ProxyRequest::admit() {
     return;
   }
   phase_ = Phase::kQueued;
-  runtime_->series().queueDepth(resolution_.model_index).Increment();
+  snapshot_->series().queueDepth(resolution_.model_index).Increment();
   queue_counted_ = true;
   queue_timer_.reset(evtimer_new(worker_.base(), &ProxyRequest::onQueueTimeout, this));
   const auto ms = client.queue->timeout.count();
@@ -202,7 +203,7 @@ void ProxyRequest::leaveQueue() {
   }
   queue_timer_.reset();
   if (queue_counted_) {
-    runtime_->series().queueDepth(resolution_.model_index).Decrement();
+    snapshot_->series().queueDepth(resolution_.model_index).Decrement();
     queue_counted_ = false;
   }
 }
@@ -218,7 +219,7 @@ void ProxyRequest::onClientSlot(limits::SlotLease lease) {
 // retried, until the queue timeout when the client has a queue).
 void ProxyRequest::admitCluster() {
   ClusterRuntime* cluster = context_.cluster;
-  const conf::Client& client = runtime_->config().clients[client_index_];
+  const conf::Client& client = snapshot_->config().clients[client_index_];
   if (cluster == nullptr || client.max_concurrency == 0) {
     pickAndSend();
     return;
@@ -273,7 +274,7 @@ void ProxyRequest::onClusterLeaseLost() {
 void ProxyRequest::onQueueTimeout(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ProxyRequest*>(arg);
   self->leaveQueue();
-  const auto& client = self->runtime_->config().clients[self->client_index_];
+  const auto& client = self->snapshot_->config().clients[self->client_index_];
   const auto secs = std::max<int64_t>(
       1, std::chrono::duration_cast<std::chrono::seconds>(client.queue->timeout).count());
   self->respondError(ErrorType::kConcurrencyLimitExceeded,
@@ -281,7 +282,7 @@ void ProxyRequest::onQueueTimeout(evutil_socket_t, short, void* arg) {
 }
 
 routing::KeyProbe ProxyRequest::keyProbe() const {
-  const Runtime* rt = runtime_.get();
+  const ConfigSnapshot* rt = snapshot_.get();
   const bool holds_slots = endpoint_.holds_slots;
   return [rt, holds_slots](size_t p, size_t k) {
     const ProviderKeyState& state = rt->providerKey(p, k);
@@ -294,10 +295,10 @@ routing::KeyProbe ProxyRequest::keyProbe() const {
 bool ProxyRequest::pickAndSend() {
   std::vector<routing::Candidate> excluded = retry_.tried();
   excluded.insert(excluded.end(), cluster_full_.begin(), cluster_full_.end());
-  const auto candidates = routing::rankCandidates(runtime_->config(), *resolution_.model,
+  const auto candidates = routing::rankCandidates(snapshot_->config(), *resolution_.model,
                                                   endpoint_.provider_type, keyProbe(), excluded);
   for (const auto& c : candidates) {
-    const ProviderKeyState& state = runtime_->providerKey(c.provider_index, c.key_index);
+    const ProviderKeyState& state = snapshot_->providerKey(c.provider_index, c.key_index);
     limits::BreakerPermit permit = state.breaker->tryAdmit();
     if (!permit) {
       continue;
@@ -313,7 +314,7 @@ bool ProxyRequest::pickAndSend() {
     }
     permit_ = std::move(permit);
     provider_lease_ = std::move(lease);
-    const conf::Provider& provider = runtime_->config().providers[c.provider_index];
+    const conf::Provider& provider = snapshot_->config().providers[c.provider_index];
     const conf::ProviderKey& key = provider.keys[c.key_index];
     if (context_.cluster != nullptr && (key.max_concurrency != 0 || permit_.isProbe())) {
       limits::SlotRequest request{key.id, key.max_concurrency};
@@ -338,9 +339,9 @@ bool ProxyRequest::pickAndSend() {
   // when keys are merely full).
   int64_t retry_ms = 0;
   for (const auto& t : resolution_.model->targets) {
-    const auto& provider = runtime_->config().providers[t.provider_index];
+    const auto& provider = snapshot_->config().providers[t.provider_index];
     for (size_t k = 0; k < provider.keys.size(); ++k) {
-      const auto ms = runtime_->providerKey(t.provider_index, k).breaker->retryAfter().count();
+      const auto ms = snapshot_->providerKey(t.provider_index, k).breaker->retryAfter().count();
       if (ms > 0 && (retry_ms == 0 || ms < retry_ms)) {
         retry_ms = ms;
       }
@@ -386,7 +387,7 @@ void ProxyRequest::onProviderCluster(ClusterRuntime::Verdict verdict, limits::Cl
 // ---- upstream ----
 
 const conf::Provider* ProxyRequest::provider() const {
-  return current_ ? &runtime_->config().providers[current_->provider_index] : nullptr;
+  return current_ ? &snapshot_->config().providers[current_->provider_index] : nullptr;
 }
 
 const conf::ProviderKey* ProxyRequest::providerKey() const {
@@ -408,7 +409,7 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
   // SPEC: request_timeout bounds the whole request; for streams, the time between chunks.
   upstream.idle_timeout_after_headers = body_.stream;
   UpstreamOrigin origin{p.url.tls, p.url.host, p.url.port, p.connect_timeout, p.idle_timeout};
-  runtime_->series().provider(candidate.provider_index).inflight->Increment();
+  snapshot_->series().provider(candidate.provider_index).inflight->Increment();
   inflight_counted_ = true;
   if (tracked_) {
     context_.tracker->route(tracked_, p.name, target.model, providerKey()->id);
@@ -419,14 +420,14 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
 
 bool ProxyRequest::retried(routing::AttemptFailure failure) {
   const routing::KeyProbe probe = keyProbe();
-  const routing::ChoiceInputs inputs{runtime_->config(), *resolution_.model,
+  const routing::ChoiceInputs inputs{snapshot_->config(), *resolution_.model,
                                      endpoint_.provider_type, probe};
   if (!retry_.shouldRetry(failure, *current_, inputs)) {
     return false;
   }
   mark_ = Clock::now();  // back inside slotgate until the next send
   where_ = Where::kInside;
-  runtime_->series().provider(current_->provider_index).retries->Increment();
+  snapshot_->series().provider(current_->provider_index).retries->Increment();
   // The failed attempt's slot and exchange go; the request keeps its client slot.
   provider_lease_ = limits::SlotLease();
   provider_cluster_ = limits::ClusterLease();
@@ -573,7 +574,7 @@ void ProxyRequest::contentArrived(size_t events, Clock::time_point at) {
   if (events == 0 || !current_) {
     return;
   }
-  auto& series = runtime_->series();
+  auto& series = snapshot_->series();
   const size_t shard = worker_.index();
   size_t gaps = events;
   if (last_content_ == Clock::time_point{}) {
@@ -630,7 +631,7 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
   const bool timeout = error.kind == UpstreamErrorKind::kTimeout;
   const bool local = error.kind == UpstreamErrorKind::kLocal;
   if (timeout) {
-    runtime_->series().provider(current_->provider_index).timeouts->Increment();
+    snapshot_->series().provider(current_->provider_index).timeouts->Increment();
   }
   if (local) {
     // This host is out of descriptors (or memory, or ports): the provider was never reached
@@ -714,7 +715,7 @@ void ProxyRequest::releaseSlots() {
 
 void ProxyRequest::endInflight() {
   if (inflight_counted_) {
-    runtime_->series().provider(current_->provider_index).inflight->Decrement();
+    snapshot_->series().provider(current_->provider_index).inflight->Decrement();
     inflight_counted_ = false;
   }
 }
@@ -733,7 +734,7 @@ void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
 }
 
 void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool client_gone) {
-  auto& series = runtime_->series();
+  auto& series = snapshot_->series();
   const auto now = Clock::now();
   const double seconds = std::chrono::duration<double>(now - started_).count();
   if (where_ == Where::kWaiting) {
@@ -770,7 +771,7 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
     series.providerKey(current_->provider_index, current_->key_index)
         .streamFinished(success, seconds);
   }
-  const conf::Config& config = runtime_->config();
+  const conf::Config& config = snapshot_->config();
   if (context_.tracker != nullptr) {
     metrics::FinishedRequest outcome;
     if (current_) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "alias/resolution.h"
+#include "gateway/config_snapshot.h"
 #include "gateway/downstream/request_handler.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/gateway_context.h"
@@ -24,7 +25,6 @@
 #include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/request_body.h"
 #include "gateway/proxy/usage_chunk_filter.h"
-#include "gateway/runtime.h"
 #include "gateway/upstream/upstream_pool.h"
 #include "gateway/upstream/upstream_types.h"
 #include "limits/cluster/cluster_runtime.h"
@@ -40,7 +40,7 @@ namespace slotgate::gateway {
 class ProxyRequest : public RequestHandler, public UpstreamHandler {
  public:
   ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
-               RuntimePtr runtime, IncomingRequest&& request, ResponseSink& sink);
+               ConfigSnapshotPtr snapshot, IncomingRequest&& request, ResponseSink& sink);
   ~ProxyRequest() override;
 
   void start() override;
@@ -96,7 +96,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   GatewayContext& context_;
   Dispatcher& worker_;
   UpstreamPool& upstream_;
-  RuntimePtr runtime_;
+  ConfigSnapshotPtr snapshot_;
   IncomingRequest request_;
   ResponseSink& sink_;
   Endpoint endpoint_;
