@@ -11,7 +11,7 @@
 #include "alias/resolver.h"
 #include "conf/config.h"
 #include "gateway/key_registry.h"
-#include "metrics/families.h"
+#include "metrics/metrics.h"
 #include "metrics/request_series.h"
 
 namespace slotgate::gateway {

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "gateway/config_snapshot.h"
-#include "metrics/families.h"
+#include "metrics/metrics.h"
 #include "metrics/request_tracker.h"
 
 namespace slotgate::gateway {

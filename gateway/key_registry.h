@@ -12,7 +12,7 @@
 #include "conf/config.h"
 #include "limits/circuit_breaker.h"
 #include "limits/slot_pool.h"
-#include "metrics/families.h"
+#include "metrics/metrics.h"
 
 namespace slotgate::gateway {
 

@@ -15,8 +15,8 @@
 #include "gateway/proxy/proxy_dispatcher.h"
 #include "gateway/worker.h"
 #include "limits/cluster/cluster_runtime.h"
-#include "metrics/families.h"
-#include "metrics/request_tracker_impl.h"
+#include "metrics/live_request_tracker.h"
+#include "metrics/metrics.h"
 
 namespace slotgate::gateway {
 

@@ -28,7 +28,7 @@
 
 #include "conf/config.h"
 #include "metrics/error_type.h"
-#include "metrics/families.h"
+#include "metrics/metrics.h"
 
 namespace slotgate::metrics {
 

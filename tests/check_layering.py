@@ -91,7 +91,7 @@ def self_test():
         ("gateway/http1/p.cc", '#include "gateway/downstream/h1.h"\n', 1),
         ("gateway/proxy/p.cc", '#include "gateway/config_snapshot.h"\n', 0),
         ("gateway/downstream/h1.cc", '#include "gateway/config_snapshot.h"\n', 1),
-        ("limits/cluster/c.cc", '#include "metrics/families.h"\n', 0),
+        ("limits/cluster/c.cc", '#include "metrics/metrics.h"\n', 0),
         ("gateway/proxy/p.cc", '#include "gateway/upstream/pool.h"\n', 0),
         ("gateway/proxy/p.cc", '#include "gateway/server.h"\n', 1),
         ("conf/c.cc", '#include "metrics/log.h"\n', 1),

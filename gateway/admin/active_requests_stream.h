@@ -24,7 +24,7 @@
 
 #include "gateway/event/libevent_ptr.h"
 #include "gateway/event/timer.h"
-#include "metrics/request_tracker_impl.h"
+#include "metrics/live_request_tracker.h"
 
 struct evhttp_request;
 struct evhttp_connection;

@@ -14,7 +14,7 @@
 
 #include "gateway/admin/admin_server.h"
 #include "metrics/history.h"
-#include "metrics/request_tracker_impl.h"
+#include "metrics/live_request_tracker.h"
 
 namespace slotgate::gateway {
 

@@ -36,7 +36,8 @@
 #include "gateway/event/timer.h"
 #include "gateway/http1/http1_parser.h"
 #include "gateway/upstream/upstream_connection.h"
-#include "gateway/upstream/upstream_types.h"
+#include "gateway/upstream/upstream_exchange.h"
+#include "gateway/upstream/upstream_origin.h"
 
 namespace slotgate::gateway {
 

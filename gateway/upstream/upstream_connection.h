@@ -16,7 +16,8 @@
 
 #include "gateway/event/libevent_ptr.h"
 #include "gateway/event/timer.h"
-#include "gateway/upstream/upstream_types.h"
+#include "gateway/upstream/upstream_error.h"
+#include "gateway/upstream/upstream_origin.h"
 
 namespace slotgate::gateway {
 

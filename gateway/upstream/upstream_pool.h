@@ -19,7 +19,8 @@
 #include "gateway/event/dispatcher.h"
 #include "gateway/event/libevent_ptr.h"
 #include "gateway/upstream/upstream_connection.h"
-#include "gateway/upstream/upstream_types.h"
+#include "gateway/upstream/upstream_exchange.h"
+#include "gateway/upstream/upstream_origin.h"
 
 namespace slotgate::gateway {
 

@@ -26,7 +26,7 @@
 #include "limits/cluster/cluster_breakers.h"
 #include "limits/cluster/cluster_slots.h"
 #include "limits/cluster/redis_resolver.h"
-#include "metrics/families.h"
+#include "metrics/metrics.h"
 
 namespace slotgate::gateway {
 

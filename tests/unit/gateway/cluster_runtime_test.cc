@@ -18,8 +18,8 @@
 #include "gateway/worker.h"
 #include "limits/circuit_breaker.h"
 #include "limits/cluster/cluster_slots.h"
-#include "metrics/families.h"
 #include "metrics/log.h"
+#include "metrics/metrics.h"
 #include "tests/unit/support/redis_test_server.h"
 
 namespace slotgate::gateway {

@@ -8,7 +8,7 @@
 
 #include "exposition.h"
 #include "gtest/gtest.h"
-#include "metrics/families.h"
+#include "metrics/metrics.h"
 #include "nlohmann/json.hpp"
 
 namespace slotgate::metrics {

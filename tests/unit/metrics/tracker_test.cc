@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "metrics/request_tracker_impl.h"
+#include "metrics/live_request_tracker.h"
 
 namespace slotgate::metrics {
 namespace {

@@ -1,23 +1,8 @@
-#include "gateway/upstream/upstream_types.h"
+#include "gateway/upstream/upstream_error.h"
 
 #include <cerrno>
 
 namespace slotgate::gateway {
-
-std::string UpstreamOrigin::poolKey() const {
-  std::string key = tls ? "https://" : "http://";
-  const bool ipv6_literal = host.find(':') != std::string::npos;
-  if (ipv6_literal) {
-    key += '[';
-  }
-  key += host;
-  if (ipv6_literal) {
-    key += ']';
-  }
-  key += ':';
-  key += std::to_string(port);
-  return key;
-}
 
 std::string_view upstreamErrorKindName(UpstreamErrorKind kind) {
   switch (kind) {

@@ -1,32 +1,20 @@
-// Value types and interfaces of the upstream (gateway -> provider) HTTP/1.1 client.
+// The exchange interfaces of the upstream (gateway -> provider) HTTP/1.1 client: the request a
+// caller sends, the handler its response arrives at, and the exchange handle that cancels it.
 //
 // Thread-safety: everything here is used on ONE worker thread, the thread that runs the
 // UpstreamPool's event_base. Nothing is internally synchronized.
 #pragma once
 
 #include <chrono>
-#include <cstdint>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gateway/upstream/upstream_error.h"
+
 namespace slotgate::gateway {
-
-// Where to connect; built from conf::UpstreamUrl plus the provider's timeouts.
-struct UpstreamOrigin {
-  bool tls = false;
-  std::string host;  // DNS name or IP literal (IPv6 without brackets)
-  uint16_t port = 0;
-  // Covers TCP connect and, for https, the TLS handshake.
-  std::chrono::milliseconds connect_timeout{5000};
-  // A pooled connection idle this long is closed, not reused: below the server's own
-  // keep-alive timeout, so the server never closes a connection just as a request goes out.
-  std::chrono::milliseconds idle_timeout{4000};
-
-  // "https://host:port"; connections are pooled per key.
-  [[nodiscard]] std::string poolKey() const;
-};
 
 // A response head (status line and fields) longer than this, or with more fields, is a
 // broken upstream: provider heads are a few KiB with a few dozen fields.
@@ -36,29 +24,6 @@ inline constexpr size_t kMaxUpstreamHeadFields = 100;
 struct UpstreamHeader {
   std::string name;
   std::string value;
-};
-
-enum class UpstreamErrorKind {
-  kConnect,   // DNS failure, refused, unreachable, connect (or TLS handshake) timeout
-  kTls,       // handshake or certificate verification failure
-  kTimeout,   // UpstreamRequest::timeout passed (whole request or between chunks)
-  kProtocol,  // unparseable or ambiguous response (bad framing, 1xx with a body, 101, ...)
-  kClosed,    // connection closed or reset before/while the response
-  // The gateway itself ran out of something (descriptors, memory, local ports) before the
-  // upstream was reached: never the provider's fault, so no breaker counts it.
-  kLocal,
-};
-
-[[nodiscard]] std::string_view upstreamErrorKindName(UpstreamErrorKind kind);
-
-// errno values of socket()/connect() that say this host is out of a resource (EMFILE, ENFILE,
-// ENOBUFS, ENOMEM, EADDRNOTAVAIL: no local port left), not that the peer failed.
-[[nodiscard]] bool isLocalResourceError(int error);
-
-struct UpstreamError {
-  UpstreamErrorKind kind = UpstreamErrorKind::kClosed;
-  std::string detail;             // human readable; never holds request headers (auth) or bodies
-  bool response_started = false;  // some response byte was received
 };
 
 // Callbacks arrive on the worker thread. After onUpstreamComplete or onUpstreamError

@@ -1,7 +1,7 @@
 // Metrics::serializeJson: the GET /metrics/json view. Admin path only, so nlohmann is fine.
 #include <cmath>
 
-#include "metrics/families.h"
+#include "metrics/metrics.h"
 #include "nlohmann/json.hpp"
 
 namespace slotgate::metrics {

@@ -1,4 +1,4 @@
-#include "metrics/request_tracker_impl.h"
+#include "metrics/live_request_tracker.h"
 
 #include <algorithm>
 #include <cmath>

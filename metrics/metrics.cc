@@ -1,4 +1,4 @@
-#include "metrics/families.h"
+#include "metrics/metrics.h"
 
 #include <unordered_map>
 
