@@ -32,14 +32,15 @@ class ConnectionMemo {
 using ConnectionMemoPtr = std::unique_ptr<ConnectionMemo>;
 
 struct IncomingRequest {
-  // Who the request authenticated as at end of headers, and under which
-  // config snapshot, so the pipeline need not hash the key twice. Written by
-  // the dispatcher's admitHead (hence mutable: the codec owns the request).
-  struct AuthHint {
-    uint64_t config_version = 0;  // 0 = not authenticated yet
-    size_t client = SIZE_MAX;
+  // What the dispatcher's admitHead noted for its own dispatch() of the same request (which
+  // route the path took; who the request authenticated as, under which config snapshot), so
+  // neither is worked out twice. The codec carries it with the request and never reads it.
+  struct DispatcherNote {
+    uint64_t config_version = 0;  // 0 = nothing noted
+    uint32_t client = UINT32_MAX;
+    uint8_t route = 0;  // the dispatcher's own route number; 0 = none
   };
-  mutable AuthHint auth;
+  DispatcherNote note;
 
   std::string method;
   std::string path;   // without the query

@@ -38,9 +38,9 @@ class RequestDispatcher {
   // Returns true to go on reading the body; false after answering `sink`
   // itself (e.g. 401), in which case the connection closes after the answer.
   // `memo` is the connection's (empty at first): the dispatcher keeps there
-  // what later requests on the same connection may reuse.
-  virtual bool admitHead(const IncomingRequest& head, ResponseSink& sink,
-                         ConnectionMemoPtr& memo) = 0;
+  // what later requests on the same connection may reuse. It may write `head.note`, which
+  // the codec hands back with the complete request.
+  virtual bool admitHead(IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr& memo) = 0;
   // A complete request. The codec stores the handler, then calls start(); the
   // handler answers through `sink`.
   virtual RequestHandlerPtr dispatch(IncomingRequest&& request, ResponseSink& sink) = 0;

@@ -89,4 +89,13 @@ bool clientMayUse(const conf::Client& client, const std::string& model_name) {
   return false;
 }
 
+size_t requestClient(const conf::Config& config, const IncomingRequest& request) {
+  const IncomingRequest::DispatcherNote& note = request.note;
+  if (note.config_version != 0 && note.config_version == config.version &&
+      note.client < config.clients.size()) {
+    return note.client;
+  }
+  return authenticate(config, request.headers);
+}
+
 }  // namespace slotgate::gateway

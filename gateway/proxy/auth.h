@@ -18,6 +18,11 @@ inline constexpr size_t kNoClient = SIZE_MAX;
 // Thread-safe. Time does not depend on which client (if any) matched.
 size_t authenticate(const conf::Config& config, const Headers& headers);
 
+// Who a complete request authenticated as: the answer admitHead noted at end of headers
+// (IncomingRequest::note) when the same config is still installed, else authenticate() again
+// (a reload swapped the snapshot in between).
+size_t requestClient(const conf::Config& config, const IncomingRequest& request);
+
 // The credential a client connection presented last and who it authenticated as, so that
 // the next request on a keep-alive connection skips SHA-256: its key is compared in constant
 // time with the previous one, and the digest is computed again only when the key changed or a

@@ -1,51 +1,80 @@
 #include "gateway/proxy/endpoints.h"
 
-namespace slotgate::gateway {
+#include <array>
 
-Endpoint findEndpoint(std::string_view path) {
-  using conf::ProviderType;
+namespace slotgate::gateway {
+namespace {
+
+using conf::ProviderType;
+
+// The routes, row id - 1.
+constexpr std::array<Endpoint, 6> kRoutes = {{
+    {.kind = EndpointKind::kProxy,  // chat/completions, completions
+     .id = 1,
+     .format = ApiFormat::kOpenAI,
+     .provider_type = ProviderType::kOpenAI,
+     .usage_on_request = true,
+     .method = "POST"},
+    {.kind = EndpointKind::kProxy,  // embeddings, responses
+     .id = 2,
+     .format = ApiFormat::kOpenAI,
+     .provider_type = ProviderType::kOpenAI,
+     .method = "POST"},
+    {.kind = EndpointKind::kProxy,  // messages
+     .id = 3,
+     .format = ApiFormat::kAnthropic,
+     .provider_type = ProviderType::kAnthropic,
+     .method = "POST"},
+    {.kind = EndpointKind::kProxy,  // messages/count_tokens
+     .id = 4,
+     .format = ApiFormat::kAnthropic,
+     .provider_type = ProviderType::kAnthropic,
+     .holds_slots = false,
+     .method = "POST"},
+    {.kind = EndpointKind::kListModels,
+     .id = 5,
+     .format = ApiFormat::kOpenAI,
+     .provider_type = ProviderType::kOpenAI,
+     .method = "GET"},
+    {.kind = EndpointKind::kModelObject,
+     .id = 6,
+     .format = ApiFormat::kOpenAI,
+     .provider_type = ProviderType::kOpenAI,
+     .method = "GET"},
+}};
+
+// Unknown paths: no route, but an error format (apiFormatForPath).
+constexpr Endpoint kUnknownOpenAI{
+    .kind = EndpointKind::kUnknownPath, .format = ApiFormat::kOpenAI, .method = ""};
+constexpr Endpoint kUnknownAnthropic{
+    .kind = EndpointKind::kUnknownPath, .format = ApiFormat::kAnthropic, .method = ""};
+
+}  // namespace
+
+const Endpoint& findEndpoint(std::string_view path) {
   if (path == "/v1/chat/completions" || path == "/v1/completions") {
-    return {.kind = EndpointKind::kProxy,
-            .format = ApiFormat::kOpenAI,
-            .provider_type = ProviderType::kOpenAI,
-            .method = "POST",
-            .usage_on_request = true};
+    return kRoutes[0];
   }
   if (path == "/v1/embeddings" || path == "/v1/responses") {
-    return {.kind = EndpointKind::kProxy,
-            .format = ApiFormat::kOpenAI,
-            .provider_type = ProviderType::kOpenAI,
-            .method = "POST"};
+    return kRoutes[1];
   }
   if (path == "/v1/messages") {
-    return {.kind = EndpointKind::kProxy,
-            .format = ApiFormat::kAnthropic,
-            .provider_type = ProviderType::kAnthropic,
-            .method = "POST"};
+    return kRoutes[2];
   }
   if (path == "/v1/messages/count_tokens") {
-    return {.kind = EndpointKind::kProxy,
-            .format = ApiFormat::kAnthropic,
-            .provider_type = ProviderType::kAnthropic,
-            .method = "POST",
-            .holds_slots = false};
+    return kRoutes[3];
   }
   if (path == "/v1/models") {
-    return {.kind = EndpointKind::kListModels,
-            .format = ApiFormat::kOpenAI,
-            .provider_type = ProviderType::kOpenAI,
-            .method = "GET"};
+    return kRoutes[4];
   }
   if (path.substr(0, kModelObjectPrefix.size()) == kModelObjectPrefix) {
-    return {.kind = EndpointKind::kModelObject,
-            .format = ApiFormat::kOpenAI,
-            .provider_type = ProviderType::kOpenAI,
-            .method = "GET"};
+    return kRoutes[5];
   }
-  return {.kind = EndpointKind::kUnknownPath,
-          .format = apiFormatForPath(path),
-          .provider_type = ProviderType::kOpenAI,
-          .method = ""};
+  return apiFormatForPath(path) == ApiFormat::kAnthropic ? kUnknownAnthropic : kUnknownOpenAI;
+}
+
+const Endpoint* endpointById(uint8_t id) {
+  return id >= 1 && id <= kRoutes.size() ? &kRoutes[id - 1] : nullptr;
 }
 
 }  // namespace slotgate::gateway

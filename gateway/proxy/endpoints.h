@@ -1,6 +1,7 @@
 // The data-plane routes of SPEC section 3.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "conf/config.h"
@@ -8,23 +9,31 @@
 
 namespace slotgate::gateway {
 
-enum class EndpointKind { kProxy, kListModels, kModelObject, kUnknownPath };
+enum class EndpointKind : uint8_t { kProxy, kListModels, kModelObject, kUnknownPath };
 
+// One row of the route table. Requests keep a pointer to their row, not a copy (ProxyRequest
+// stays within glibc's tcache).
 struct Endpoint {
   EndpointKind kind = EndpointKind::kUnknownPath;
+  // Its number in the route table (1..): a request carries its route from the head to the
+  // complete request in one byte (IncomingRequest::note). 0 for an unknown path.
+  uint8_t id = 0;
   ApiFormat format = ApiFormat::kOpenAI;
   conf::ProviderType provider_type = conf::ProviderType::kOpenAI;
-  std::string_view method;  // the one method the path accepts
   // Whether a request holds a client and a provider concurrency slot. count_tokens does not:
   // it generates nothing, so it is not what a concurrency limit protects.
   bool holds_slots = true;
   // OpenAI chat/completions and completions: streams send usage only when
   // stream_options.include_usage asks for it (gateway/proxy/stream_options.h).
   bool usage_on_request = false;
+  std::string_view method;  // the one method the path accepts
 };
 
-// The endpoint for a path, regardless of method. Pure.
-Endpoint findEndpoint(std::string_view path);
+// The endpoint for a path, regardless of method: a row of the route table that lives as long
+// as the process. Pure.
+const Endpoint& findEndpoint(std::string_view path);
+// The row numbered `id` by findEndpoint (Endpoint::id), or null for an id no row has. Pure.
+const Endpoint* endpointById(uint8_t id);
 
 // The prefix of GET /v1/models/{id}.
 inline constexpr std::string_view kModelObjectPrefix = "/v1/models/";

@@ -3,6 +3,7 @@
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/endpoints.h"
+#include "gateway/proxy/models_handler.h"
 #include "gateway/proxy/proxy_request.h"
 #include "gateway/proxy/request_id.h"
 #include "metrics/log.h"
@@ -34,9 +35,9 @@ ProxyDispatcher::ProxyDispatcher(GatewayContext& context, Dispatcher& worker,
                                  UpstreamPool& upstream)
     : context_(context), worker_(worker), upstream_(upstream) {}
 
-bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink,
+bool ProxyDispatcher::admitHead(IncomingRequest& head, ResponseSink& sink,
                                 ConnectionMemoPtr& memo) {
-  const Endpoint endpoint = findEndpoint(head.path);
+  const Endpoint& endpoint = findEndpoint(head.path);
   if (endpoint.kind == EndpointKind::kUnknownPath) {
     answer(head, sink, ErrorType::kNotFound, "no route for " + head.method + " " + head.path);
     return false;
@@ -60,13 +61,20 @@ bool ProxyDispatcher::admitHead(const IncomingRequest& head, ResponseSink& sink,
     answer(head, sink, ErrorType::kInvalidApiKey, "missing or unknown API key");
     return false;
   }
-  head.auth = {snapshot->config().version, client};
+  head.note = {snapshot->config().version, static_cast<uint32_t>(client), endpoint.id};
   return true;
 }
 
 RequestHandlerPtr ProxyDispatcher::dispatch(IncomingRequest&& request, ResponseSink& sink) {
+  // The route admitHead found (every codec calls it first; a path it refused never gets here).
+  const Endpoint* noted = endpointById(request.note.route);
+  const Endpoint& endpoint = noted != nullptr ? *noted : findEndpoint(request.path);
+  if (endpoint.kind == EndpointKind::kListModels || endpoint.kind == EndpointKind::kModelObject) {
+    return std::make_unique<ModelsHandler>(context_, worker_, context_.snapshot.load(),
+                                           std::move(request), endpoint, sink);
+  }
   return std::make_unique<ProxyRequest>(context_, worker_, upstream_, context_.snapshot.load(),
-                                        std::move(request), sink);
+                                        std::move(request), endpoint, sink);
 }
 
 void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, ResponseSink& sink) {

@@ -18,7 +18,7 @@ class ProxyDispatcher : public RequestDispatcher, public ConnectionStats {
  public:
   ProxyDispatcher(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream);
 
-  bool admitHead(const IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr& memo) override;
+  bool admitHead(IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr& memo) override;
   RequestHandlerPtr dispatch(IncomingRequest&& request, ResponseSink& sink) override;
   void reject(CodecReject reason, const IncomingRequest& head, ResponseSink& sink) override;
 

@@ -5,8 +5,8 @@
 
 #include "gateway/downstream/ascii.h"
 #include "gateway/proxy/auth.h"
-#include "gateway/proxy/model_catalog.h"
 #include "gateway/proxy/request_id.h"
+#include "gateway/proxy/request_outcome.h"
 #include "gateway/proxy/upstream_head.h"
 #include "gateway/upstream/upstream_pool.h"
 #include "limits/cluster/cluster_runtime.h"
@@ -33,14 +33,14 @@ static_assert(sizeof(ProxyRequest) <= 1032, "keep ProxyRequest within glibc's tc
 
 ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
                            ConfigSnapshotPtr snapshot, IncomingRequest&& request,
-                           ResponseSink& sink)
+                           const Endpoint& endpoint, ResponseSink& sink)
     : context_(context),
       worker_(worker),
       upstream_(upstream),
       snapshot_(std::move(snapshot)),
       request_(std::move(request)),
       sink_(sink),
-      endpoint_(findEndpoint(request_.path)),
+      endpoint_(endpoint),
       started_(Clock::now()),
       request_id_(requestIdFor(request_.headers)),
       mark_(started_) {
@@ -60,21 +60,9 @@ ProxyRequest::~ProxyRequest() {
 
 void ProxyRequest::start() {
   const conf::Config& config = snapshot_->config();
-  // The key was checked at end of headers; hash it again only if a reload
-  // swapped the snapshot in between.
-  client_index_ = request_.auth.config_version == config.version
-                      ? request_.auth.client
-                      : authenticate(config, request_.headers);
+  client_index_ = requestClient(config, request_);
   if (client_index_ == kNoClient) {
     respondError(ErrorType::kInvalidApiKey, "missing or unknown API key");
-    return;
-  }
-  if (endpoint_.kind == EndpointKind::kListModels) {
-    serveModelList();
-    return;
-  }
-  if (endpoint_.kind == EndpointKind::kModelObject) {
-    serveModelObject();
     return;
   }
   body_ = readBodyFields(request_.body);
@@ -123,38 +111,6 @@ void ProxyRequest::track() {
   entry->started_at = std::chrono::system_clock::now();
   entry->started_steady = started_;
   tracked_ = context_.tracker->begin(std::move(entry));
-}
-
-void ProxyRequest::serveModelList() {
-  const conf::Config& config = snapshot_->config();
-  answerJson(modelListBody(config, config.clients[client_index_]));
-}
-
-void ProxyRequest::serveModelObject() {
-  const conf::Config& config = snapshot_->config();
-  const std::optional<std::string> id = modelIdFromPath(request_.path);
-  body_.model = id.value_or("");  // for the access line and the logs; there is no body
-  std::optional<std::string> body;
-  if (id) {
-    body = modelObjectBody(config, config.clients[client_index_], *id);
-  }
-  if (!body) {
-    // The same answer for a name that does not exist and one this key may not use: the list
-    // shows neither, and telling them apart would reveal the other clients' models.
-    respondError(ErrorType::kModelNotFound, "model '" + body_.model + "' not found");
-    return;
-  }
-  answerJson(*body);
-}
-
-void ProxyRequest::answerJson(const std::string& body) {
-  const Headers headers = gatewayAnswerHeaders(endpoint_.format, request_id_);
-  phase_ = Phase::kDone;
-  final_status_ = 200;
-  sink_.sendHeaders(200, headers, body.size());
-  sink_.sendData(body);
-  record(true, std::nullopt, false);
-  sink_.finish();
 }
 
 // ---- admission ----
@@ -734,105 +690,39 @@ void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
 }
 
 void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool client_gone) {
-  auto& series = snapshot_->series();
   const auto now = Clock::now();
-  const double seconds = std::chrono::duration<double>(now - started_).count();
   if (where_ == Where::kWaiting) {
     queue_wait_s_ += std::chrono::duration<float>(now - mark_).count();
   } else if (where_ == Where::kInside) {
     addOverhead(now - mark_);
   }
   where_ = Where::kUpstream;  // nothing more is added
-  using FloatSeconds = std::chrono::duration<float>;
-  const auto asNanoseconds = [](float s) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(FloatSeconds(s));
-  };
-  series.metrics().overhead().observe(worker_.index(), asNanoseconds(overhead_s_));
-  if (waited_) {
-    series.metrics().queueWait().observe(worker_.index(), asNanoseconds(queue_wait_s_));
-  }
-  const bool streaming = body_.stream;
-  const metrics::TokenUsage tokens = usage();
-  // A 2xx answer (its usage parser exists) that ended without usage: tokens unknown, not zero.
-  if (current_ && !tokens.seen && !std::holds_alternative<std::monostate>(usage_parser_)) {
-    series.provider(current_->provider_index).without_usage->Increment();
-  }
-  const size_t client = client_index_;
-  const size_t model = resolution_.model_index;
-  const size_t target = current_ ? current_->target_index : metrics::RequestSeries::kUnknown;
-  series.requestTotal(streaming, success).Increment();
-  series.requests(client, model, target).Increment();
-  series.latency(client, model, target).Observe(seconds);
-  if (error) {
-    series.errors(client, model, target, *error).Increment();
-  }
   endInflight();
-  if (streaming && current_) {
-    series.providerKey(current_->provider_index, current_->key_index)
-        .streamFinished(success, seconds);
+  RequestOutcome outcome;
+  outcome.request_id = request_id_;
+  outcome.method = request_.method;
+  outcome.path = request_.path;
+  outcome.client = client_index_;
+  outcome.model = body_.model;
+  outcome.resolved = resolution_.model;
+  outcome.model_index = resolution_.model_index;
+  outcome.target = current_ ? &*current_ : nullptr;
+  outcome.streaming = body_.stream;
+  outcome.success = success;
+  outcome.error = error;
+  outcome.client_gone = client_gone;
+  outcome.status = final_status_;
+  outcome.seconds = std::chrono::duration<double>(now - started_).count();
+  outcome.usage = usage();
+  outcome.usage_expected = !std::holds_alternative<std::monostate>(usage_parser_);
+  outcome.retries = retry_.retriesUsed();
+  outcome.bytes_out = bytes_out_;
+  outcome.overhead_s = overhead_s_;
+  if (waited_) {
+    outcome.queue_wait_s = queue_wait_s_;
   }
-  const conf::Config& config = snapshot_->config();
-  if (context_.tracker != nullptr) {
-    metrics::FinishedRequest outcome;
-    if (current_) {
-      outcome.provider = provider()->name;
-      outcome.provider_model = resolution_.model->targets[current_->target_index].model;
-      outcome.key_id = providerKey()->id;
-    }
-    outcome.streaming = streaming;
-    outcome.error = !success;
-    outcome.status = client_gone ? 499 : final_status_;
-    outcome.error_type = client_gone ? "client_closed"
-                         : error     ? std::string(metrics::errorTypeLabel(*error))
-                                     : "";
-    outcome.duration_ms = seconds * 1000.0;
-    outcome.usage = tokens;
-    outcome.latencies.ttft_ms = tracked_ ? tracked_->ttft_ms : -1.0;
-    outcome.latencies.overhead_ms = overhead_s_ * 1000.0;
-    outcome.latencies.queue_wait_ms = waited_ ? queue_wait_s_ * 1000.0 : -1.0;
-    if (tracked_) {
-      context_.tracker->end(tracked_, outcome);
-      tracked_.reset();
-    } else {
-      // Answered before it was ever in flight (refused, or a model list): the totals and logs
-      // count it all the same.
-      metrics::ActiveEntry entry;
-      entry.request_id = request_id_;
-      entry.client = client == kNoClient ? "unknown" : config.clients[client].id;
-      entry.model = body_.model;
-      context_.tracker->answered(entry, outcome);
-    }
-  }
-  metrics::LogLine line(metrics::LogLevel::kInfo, metrics::kAccessEvent);
-  if (!line.enabled()) {
-    return;
-  }
-  line.str("request_id", request_id_)
-      .str("method", request_.method)
-      .str("path", request_.path)
-      .str("client", client == kNoClient ? "unknown" : config.clients[client].id)
-      .str("model", body_.model)
-      .str("resolved_model", resolution_.model ? std::string_view(resolution_.model->name)
-                                               : std::string_view("unknown"))
-      .str("provider", current_ ? std::string_view(provider()->name) : std::string_view(""))
-      .str("provider_model",
-           current_ ? std::string_view(resolution_.model->targets[current_->target_index].model)
-                    : std::string_view(""))
-      .str("key_id", current_ ? std::string_view(providerKey()->id) : std::string_view(""))
-      .num("status", client_gone ? 499 : final_status_)
-      .num("duration_ms", seconds * 1000.0)
-      .boolean("streaming", streaming)
-      .num("input_tokens", tokens.input_tokens)
-      .num("output_tokens", tokens.output_tokens)
-      .str("usage", tokens.seen ? "reported" : "none")
-      .num("retries", retry_.retriesUsed())
-      .num("bytes_out", bytes_out_);
-  if (client_gone) {
-    line.str("error_type", "client_closed");
-  } else if (error) {
-    line.str("error_type", metrics::errorTypeLabel(*error));
-  }
-  line.emit();
+  outcome.ttft_ms = tracked_ ? tracked_->ttft_ms : -1.0f;
+  outcome.record(*snapshot_, context_, worker_.index(), tracked_);
 }
 
 }  // namespace slotgate::gateway

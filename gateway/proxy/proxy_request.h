@@ -1,7 +1,7 @@
 // One data-plane request from admission to its last byte (DESIGN "One
 // request, start to end"): auth, body, resolve, allow, admit (client slot,
 // queue), choose target and provider slot, forward, stream back, retry,
-// finish. Lives on one worker; loop-thread only.
+// finish (the /v1/models answers are ModelsHandler's). Lives on one worker; loop-thread only.
 //
 // Ownership makes the SPEC section 4 guarantees structural: the two slots are
 // SlotLease members and the breaker verdict a BreakerPermit member, so every
@@ -40,7 +40,8 @@ namespace slotgate::gateway {
 class ProxyRequest : public RequestHandler, public UpstreamHandler {
  public:
   ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
-               ConfigSnapshotPtr snapshot, IncomingRequest&& request, ResponseSink& sink);
+               ConfigSnapshotPtr snapshot, IncomingRequest&& request, const Endpoint& endpoint,
+               ResponseSink& sink);
   ~ProxyRequest() override;
 
   void start() override;
@@ -59,10 +60,6 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
  private:
   enum class Phase { kNew, kQueued, kUpstream, kStreaming, kDone };
 
-  void serveModelList();
-  void serveModelObject();
-  // 200 with a JSON body the gateway wrote itself.
-  void answerJson(const std::string& body);
   void admit();
   void onClientSlot(limits::SlotLease lease);
   static void onQueueTimeout(evutil_socket_t, short, void* arg);
@@ -99,7 +96,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   ConfigSnapshotPtr snapshot_;
   IncomingRequest request_;
   ResponseSink& sink_;
-  Endpoint endpoint_;
+  const Endpoint& endpoint_;  // a row of the route table
   std::chrono::steady_clock::time_point started_;
   std::string request_id_;
   Phase phase_ = Phase::kNew;

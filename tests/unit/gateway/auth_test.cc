@@ -97,5 +97,21 @@ TEST(Auth, ModelGlobs) {
   EXPECT_TRUE(clientMayUse(c.clients[1], "claude"));  // default ["*"]
 }
 
+// What admitHead noted is taken under the same config only; otherwise the key is checked again.
+TEST(Auth, RequestClientTakesTheNoteOfTheSameConfigOnly) {
+  auto c = twoClients();
+  c.version = 7;
+  IncomingRequest request;
+  request.headers = {{"authorization", "Bearer key-b"}};
+  request.note = {.config_version = 7, .client = 0, .route = 1};
+  EXPECT_EQ(requestClient(c, request), 0u);  // the note, not a second hash
+  request.note.config_version = 6;           // a reload came in between
+  EXPECT_EQ(requestClient(c, request), 1u);
+  request.note = {};  // nothing noted
+  EXPECT_EQ(requestClient(c, request), 1u);
+  request.headers.clear();
+  EXPECT_EQ(requestClient(c, request), kNoClient);
+}
+
 }  // namespace
 }  // namespace slotgate::gateway

@@ -54,7 +54,7 @@ class FakeHandler : public RequestHandler {
 class FakeDispatcher : public RequestDispatcher, public ConnectionStats {
  public:
   explicit FakeDispatcher(Events& events) : events_(events) {}
-  bool admitHead(const IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr&) override {
+  bool admitHead(IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr&) override {
     if (head.path != "/deny") {
       return true;
     }
