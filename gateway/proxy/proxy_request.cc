@@ -43,6 +43,7 @@ ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, Upstream
       endpoint_(endpoint),
       started_(Clock::now()),
       request_id_(requestIdFor(request_.headers)),
+      admission_(*this),
       mark_(started_) {
   context_.active_requests.fetch_add(1, std::memory_order_relaxed);
 }
@@ -52,7 +53,8 @@ ProxyRequest::~ProxyRequest() {
     // The client went away before its response completed: cancel upstream
     // (destroying the exchange closes that connection) and free both slots.
     exchange_.reset();
-    leaveQueue();
+    admission_.release();
+    endSlotWait();
     record(false, std::nullopt, /*client_gone=*/true);
   }
   context_.active_requests.fetch_sub(1, std::memory_order_relaxed);
@@ -120,99 +122,25 @@ void ProxyRequest::admit() {
     pickAndSend();  // count_tokens: no client slot, no queue
     return;
   }
-  const conf::Client& client = snapshot_->config().clients[client_index_];
-  const auto& pool = snapshot_->clientSlots(client_index_);
-  client_lease_ = pool->tryAcquire();
-  if (client_lease_) {
-    admitCluster();
-    return;
-  }
-  const bool has_queue = client.queue && client.queue->max_waiting > 0;
-  if (!has_queue) {
-    respondError(ErrorType::kConcurrencyLimitExceeded,
-                 "concurrency limit of " + std::to_string(pool->limit()) + " reached for this key",
-                 1);
-    return;
-  }
-  beginSlotWait();
-  wait_ = pool->wait(worker_, client.queue->max_waiting,
-                     [this](limits::SlotLease lease) { onClientSlot(std::move(lease)); });
-  if (!wait_) {
-    respondError(ErrorType::kConcurrencyLimitExceeded,
-                 "concurrency limit reached and the waiting queue is full", 1);
-    return;
-  }
-  phase_ = Phase::kQueued;
-  snapshot_->series().queueDepth(resolution_.model_index).Increment();
-  queue_counted_ = true;
-  queue_timer_.reset(evtimer_new(worker_.base(), &ProxyRequest::onQueueTimeout, this));
-  const auto ms = client.queue->timeout.count();
-  timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-  evtimer_add(queue_timer_.get(), &tv);
+  const Admission::ClientSlot slot{
+      snapshot_->config().clients[client_index_], *snapshot_->clientSlots(client_index_),
+      snapshot_->series().queueDepth(resolution_.model_index), started_};
+  admission_.admitClient(worker_, context_.cluster, slot);
 }
 
-void ProxyRequest::leaveQueue() {
-  endSlotWait();
-  if (wait_) {
-    wait_->cancel();
-    wait_.reset();
-  }
-  queue_timer_.reset();
-  if (queue_counted_) {
-    snapshot_->series().queueDepth(resolution_.model_index).Decrement();
-    queue_counted_ = false;
-  }
-}
+void ProxyRequest::onSlotWaitBegins() { beginSlotWait(); }
+void ProxyRequest::onSlotWaitEnds() { endSlotWait(); }
+void ProxyRequest::onClientAdmitted() { pickAndSend(); }
+void ProxyRequest::onProviderAdmitted(const routing::Candidate& candidate) { send(candidate); }
+void ProxyRequest::onProviderFull() { pickAndSend(); }
 
-void ProxyRequest::onClientSlot(limits::SlotLease lease) {
-  leaveQueue();
-  client_lease_ = std::move(lease);
-  phase_ = Phase::kNew;
-  admitCluster();
-}
-
-// The local client slot is held; in cluster mode the cluster-wide one is taken too (waiting,
-// retried, until the queue timeout when the client has a queue).
-void ProxyRequest::admitCluster() {
-  ClusterRuntime* cluster = context_.cluster;
-  const conf::Client& client = snapshot_->config().clients[client_index_];
-  if (cluster == nullptr || client.max_concurrency == 0) {
-    pickAndSend();
-    return;
-  }
-  const bool has_queue = client.queue && client.queue->max_waiting > 0;
-  const limits::SteadyTime until =
-      has_queue ? started_ + client.queue->timeout : limits::SteadyTime{};
-  beginSlotWait();
-  cluster_pending_ = cluster->acquire(
-      worker_.index(), {limits::SlotRequest{client.id, client.max_concurrency}},
-      [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
-        endSlotWait();
-        cluster_pending_.reset();
-        switch (verdict) {
-          case ClusterRuntime::Verdict::kGranted:
-            client_cluster_ = std::move(lease);
-            client_cluster_.onLost([this] { onClusterLeaseLost(); });
-            [[fallthrough]];
-          case ClusterRuntime::Verdict::kLocal:
-            pickAndSend();
-            return;
-          case ClusterRuntime::Verdict::kFull:
-            respondError(ErrorType::kConcurrencyLimitExceeded,
-                         "concurrency limit of this key reached across the cluster", 1);
-            return;
-          case ClusterRuntime::Verdict::kUnavailable:
-            respondError(ErrorType::kNoUpstreamAvailable,
-                         "shared limit state (Redis) is unavailable", 1);
-            return;
-        }
-      },
-      until);
+void ProxyRequest::onRefused(ErrorType error, std::string_view message, int retry_after_s) {
+  respondError(error, std::string(message), retry_after_s);
 }
 
 // A renewal found a slot of this request taken by another instance (this one stalled past
 // lease_ttl): stop using it.
-void ProxyRequest::onClusterLeaseLost() {
+void ProxyRequest::onSlotLost() {
   metrics::LogLine(metrics::LogLevel::kWarn, "cluster_lease_lost")
       .str("request_id", request_id_)
       .emit();
@@ -225,16 +153,6 @@ void ProxyRequest::onClusterLeaseLost() {
     return;
   }
   respondError(ErrorType::kNoUpstreamAvailable, "the concurrency slot was lost", 1);
-}
-
-void ProxyRequest::onQueueTimeout(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<ProxyRequest*>(arg);
-  self->leaveQueue();
-  const auto& client = self->snapshot_->config().clients[self->client_index_];
-  const auto secs = std::max<int64_t>(
-      1, std::chrono::duration_cast<std::chrono::seconds>(client.queue->timeout).count());
-  self->respondError(ErrorType::kConcurrencyLimitExceeded,
-                     "no slot became free within the queue timeout", static_cast<int>(secs));
 }
 
 routing::KeyProbe ProxyRequest::keyProbe() const {
@@ -250,94 +168,26 @@ routing::KeyProbe ProxyRequest::keyProbe() const {
 
 bool ProxyRequest::pickAndSend() {
   std::vector<routing::Candidate> excluded = retry_.tried();
-  excluded.insert(excluded.end(), cluster_full_.begin(), cluster_full_.end());
+  excluded.insert(excluded.end(), admission_.clusterFull().begin(), admission_.clusterFull().end());
   const auto candidates = routing::rankCandidates(snapshot_->config(), *resolution_.model,
                                                   endpoint_.provider_type, keyProbe(), excluded);
   for (const auto& c : candidates) {
-    const ProviderKeyState& state = snapshot_->providerKey(c.provider_index, c.key_index);
-    limits::BreakerPermit permit = state.breaker->tryAdmit();
-    if (!permit) {
-      continue;
-    }
-    if (!endpoint_.holds_slots) {
-      permit_ = std::move(permit);
-      send(c);
-      return true;
-    }
-    limits::SlotLease lease = state.slots->tryAcquire();
-    if (!lease) {
-      continue;  // taken by another worker since ranking; the permit goes back neutral
-    }
-    permit_ = std::move(permit);
-    provider_lease_ = std::move(lease);
-    const conf::Provider& provider = snapshot_->config().providers[c.provider_index];
-    const conf::ProviderKey& key = provider.keys[c.key_index];
-    if (context_.cluster != nullptr && (key.max_concurrency != 0 || permit_.isProbe())) {
-      limits::SlotRequest request{key.id, key.max_concurrency};
-      if (permit_.isProbe()) {
-        request.probe_limit = std::max<uint32_t>(1, provider.circuit_breaker.half_open_requests);
-        request.probe_window = std::chrono::duration_cast<std::chrono::milliseconds>(
-            provider.circuit_breaker.open_duration);
-      }
-      cluster_candidate_ = c;
-      beginSlotWait();
-      cluster_pending_ = context_.cluster->acquire(
-          worker_.index(), {std::move(request)},
-          [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
-            onProviderCluster(verdict, std::move(lease));
-          });
-      return true;
-    }
-    send(c);
-    return true;
-  }
-  // Nothing available: say when the first open circuit admits again (1 s
-  // when keys are merely full).
-  int64_t retry_ms = 0;
-  for (const auto& t : resolution_.model->targets) {
-    const auto& provider = snapshot_->config().providers[t.provider_index];
-    for (size_t k = 0; k < provider.keys.size(); ++k) {
-      const auto ms = snapshot_->providerKey(t.provider_index, k).breaker->retryAfter().count();
-      if (ms > 0 && (retry_ms == 0 || ms < retry_ms)) {
-        retry_ms = ms;
-      }
+    switch (
+        admission_.takeProvider(worker_, context_.cluster, *snapshot_, c, endpoint_.holds_slots)) {
+      case Admission::Take::kBusy:
+        continue;
+      case Admission::Take::kTaken:
+        send(c);
+        return true;
+      case Admission::Take::kPending:
+        return true;
     }
   }
-  retry_ms = std::max<int64_t>(retry_ms, 1000);
   respondError(ErrorType::kNoUpstreamAvailable,
                "every target of model '" + resolution_.model->name +
                    "' is at its concurrency limit or has an open circuit",
-               static_cast<int>((retry_ms + 999) / 1000));
+               Admission::retryAfterSeconds(*snapshot_, *resolution_.model));
   return false;
-}
-
-void ProxyRequest::onProviderCluster(ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
-  endSlotWait();
-  cluster_pending_.reset();
-  const routing::Candidate c = *cluster_candidate_;
-  cluster_candidate_.reset();
-  switch (verdict) {
-    case ClusterRuntime::Verdict::kGranted:
-      provider_cluster_ = std::move(lease);
-      provider_cluster_.onLost([this] { onClusterLeaseLost(); });
-      [[fallthrough]];
-    case ClusterRuntime::Verdict::kLocal:
-      send(c);
-      return;
-    case ClusterRuntime::Verdict::kFull:
-      // Full across the cluster: the local slot and the permit (neutral) go back; the next
-      // candidate is tried. Not a retry: nothing was sent.
-      permit_ = limits::BreakerPermit();
-      provider_lease_ = limits::SlotLease();
-      cluster_full_.push_back(c);
-      pickAndSend();
-      return;
-    case ClusterRuntime::Verdict::kUnavailable:
-      permit_ = limits::BreakerPermit();
-      provider_lease_ = limits::SlotLease();
-      respondError(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable", 1);
-      return;
-  }
 }
 
 // ---- upstream ----
@@ -385,8 +235,7 @@ bool ProxyRequest::retried(routing::AttemptFailure failure) {
   where_ = Where::kInside;
   snapshot_->series().provider(current_->provider_index).retries->Increment();
   // The failed attempt's slot and exchange go; the request keeps its client slot.
-  provider_lease_ = limits::SlotLease();
-  provider_cluster_ = limits::ClusterLease();
+  admission_.endAttempt();
   exchange_.reset();
   endInflight();
   pickAndSend();  // sends, or answers 503
@@ -397,12 +246,12 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
   const auto read_at = Clock::now();
   upstream_status_ = status;
   if (routing::RetryState::retriableStatus(status)) {
-    permit_.failure();
+    admission_.permit().failure();
     if (retried(routing::AttemptFailure::kRetriableStatus)) {
       return;
     }
   } else if (status >= 400) {
-    permit_ = limits::BreakerPermit();  // 4xx: neither success nor failure
+    admission_.permit() = limits::BreakerPermit();  // 4xx: neither success nor failure
   }
   Headers out;
   out.reserve(headers.size() + 5);
@@ -573,12 +422,11 @@ void ProxyRequest::onUpstreamComplete() {
     const metrics::TokenUsage finished = json_usage->finish();
     usage_parser_.emplace<metrics::TokenUsage>(finished);
   }
-  if (permit_) {
-    permit_.success();
+  if (admission_.permit()) {
+    admission_.permit().success();
   }
   // The response reached the client whole: the slots end without exception.
-  client_lease_.markCompleted();
-  provider_lease_.markCompleted();
+  admission_.markCompleted();
   const bool success = upstream_status_ < 400;
   finish(success, success ? std::nullopt : std::optional<ErrorType>(ErrorType::kUpstreamStatus));
 }
@@ -593,9 +441,9 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
     // This host is out of descriptors (or memory, or ports): the provider was never reached
     // and is not at fault. Counting it would let anyone who can exhaust our descriptors open
     // circuits (in cluster mode, for every instance).
-    permit_ = limits::BreakerPermit();
-  } else if (permit_) {
-    permit_.failure();
+    admission_.permit() = limits::BreakerPermit();
+  } else if (admission_.permit()) {
+    admission_.permit().failure();
   }
   metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
       .str("request_id", request_id_)
@@ -652,21 +500,10 @@ void ProxyRequest::respondError(ErrorType error, const std::string& message, int
   final_status_ = status;
   phase_ = Phase::kDone;
   record(false, error, false);
-  releaseSlots();
+  admission_.release();
   sink_.sendHeaders(status, headers, body.size());
   sink_.sendData(body);
   sink_.finish();
-}
-
-void ProxyRequest::releaseSlots() {
-  // Provider slots first: a client slot freed here may be handed at once to a waiter on
-  // another worker, which then asks for a provider slot; with the provider slot still held it
-  // would find the key full and get a 503 although capacity was there.
-  cluster_pending_.reset();
-  provider_cluster_ = limits::ClusterLease();
-  client_cluster_ = limits::ClusterLease();
-  provider_lease_ = limits::SlotLease();
-  client_lease_ = limits::SlotLease();
 }
 
 void ProxyRequest::endInflight() {
@@ -681,7 +518,7 @@ void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
   record(success, error, false);
   // Slots go back before the client hears the end, so that a client that
   // immediately sends its next request finds its slot free.
-  releaseSlots();
+  admission_.release();
   if (error && *error != ErrorType::kUpstreamStatus) {
     sink_.abort();
   } else {

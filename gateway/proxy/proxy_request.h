@@ -21,6 +21,7 @@
 #include "gateway/downstream/request_handler.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/gateway_context.h"
+#include "gateway/proxy/admission.h"
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/request_body.h"
@@ -37,7 +38,7 @@
 
 namespace slotgate::gateway {
 
-class ProxyRequest : public RequestHandler, public UpstreamHandler {
+class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admission::Owner {
  public:
   ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
                ConfigSnapshotPtr snapshot, IncomingRequest&& request, const Endpoint& endpoint,
@@ -61,21 +62,21 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   enum class Phase { kNew, kQueued, kUpstream, kStreaming, kDone };
 
   void admit();
-  void onClientSlot(limits::SlotLease lease);
-  static void onQueueTimeout(evutil_socket_t, short, void* arg);
-  void leaveQueue();
+  // Admission::Owner
+  void onSlotWaitBegins() override;
+  void onSlotWaitEnds() override;
+  void onClientAdmitted() override;
+  void onProviderAdmitted(const routing::Candidate& candidate) override;
+  void onProviderFull() override;
+  void onRefused(metrics::ErrorType error, std::string_view message, int retry_after_s) override;
+  void onSlotLost() override;
   // Chooses a target and key and sends; false when none is available.
   bool pickAndSend();
-  // Cluster mode (context_.cluster set): the cluster-wide half of each slot.
-  void admitCluster();
-  void onProviderCluster(ClusterRuntime::Verdict verdict, limits::ClusterLease lease);
-  void onClusterLeaseLost();
   void send(const routing::Candidate& candidate);
   // Whether retry_ tries the failed attempt again; if so the next attempt is under way.
   bool retried(routing::AttemptFailure failure);
   void respondError(metrics::ErrorType error, const std::string& message, int retry_after_s = 0);
   void finish(bool success, std::optional<metrics::ErrorType> error);
-  void releaseSlots();
   void track();
   void endInflight();
   void record(bool success, std::optional<metrics::ErrorType> error, bool client_gone);
@@ -107,16 +108,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   std::optional<routing::Candidate> current_;
   routing::RetryState retry_;
 
-  limits::SlotLease client_lease_;
-  limits::SlotLease provider_lease_;
-  limits::BreakerPermit permit_;
-  limits::WaitHandlePtr wait_;
-  limits::ClusterLease client_cluster_;
-  limits::ClusterLease provider_cluster_;
-  limits::ClusterSlots::PendingPtr cluster_pending_;
-  std::optional<routing::Candidate> cluster_candidate_;  // waiting for its cluster slot
-  std::vector<routing::Candidate> cluster_full_;         // keys full cluster-wide
-  EventPtr queue_timer_;
+  Admission admission_;
 
   UpstreamExchangePtr exchange_;
   uint64_t bytes_out_ = 0;
@@ -124,7 +116,6 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler {
   // glibc serves it from the slow (non-tcache) malloc path on every request.
   int16_t upstream_status_ = 0;  // HTTP statuses are three digits: 16 bits keep the object
   int16_t final_status_ = 0;     // within 1032 bytes (see above)
-  bool queue_counted_ = false;
   bool inflight_counted_ = false;
   bool headers_sent_ = false;
   bool paused_ = false;
