@@ -6,13 +6,13 @@
 
 namespace slotgate::gateway {
 
-Worker::Worker(size_t index) : Dispatcher(index) {
+Worker::Worker(size_t index)
+    : Dispatcher(index), log_flush_(base(), [this] { metrics::flushLogBatch(*this); }) {
   // No /etc/resolv.conf search on every lookup storm: initialize once per worker.
   dns_.reset(
       evdns_base_new(base(), EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE));
   tls_client_ctx_ = makeTlsClientContext();
   upstream_ = std::make_unique<UpstreamPool>(*this, dns_.get(), tls_client_ctx_.get());
-  log_flush_event_.reset(event_new(base(), -1, 0, &Worker::onLogFlush, this));
 }
 
 Worker::~Worker() {
@@ -27,11 +27,7 @@ Worker::~Worker() {
   event_base_loop(base(), EVLOOP_NONBLOCK);
 }
 
-void Worker::onFirstLine() { event_active(log_flush_event_.get(), EV_READ, 0); }
-
-void Worker::onLogFlush(evutil_socket_t, short, void* arg) {
-  metrics::flushLogBatch(*static_cast<Worker*>(arg));
-}
+void Worker::onFirstLine() { log_flush_.schedule(); }
 
 void Worker::setConnectionManager(std::unique_ptr<ConnectionManager> manager) {
   connections_ = std::move(manager);

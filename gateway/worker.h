@@ -33,7 +33,6 @@ class Worker : public Dispatcher, private metrics::LogBatch {
   ConnectionManager* connections() { return connections_.get(); }
 
  private:
-  static void onLogFlush(evutil_socket_t, short, void* arg);
   // metrics::LogBatch: access lines of a loop turn go out in one write.
   void onFirstLine() override;
 
@@ -41,7 +40,7 @@ class Worker : public Dispatcher, private metrics::LogBatch {
   SslCtxPtr tls_client_ctx_;
   std::unique_ptr<UpstreamPool> upstream_;
   std::unique_ptr<ConnectionManager> connections_;
-  EventPtr log_flush_event_;
+  SchedulableCallback log_flush_;  // the turn's access lines, written once it ends
 };
 
 }  // namespace slotgate::gateway

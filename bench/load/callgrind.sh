@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Deterministic CPU cost per proxied request: runs slotgate (one worker, the bench config of
 # bench/benchlib.py) under callgrind against the mock provider, sends N requests of
-# bench/load/post.lua's shape with h2load over HTTP/1.1 on 127.0.0.1, and prints the
-# instructions per request, net of an idle run (startup + shutdown with no traffic).
+# bench/load/post.lua's shape with h2load over HTTP/1.1 (or cleartext HTTP/2 with prior
+# knowledge, PROTO=h2) on 127.0.0.1, and prints the instructions per request, net of an idle
+# run (startup + shutdown with no traffic).
 #
-#   bench/load/callgrind.sh [BUILD_DIR] [N] [OUT_DIR]
+#   bench/load/callgrind.sh [BUILD_DIR] [N] [OUT_DIR] [PROTO: h1 (default) | h2]
 #
 # Wall-clock numbers on a shared machine are noisy; instruction counts are not, so compare
 # this figure before and after a change. OUT_DIR keeps callgrind.out.{idle,load} for
@@ -14,6 +15,12 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 BUILD="${1:-$HERE/../../build}"
 N="${2:-20000}"
 OUT="${3:-$(mktemp -d /tmp/slotgate-cg.XXXXXX)}"
+PROTO="${4:-h1}"
+case "$PROTO" in
+  h1) PROTO_FLAG=(--h1) ;;
+  h2) PROTO_FLAG=() ;;  # h2load speaks h2c with prior knowledge to an http:// URI
+  *) echo "PROTO must be h1 or h2" >&2; exit 2 ;;
+esac
 mkdir -p "$OUT"
 for tool in valgrind h2load python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
@@ -52,7 +59,7 @@ run() {
   PIDS+=($sg)
   wait_port "$port"
   if [ "$n" -gt 0 ]; then
-    timeout 600 h2load --h1 -n "$n" -c 4 -d "$OUT/body.json" \
+    timeout 600 h2load ${PROTO_FLAG[@]+"${PROTO_FLAG[@]}"} -n "$n" -c 4 -d "$OUT/body.json" \
       -H 'Content-Type: application/json' -H 'Authorization: Bearer bench-client-key' \
       "http://127.0.0.1:$port/v1/chat/completions" >"$OUT/h2load.$name.txt"
     grep -E '^requests:|^status codes:' "$OUT/h2load.$name.txt" >&2
@@ -66,5 +73,5 @@ IDLE=$(run 0 idle)
 LOAD=$(run "$N" load)
 echo "idle Ir: $IDLE"
 echo "load Ir: $LOAD ($N requests)"
-echo "Ir/request: $(( (LOAD - IDLE) / N ))"
+echo "Ir/request ($PROTO): $(( (LOAD - IDLE) / N ))"
 echo "profiles: $OUT"

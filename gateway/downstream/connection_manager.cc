@@ -12,7 +12,6 @@
 
 #include "gateway/downstream/connection_sniffer.h"
 #include "gateway/downstream/lingering_close.h"
-#include "gateway/event/timeval.h"
 #include "metrics/log.h"
 
 namespace slotgate::gateway {
@@ -72,11 +71,11 @@ ConnectionManager::ConnectionManager(Dispatcher& worker, RequestDispatcher& disp
       budget_(budget),
       limits_(limits),
       options_(std::move(options)),
-      accept_resume_(evtimer_new(worker.base(), &ConnectionManager::onAcceptResume, this)),
+      accept_resume_(worker.base(), [this] { resumeAccepting(); }),
       accept_backoff_(kFirstBackoff) {}
 
 ConnectionManager::~ConnectionManager() {
-  accept_resume_.reset();
+  accept_resume_.disable();
   listener_.reset();
   // Connections still open give their budget back as they go.
   budget_.release(connections_.size());
@@ -154,8 +153,7 @@ void ConnectionManager::pauseAccepting(const char* reason) {
   }
   evconnlistener_disable(listener_.get());
   accept_paused_ = true;
-  const timeval tv = toTimeval(accept_backoff_);
-  evtimer_add(accept_resume_.get(), &tv);
+  accept_resume_.enable(accept_backoff_);
   const auto now = std::chrono::steady_clock::now();
   if (now - last_pause_log_ >= kPauseLogInterval) {
     last_pause_log_ = now;
@@ -170,16 +168,12 @@ void ConnectionManager::pauseAccepting(const char* reason) {
   accept_backoff_ = std::min(accept_backoff_ * 2, kMaxBackoff);
 }
 
-void ConnectionManager::onAcceptResume(evutil_socket_t, short, void* arg) {
-  static_cast<ConnectionManager*>(arg)->resumeAccepting();
-}
-
 void ConnectionManager::resumeAccepting() {
   if (!accept_paused_) {
     return;
   }
   accept_paused_ = false;
-  evtimer_del(accept_resume_.get());
+  accept_resume_.disable();
   if (listener_ != nullptr) {
     evconnlistener_enable(listener_.get());
   }
@@ -270,7 +264,7 @@ void ConnectionManager::reconfigure(const Http1Limits& limits, DownstreamOptions
 
 void ConnectionManager::drain() {
   draining_ = true;
-  evtimer_del(accept_resume_.get());
+  accept_resume_.disable();
   accept_paused_ = false;
   listener_.reset();
   std::vector<DownstreamConnection*> all;

@@ -19,6 +19,7 @@
 #include "gateway/downstream/tls_server_context.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/event/timer.h"
 
 namespace slotgate::gateway {
 
@@ -93,7 +94,6 @@ class ConnectionManager {
  private:
   static void onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* arg);
   static void onAcceptError(evconnlistener*, void* arg);
-  static void onAcceptResume(evutil_socket_t, short, void* arg);
   void add(std::unique_ptr<DownstreamConnection> connection);
   // Turns the listener off for the current back-off, which doubles on every
   // pause until an accept succeeds: a listener left armed at EMFILE would
@@ -109,7 +109,7 @@ class ConnectionManager {
   DownstreamOptions options_;
   EvConnListenerPtr listener_;
   bool draining_ = false;
-  EventPtr accept_resume_;
+  Timer accept_resume_;
   std::chrono::milliseconds accept_backoff_;
   bool accept_paused_ = false;
   std::chrono::steady_clock::time_point last_pause_log_{};

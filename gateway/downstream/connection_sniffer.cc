@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "gateway/downstream/connection_manager.h"
-#include "gateway/event/timeval.h"
 
 namespace slotgate::gateway {
 
@@ -21,7 +20,7 @@ PrefaceMatch matchPreface(std::string_view first_bytes) {
 ConnectionSniffer::ConnectionSniffer(Dispatcher& worker, ConnectionManager& manager,
                                      evutil_socket_t fd, SSL_CTX* tls,
                                      std::chrono::milliseconds timeout)
-    : manager_(manager), tls_(tls != nullptr) {
+    : manager_(manager), timer_(worker.base(), [this] { onTimer(); }), tls_(tls != nullptr) {
   if (tls != nullptr) {
     SSL* ssl = SSL_new(tls);
     bev_.reset(ssl == nullptr
@@ -38,18 +37,16 @@ ConnectionSniffer::ConnectionSniffer(Dispatcher& worker, ConnectionManager& mana
     bev_.reset(bufferevent_socket_new(worker.base(), fd, BEV_OPT_CLOSE_ON_FREE));
     handshake_done_ = true;
   }
-  timer_.reset(evtimer_new(worker.base(), &ConnectionSniffer::onTimer, this));
   if (!bev_) {
     evutil_closesocket(fd);
-    // Closing from the constructor is fine: the manager defers the deletion.
-    event_active(timer_.get(), EV_TIMEOUT, 0);
+    // Closed on the first loop turn (the timer, at once): the manager owns us by then.
+    timer_.enable(std::chrono::microseconds::zero());
     return;
   }
   bufferevent_setcb(bev_.get(), &ConnectionSniffer::onRead, nullptr, &ConnectionSniffer::onEvent,
                     this);
   bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
-  const timeval tv = toTimeval(timeout);
-  evtimer_add(timer_.get(), &tv);
+  timer_.enable(timeout);
 }
 
 ConnectionSniffer::~ConnectionSniffer() = default;
@@ -74,16 +71,15 @@ void ConnectionSniffer::onEvent(bufferevent*, short what, void* arg) {
   }
 }
 
-void ConnectionSniffer::onTimer(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<ConnectionSniffer*>(arg);
-  if (!self->bev_) {
-    self->close("accept_failed");
+void ConnectionSniffer::onTimer() {
+  if (!bev_) {
+    close("accept_failed");
     return;
   }
-  if (self->handshake_done_) {
-    self->manager_.countReject(CodecReject::kHeaderTimeout);
+  if (handshake_done_) {
+    manager_.countReject(CodecReject::kHeaderTimeout);
   }
-  self->close(self->handshake_done_ ? "header_timeout" : "tls_handshake_timeout");
+  close(handshake_done_ ? "header_timeout" : "tls_handshake_timeout");
 }
 
 void ConnectionSniffer::sniff() {
@@ -109,13 +105,13 @@ void ConnectionSniffer::sniff() {
 }
 
 void ConnectionSniffer::handOver(AppProtocol protocol) {
-  evtimer_del(timer_.get());
+  timer_.disable();
   bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
   manager_.handOver(*this, std::move(bev_), protocol);
 }
 
 void ConnectionSniffer::close(const char* reason) {
-  evtimer_del(timer_.get());
+  timer_.disable();
   bev_.reset();
   manager_.onClosed(*this, reason);
 }

@@ -17,6 +17,7 @@
 #include "gateway/downstream/tls_server_context.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/event/timer.h"
 
 namespace slotgate::gateway {
 
@@ -45,7 +46,8 @@ class ConnectionSniffer : public DownstreamConnection {
  private:
   static void onRead(bufferevent*, void* arg);
   static void onEvent(bufferevent*, short what, void* arg);
-  static void onTimer(evutil_socket_t, short, void* arg);
+  // The handshake or the first bytes took too long (or the socket could not be set up).
+  void onTimer();
 
   void sniff();
   void handOver(AppProtocol protocol);
@@ -53,7 +55,7 @@ class ConnectionSniffer : public DownstreamConnection {
 
   ConnectionManager& manager_;
   BufferEventPtr bev_;
-  EventPtr timer_;
+  Timer timer_;
   bool tls_ = false;
   bool handshake_done_ = false;
 };

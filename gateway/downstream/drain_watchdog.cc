@@ -1,14 +1,12 @@
 #include "gateway/downstream/drain_watchdog.h"
 
-#include "gateway/event/timeval.h"
-
 namespace slotgate::gateway {
 
 DrainWatchdog::DrainWatchdog(event_base* base, evbuffer* output, std::chrono::milliseconds window,
                              StallFn on_stall, void* arg)
     : output_(output),
-      timer_(evtimer_new(base, &DrainWatchdog::onWindowEnd, this)),
-      window_(toTimeval(window)),
+      timer_(base, [this] { onWindowEnd(); }),
+      window_(window),
       on_stall_(on_stall),
       arg_(arg) {
   callback_ = evbuffer_add_cb(output_, &DrainWatchdog::onBufferChanged, this);
@@ -24,7 +22,7 @@ void DrainWatchdog::stop() {
     evbuffer_remove_cb_entry(output_, callback_);
     callback_ = nullptr;
   }
-  evtimer_del(timer_.get());
+  timer_.disable();
   armed_ = true;  // nothing starts a window any more
 }
 
@@ -43,21 +41,20 @@ void DrainWatchdog::startWindow(size_t waiting) {
   armed_ = true;
   drained_at_start_ = drained_;
   waiting_at_start_ = waiting;
-  evtimer_add(timer_.get(), &window_);
+  timer_.enable(window_);
 }
 
-void DrainWatchdog::onWindowEnd(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<DrainWatchdog*>(arg);
-  const size_t waiting = evbuffer_get_length(self->output_);
+void DrainWatchdog::onWindowEnd() {
+  const size_t waiting = evbuffer_get_length(output_);
   if (waiting == 0) {
-    self->armed_ = false;  // the next byte that waits starts a new window
+    armed_ = false;  // the next byte that waits starts a new window
     return;
   }
-  if (tooSlow(self->drained_ - self->drained_at_start_, self->waiting_at_start_)) {
-    self->on_stall_(self->arg_);  // may delete self
+  if (tooSlow(drained_ - drained_at_start_, waiting_at_start_)) {
+    on_stall_(arg_);  // may delete this: nothing after it
     return;
   }
-  self->startWindow(waiting);
+  startWindow(waiting);
 }
 
 }  // namespace slotgate::gateway

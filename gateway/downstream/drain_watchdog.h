@@ -22,7 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "gateway/event/libevent_ptr.h"
+#include "gateway/event/timer.h"
 
 namespace slotgate::gateway {
 
@@ -54,13 +54,13 @@ class DrainWatchdog {
 
  private:
   static void onBufferChanged(evbuffer*, const evbuffer_cb_info* info, void* arg);
-  static void onWindowEnd(evutil_socket_t, short, void* arg);
+  void onWindowEnd();
   void startWindow(size_t waiting);
 
   evbuffer* output_;
   evbuffer_cb_entry* callback_ = nullptr;
-  EventPtr timer_;
-  timeval window_;
+  Timer timer_;
+  std::chrono::milliseconds window_;
   StallFn on_stall_;
   void* arg_;
   uint64_t drained_ = 0;

@@ -42,7 +42,12 @@ Http2Connection::Http2Connection(Dispatcher& worker, ConnectionManager& manager,
       dispatcher_(dispatcher),
       limits_(limits),
       options_(options),
-      bev_(std::move(bev)) {
+      bev_(std::move(bev)),
+      timer_(worker.base(), [this] { onTimer(); }),
+      stall_timer_(worker.base(), [this] { onStallCheck(); }),
+      body_timer_(worker.base(), [this] { onBodyDeadline(); }),
+      // Also the first turn's entry point: the sniffer may have left input.
+      flush_(worker.base(), [this] { processInput(); }) {
   bufferevent_setcb(bev_.get(), &Http2Connection::onRead, &Http2Connection::onWrite,
                     &Http2Connection::onEvent, this);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kOutputLowWater, 0);
@@ -56,13 +61,7 @@ Http2Connection::Http2Connection(Dispatcher& worker, ConnectionManager& manager,
   drain_watchdog_ =
       std::make_unique<DrainWatchdog>(worker.base(), bufferevent_get_output(bev_.get()),
                                       limits_.idle_timeout, &Http2Connection::onSlowReader, this);
-  timer_.reset(evtimer_new(worker.base(), &Http2Connection::onTimer, this));
-  body_timer_.reset(evtimer_new(worker.base(), &Http2Connection::onBodyDeadline, this));
-  flush_event_.reset(event_new(worker.base(), -1, 0, &Http2Connection::onFlushEvent, this));
-  stall_timer_.reset(
-      event_new(worker.base(), -1, EV_PERSIST, &Http2Connection::onStallCheck, this));
-  timeval stall_tv = toTimeval(limits_.idle_timeout);
-  evtimer_add(stall_timer_.get(), &stall_tv);
+  stall_timer_.enable(limits_.idle_timeout);
 
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_session_callbacks_new(&cbs);
@@ -116,7 +115,7 @@ Http2Connection::Http2Connection(Dispatcher& worker, ConnectionManager& manager,
   updateTimer();
   // Bytes already read while sniffing (the preface at least) and our
   // SETTINGS go out on the first loop turn, after the manager owns us.
-  event_active(flush_event_.get(), EV_READ, 0);
+  flush_.schedule();
 }
 
 Http2Connection::~Http2Connection() {
@@ -134,7 +133,7 @@ size_t Http2Connection::outputBytes() const {
 
 void Http2Connection::scheduleFlush() {
   if (!closed_) {
-    event_active(flush_event_.get(), EV_WRITE, 0);
+    flush_.schedule();
   }
 }
 
@@ -146,11 +145,6 @@ Http2Stream* Http2Connection::stream(int32_t id) {
 // ---- socket ----
 
 void Http2Connection::onRead(bufferevent*, void* arg) {
-  static_cast<Http2Connection*>(arg)->processInput();
-}
-
-void Http2Connection::onFlushEvent(evutil_socket_t, short, void* arg) {
-  // Also the first turn's entry point: the sniffer may have left input.
   static_cast<Http2Connection*>(arg)->processInput();
 }
 
@@ -285,45 +279,43 @@ void Http2Connection::updateTimer() {
     return;  // keep the deadline set when this mode began: traffic does not move it
   }
   timer_mode_ = mode;
-  evtimer_del(timer_.get());
-  if (mode != TimerMode::kNone) {
-    timeval tv =
-        toTimeval(mode == TimerMode::kHeader ? limits_.header_timeout : limits_.idle_timeout);
-    evtimer_add(timer_.get(), &tv);
+  if (mode == TimerMode::kNone) {
+    timer_.disable();
+  } else {
+    timer_.enable(mode == TimerMode::kHeader ? limits_.header_timeout : limits_.idle_timeout);
   }
 }
 
-void Http2Connection::onTimer(evutil_socket_t, short, void* arg) {
-  auto* c = static_cast<Http2Connection*>(arg);
-  switch (c->timer_mode_) {
+void Http2Connection::onTimer() {
+  switch (timer_mode_) {
     case TimerMode::kHeader:
-      c->manager_.countReject(CodecReject::kHeaderTimeout);
-      c->terminate(NGHTTP2_NO_ERROR, "header_timeout");
+      manager_.countReject(CodecReject::kHeaderTimeout);
+      terminate(NGHTTP2_NO_ERROR, "header_timeout");
       break;
     case TimerMode::kIdle:
-      c->terminate(NGHTTP2_NO_ERROR, "idle_timeout");
+      terminate(NGHTTP2_NO_ERROR, "idle_timeout");
       break;
     case TimerMode::kClosing:
     case TimerMode::kNone:
-      c->closeNow(c->close_reason_ != nullptr ? c->close_reason_ : "closed");
+      closeNow(close_reason_ != nullptr ? close_reason_ : "closed");
       break;
   }
 }
 
-void Http2Connection::onStallCheck(evutil_socket_t, short, void* arg) {
-  auto* c = static_cast<Http2Connection*>(arg);
-  if (c->closed_) {
+void Http2Connection::onStallCheck() {
+  if (closed_) {
     return;
   }
+  stall_timer_.enable(limits_.idle_timeout);  // periodic: the next check, one window on
   bool reset = false;
-  for (auto& [id, s] : c->streams_) {
+  for (auto& [id, s] : streams_) {
     if (s->tooSlowSinceLastCheck()) {
-      nghttp2_submit_rst_stream(c->session_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
       reset = true;
     }
   }
   if (reset) {
-    c->flush();  // the stream closes: its handler cancels upstream and frees its slots
+    flush();  // the stream closes: its handler cancels upstream and frees its slots
   }
 }
 
@@ -333,7 +325,7 @@ void Http2Connection::onSlowReader(void* arg) {
 }
 
 void Http2Connection::armBodyTimer() {
-  if (closed_ || terminated_ || evtimer_pending(body_timer_.get(), nullptr) != 0) {
+  if (closed_ || terminated_ || body_timer_.enabled()) {
     return;  // a pending timer is for an earlier (or equal) deadline: every stream gets the same
   }
   std::optional<std::chrono::steady_clock::time_point> earliest;
@@ -348,31 +340,29 @@ void Http2Connection::armBodyTimer() {
   const auto wait = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
                                  *earliest - std::chrono::steady_clock::now()),
                              std::chrono::milliseconds(1));
-  timeval tv = toTimeval(wait);
-  evtimer_add(body_timer_.get(), &tv);
+  body_timer_.enable(wait);
 }
 
-void Http2Connection::onBodyDeadline(evutil_socket_t, short, void* arg) {
-  auto* c = static_cast<Http2Connection*>(arg);
-  if (c->closed_ || c->terminated_) {
+void Http2Connection::onBodyDeadline() {
+  if (closed_ || terminated_) {
     return;
   }
   const auto now = std::chrono::steady_clock::now();
   bool reset = false;
-  for (auto& [id, s] : c->streams_) {
+  for (auto& [id, s] : streams_) {
     if (s->awaitingBody() && s->bodyDeadline() <= now) {
       // Never dispatched now, whatever still arrives before the RST_STREAM is out.
       s->setRequestComplete();  // judged once
       s->ignoreRequest();
-      c->releaseBody(*s);
-      c->manager_.countReject(CodecReject::kBodyTimeout);
-      nghttp2_submit_rst_stream(c->session_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      releaseBody(*s);
+      manager_.countReject(CodecReject::kBodyTimeout);
+      nghttp2_submit_rst_stream(session_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
       reset = true;
     }
   }
-  c->armBodyTimer();
+  armBodyTimer();
   if (reset) {
-    c->flush();
+    flush();
   }
 }
 
@@ -387,12 +377,11 @@ void Http2Connection::terminate(uint32_t error_code, const char* reason) {
   // What is already buffered is dropped by processInput, not here: this may run inside
   // nghttp2_session_mem_recv, which is still reading from that buffer.
   bufferevent_disable(bev_.get(), EV_READ);
-  evtimer_del(body_timer_.get());
+  body_timer_.disable();
   // Bounded: close once the GOAWAY is flushed, or after a short grace whatever the client
   // reads; a slow client with a full output buffer does not stretch it.
   timer_mode_ = TimerMode::kClosing;
-  timeval tv = toTimeval(std::min(kTerminateGrace, limits_.idle_timeout));
-  evtimer_add(timer_.get(), &tv);
+  timer_.enable(std::min(kTerminateGrace, limits_.idle_timeout));
   // Inside nghttp2 callbacks the caller flushes afterwards; elsewhere, now.
   scheduleFlush();
 }
@@ -432,8 +421,7 @@ void Http2Connection::closeAfterFlush(const char* reason) {
     return;  // terminate()'s short grace already runs
   }
   timer_mode_ = TimerMode::kClosing;
-  timeval tv = toTimeval(limits_.idle_timeout);
-  evtimer_add(timer_.get(), &tv);
+  timer_.enable(limits_.idle_timeout);
 }
 
 void Http2Connection::closeNow(const char* reason) {
@@ -441,10 +429,10 @@ void Http2Connection::closeNow(const char* reason) {
     return;
   }
   closed_ = true;
-  evtimer_del(timer_.get());
-  event_del(flush_event_.get());
-  event_del(stall_timer_.get());
-  evtimer_del(body_timer_.get());
+  timer_.disable();
+  flush_.cancel();
+  stall_timer_.disable();
+  body_timer_.disable();
   drain_watchdog_->stop();  // before the buffer it watches goes
   bev_.reset();             // closes the socket
   // Unfinished streams: their handlers cancel upstream work and free slots.

@@ -93,11 +93,11 @@ class Http2Connection : public DownstreamConnection {
   static void onRead(bufferevent*, void* arg);
   static void onWrite(bufferevent*, void* arg);
   static void onEvent(bufferevent*, short what, void* arg);
-  static void onTimer(evutil_socket_t, short, void* arg);
-  static void onFlushEvent(evutil_socket_t, short, void* arg);
-  static void onStallCheck(evutil_socket_t, short, void* arg);
-  static void onBodyDeadline(evutil_socket_t, short, void* arg);
   static void onSlowReader(void* arg);
+  // timer_ fired: what it means depends on timer_mode_.
+  void onTimer();
+  void onStallCheck();
+  void onBodyDeadline();
 
   Http2Stream* stream(int32_t id);
   // Opens stream 1 (half-closed remote) for the request that asked for the
@@ -128,10 +128,11 @@ class Http2Connection : public DownstreamConnection {
   Http2Options options_;
   BufferEventPtr bev_;
   std::unique_ptr<DrainWatchdog> drain_watchdog_;  // bev_'s output; stopped before bev_ goes
-  EventPtr timer_;
-  EventPtr stall_timer_;  // every idle_timeout: reset streams whose window stayed shut
-  EventPtr body_timer_;   // the earliest body_timeout of the streams still uploading
-  EventPtr flush_event_;
+  // Held by value, their callbacks capturing only `this`: no allocation beyond libevent's.
+  Timer timer_;
+  Timer stall_timer_;          // every idle_timeout: reset streams whose window stayed shut
+  Timer body_timer_;           // the earliest body_timeout of the streams still uploading
+  SchedulableCallback flush_;  // processInput on the next turn (also the first turn's entry)
   NghttpSessionPtr session_;
   std::unordered_map<int32_t, Http2StreamPtr> streams_;
   Http2ResetGuard reset_guard_;

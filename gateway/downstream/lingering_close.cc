@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "gateway/event/timeval.h"
-
 namespace slotgate::gateway {
 
 LingeringClose::LingeringClose(event_base* base, evutil_socket_t fd, const LingerLimits& limits,
@@ -16,14 +14,14 @@ LingeringClose::LingeringClose(event_base* base, evutil_socket_t fd, const Linge
       limits_(limits),
       on_done_(std::move(on_done)),
       deadline_(std::chrono::steady_clock::now() + limits.total),
-      read_ev_(event_new(base, fd, EV_READ, &LingeringClose::onReadable, this)) {
+      readable_(base, fd, FileEvent::kRead, [this](uint32_t ready) { onReadable(ready); }) {
   // FIN after the answer: the client reads it to its end, then end-of-stream.
   ::shutdown(fd_, SHUT_WR);
   rearm();
 }
 
 LingeringClose::~LingeringClose() {
-  read_ev_.reset();
+  readable_.disable();  // before its descriptor closes
   if (fd_ >= 0) {
     ::close(fd_);
   }
@@ -38,23 +36,21 @@ void LingeringClose::rearm() {
     finish("linger_time");
     return;
   }
-  const timeval tv = toTimeval(wait);
-  event_add(read_ev_.get(), &tv);
+  readable_.enable(wait);
 }
 
-void LingeringClose::onReadable(evutil_socket_t fd, short what, void* arg) {
-  auto* self = static_cast<LingeringClose*>(arg);
-  if ((what & EV_TIMEOUT) != 0) {
-    self->finish(self->bounded_by_total_ ? "linger_time" : "linger_timeout");
+void LingeringClose::onReadable(uint32_t ready) {
+  if ((ready & FileEvent::kTimeout) != 0) {
+    finish(bounded_by_total_ ? "linger_time" : "linger_timeout");
     return;
   }
   // Read what is there and drop it; a bounded number of reads per wake-up keeps one
   // fast uploader from holding the loop.
   char sink[16384];
   for (int i = 0; i < 16; ++i) {
-    const ssize_t n = ::recv(fd, sink, sizeof sink, 0);
+    const ssize_t n = ::recv(fd_, sink, sizeof sink, 0);
     if (n == 0) {
-      self->finish("client_done");  // the client finished (or gave up) and closed
+      finish("client_done");  // the client finished (or gave up) and closed
       return;
     }
     if (n < 0) {
@@ -64,16 +60,16 @@ void LingeringClose::onReadable(evutil_socket_t fd, short what, void* arg) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         break;
       }
-      self->finish("client_error");
+      finish("client_error");
       return;
     }
-    self->dropped_ += static_cast<uint64_t>(n);
-    if (self->dropped_ > self->limits_.max_bytes) {
-      self->finish("linger_bytes");
+    dropped_ += static_cast<uint64_t>(n);
+    if (dropped_ > limits_.max_bytes) {
+      finish("linger_bytes");
       return;
     }
   }
-  self->rearm();
+  rearm();
 }
 
 void LingeringClose::drain() { finish("draining"); }
@@ -82,7 +78,7 @@ void LingeringClose::finish(const char* why) {
   if (fd_ < 0) {
     return;
   }
-  event_del(read_ev_.get());
+  readable_.disable();
   ::close(fd_);
   fd_ = -1;
   if (on_done_) {

@@ -22,7 +22,7 @@
 #include <functional>
 
 #include "gateway/downstream/downstream_connection.h"
-#include "gateway/event/libevent_ptr.h"
+#include "gateway/event/file_event.h"
 
 namespace slotgate::gateway {
 
@@ -50,7 +50,7 @@ class LingeringClose : public DownstreamConnection {
   [[nodiscard]] uint64_t droppedBytes() const { return dropped_; }
 
  private:
-  static void onReadable(evutil_socket_t fd, short what, void* arg);
+  void onReadable(uint32_t ready);
   void rearm();
   void finish(const char* why);
 
@@ -58,7 +58,7 @@ class LingeringClose : public DownstreamConnection {
   LingerLimits limits_;
   OnDone on_done_;
   std::chrono::steady_clock::time_point deadline_;
-  EventPtr read_ev_;
+  FileEvent readable_;
   uint64_t dropped_ = 0;
   bool bounded_by_total_ = false;  // the armed wait ends at the total deadline
 };
