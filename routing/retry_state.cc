@@ -3,7 +3,7 @@
 namespace slotgate::routing {
 
 bool RetryState::shouldRetry(AttemptFailure failure, const Candidate& failed,
-                             const ChoiceInputs& inputs) {
+                             const ChoiceInputs& inputs, std::vector<Candidate>* next) {
   if (failure == AttemptFailure::kTimeout || failure == AttemptFailure::kLocal) {
     return false;
   }
@@ -11,9 +11,14 @@ bool RetryState::shouldRetry(AttemptFailure failure, const Candidate& failed,
     return false;
   }
   tried_.push_back(failed);
-  if (rankCandidates(inputs.config, inputs.model, inputs.type, inputs.probe, tried_).empty()) {
+  std::vector<Candidate> ranked =
+      rankCandidates(inputs.config, inputs.model, inputs.type, inputs.probe, tried_);
+  if (ranked.empty()) {
     tried_.pop_back();  // nothing else would serve: the failure is the answer
     return false;
+  }
+  if (next != nullptr) {
+    *next = std::move(ranked);
   }
   return true;
 }

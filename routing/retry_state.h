@@ -39,8 +39,11 @@ class RetryState {
   // Whether the attempt on `failed` is tried again. Yes when the failure is of a retriable
   // kind, a retry is left (of the config's routing.retries) and a candidate neither tried nor
   // `failed` is available now; then the retry is counted and `failed` is excluded from later
-  // choices. No changes nothing.
-  bool shouldRetry(AttemptFailure failure, const Candidate& failed, const ChoiceInputs& inputs);
+  // choices. No changes nothing. When yes and `next` is given, it receives those candidates,
+  // best first (rankCandidates excluding every candidate tried): the ranking that answered the
+  // question is the one the next attempt tries, not worked out a second time.
+  bool shouldRetry(AttemptFailure failure, const Candidate& failed, const ChoiceInputs& inputs,
+                   std::vector<Candidate>* next = nullptr);
 
   // The candidates of failed attempts that were retried: later choices exclude them.
   const std::vector<Candidate>& tried() const { return tried_; }

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "gateway/downstream/ascii.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/request_id.h"
 #include "gateway/proxy/request_outcome.h"
+#include "gateway/proxy/response_header_filter.h"
 #include "gateway/proxy/upstream_head.h"
 #include "gateway/upstream/upstream_pool.h"
 #include "limits/cluster/cluster_runtime.h"
@@ -49,12 +49,12 @@ ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, Upstream
 }
 
 ProxyRequest::~ProxyRequest() {
-  if (phase_ != Phase::kDone) {
+  if (state_ != State::kDone) {
     // The client went away before its response completed: cancel upstream
     // (destroying the exchange closes that connection) and free both slots.
     exchange_.reset();
     admission_.release();
-    endSlotWait();
+    enter(State::kDone);
     record(false, std::nullopt, /*client_gone=*/true);
   }
   context_.active_requests.fetch_sub(1, std::memory_order_relaxed);
@@ -128,8 +128,14 @@ void ProxyRequest::admit() {
   admission_.admitClient(worker_, context_.cluster, slot);
 }
 
-void ProxyRequest::onSlotWaitBegins() { beginSlotWait(); }
-void ProxyRequest::onSlotWaitEnds() { endSlotWait(); }
+void ProxyRequest::onSlotWaitBegins() { enter(State::kWaiting); }
+
+void ProxyRequest::onSlotWaitEnds() {
+  if (state_ == State::kWaiting) {
+    enter(State::kAdmitting);
+  }
+}
+
 void ProxyRequest::onClientAdmitted() { pickAndSend(); }
 void ProxyRequest::onProviderAdmitted(const routing::Candidate& candidate) { send(candidate); }
 void ProxyRequest::onProviderFull() { pickAndSend(); }
@@ -144,11 +150,11 @@ void ProxyRequest::onSlotLost() {
   metrics::LogLine(metrics::LogLevel::kWarn, "cluster_lease_lost")
       .str("request_id", request_id_)
       .emit();
-  if (phase_ == Phase::kDone) {
+  if (state_ == State::kDone) {
     return;
   }
   exchange_.reset();
-  if (headers_sent_) {
+  if (state_ == State::kStreaming) {
     finish(false, ErrorType::kUpstreamError);  // aborts the response
     return;
   }
@@ -166,11 +172,14 @@ routing::KeyProbe ProxyRequest::keyProbe() const {
   };
 }
 
-bool ProxyRequest::pickAndSend() {
+void ProxyRequest::pickAndSend() {
   std::vector<routing::Candidate> excluded = retry_.tried();
   excluded.insert(excluded.end(), admission_.clusterFull().begin(), admission_.clusterFull().end());
-  const auto candidates = routing::rankCandidates(snapshot_->config(), *resolution_.model,
-                                                  endpoint_.provider_type, keyProbe(), excluded);
+  trySending(routing::rankCandidates(snapshot_->config(), *resolution_.model,
+                                     endpoint_.provider_type, keyProbe(), excluded));
+}
+
+void ProxyRequest::trySending(const std::vector<routing::Candidate>& candidates) {
   for (const auto& c : candidates) {
     switch (
         admission_.takeProvider(worker_, context_.cluster, *snapshot_, c, endpoint_.holds_slots)) {
@@ -178,16 +187,15 @@ bool ProxyRequest::pickAndSend() {
         continue;
       case Admission::Take::kTaken:
         send(c);
-        return true;
+        return;
       case Admission::Take::kPending:
-        return true;
+        return;
     }
   }
   respondError(ErrorType::kNoUpstreamAvailable,
                "every target of model '" + resolution_.model->name +
                    "' is at its concurrency limit or has an open circuit",
                Admission::retryAfterSeconds(*snapshot_, *resolution_.model));
-  return false;
 }
 
 // ---- upstream ----
@@ -200,9 +208,13 @@ const conf::ProviderKey* ProxyRequest::providerKey() const {
   return current_ ? &provider()->keys[current_->key_index] : nullptr;
 }
 
+RouteNames ProxyRequest::routeNames() const {
+  return {provider()->name, resolution_.model->targets[current_->target_index].model,
+          providerKey()->id};
+}
+
 void ProxyRequest::send(const routing::Candidate& candidate) {
   current_ = candidate;
-  phase_ = Phase::kUpstream;
   const conf::Provider& p = *provider();
   const conf::Target& target = resolution_.model->targets[candidate.target_index];
   UpstreamRequest upstream;
@@ -221,24 +233,29 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
     context_.tracker->route(tracked_, p.name, target.model, providerKey()->id);
   }
   exchange_ = upstream_.send(origin, std::move(upstream), *this);
-  leaveForUpstream();
+  if (state_ == State::kAdmitting) {  // the exchange's making counts as slotgate's own time
+    enter(State::kUpstream);
+  }
 }
 
 bool ProxyRequest::retried(routing::AttemptFailure failure) {
   const routing::KeyProbe probe = keyProbe();
   const routing::ChoiceInputs inputs{snapshot_->config(), *resolution_.model,
                                      endpoint_.provider_type, probe};
-  if (!retry_.shouldRetry(failure, *current_, inputs)) {
+  std::vector<routing::Candidate> next;  // ranked once, by the retry decision
+  if (!retry_.shouldRetry(failure, *current_, inputs, &next)) {
     return false;
   }
-  mark_ = Clock::now();  // back inside slotgate until the next send
-  where_ = Where::kInside;
+  enter(State::kAdmitting);  // back inside slotgate until the next send
   snapshot_->series().provider(current_->provider_index).retries->Increment();
   // The failed attempt's slot and exchange go; the request keeps its client slot.
   admission_.endAttempt();
   exchange_.reset();
   endInflight();
-  pickAndSend();  // sends, or answers 503
+  std::erase_if(next, [this](const routing::Candidate& c) {
+    return std::ranges::find(admission_.clusterFull(), c) != admission_.clusterFull().end();
+  });
+  trySending(next);  // sends, or answers 503
   return true;
 }
 
@@ -253,38 +270,9 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
   } else if (status >= 400) {
     admission_.permit() = limits::BreakerPermit();  // 4xx: neither success nor failure
   }
-  Headers out;
-  out.reserve(headers.size() + 5);
-  // On Anthropic paths `request-id` is slotgate's request id too (SPEC section 3), not the
-  // provider's: the Anthropic SDKs read that one.
-  const bool anthropic = endpoint_.format == ApiFormat::kAnthropic;
-  std::optional<uint64_t> content_length;
-  for (auto& h : headers) {
-    toAsciiLower(h.name);
-    if (isHopByHop(h.name) || h.name == "x-request-id" || h.name.rfind("x-slotgate-", 0) == 0 ||
-        (anthropic && h.name == "request-id")) {
-      continue;
-    }
-    if (h.name == "content-length") {
-      char* end = nullptr;
-      const unsigned long long v = std::strtoull(h.value.c_str(), &end, 10);
-      if (end != h.value.c_str() && *end == '\0') {
-        content_length = v;
-      }
-      continue;
-    }
-    if (h.name == "content-type" && h.value.rfind("text/event-stream", 0) == 0) {
-      streaming_response_ = true;
-    }
-    out.push_back({std::move(h.name), std::move(h.value)});
-  }
-  out.push_back({"x-request-id", request_id_});
-  if (anthropic) {
-    out.push_back({"request-id", request_id_});
-  }
-  out.push_back({"x-slotgate-provider", provider()->name});
-  out.push_back({"x-slotgate-model", resolution_.model->targets[current_->target_index].model});
-  out.push_back({"x-slotgate-key", providerKey()->id});
+  ClientHead head =
+      filterResponseHead(std::move(headers), endpoint_.format, request_id_, routeNames());
+  streaming_response_ = head.event_stream;
   if (status < 300) {
     if (streaming_response_) {
       usage_parser_.emplace<metrics::StreamUsageParser>(endpoint_.format);
@@ -295,10 +283,9 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
       usage_parser_.emplace<metrics::JsonUsageParser>(endpoint_.format);
     }
   }
-  phase_ = Phase::kStreaming;
-  headers_sent_ = true;
+  enter(State::kStreaming, read_at);
   final_status_ = status;
-  sink_.sendHeaders(status, out, content_length);
+  sink_.sendHeaders(status, head.headers, head.content_length);
   addOverhead(Clock::now() - read_at);
 }
 
@@ -338,31 +325,17 @@ void ProxyRequest::addOverhead(Clock::duration d) {
   overhead_s_ += std::chrono::duration<float>(d).count();
 }
 
-void ProxyRequest::beginSlotWait() {
-  const auto now = Clock::now();
-  if (where_ == Where::kInside) {
+// The one place the state changes. The time since mark_ goes to where the request was: inside
+// slotgate (overhead) or waiting for a slot (queue wait); upstream time is neither.
+void ProxyRequest::enter(State next, Clock::time_point now) {
+  if (state_ == State::kAdmitting) {
     addOverhead(now - mark_);
+  } else if (state_ == State::kWaiting) {
+    queue_wait_s_ += std::chrono::duration<float>(now - mark_).count();
   }
   mark_ = now;
-  where_ = Where::kWaiting;
-  waited_ = true;
-}
-
-void ProxyRequest::endSlotWait() {
-  if (where_ != Where::kWaiting) {
-    return;
-  }
-  const auto now = Clock::now();
-  queue_wait_s_ += std::chrono::duration<float>(now - mark_).count();
-  mark_ = now;
-  where_ = Where::kInside;
-}
-
-void ProxyRequest::leaveForUpstream() {
-  if (where_ == Where::kInside) {
-    addOverhead(Clock::now() - mark_);
-    where_ = Where::kUpstream;
-  }
+  waited_ = waited_ || next == State::kWaiting;
+  state_ = next;
 }
 
 metrics::TokenUsage ProxyRequest::usage() const {
@@ -451,9 +424,9 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
       .str("key_id", providerKey()->id)
       .str("kind", upstreamErrorKindName(error.kind))
       .str("detail", error.detail)
-      .boolean("response_started", headers_sent_)
+      .boolean("response_started", state_ == State::kStreaming)
       .emit();
-  if (headers_sent_) {
+  if (state_ == State::kStreaming) {
     // Mid-response: never pass a broken stream off as a clean end.
     exchange_.reset();
     finish(false, timeout ? ErrorType::kUpstreamTimeout : ErrorType::kUpstreamError);
@@ -492,13 +465,10 @@ void ProxyRequest::respondError(ErrorType error, const std::string& message, int
   }
   if (current_) {
     // A target was chosen (the last one tried): say which, as on a proxied answer.
-    headers.push_back({"x-slotgate-provider", provider()->name});
-    headers.push_back(
-        {"x-slotgate-model", resolution_.model->targets[current_->target_index].model});
-    headers.push_back({"x-slotgate-key", providerKey()->id});
+    appendRouteHeaders(headers, routeNames());
   }
   final_status_ = status;
-  phase_ = Phase::kDone;
+  enter(State::kDone);
   record(false, error, false);
   admission_.release();
   sink_.sendHeaders(status, headers, body.size());
@@ -514,7 +484,7 @@ void ProxyRequest::endInflight() {
 }
 
 void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
-  phase_ = Phase::kDone;
+  enter(State::kDone);
   record(success, error, false);
   // Slots go back before the client hears the end, so that a client that
   // immediately sends its next request finds its slot free.
@@ -527,13 +497,6 @@ void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
 }
 
 void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool client_gone) {
-  const auto now = Clock::now();
-  if (where_ == Where::kWaiting) {
-    queue_wait_s_ += std::chrono::duration<float>(now - mark_).count();
-  } else if (where_ == Where::kInside) {
-    addOverhead(now - mark_);
-  }
-  where_ = Where::kUpstream;  // nothing more is added
   endInflight();
   RequestOutcome outcome;
   outcome.request_id = request_id_;
@@ -549,7 +512,7 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
   outcome.error = error;
   outcome.client_gone = client_gone;
   outcome.status = final_status_;
-  outcome.seconds = std::chrono::duration<double>(now - started_).count();
+  outcome.seconds = std::chrono::duration<double>(mark_ - started_).count();  // mark_: kDone
   outcome.usage = usage();
   outcome.usage_expected = !std::holds_alternative<std::monostate>(usage_parser_);
   outcome.retries = retry_.retriesUsed();

@@ -25,6 +25,7 @@
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/request_body.h"
+#include "gateway/proxy/response_header_filter.h"
 #include "gateway/proxy/usage_chunk_filter.h"
 #include "gateway/upstream/upstream_exchange.h"
 #include "gateway/upstream/upstream_pool.h"
@@ -59,7 +60,14 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   const std::string& requestId() const { return request_id_; }
 
  private:
-  enum class Phase { kNew, kQueued, kUpstream, kStreaming, kDone };
+  // Where the request is; every change goes through enter().
+  enum class State : uint8_t {
+    kAdmitting,  // inside slotgate: checks, choosing a target, between attempts
+    kWaiting,    // for a slot: the client's queue, or a cluster-wide slot
+    kUpstream,   // an attempt is sent, its response head not yet back
+    kStreaming,  // the head went to the client; the body follows
+    kDone,       // answered (or the client left): recorded, slots released
+  };
 
   void admit();
   // Admission::Owner
@@ -70,8 +78,9 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   void onProviderFull() override;
   void onRefused(metrics::ErrorType error, std::string_view message, int retry_after_s) override;
   void onSlotLost() override;
-  // Chooses a target and key and sends; false when none is available.
-  bool pickAndSend();
+  // Chooses a target and key and sends, or answers 503 when none is available.
+  void pickAndSend();
+  void trySending(const std::vector<routing::Candidate>& candidates);
   void send(const routing::Candidate& candidate);
   // Whether retry_ tries the failed attempt again; if so the next attempt is under way.
   bool retried(routing::AttemptFailure failure);
@@ -80,16 +89,15 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   void track();
   void endInflight();
   void record(bool success, std::optional<metrics::ErrorType> error, bool client_gone);
-  // Issue 14 timings. A request is inside slotgate, waiting for a slot, or away upstream.
-  void beginSlotWait();
-  void endSlotWait();
-  void leaveForUpstream();
+  void enter(State next,
+             std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   void addOverhead(std::chrono::steady_clock::duration d);
   void contentArrived(size_t events, std::chrono::steady_clock::time_point at);
   metrics::TokenUsage usage() const;  // the tokens reported so far
   routing::KeyProbe keyProbe() const;
   const conf::Provider* provider() const;
   const conf::ProviderKey* providerKey() const;
+  RouteNames routeNames() const;  // of current_
 
   GatewayContext& context_;
   Dispatcher& worker_;
@@ -100,7 +108,6 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   const Endpoint& endpoint_;  // a row of the route table
   std::chrono::steady_clock::time_point started_;
   std::string request_id_;
-  Phase phase_ = Phase::kNew;
 
   size_t client_index_ = SIZE_MAX;
   BodyFields body_;
@@ -116,17 +123,14 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   // glibc serves it from the slow (non-tcache) malloc path on every request.
   int16_t upstream_status_ = 0;  // HTTP statuses are three digits: 16 bits keep the object
   int16_t final_status_ = 0;     // within 1032 bytes (see above)
+  State state_ = State::kAdmitting;
   bool inflight_counted_ = false;
-  bool headers_sent_ = false;
   bool paused_ = false;
   bool streaming_response_ = false;
   bool usage_asked_ = false;  // this attempt set stream_options.include_usage for the client
   bool waited_ = false;       // waited for a slot at least once: its queue wait is observed
-  // Issue 14 timings: the request is inside slotgate (mark_ started the current stretch),
-  // waiting for a slot (mark_ started the wait), or away upstream. Seconds as float: the
-  // figures feed histograms and need no more than float's 7 digits.
-  enum class Where : uint8_t { kInside, kWaiting, kUpstream };
-  Where where_ = Where::kInside;
+  // Issue 14 timings, by state (enter()). Seconds as float: the figures feed histograms and
+  // need no more than float's 7 digits.
   float overhead_s_ = 0;
   float queue_wait_s_ = 0;
   // One response is either a stream or a JSON body: one variant instead of two optionals
@@ -137,7 +141,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   // Removes the usage-only chunk the client did not ask for (only when usage_asked_).
   std::unique_ptr<UsageChunkFilter> usage_chunk_filter_;
   metrics::ActiveEntryPtr tracked_;                     // null when no tracker is installed
-  std::chrono::steady_clock::time_point mark_;          // see where_
+  std::chrono::steady_clock::time_point mark_;          // the last change of state_
   std::chrono::steady_clock::time_point last_content_;  // the last content chunk (0: none)
 };
 

@@ -107,5 +107,20 @@ TEST(RetryState, OnlyCandidatesOfTheEndpointsApiCount) {
   EXPECT_EQ(retry.retriesUsed(), 1u);
 }
 
+// The ranking that decided the retry is handed out for the next attempt: best first (most free
+// capacity), without what was tried; and left alone when there is no retry.
+TEST(RetryState, AYesHandsOutTheCandidatesLeftBestFirst) {
+  const auto c = threeKeys(2);
+  const KeyProbe probe = [](size_t p, size_t) { return KeyView{p == 1 ? 5u : 1u, true}; };
+  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  RetryState retry;
+  std::vector<Candidate> next;
+  ASSERT_TRUE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs, &next));
+  EXPECT_EQ(next, (std::vector<Candidate>{kB1, kA2}));
+  next = {kA1};
+  EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kTimeout, kB1, inputs, &next));
+  EXPECT_EQ(next, std::vector<Candidate>{kA1});
+}
+
 }  // namespace
 }  // namespace slotgate::routing
