@@ -272,16 +272,8 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
   }
   ClientHead head =
       filterResponseHead(std::move(headers), endpoint_.format, request_id_, routeNames());
-  streaming_response_ = head.event_stream;
   if (status < 300) {
-    if (streaming_response_) {
-      usage_parser_.emplace<metrics::StreamUsageParser>(endpoint_.format);
-      if (usage_asked_) {
-        usage_chunk_filter_ = std::make_unique<UsageChunkFilter>();
-      }
-    } else {
-      usage_parser_.emplace<metrics::JsonUsageParser>(endpoint_.format);
-    }
+    meter_.begin(endpoint_.format, head.event_stream, usage_asked_);
   }
   enter(State::kStreaming, read_at);
   final_status_ = status;
@@ -291,24 +283,18 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
 
 void ProxyRequest::onUpstreamData(std::string_view bytes) {
   const auto read_at = Clock::now();
-  auto* stream_usage = std::get_if<metrics::StreamUsageParser>(&usage_parser_);
-  if (stream_usage != nullptr) {
-    contentArrived(stream_usage->feed(bytes), read_at);
-  } else if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
-    json_usage->feed(bytes);
-    if (last_content_ == Clock::time_point{}) {
-      contentArrived(1, read_at);  // a body's first byte is its first token
-    }
-  }
-  const std::string_view out = usage_chunk_filter_ ? usage_chunk_filter_->filter(bytes) : bytes;
+  const ResponseMeter::ContentTimings timings{
+      snapshot_->series(), resolution_.model_index, *current_, worker_.index(), started_,
+      tracked_.get()};
+  const std::string_view out = meter_.feed(bytes, read_at, timings);
   bytes_out_ += out.size();
   if (!out.empty()) {
     sink_.sendData(out);
   }
   if (tracked_) {
     tracked_->bytes.store(bytes_out_, std::memory_order_relaxed);
-    if (stream_usage != nullptr) {
-      tracked_->setUsage(stream_usage->usage());
+    if (const metrics::TokenUsage* usage = meter_.streamUsage()) {
+      tracked_->setUsage(*usage);
     }
     context_.tracker->progress(tracked_);  // one relaxed atomic: the SSE view coalesces
   }
@@ -338,44 +324,6 @@ void ProxyRequest::enter(State next, Clock::time_point now) {
   state_ = next;
 }
 
-metrics::TokenUsage ProxyRequest::usage() const {
-  if (const auto* stream = std::get_if<metrics::StreamUsageParser>(&usage_parser_)) {
-    return stream->usage();  // a stream that ended early: the tokens seen so far
-  }
-  if (const auto* finished = std::get_if<metrics::TokenUsage>(&usage_parser_)) {
-    return *finished;
-  }
-  return {};
-}
-
-void ProxyRequest::contentArrived(size_t events, Clock::time_point at) {
-  if (events == 0 || !current_) {
-    return;
-  }
-  auto& series = snapshot_->series();
-  const size_t shard = worker_.index();
-  size_t gaps = events;
-  if (last_content_ == Clock::time_point{}) {
-    const Clock::duration ttft = at - started_;
-    if (tracked_) {
-      // Kept on the tracker's entry, not here: ProxyRequest must stay within 1032 bytes.
-      tracked_->ttft_ms = std::chrono::duration<float, std::milli>(ttft).count();
-    }
-    if (auto* h = series.timeToFirstToken(resolution_.model_index, current_->target_index)) {
-      h->observe(shard, ttft);
-    }
-    --gaps;
-  } else if (streaming_response_) {
-    // Chunks read together came together: the first has the real gap, the others 0.
-    series.provider(current_->provider_index).chunk_gap->observe(shard, at - last_content_);
-    --gaps;
-  }
-  last_content_ = at;
-  if (streaming_response_ && gaps > 0) {
-    series.provider(current_->provider_index).chunk_gap->observe(shard, Clock::duration{}, gaps);
-  }
-}
-
 void ProxyRequest::onSinkDrained() {
   if (paused_ && exchange_) {
     paused_ = false;
@@ -384,16 +332,10 @@ void ProxyRequest::onSinkDrained() {
 }
 
 void ProxyRequest::onUpstreamComplete() {
-  if (usage_chunk_filter_) {
-    const std::string_view rest = usage_chunk_filter_->finish();
-    bytes_out_ += rest.size();
-    if (!rest.empty()) {
-      sink_.sendData(rest);
-    }
-  }
-  if (auto* json_usage = std::get_if<metrics::JsonUsageParser>(&usage_parser_)) {
-    const metrics::TokenUsage finished = json_usage->finish();
-    usage_parser_.emplace<metrics::TokenUsage>(finished);
+  const std::string_view rest = meter_.finish();
+  bytes_out_ += rest.size();
+  if (!rest.empty()) {
+    sink_.sendData(rest);
   }
   if (admission_.permit()) {
     admission_.permit().success();
@@ -513,8 +455,8 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
   outcome.client_gone = client_gone;
   outcome.status = final_status_;
   outcome.seconds = std::chrono::duration<double>(mark_ - started_).count();  // mark_: kDone
-  outcome.usage = usage();
-  outcome.usage_expected = !std::holds_alternative<std::monostate>(usage_parser_);
+  outcome.usage = meter_.usage();
+  outcome.usage_expected = meter_.began();
   outcome.retries = retry_.retriesUsed();
   outcome.bytes_out = bytes_out_;
   outcome.overhead_s = overhead_s_;

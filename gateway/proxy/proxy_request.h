@@ -26,6 +26,7 @@
 #include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/request_body.h"
 #include "gateway/proxy/response_header_filter.h"
+#include "gateway/proxy/response_meter.h"
 #include "gateway/proxy/usage_chunk_filter.h"
 #include "gateway/upstream/upstream_exchange.h"
 #include "gateway/upstream/upstream_pool.h"
@@ -92,8 +93,6 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   void enter(State next,
              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   void addOverhead(std::chrono::steady_clock::duration d);
-  void contentArrived(size_t events, std::chrono::steady_clock::time_point at);
-  metrics::TokenUsage usage() const;  // the tokens reported so far
   routing::KeyProbe keyProbe() const;
   const conf::Provider* provider() const;
   const conf::ProviderKey* providerKey() const;
@@ -126,23 +125,15 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   State state_ = State::kAdmitting;
   bool inflight_counted_ = false;
   bool paused_ = false;
-  bool streaming_response_ = false;
   bool usage_asked_ = false;  // this attempt set stream_options.include_usage for the client
   bool waited_ = false;       // waited for a slot at least once: its queue wait is observed
   // Issue 14 timings, by state (enter()). Seconds as float: the figures feed histograms and
   // need no more than float's 7 digits.
   float overhead_s_ = 0;
   float queue_wait_s_ = 0;
-  // One response is either a stream or a JSON body: one variant instead of two optionals
-  // keeps the object small (see above). A finished JSON body leaves its TokenUsage.
-  std::variant<std::monostate, metrics::StreamUsageParser, metrics::JsonUsageParser,
-               metrics::TokenUsage>
-      usage_parser_;
-  // Removes the usage-only chunk the client did not ask for (only when usage_asked_).
-  std::unique_ptr<UsageChunkFilter> usage_chunk_filter_;
-  metrics::ActiveEntryPtr tracked_;                     // null when no tracker is installed
-  std::chrono::steady_clock::time_point mark_;          // the last change of state_
-  std::chrono::steady_clock::time_point last_content_;  // the last content chunk (0: none)
+  ResponseMeter meter_;
+  metrics::ActiveEntryPtr tracked_;             // null when no tracker is installed
+  std::chrono::steady_clock::time_point mark_;  // the last change of state_
 };
 
 }  // namespace slotgate::gateway
