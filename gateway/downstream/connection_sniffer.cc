@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "gateway/downstream/connection_manager.h"
+#include "gateway/event/plain_socket_read.h"
 
 namespace slotgate::gateway {
 
@@ -35,6 +36,7 @@ ConnectionSniffer::ConnectionSniffer(Dispatcher& worker, ConnectionManager& mana
     }
   } else {
     bev_.reset(bufferevent_socket_new(worker.base(), fd, BEV_OPT_CLOSE_ON_FREE));
+    useOwnReadPath(bev_.get());  // no ioctl(FIONREAD) before each read, for the connection's life
     handshake_done_ = true;
   }
   if (!bev_) {

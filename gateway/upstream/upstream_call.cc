@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "gateway/event/plain_socket_read.h"
 #include "gateway/event/speculative_write.h"
 #include "gateway/upstream/upstream_pool.h"
 
@@ -252,6 +253,7 @@ void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
   }
   if ((events & BEV_EVENT_CONNECTED) != 0) {
     self->connected_ = true;
+    useOwnReadPath(bev);  // plain sockets: no ioctl(FIONREAD) before each read, pooled or not
     if (self->connect_timer_) {
       self->connect_timer_->disable();
     }

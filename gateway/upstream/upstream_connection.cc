@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "gateway/event/plain_socket_read.h"
 #include "gateway/upstream/upstream_pool.h"
 
 namespace slotgate::gateway {
@@ -211,10 +212,26 @@ bool UpstreamConnection::stillOpen() const {
   if (evbuffer_get_length(in) > 0) {
     return false;  // unsolicited bytes already read: out of sync
   }
+  if (!tls_) {
+    // No syscall here. While idle the connection's read event is watched and its callbacks
+    // drop it on EOF, a reset or any byte, so everything the loop has been told about has
+    // either run already (the connection is no longer in the pool) or is queued in this loop
+    // turn, which readReportedNotHandled() sees. What it cannot see is a close that reached
+    // the kernel after this turn's epoll_wait: a recv(MSG_PEEK) here would, but it too misses
+    // the close still on the wire, so it narrowed the race by one loop turn without ever
+    // closing it (and the provider's own RTT is much longer than a loop turn). The guarantee
+    // of no silent re-send does not rest on this check: a request whose first byte left is
+    // never sent again by UpstreamCall (canResend() needs the whole request still in the
+    // output buffer), it ends as a 502 or a counted retry. Idle connections are closed after
+    // the provider's idle_timeout (below common keep-alive timeouts), so a provider seldom
+    // closes one first.
+    return !readReportedNotHandled(bev_.get());
+  }
   const evutil_socket_t fd = bufferevent_getfd(bev_.get());
   if (fd < 0) {
     return false;
   }
+  // TLS keeps its MSG_PEEK: pending bytes may be a session ticket the TLS layer reads.
   char byte;
   const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) {
@@ -223,9 +240,7 @@ bool UpstreamConnection::stillOpen() const {
   if (n < 0) {
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
   }
-  // Pending bytes: on a plain socket, an unsolicited response; with TLS they may be a
-  // session ticket the TLS layer consumes, so the TLS layer decides when it reads them.
-  return tls_;
+  return true;  // the TLS layer decides when it reads pending bytes
 }
 
 void UpstreamConnection::armIdleTimer(std::chrono::milliseconds idle_timeout) {

@@ -49,8 +49,9 @@ class UpstreamConnection {
   // Explains an error after the connection was established.
   [[nodiscard]] std::string describeBrokenConnection(short events, int saved_errno) const;
 
-  // For an idle connection about to be reused: false when the peer closed or reset it,
-  // or (plain sockets) sent bytes nobody asked for. One non-blocking MSG_PEEK recv.
+  // For an idle connection about to be reused: false when the peer closed or reset it, or
+  // (plain sockets) sent bytes nobody asked for, as far as the loop has seen (plain
+  // sockets: no syscall, see the .cc) or (TLS) one non-blocking MSG_PEEK recv tells.
   [[nodiscard]] bool stillOpen() const;
 
   bufferevent* bev() const { return bev_.get(); }
