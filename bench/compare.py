@@ -43,6 +43,14 @@ def rss_kib(pid):
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
+def redis_calls(port):
+    """Redis's own count of commands run, by command (INFO commandstats; EVALSHA counts once)."""
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO", "commandstats"],
+                         capture_output=True, text=True, timeout=10).stdout
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", out)
+            if m.group(1) not in ("info",)}
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -313,12 +321,22 @@ class Bench:
         for port, _ in targets.values():
             run_wrk(self.url(port), 1, 64, self.load_cpu)
         rps = {name: [] for name in targets}
+        cluster_requests = 0
+        calls_before = redis_calls(redis_port)
         for r in range(self.args.rounds):
             for name, (port, p) in targets.items():
                 res = run_wrk(self.url(port), self.args.duration, 64, self.load_cpu)
                 rps[name].append(res["rps"])
+                if name == "cluster":
+                    cluster_requests += res["requests"]
                 print(f"  round {r + 1} {name:10s} {res['rps']:8.0f} req/s  non-2xx {res['errors']}",
                       flush=True)
+        calls = {k: v - calls_before.get(k, 0) for k, v in redis_calls(redis_port).items()}
+        if cluster_requests:
+            per = ", ".join(f"{k} {v / cluster_requests:.2f}" for k, v in
+                            sorted(calls.items(), key=lambda kv: -kv[1]) if v > 0)
+            print(f"  Redis commands per cluster request: {sum(calls.values()) / cluster_requests:.2f}"
+                  f" ({per})", flush=True)
         for _, p in targets.values():
             self.stop(p)
         self.stop(redis)

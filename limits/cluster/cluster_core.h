@@ -53,11 +53,16 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   void onReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply);
   void deliver(const std::shared_ptr<AcquireOp>& op, ClusterSlots::Outcome outcome,
                ClusterLease lease);
+  // Queues a release for the end of this loop turn (flushReleases).
   void sendRelease(std::string zkey, std::string lease_id);
+  // Sends the queued releases: one ZREM, or one script call for several. Runs at the end of
+  // the loop turn, and before any acquisition goes out, so that an acquisition woken by a
+  // release (wakeWaiter) reaches Redis behind it.
+  void flushReleases();
   void onConnected();
   void checkDrained();
   // A lease of key_id was released here: the oldest acquisition waiting for that key tries at
-  // once (its script goes out behind the ZREM on the same connection, so it sees the room), or,
+  // once (its script goes out behind the release on the same connection, so it sees the room), or,
   // if its attempt is in flight, again as soon as that attempt is answered.
   void wakeWaiter(const std::string& key_id);
 
@@ -70,6 +75,9 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   // Releases that could not be sent (Redis down): sent on reconnect. Bounded; past the bound
   // the TTL frees them.
   std::deque<std::pair<std::string, std::string>> unreleased_;
+  // Releases of this loop turn, not sent yet: (zset, lease id).
+  std::vector<std::pair<std::string, std::string>> release_batch_;
+  gateway::SchedulableCallbackPtr release_flush_;
   std::list<std::weak_ptr<AcquireOp>> waiting_;  // acquisitions between retries, oldest first
   gateway::TimerPtr renew_timer_;                // every lease_ttl / 3 (at least 10 ms)
   std::chrono::milliseconds renew_period_;

@@ -70,6 +70,16 @@ return lost
   return script;
 }
 
+const RedisScript& releaseScript() {
+  static const RedisScript script(R"lua(
+for i = 1, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[i])
+end
+return #KEYS
+)lua");
+  return script;
+}
+
 const RedisScript& breakerOpenScript() {
   static const RedisScript script(R"lua(
 redis.call('SET', KEYS[1], ARGV[2], 'PX', tonumber(ARGV[2]))

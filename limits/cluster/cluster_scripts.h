@@ -22,6 +22,10 @@ const RedisScript& acquireScript();
 // instance may hold the slot now). Returns the 1-based indexes of lost leases.
 const RedisScript& renewScript();
 
+// KEYS: one lease zset per lease. ARGV: per lease, its lease_id. Removes every lease (ZREM:
+// idempotent); the releases of one loop turn in one call.
+const RedisScript& releaseScript();
+
 // KEYS: breaker key, probe counter, set of open breakers. ARGV: key_id, open_ms, channel,
 // message. Records an opened circuit (the key expires with the open period), resets the
 // cluster-wide probe count and publishes the message.

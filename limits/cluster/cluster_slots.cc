@@ -44,7 +44,8 @@ ClusterCore::ClusterCore(gateway::Dispatcher& loop, RedisEndpoint endpoint, Clus
         if (drain_done_) {
           drain_timer_->enable(kDrainTick);
         }
-      })) {
+      })),
+      release_flush_(loop.createSchedulableCallback([this] { flushReleases(); })) {
   conn_->setOnConnected([this] { onConnected(); });
   conn_->setStateListener([this](bool up) {
     if (on_state_) {
@@ -67,6 +68,7 @@ std::string ClusterCore::nextLeaseId() {
 }
 
 void ClusterCore::attempt(const std::shared_ptr<AcquireOp>& op) {
+  flushReleases();  // releases asked for before this acquisition reach Redis before it
   std::vector<std::string> keys;
   std::vector<std::string> args;
   keys.reserve(2 * op->candidates.size());
@@ -211,11 +213,47 @@ void ClusterCore::wakeWaiter(const std::string& key_id) {
 }
 
 void ClusterCore::sendRelease(std::string zkey, std::string lease_id) {
-  if (conn_->command({"ZREM", zkey, lease_id}, [this](const redisReply*) { checkDrained(); })) {
+  release_batch_.emplace_back(std::move(zkey), std::move(lease_id));
+  if (release_batch_.size() == 1) {
+    release_flush_->schedule();
+  }
+}
+
+void ClusterCore::flushReleases() {
+  if (release_batch_.empty()) {
     return;
   }
-  if (unreleased_.size() < kMaxUnreleased) {
-    unreleased_.emplace_back(std::move(zkey), std::move(lease_id));
+  release_flush_->cancel();
+  std::vector<std::pair<std::string, std::string>> batch;
+  batch.swap(release_batch_);
+  bool sent;
+  if (batch.size() == 1) {
+    sent = conn_->command({"ZREM", batch[0].first, batch[0].second},
+                          [this](const redisReply*) { checkDrained(); });
+  } else {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+    keys.reserve(batch.size());
+    args.reserve(batch.size());
+    for (const auto& [zkey, lease_id] : batch) {
+      keys.push_back(zkey);
+      args.push_back(lease_id);
+    }
+    std::weak_ptr<ClusterCore> weak = weak_from_this();
+    sent = releaseScript().run(*conn_, std::move(keys), std::move(args), [weak](const redisReply*) {
+      if (auto core = weak.lock()) {
+        core->checkDrained();
+      }
+    });
+  }
+  if (sent) {
+    return;
+  }
+  for (auto& release : batch) {
+    if (unreleased_.size() >= kMaxUnreleased) {
+      break;  // the TTL frees the rest
+    }
+    unreleased_.push_back(std::move(release));
   }
 }
 
@@ -225,6 +263,7 @@ void ClusterCore::onConnected() {
   for (auto& [zkey, lease_id] : todo) {
     sendRelease(std::move(zkey), std::move(lease_id));
   }
+  flushReleases();
   // Right away, not at the next tick: after a Redis restart this puts our leases back.
   renew();
 }
@@ -299,6 +338,7 @@ void ClusterCore::releaseAll(std::chrono::milliseconds timeout, std::function<vo
   for (auto& entry : held) {
     release(*entry);
   }
+  flushReleases();  // now: the drain waits for their answers
   drain_done_ = std::move(done);
   drain_deadline_ = std::chrono::steady_clock::now() + timeout;
   drain_timer_->enable(kDrainTick);
@@ -309,7 +349,7 @@ void ClusterCore::checkDrained() {
   if (!drain_done_) {
     return;
   }
-  const bool answered = conn_->pending() == 0 && unreleased_.empty();
+  const bool answered = conn_->pending() == 0 && unreleased_.empty() && release_batch_.empty();
   if (!answered && std::chrono::steady_clock::now() < drain_deadline_) {
     return;
   }

@@ -368,6 +368,45 @@ TEST_F(ClusterSlotsTest, ReleaseAllReleasesEveryLeaseAndWaitsForTheReplies) {
   results.clear();  // handles released after releaseAll send nothing more
 }
 
+// Redis's count of calls of one command since the last CONFIG RESETSTAT (commands run inside
+// scripts count too).
+long long commandCalls(const testing::RedisServer& redis, const std::string& command) {
+  const std::string stats = redis.run({"INFO", "commandstats"});
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const size_t at = stats.find(tag);
+  return at == std::string::npos ? 0 : std::stoll(stats.substr(at + tag.size()));
+}
+
+TEST_F(ClusterSlotsTest, ReleasesOfOneLoopTurnGoOutInOneCall) {
+  std::vector<Result> results(4);
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(acquireNow("k" + std::to_string(i), 5, results[i]), Outcome::kGranted);
+  }
+  // A first batch loads the release script (EVALSHA answered NOSCRIPT, then EVAL).
+  results[0].lease.release();
+  results[1].lease.release();
+  ASSERT_TRUE(loop_.runUntil([&] { return zcard("k0") == 0 && zcard("k1") == 0; }));
+  EXPECT_EQ(redis_.run({"CONFIG", "RESETSTAT"}), "OK");
+  // Two releases in one loop turn: one script call, no ZREM of its own each.
+  results[2].lease.release();
+  results[3].lease.release();
+  ASSERT_TRUE(loop_.runUntil([&] { return zcard("k2") == 0 && zcard("k3") == 0; }));
+  EXPECT_EQ(commandCalls(redis_, "evalsha"), 1);
+  EXPECT_EQ(commandCalls(redis_, "zrem"), 2);  // the script's
+  EXPECT_EQ(slots_->leasesHeld(), 0u);
+}
+
+TEST_F(ClusterSlotsTest, AnAcquisitionAfterAReleaseInTheSameTurnSeesTheRoom) {
+  Result a, b;
+  EXPECT_EQ(acquireNow("k", 1, a), Outcome::kGranted);
+  // Released and asked for in one loop turn: the release reaches Redis first.
+  a.lease.release();
+  auto pending = slots_->acquire("k", 1, b.callback());
+  ASSERT_TRUE(loop_.runUntil([&] { return b.outcome.has_value(); }));
+  EXPECT_EQ(*b.outcome, Outcome::kGranted);
+  EXPECT_EQ(zcard("k"), 1);
+}
+
 // Two workers (two loops on two threads) acquiring and releasing the same key as fast as they
 // can never hold more than the limit together.
 TEST(ClusterSlotsConcurrency, TwoLoopsNeverExceedTheLimitTogether) {
