@@ -1,6 +1,7 @@
-// The fixed error codes of SPEC section 3. They are both the `code` of an error
-// body and the `error_type` label of inference_errors_total, so label values
-// can never come from request data. Thread-safety: constants only.
+// The fixed values of the `error_type` label of inference_errors_total: the error codes of
+// SPEC section 3 (which error bodies also carry as their `code`), so label values can never
+// come from request data. What an error means to an API client (its HTTP status, its
+// `error.type`) is gateway/proxy/api_error.h's. Thread-safety: constants only.
 #pragma once
 
 #include <array>
@@ -35,34 +36,9 @@ inline constexpr std::array<std::string_view, kErrorTypeCount> kErrorTypeLabels 
     "not_found",       "method_not_allowed",    "upstream_status",
 };
 
-// HTTP status slotgate answers with; 0 for kUpstreamStatus (the upstream's own).
-inline constexpr std::array<int, kErrorTypeCount> kErrorTypeStatus = {
-    400, 401, 403, 404, 413, 429, 502, 503, 504, 404, 405, 0,
-};
-
-// `error.type` in both the OpenAI and the Anthropic error body (SPEC section 3).
-inline constexpr std::array<std::string_view, kErrorTypeCount> kErrorTypeApiTypes = {
-    "invalid_request_error",
-    "authentication_error",
-    "permission_error",
-    "not_found_error",
-    "request_too_large",
-    "rate_limit_error",
-    "api_error",
-    "overloaded_error",
-    "timeout_error",
-    "invalid_request_error",
-    "invalid_request_error",
-    "api_error",
-};
-
 constexpr size_t errorTypeIndex(ErrorType t) { return static_cast<size_t>(t); }
 constexpr std::string_view errorTypeLabel(ErrorType t) {
   return kErrorTypeLabels[errorTypeIndex(t)];
-}
-constexpr int errorTypeStatus(ErrorType t) { return kErrorTypeStatus[errorTypeIndex(t)]; }
-constexpr std::string_view errorTypeApiType(ErrorType t) {
-  return kErrorTypeApiTypes[errorTypeIndex(t)];
 }
 
 static_assert(static_cast<size_t>(ErrorType::kUpstreamStatus) + 1 == kErrorTypeCount);

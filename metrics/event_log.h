@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "metrics/usage_parser.h"
+#include "metrics/token_usage.h"
 
 namespace slotgate::metrics {
 

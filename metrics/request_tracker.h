@@ -14,7 +14,7 @@
 #include <string>
 
 #include "metrics/history.h"
-#include "metrics/usage_parser.h"
+#include "metrics/token_usage.h"
 
 namespace slotgate::metrics {
 

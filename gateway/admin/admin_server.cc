@@ -47,7 +47,7 @@ void reply(evhttp_request* req, const AdminResponse& r) {
 }
 
 AdminResponse jsonError(int status, metrics::ErrorType code, const std::string& message) {
-  return {status, "application/json", errorBody(ApiFormat::kOpenAI, code, message)};
+  return {status, "application/json", errorBody(conf::ProviderType::kOpenAI, code, message)};
 }
 
 AdminResponse forbidden(const char* message) {

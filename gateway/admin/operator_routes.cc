@@ -16,7 +16,7 @@ namespace {
 
 AdminResponse badRequest(const std::string& message) {
   return {400, "application/json",
-          errorBody(ApiFormat::kOpenAI, metrics::ErrorType::kInvalidRequest, message)};
+          errorBody(conf::ProviderType::kOpenAI, metrics::ErrorType::kInvalidRequest, message)};
 }
 
 AdminResponse json(std::string body) { return {200, "application/json", std::move(body)}; }

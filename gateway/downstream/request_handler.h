@@ -6,7 +6,6 @@
 
 #include "gateway/downstream/http_message.h"
 #include "gateway/event/dispatcher.h"
-#include "metrics/error_type.h"
 
 namespace slotgate::gateway {
 

@@ -7,30 +7,31 @@
 
 namespace slotgate::gateway {
 
-ApiFormat apiFormatForPath(std::string_view path) {
+conf::ProviderType apiFormatForPath(std::string_view path) {
   constexpr std::string_view kMessages = "/v1/messages";
   const bool anthropic = path.substr(0, kMessages.size()) == kMessages &&
                          (path.size() == kMessages.size() || path[kMessages.size()] == '/');
-  return anthropic ? ApiFormat::kAnthropic : ApiFormat::kOpenAI;
+  return anthropic ? conf::ProviderType::kAnthropic : conf::ProviderType::kOpenAI;
 }
 
-Headers gatewayAnswerHeaders(ApiFormat format, const std::string& request_id) {
+Headers gatewayAnswerHeaders(conf::ProviderType format, const std::string& request_id) {
   Headers headers;
   headers.reserve(8);  // room for retry-after and x-slotgate-* the caller may add
   headers.push_back({"content-type", "application/json"});
   headers.push_back({"x-request-id", request_id});
-  if (format == ApiFormat::kAnthropic) {
+  if (format == conf::ProviderType::kAnthropic) {
     headers.push_back({"request-id", request_id});
   }
   headers.push_back({"date", httpDate(std::chrono::system_clock::now())});
   return headers;
 }
 
-std::string errorBody(ApiFormat format, metrics::ErrorType code, std::string_view message) {
+std::string errorBody(conf::ProviderType format, metrics::ErrorType code,
+                      std::string_view message) {
   std::string out;
   out.reserve(128 + message.size());
-  const std::string_view type = metrics::errorTypeApiType(code);
-  if (format == ApiFormat::kAnthropic) {
+  const std::string_view type = errorTypeApiType(code);
+  if (format == conf::ProviderType::kAnthropic) {
     out += R"({"type":"error","error":{"type":")";
     out += type;
     out += R"(","message":")";

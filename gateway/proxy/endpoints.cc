@@ -11,43 +11,43 @@ using conf::ProviderType;
 constexpr std::array<Endpoint, 6> kRoutes = {{
     {.kind = EndpointKind::kProxy,  // chat/completions, completions
      .id = 1,
-     .format = ApiFormat::kOpenAI,
+     .format = ProviderType::kOpenAI,
      .provider_type = ProviderType::kOpenAI,
      .usage_on_request = true,
      .method = "POST"},
     {.kind = EndpointKind::kProxy,  // embeddings, responses
      .id = 2,
-     .format = ApiFormat::kOpenAI,
+     .format = ProviderType::kOpenAI,
      .provider_type = ProviderType::kOpenAI,
      .method = "POST"},
     {.kind = EndpointKind::kProxy,  // messages
      .id = 3,
-     .format = ApiFormat::kAnthropic,
+     .format = ProviderType::kAnthropic,
      .provider_type = ProviderType::kAnthropic,
      .method = "POST"},
     {.kind = EndpointKind::kProxy,  // messages/count_tokens
      .id = 4,
-     .format = ApiFormat::kAnthropic,
+     .format = ProviderType::kAnthropic,
      .provider_type = ProviderType::kAnthropic,
      .holds_slots = false,
      .method = "POST"},
     {.kind = EndpointKind::kListModels,
      .id = 5,
-     .format = ApiFormat::kOpenAI,
+     .format = ProviderType::kOpenAI,
      .provider_type = ProviderType::kOpenAI,
      .method = "GET"},
     {.kind = EndpointKind::kModelObject,
      .id = 6,
-     .format = ApiFormat::kOpenAI,
+     .format = ProviderType::kOpenAI,
      .provider_type = ProviderType::kOpenAI,
      .method = "GET"},
 }};
 
 // Unknown paths: no route, but an error format (apiFormatForPath).
 constexpr Endpoint kUnknownOpenAI{
-    .kind = EndpointKind::kUnknownPath, .format = ApiFormat::kOpenAI, .method = ""};
+    .kind = EndpointKind::kUnknownPath, .format = ProviderType::kOpenAI, .method = ""};
 constexpr Endpoint kUnknownAnthropic{
-    .kind = EndpointKind::kUnknownPath, .format = ApiFormat::kAnthropic, .method = ""};
+    .kind = EndpointKind::kUnknownPath, .format = ProviderType::kAnthropic, .method = ""};
 
 }  // namespace
 
@@ -70,7 +70,7 @@ const Endpoint& findEndpoint(std::string_view path) {
   if (path.substr(0, kModelObjectPrefix.size()) == kModelObjectPrefix) {
     return kRoutes[5];
   }
-  return apiFormatForPath(path) == ApiFormat::kAnthropic ? kUnknownAnthropic : kUnknownOpenAI;
+  return apiFormatForPath(path) == ProviderType::kAnthropic ? kUnknownAnthropic : kUnknownOpenAI;
 }
 
 const Endpoint* endpointById(uint8_t id) {

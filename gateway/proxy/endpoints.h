@@ -18,7 +18,7 @@ struct Endpoint {
   // Its number in the route table (1..): a request carries its route from the head to the
   // complete request in one byte (IncomingRequest::note). 0 for an unknown path.
   uint8_t id = 0;
-  ApiFormat format = ApiFormat::kOpenAI;
+  conf::ProviderType format = conf::ProviderType::kOpenAI;
   conf::ProviderType provider_type = conf::ProviderType::kOpenAI;
   // Whether a request holds a client and a provider concurrency slot. count_tokens does not:
   // it generates nothing, so it is not what a concurrency limit protects.

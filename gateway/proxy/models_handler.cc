@@ -67,7 +67,7 @@ void ModelsHandler::answer(const std::string& body, std::optional<ErrorType> err
   // Recorded before the answer goes out, so that a client reading the metrics right after its
   // answer finds it counted.
   record(error, false);
-  const int status = error ? metrics::errorTypeStatus(*error) : 200;
+  const int status = error ? errorTypeStatus(*error) : 200;
   sink_.sendHeaders(status, gatewayAnswerHeaders(endpoint_.format, request_id_), body.size());
   sink_.sendData(body);
   sink_.finish();
@@ -84,7 +84,7 @@ void ModelsHandler::record(std::optional<ErrorType> error, bool client_gone) {
   outcome.success = !error && !client_gone;
   outcome.error = error;
   outcome.client_gone = client_gone;
-  outcome.status = error ? metrics::errorTypeStatus(*error) : 200;
+  outcome.status = error ? errorTypeStatus(*error) : 200;
   outcome.seconds = seconds;
   outcome.overhead_s = static_cast<float>(seconds);  // all of it was spent inside slotgate
   metrics::ActiveEntryPtr never_tracked;

@@ -98,9 +98,9 @@ void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, Er
                              const std::string& message, const Headers& extra, int status) {
   const auto started = std::chrono::steady_clock::now();
   if (status == 0) {
-    status = metrics::errorTypeStatus(error);
+    status = errorTypeStatus(error);
   }
-  const ApiFormat format = apiFormatForPath(head.path);
+  const conf::ProviderType format = apiFormatForPath(head.path);
   const std::string body = errorBody(format, error, message);
   const std::string request_id = requestIdFor(head.headers);
   Headers headers = gatewayAnswerHeaders(format, request_id);

@@ -399,7 +399,7 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
 
 void ProxyRequest::respondError(ErrorType error, const std::string& message, int retry_after_s) {
   exchange_.reset();
-  const int status = metrics::errorTypeStatus(error);
+  const int status = errorTypeStatus(error);
   std::string body = errorBody(endpoint_.format, error, message);
   Headers headers = gatewayAnswerHeaders(endpoint_.format, request_id_);
   if (retry_after_s > 0) {

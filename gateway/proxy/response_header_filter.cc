@@ -7,11 +7,11 @@
 
 namespace slotgate::gateway {
 
-ClientHead filterResponseHead(std::vector<UpstreamHeader>&& upstream, ApiFormat format,
+ClientHead filterResponseHead(std::vector<UpstreamHeader>&& upstream, conf::ProviderType format,
                               const std::string& request_id, const RouteNames& route) {
   ClientHead head;
   head.headers.reserve(upstream.size() + 5);
-  const bool anthropic = format == ApiFormat::kAnthropic;
+  const bool anthropic = format == conf::ProviderType::kAnthropic;
   for (auto& h : upstream) {
     toAsciiLower(h.name);
     if (isHopByHop(h.name) || h.name == "x-request-id" || h.name.rfind("x-slotgate-", 0) == 0 ||

@@ -32,7 +32,7 @@ struct ClientHead {
 
 // Filters `upstream` (names lower-cased here, fields moved out). On Anthropic paths
 // `request-id` is slotgate's request id too, not the provider's: the Anthropic SDKs read it.
-ClientHead filterResponseHead(std::vector<UpstreamHeader>&& upstream, ApiFormat format,
+ClientHead filterResponseHead(std::vector<UpstreamHeader>&& upstream, conf::ProviderType format,
                               const std::string& request_id, const RouteNames& route);
 
 // x-slotgate-provider, -model and -key: on a proxied answer and on an error after a target

@@ -2,22 +2,22 @@
 
 namespace slotgate::gateway {
 
-void ResponseMeter::begin(ApiFormat format, bool event_stream, bool drop_usage_chunk) {
+void ResponseMeter::begin(conf::ProviderType format, bool event_stream, bool drop_usage_chunk) {
   if (event_stream) {
-    parser_.emplace<metrics::StreamUsageParser>(format);
+    parser_.emplace<StreamUsageParser>(format);
     if (drop_usage_chunk) {
       usage_chunk_filter_ = std::make_unique<UsageChunkFilter>();
     }
   } else {
-    parser_.emplace<metrics::JsonUsageParser>(format);
+    parser_.emplace<JsonUsageParser>(format);
   }
 }
 
 std::string_view ResponseMeter::feed(std::string_view bytes, Clock::time_point at,
                                      const ContentTimings& timings) {
-  if (auto* stream = std::get_if<metrics::StreamUsageParser>(&parser_)) {
+  if (auto* stream = std::get_if<StreamUsageParser>(&parser_)) {
     contentArrived(stream->feed(bytes), true, at, timings);
-  } else if (auto* json = std::get_if<metrics::JsonUsageParser>(&parser_)) {
+  } else if (auto* json = std::get_if<JsonUsageParser>(&parser_)) {
     json->feed(bytes);
     if (last_content_ == Clock::time_point{}) {
       contentArrived(1, false, at, timings);  // a body's first byte is its first token
@@ -27,7 +27,7 @@ std::string_view ResponseMeter::feed(std::string_view bytes, Clock::time_point a
 }
 
 std::string_view ResponseMeter::finish() {
-  if (auto* json = std::get_if<metrics::JsonUsageParser>(&parser_)) {
+  if (auto* json = std::get_if<JsonUsageParser>(&parser_)) {
     const metrics::TokenUsage finished = json->finish();
     parser_.emplace<metrics::TokenUsage>(finished);
   }
@@ -35,7 +35,7 @@ std::string_view ResponseMeter::finish() {
 }
 
 metrics::TokenUsage ResponseMeter::usage() const {
-  if (const auto* stream = std::get_if<metrics::StreamUsageParser>(&parser_)) {
+  if (const auto* stream = std::get_if<StreamUsageParser>(&parser_)) {
     return stream->usage();
   }
   if (const auto* finished = std::get_if<metrics::TokenUsage>(&parser_)) {
@@ -45,7 +45,7 @@ metrics::TokenUsage ResponseMeter::usage() const {
 }
 
 const metrics::TokenUsage* ResponseMeter::streamUsage() const {
-  const auto* stream = std::get_if<metrics::StreamUsageParser>(&parser_);
+  const auto* stream = std::get_if<StreamUsageParser>(&parser_);
   return stream != nullptr ? &stream->usage() : nullptr;
 }
 

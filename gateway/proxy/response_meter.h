@@ -13,9 +13,9 @@
 
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/usage_chunk_filter.h"
+#include "gateway/proxy/usage_parser.h"
 #include "metrics/request_series.h"
 #include "metrics/request_tracker.h"
-#include "metrics/usage_parser.h"
 #include "routing/target_chooser.h"
 
 namespace slotgate::gateway {
@@ -37,7 +37,7 @@ class ResponseMeter {
 
   // A 2xx head arrived: its body is metered. `event_stream`: an SSE stream (else one JSON body);
   // `drop_usage_chunk`: slotgate asked for the usage chunk the client did not ask for.
-  void begin(ApiFormat format, bool event_stream, bool drop_usage_chunk);
+  void begin(conf::ProviderType format, bool event_stream, bool drop_usage_chunk);
   // Body bytes read at `at`: accounts for them and returns the bytes the client gets (a view
   // into `bytes` or into the meter, valid until the next call).
   std::string_view feed(std::string_view bytes, Clock::time_point at,
@@ -58,9 +58,7 @@ class ResponseMeter {
                       const ContentTimings& timings);
 
   // One response is either a stream or a JSON body. A finished JSON body leaves its TokenUsage.
-  std::variant<std::monostate, metrics::StreamUsageParser, metrics::JsonUsageParser,
-               metrics::TokenUsage>
-      parser_;
+  std::variant<std::monostate, StreamUsageParser, JsonUsageParser, metrics::TokenUsage> parser_;
   std::unique_ptr<UsageChunkFilter> usage_chunk_filter_;  // only when drop_usage_chunk
   Clock::time_point last_content_;                        // the last content chunk (0: none)
 };

@@ -1,5 +1,5 @@
-// Fuzzes the SSE parser and the token-usage readers (metrics/). The first input byte picks the
-// API format and how the rest is cut into network reads. Properties beyond "no crash": the SSE
+// Fuzzes the SSE parser and the token-usage readers (gateway/proxy/). The first input byte picks
+// the API format and how the rest is cut into network reads. Properties beyond "no crash": the SSE
 // parser dispatches the same events, and drops the same oversized ones, whether the stream
 // arrives at once or in pieces (SPEC: an event split across reads is still parsed), and its
 // buffered memory stays within its bound.
@@ -9,15 +9,15 @@
 #include <string_view>
 #include <vector>
 
-#include "metrics/sse_parser.h"
-#include "metrics/usage_parser.h"
+#include "gateway/proxy/sse_parser.h"
+#include "gateway/proxy/usage_parser.h"
 
 namespace {
 
-using slotgate::metrics::ApiFormat;
-using slotgate::metrics::JsonUsageParser;
-using slotgate::metrics::SseParser;
-using slotgate::metrics::StreamUsageParser;
+using slotgate::conf::ProviderType;
+using slotgate::gateway::JsonUsageParser;
+using slotgate::gateway::SseParser;
+using slotgate::gateway::StreamUsageParser;
 
 constexpr size_t kMaxEventBytes = 512;  // small, so oversized events are exercised
 
@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const uint8_t control = data[0];
   const std::string_view stream(reinterpret_cast<const char*>(data + 1), size - 1);
-  const ApiFormat format = (control & 1) != 0 ? ApiFormat::kAnthropic : ApiFormat::kOpenAI;
+  const ProviderType format = (control & 1) != 0 ? ProviderType::kAnthropic : ProviderType::kOpenAI;
   const size_t max_piece = 1 + (control >> 1) % 64;
 
   const Events whole = sseEvents(stream, 0);

@@ -9,7 +9,7 @@ namespace {
 
 TEST(ApiError, OpenAIShape) {
   auto j = nlohmann::json::parse(
-      errorBody(ApiFormat::kOpenAI, metrics::ErrorType::kInvalidApiKey, "bad \"key\""));
+      errorBody(conf::ProviderType::kOpenAI, metrics::ErrorType::kInvalidApiKey, "bad \"key\""));
   EXPECT_EQ(j["error"]["message"], "bad \"key\"");
   EXPECT_EQ(j["error"]["type"], "authentication_error");
   EXPECT_EQ(j["error"]["code"], "invalid_api_key");
@@ -17,7 +17,7 @@ TEST(ApiError, OpenAIShape) {
 
 TEST(ApiError, AnthropicShape) {
   auto j = nlohmann::json::parse(
-      errorBody(ApiFormat::kAnthropic, metrics::ErrorType::kNoUpstreamAvailable, "busy"));
+      errorBody(conf::ProviderType::kAnthropic, metrics::ErrorType::kNoUpstreamAvailable, "busy"));
   EXPECT_EQ(j["type"], "error");
   EXPECT_EQ(j["error"]["type"], "overloaded_error");
   EXPECT_EQ(j["error"]["message"], "busy");
@@ -25,9 +25,9 @@ TEST(ApiError, AnthropicShape) {
 }
 
 TEST(ApiError, FormatFollowsPath) {
-  EXPECT_EQ(apiFormatForPath("/v1/messages"), ApiFormat::kAnthropic);
-  EXPECT_EQ(apiFormatForPath("/v1/chat/completions"), ApiFormat::kOpenAI);
-  EXPECT_EQ(apiFormatForPath("/nope"), ApiFormat::kOpenAI);
+  EXPECT_EQ(apiFormatForPath("/v1/messages"), conf::ProviderType::kAnthropic);
+  EXPECT_EQ(apiFormatForPath("/v1/chat/completions"), conf::ProviderType::kOpenAI);
+  EXPECT_EQ(apiFormatForPath("/nope"), conf::ProviderType::kOpenAI);
 }
 
 }  // namespace

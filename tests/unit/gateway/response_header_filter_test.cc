@@ -34,7 +34,7 @@ int count(const Headers& headers, std::string_view name) {
 }
 
 TEST(ResponseHeaderFilter, DropsHopByHopAndTheProvidersIdsAndAddsSlotgates) {
-  ClientHead head = filterResponseHead(providerHead(), ApiFormat::kOpenAI, "sg-1", kRoute);
+  ClientHead head = filterResponseHead(providerHead(), conf::ProviderType::kOpenAI, "sg-1", kRoute);
   EXPECT_EQ(value(head.headers, "connection"), nullptr);
   EXPECT_EQ(value(head.headers, "transfer-encoding"), nullptr);
   EXPECT_EQ(value(head.headers, "content-length"), nullptr);  // framing is the codec's
@@ -52,7 +52,8 @@ TEST(ResponseHeaderFilter, DropsHopByHopAndTheProvidersIdsAndAddsSlotgates) {
 }
 
 TEST(ResponseHeaderFilter, OnAnthropicPathsRequestIdIsSlotgates) {
-  ClientHead head = filterResponseHead(providerHead(), ApiFormat::kAnthropic, "sg-2", kRoute);
+  ClientHead head =
+      filterResponseHead(providerHead(), conf::ProviderType::kAnthropic, "sg-2", kRoute);
   EXPECT_EQ(count(head.headers, "request-id"), 1);
   EXPECT_EQ(*value(head.headers, "request-id"), "sg-2");
   EXPECT_EQ(*value(head.headers, "x-request-id"), "sg-2");
@@ -62,7 +63,7 @@ TEST(ResponseHeaderFilter, AnInvalidContentLengthIsDroppedNotForwarded) {
   for (const char* bad : {"", "12abc", "-"}) {
     ClientHead head =
         filterResponseHead({{"content-length", bad}, {"content-type", "application/json"}},
-                           ApiFormat::kOpenAI, "sg-3", kRoute);
+                           conf::ProviderType::kOpenAI, "sg-3", kRoute);
     EXPECT_FALSE(head.content_length.has_value()) << bad;
     EXPECT_EQ(value(head.headers, "content-length"), nullptr) << bad;
     EXPECT_FALSE(head.event_stream);

@@ -67,7 +67,7 @@ TEST_F(ResponseMeterTest, ABodyNotBegunIsNotMetered) {
 }
 
 TEST_F(ResponseMeterTest, AJsonBodysUsageIsReadAtItsEndAndItsFirstByteIsTheFirstToken) {
-  meter_.begin(ApiFormat::kOpenAI, /*event_stream=*/false, /*drop_usage_chunk=*/false);
+  meter_.begin(conf::ProviderType::kOpenAI, /*event_stream=*/false, /*drop_usage_chunk=*/false);
   EXPECT_TRUE(meter_.began());
   const std::string body =
       R"({"id":"x","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":5}})";
@@ -84,7 +84,7 @@ TEST_F(ResponseMeterTest, AJsonBodysUsageIsReadAtItsEndAndItsFirstByteIsTheFirst
 }
 
 TEST_F(ResponseMeterTest, AStreamCountsItsChunkGapsAndDropsTheUsageChunkItWasAskedTo) {
-  meter_.begin(ApiFormat::kOpenAI, /*event_stream=*/true, /*drop_usage_chunk=*/true);
+  meter_.begin(conf::ProviderType::kOpenAI, /*event_stream=*/true, /*drop_usage_chunk=*/true);
   std::string out;
   out.append(meter_.feed(chunk("a"), started_ + 10ms, timings()));
   out.append(meter_.feed(chunk("b"), started_ + 15ms, timings()));
@@ -101,7 +101,7 @@ TEST_F(ResponseMeterTest, AStreamCountsItsChunkGapsAndDropsTheUsageChunkItWasAsk
 }
 
 TEST_F(ResponseMeterTest, AStreamTheClientAskedUsageForKeepsItsUsageChunk) {
-  meter_.begin(ApiFormat::kOpenAI, /*event_stream=*/true, /*drop_usage_chunk=*/false);
+  meter_.begin(conf::ProviderType::kOpenAI, /*event_stream=*/true, /*drop_usage_chunk=*/false);
   std::string out;
   out.append(meter_.feed(chunk("a") + kUsageChunk + kDone, started_ + 10ms, timings()));
   out.append(meter_.finish());

@@ -1,6 +1,6 @@
-#include "metrics/sse_parser.h"
+#include "gateway/proxy/sse_parser.h"
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 namespace {
 
 // Buffers that once held a big event are released so an idle stream does not
@@ -145,4 +145,4 @@ void SseParser::resetEvent() {
   shrinkIfLarge(data_);
 }
 
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

@@ -1,12 +1,14 @@
-#include "metrics/usage_parser.h"
+#include "gateway/proxy/usage_parser.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 namespace {
+
+using metrics::TokenUsage;
 
 // Event shapes as in the providers' API references.
 const std::string kOpenAIChatStream =
@@ -57,7 +59,8 @@ const std::string kOpenAIResponsesStream =
     R"(data: {"type":"response.completed","sequence_number":2,"response":{"id":"resp_67c9fdcecf488190bdd9a0409de3a1ec","object":"response","created_at":1741290958,"status":"completed","error":null,"model":"gpt-4.1-2025-04-14","output":[{"id":"msg_67c9fdcf37fc","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Hi","annotations":[]}]}],"usage":{"input_tokens":37,"input_tokens_details":{"cached_tokens":5},"output_tokens":11,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":48},"user":null,"metadata":{}}})"
     "\n\n";
 
-TokenUsage streamUsage(ApiFormat format, std::string_view stream, const std::vector<size_t>& cuts) {
+TokenUsage streamUsage(conf::ProviderType format, std::string_view stream,
+                       const std::vector<size_t>& cuts) {
   StreamUsageParser parser(format);
   size_t pos = 0;
   for (size_t cut : cuts) {
@@ -68,7 +71,7 @@ TokenUsage streamUsage(ApiFormat format, std::string_view stream, const std::vec
   return parser.usage();
 }
 
-TokenUsage streamWhole(ApiFormat format, std::string_view stream) {
+TokenUsage streamWhole(conf::ProviderType format, std::string_view stream) {
   return streamUsage(format, stream, {});
 }
 
@@ -84,7 +87,7 @@ std::string toCrlf(std::string_view s) {
   return out;
 }
 
-void expectSameUnderAnySplit(ApiFormat format, const std::string& stream,
+void expectSameUnderAnySplit(conf::ProviderType format, const std::string& stream,
                              const TokenUsage& expected) {
   std::vector<size_t> every;
   for (size_t i = 1; i < stream.size(); ++i) {
@@ -105,9 +108,9 @@ void expectSameUnderAnySplit(ApiFormat format, const std::string& stream,
 
 TEST(StreamUsageParserTest, OpenAIChatIncludeUsage) {
   const TokenUsage expected{1200, 12, 1024, 0, true};
-  EXPECT_EQ(streamWhole(ApiFormat::kOpenAI, kOpenAIChatStream), expected);
-  expectSameUnderAnySplit(ApiFormat::kOpenAI, kOpenAIChatStream, expected);
-  expectSameUnderAnySplit(ApiFormat::kOpenAI, toCrlf(kOpenAIChatStream), expected);
+  EXPECT_EQ(streamWhole(conf::ProviderType::kOpenAI, kOpenAIChatStream), expected);
+  expectSameUnderAnySplit(conf::ProviderType::kOpenAI, kOpenAIChatStream, expected);
+  expectSameUnderAnySplit(conf::ProviderType::kOpenAI, toCrlf(kOpenAIChatStream), expected);
 }
 
 TEST(StreamUsageParserTest, OpenAIChatWithoutUsageIsNotSeen) {
@@ -116,16 +119,16 @@ TEST(StreamUsageParserTest, OpenAIChatWithoutUsageIsNotSeen) {
       stream.find("data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\","
                   "\"created\":1694268190,\"model\":\"gpt-4o-mini\",\"system_fingerprint\":"
                   "\"fp_44709d6fcb\",\"choices\":[],"));
-  const TokenUsage usage = streamWhole(ApiFormat::kOpenAI, stream);
+  const TokenUsage usage = streamWhole(conf::ProviderType::kOpenAI, stream);
   EXPECT_FALSE(usage.seen);
   EXPECT_EQ(usage.input_tokens, 0u);
 }
 
 TEST(StreamUsageParserTest, AnthropicMessageStartAndDelta) {
   const TokenUsage expected{25, 15, 512, 2048, true};
-  EXPECT_EQ(streamWhole(ApiFormat::kAnthropic, kAnthropicStream), expected);
-  expectSameUnderAnySplit(ApiFormat::kAnthropic, kAnthropicStream, expected);
-  expectSameUnderAnySplit(ApiFormat::kAnthropic, toCrlf(kAnthropicStream), expected);
+  EXPECT_EQ(streamWhole(conf::ProviderType::kAnthropic, kAnthropicStream), expected);
+  expectSameUnderAnySplit(conf::ProviderType::kAnthropic, kAnthropicStream, expected);
+  expectSameUnderAnySplit(conf::ProviderType::kAnthropic, toCrlf(kAnthropicStream), expected);
 }
 
 TEST(StreamUsageParserTest, AnthropicDeltaWithInputFieldsOverwrites) {
@@ -134,30 +137,32 @@ TEST(StreamUsageParserTest, AnthropicDeltaWithInputFieldsOverwrites) {
   stream.replace(
       stream.find(old_delta), old_delta.size(),
       R"("usage": {"input_tokens": 30, "cache_read_input_tokens": 600, "output_tokens": 40})");
-  EXPECT_EQ(streamWhole(ApiFormat::kAnthropic, stream), (TokenUsage{30, 40, 600, 2048, true}));
+  EXPECT_EQ(streamWhole(conf::ProviderType::kAnthropic, stream),
+            (TokenUsage{30, 40, 600, 2048, true}));
   // Only message_start so far (a stream cut before message_delta).
   const std::string head =
       kAnthropicStream.substr(0, kAnthropicStream.find("event: content_block_start"));
-  EXPECT_EQ(streamWhole(ApiFormat::kAnthropic, head), (TokenUsage{25, 1, 512, 2048, true}));
+  EXPECT_EQ(streamWhole(conf::ProviderType::kAnthropic, head),
+            (TokenUsage{25, 1, 512, 2048, true}));
 }
 
 TEST(StreamUsageParserTest, OpenAIResponsesCompleted) {
   const TokenUsage expected{37, 11, 5, 0, true};
-  EXPECT_EQ(streamWhole(ApiFormat::kOpenAI, kOpenAIResponsesStream), expected);
-  expectSameUnderAnySplit(ApiFormat::kOpenAI, kOpenAIResponsesStream, expected);
+  EXPECT_EQ(streamWhole(conf::ProviderType::kOpenAI, kOpenAIResponsesStream), expected);
+  expectSameUnderAnySplit(conf::ProviderType::kOpenAI, kOpenAIResponsesStream, expected);
 }
 
 TEST(StreamUsageParserTest, OversizedEventDroppedUsageStillRead) {
   std::string stream = "data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2},\"x\":\"" +
                        std::string(3000, 'a') + "\"}\n\n" + kOpenAIChatStream;
-  StreamUsageParser parser(ApiFormat::kOpenAI, /*max_event_bytes=*/2048);
+  StreamUsageParser parser(conf::ProviderType::kOpenAI, /*max_event_bytes=*/2048);
   parser.feed(stream);
   EXPECT_EQ(parser.droppedEvents(), 1u);
   EXPECT_EQ(parser.usage(), (TokenUsage{1200, 12, 1024, 0, true}));
 }
 
 TEST(StreamUsageParserTest, GarbageIsIgnored) {
-  StreamUsageParser parser(ApiFormat::kOpenAI);
+  StreamUsageParser parser(conf::ProviderType::kOpenAI);
   parser.feed("data: {\"usage\": {\"prompt_tokens\": \n\n");      // truncated JSON
   parser.feed("data: usage usage\n\n");                           // not JSON
   parser.feed("data: {\"usage\": \"none\"}\n\n");                 // wrong type
@@ -179,7 +184,7 @@ TEST(StreamUsageParserTest, GarbageIsIgnored) {
 
 // Non-streaming bodies.
 
-TokenUsage jsonUsage(ApiFormat format, std::string_view body, size_t chunk = 7,
+TokenUsage jsonUsage(conf::ProviderType format, std::string_view body, size_t chunk = 7,
                      size_t max_bytes = JsonUsageParser::kDefaultMaxBytes) {
   JsonUsageParser parser(format, max_bytes);
   for (size_t pos = 0; pos < body.size(); pos += chunk) {
@@ -191,26 +196,27 @@ TokenUsage jsonUsage(ApiFormat format, std::string_view body, size_t chunk = 7,
 TEST(JsonUsageParserTest, OpenAIChatCompletion) {
   const std::string body =
       R"({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1741569952,"model":"gpt-4.1-2025-04-14","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! \"usage\": {\"prompt_tokens\": 99}","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":3,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default"})";
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, body), (TokenUsage{19, 10, 3, 0, true}));
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, body, 1), (TokenUsage{19, 10, 3, 0, true}));
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, body), (TokenUsage{19, 10, 3, 0, true}));
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, body, 1), (TokenUsage{19, 10, 3, 0, true}));
 }
 
 TEST(JsonUsageParserTest, OpenAIEmbeddings) {
   const std::string body =
       R"({"object":"list","data":[{"object":"embedding","embedding":[0.0023064255,-0.009327292,-0.0028842222],"index":0}],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}})";
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, body), (TokenUsage{8, 0, 0, 0, true}));
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, body), (TokenUsage{8, 0, 0, 0, true}));
 }
 
 TEST(JsonUsageParserTest, OpenAIResponses) {
   const std::string body =
       R"({"id":"resp_67ccd3a9da748190baa7f1570fe91ac6","object":"response","created_at":1741476777,"status":"completed","error":null,"model":"gpt-4.1-2025-04-14","output":[{"type":"message","id":"msg_67ccd3acc8d4","status":"completed","role":"assistant","content":[{"type":"output_text","text":"The image depicts a scenic landscape.","annotations":[]}]}],"parallel_tool_calls":true,"reasoning":{"effort":null,"summary":null},"store":true,"temperature":1.0,"usage":{"input_tokens":328,"input_tokens_details":{"cached_tokens":0},"output_tokens":52,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":380},"user":null,"metadata":{}})";
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, body), (TokenUsage{328, 52, 0, 0, true}));
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, body), (TokenUsage{328, 52, 0, 0, true}));
 }
 
 TEST(JsonUsageParserTest, AnthropicMessages) {
   const std::string body =
       R"({"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","type":"message","role":"assistant","model":"claude-sonnet-4-20250514","content":[{"type":"text","text":"Hi! My name is Claude."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":2095,"output_tokens":503,"cache_creation_input_tokens":2051,"cache_read_input_tokens":7,"cache_creation":{"ephemeral_5m_input_tokens":2051,"ephemeral_1h_input_tokens":0},"service_tier":"standard"}})";
-  EXPECT_EQ(jsonUsage(ApiFormat::kAnthropic, body), (TokenUsage{2095, 503, 7, 2051, true}));
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kAnthropic, body),
+            (TokenUsage{2095, 503, 7, 2051, true}));
 }
 
 TEST(JsonUsageParserTest, OversizedBodyReadsUsageFromTail) {
@@ -221,14 +227,14 @@ TEST(JsonUsageParserTest, OversizedBodyReadsUsageFromTail) {
   }
   body += R"(0.1]},{"note":"\"usage\": {\"prompt_tokens\": 1}"}],"model":"text-embedding-3-large",)"
           R"("usage" : {"prompt_tokens":4096,"total_tokens":4096}})";
-  JsonUsageParser parser(ApiFormat::kOpenAI);
+  JsonUsageParser parser(conf::ProviderType::kOpenAI);
   for (size_t pos = 0; pos < body.size(); pos += 65536) {
     parser.feed(std::string_view(body).substr(pos, 65536));
   }
   EXPECT_TRUE(parser.truncated());
   EXPECT_EQ(parser.finish(), (TokenUsage{4096, 0, 0, 0, true}));
   // One huge feed behaves the same.
-  JsonUsageParser one(ApiFormat::kOpenAI);
+  JsonUsageParser one(conf::ProviderType::kOpenAI);
   one.feed(body);
   EXPECT_EQ(one.finish(), (TokenUsage{4096, 0, 0, 0, true}));
 }
@@ -236,28 +242,31 @@ TEST(JsonUsageParserTest, OversizedBodyReadsUsageFromTail) {
 TEST(JsonUsageParserTest, OversizedBodySkipsEscapedUsageInStrings) {
   const std::string body =
       R"({"content":")" + std::string(3000, 'x') + R"( \"usage\": {\"input_tokens\": 5}"})";
-  EXPECT_FALSE(jsonUsage(ApiFormat::kAnthropic, body, 100, /*max_bytes=*/1000).seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kAnthropic, body, 100, /*max_bytes=*/1000).seen);
 }
 
 TEST(JsonUsageParserTest, SmallMaxBytesAnthropicTail) {
   const std::string body =
       R"({"content":[{"type":"text","text":")" + std::string(5000, 'y') +
       R"("}],"usage":{"input_tokens":10,"output_tokens":20,"cache_read_input_tokens":30,"cache_creation_input_tokens":40}})";
-  EXPECT_EQ(jsonUsage(ApiFormat::kAnthropic, body, 333, 1000), (TokenUsage{10, 20, 30, 40, true}));
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kAnthropic, body, 333, 1000),
+            (TokenUsage{10, 20, 30, 40, true}));
 }
 
 TEST(JsonUsageParserTest, GarbageAndMissingUsage) {
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, "").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, "not json at all usage").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage": null})").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage": {"total_tokens": 5}})").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage": {"prompt_tokens": 5)").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"([1,2,3])").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kAnthropic, R"({"error":{"type":"overloaded_error"}})").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kAnthropic, std::string("\0\xff{\"usage\"", 10)).seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, "").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, "not json at all usage").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"({"usage": null})").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"({"usage": {"total_tokens": 5}})").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"({"usage": {"prompt_tokens": 5)").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"([1,2,3])").seen);
+  EXPECT_FALSE(
+      jsonUsage(conf::ProviderType::kAnthropic, R"({"error":{"type":"overloaded_error"}})").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kAnthropic, std::string("\0\xff{\"usage\"", 10)).seen);
   // Truncated-body path with garbage.
   EXPECT_FALSE(
-      jsonUsage(ApiFormat::kOpenAI, std::string(5000, '{') + "\"usage\":{", 100, 1000).seen);
+      jsonUsage(conf::ProviderType::kOpenAI, std::string(5000, '{') + "\"usage\":{", 100, 1000)
+          .seen);
 }
 
 // finish() reads a whole body's usage from its tail (usage_candidate.h); these
@@ -267,29 +276,33 @@ TEST(JsonUsageParserTest, TailUsageWithSpaceAndTrailingMembers) {
   const std::string body =
       "{\n  \"id\": \"x\",\n  \"usage\" :\t{ \"prompt_tokens\": 3, \"completion_tokens\": 4 },\n"
       "  \"choices\": [{\"a\": {\"b\": [1, 2]}}],\n  \"system_fingerprint\": \"fp\"\n}\n\n";
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, body), (TokenUsage{3, 4, 0, 0, true}));
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, body), (TokenUsage{3, 4, 0, 0, true}));
 }
 
 TEST(JsonUsageParserTest, NestedUsageIsNotTopLevel) {
   // Last "usage" nested in an object, an array, or an object with members after it.
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"response":{"usage":{"prompt_tokens":9}}})").seen);
   EXPECT_FALSE(
-      jsonUsage(ApiFormat::kOpenAI, R"({"a":1,"c":[{"usage":{"prompt_tokens":9}}]})").seen);
+      jsonUsage(conf::ProviderType::kOpenAI, R"({"response":{"usage":{"prompt_tokens":9}}})").seen);
   EXPECT_FALSE(
-      jsonUsage(ApiFormat::kOpenAI, R"({"a":{"usage":{"prompt_tokens":9},"b":2},"c":3})").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"a":[{"usage":{"prompt_tokens":9}},{}]})").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"([{"usage":{"prompt_tokens":9}}])").seen);
+      jsonUsage(conf::ProviderType::kOpenAI, R"({"a":1,"c":[{"usage":{"prompt_tokens":9}}]})")
+          .seen);
+  EXPECT_FALSE(
+      jsonUsage(conf::ProviderType::kOpenAI, R"({"a":{"usage":{"prompt_tokens":9},"b":2},"c":3})")
+          .seen);
+  EXPECT_FALSE(
+      jsonUsage(conf::ProviderType::kOpenAI, R"({"a":[{"usage":{"prompt_tokens":9}},{}]})").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"([{"usage":{"prompt_tokens":9}}])").seen);
 }
 
 TEST(JsonUsageParserTest, TopLevelUsageBeforeNestedOne) {
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI,
                       R"({"usage":{"prompt_tokens":1},"x":{"usage":{"prompt_tokens":9}}})"),
             (TokenUsage{1, 0, 0, 0, true}));
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI,
                       R"({"usage":{"prompt_tokens":1},"c":[{"usage":{"prompt_tokens":9}}]})"),
             (TokenUsage{1, 0, 0, 0, true}));
   // A usage object holding a "usage" member of its own.
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI,
                       R"({"usage":{"prompt_tokens":1,"d":{"usage":{"prompt_tokens":9}}}})"),
             (TokenUsage{1, 0, 0, 0, true}));
 }
@@ -297,40 +310,42 @@ TEST(JsonUsageParserTest, TopLevelUsageBeforeNestedOne) {
 TEST(JsonUsageParserTest, UsageTextInStringsIsNotAKey) {
   // A key whose text ends in an escaped quote and "usage": `"x \"usage"` looks
   // like a "usage" key to a text search.
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI,
                       R"({"usage":{"prompt_tokens":1},"x \"usage":{"prompt_tokens":7}})"),
             (TokenUsage{1, 0, 0, 0, true}));
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"x \"usage":{"prompt_tokens":7}})").seen);
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI,
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"({"x \"usage":{"prompt_tokens":7}})").seen);
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI,
                       R"({"usage":{"prompt_tokens":2},"n":"\"usage\":{\"prompt_tokens\":7}}"})"),
             (TokenUsage{2, 0, 0, 0, true}));
 }
 
 TEST(JsonUsageParserTest, DuplicateUsageKeysFirstWins) {
-  EXPECT_EQ(
-      jsonUsage(ApiFormat::kOpenAI, R"({"usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}})"),
-      (TokenUsage{1, 0, 0, 0, true}));
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage":null,"usage":{"prompt_tokens":2}})").seen);
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI,
+                      R"({"usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}})"),
+            (TokenUsage{1, 0, 0, 0, true}));
+  EXPECT_FALSE(
+      jsonUsage(conf::ProviderType::kOpenAI, R"({"usage":null,"usage":{"prompt_tokens":2}})").seen);
 }
 
 TEST(JsonUsageParserTest, TailUsageNotReadableFallsBack) {
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage":{}})").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage":{"prompt_tokens":-1}})").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"usage":{"prompt_tokens":1.5}})").seen);
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"a":1,"usage":"none"})").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"({"usage":{}})").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"({"usage":{"prompt_tokens":-1}})").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"({"usage":{"prompt_tokens":1.5}})").seen);
+  EXPECT_FALSE(jsonUsage(conf::ProviderType::kOpenAI, R"({"a":1,"usage":"none"})").seen);
   // Broken JSON after the usage: the tail parse refuses it, the full parse
   // stops reading at the usage member and takes it (as it always did).
   for (const char* body :
        {R"({"usage":{"prompt_tokens":1},"x":})", R"({"usage":{"prompt_tokens":1}}})",
         R"({"usage":{"prompt_tokens":1}]})"}) {
-    EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, body), (TokenUsage{1, 0, 0, 0, true})) << body;
+    EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, body), (TokenUsage{1, 0, 0, 0, true})) << body;
   }
   // Nested usage followed by broken JSON: neither parse takes it.
-  EXPECT_FALSE(jsonUsage(ApiFormat::kOpenAI, R"({"a":{"usage":{"prompt_tokens":9}}}})").seen);
+  EXPECT_FALSE(
+      jsonUsage(conf::ProviderType::kOpenAI, R"({"a":{"usage":{"prompt_tokens":9}}}})").seen);
   // An escaped key is only found by the full parse.
-  EXPECT_EQ(jsonUsage(ApiFormat::kOpenAI, R"({"us\u0061ge":{"prompt_tokens":6}})"),
+  EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, R"({"us\u0061ge":{"prompt_tokens":6}})"),
             (TokenUsage{6, 0, 0, 0, true}));
 }
 
 }  // namespace
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

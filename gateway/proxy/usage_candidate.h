@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 
 // Offset of the '{' opening the value of the last `"usage"` key in `body`, or
 // npos when the tail scan cannot vouch for it. Returns npos unless:
@@ -27,4 +27,4 @@ namespace slotgate::metrics {
 // the top-level object is left to the caller's parse of the tail.
 size_t lastUsageValueOffset(std::string_view body);
 
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

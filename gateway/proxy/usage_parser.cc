@@ -1,13 +1,13 @@
-#include "metrics/usage_parser.h"
+#include "gateway/proxy/usage_parser.h"
 
 #include <simdjson.h>
 
 #include <algorithm>
 
-#include "metrics/content_event.h"
-#include "metrics/usage_candidate.h"
+#include "gateway/proxy/content_event.h"
+#include "gateway/proxy/usage_candidate.h"
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -61,8 +61,8 @@ bool readCachedTokens(od::value& value, uint64_t& cache_read) {
 // Applies the token counts of one usage object to `out`. Every field present
 // overwrites (Anthropic's cumulative message_delta, OpenAI's single final
 // usage). `out` changes only when the whole object read cleanly.
-bool readUsageObject(od::object usage_object, TokenUsage& out) {
-  TokenUsage u = out;
+bool readUsageObject(od::object usage_object, metrics::TokenUsage& out) {
+  metrics::TokenUsage u = out;
   bool any = false;
   for (auto field_result : usage_object) {
     od::field field;
@@ -100,7 +100,7 @@ bool readUsageObject(od::object usage_object, TokenUsage& out) {
 }
 
 // If `value` is an object, applies its `usage` member (when an object).
-bool readNestedUsage(od::value& value, TokenUsage& out) {
+bool readNestedUsage(od::value& value, metrics::TokenUsage& out) {
   od::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) {
     return false;
@@ -123,7 +123,7 @@ bool readNestedUsage(od::value& value, TokenUsage& out) {
 // Reads the top-level `usage` object of the JSON document in buf and, when
 // nested_key is not empty, the `usage` of the top-level nested_key object
 // (OpenAI Responses' "response", Anthropic message_start's "message").
-bool applyDocumentUsage(std::string& buf, std::string_view nested_key, TokenUsage& out) {
+bool applyDocumentUsage(std::string& buf, std::string_view nested_key, metrics::TokenUsage& out) {
   od::parser& parser = threadParser();
   bool applied = false;
   {
@@ -158,7 +158,7 @@ bool applyDocumentUsage(std::string& buf, std::string_view nested_key, TokenUsag
   return applied;
 }
 
-bool applyUsageObjectText(std::string& buf, TokenUsage& out) {
+bool applyUsageObjectText(std::string& buf, metrics::TokenUsage& out) {
   od::document doc;
   od::object root;
   if (threadParser().iterate(padded(buf)).get(doc) != simdjson::SUCCESS ||
@@ -177,14 +177,14 @@ bool applyUsageObjectText(std::string& buf, TokenUsage& out) {
 // because usage closes every provider's body, so the tail is short.
 // True with `out` set when confirmed; false, `out` untouched, when the caller
 // must parse the whole body (also when the usage object has no counts).
-bool applyTailUsage(std::string_view body, size_t value, TokenUsage& out) {
+bool applyTailUsage(std::string_view body, size_t value, metrics::TokenUsage& out) {
   thread_local std::string doc;  // reused: no allocation per response
   doc.assign("{\"\":");
   doc.append(body.substr(value));
   while (doc.back() == ' ' || doc.back() == '\n' || doc.back() == '\r' || doc.back() == '\t') {
     doc.pop_back();  // the body ends in '}' and space (checked by lastUsageValueOffset)
   }
-  TokenUsage u;
+  metrics::TokenUsage u;
   bool confirmed = false;
   {
     od::document d;
@@ -291,7 +291,7 @@ std::string_view lastUsageObject(std::string_view text) {
 
 }  // namespace
 
-StreamUsageParser::StreamUsageParser(ApiFormat format, size_t max_event_bytes)
+StreamUsageParser::StreamUsageParser(conf::ProviderType format, size_t max_event_bytes)
     : format_(format), sse_(max_event_bytes) {}
 
 size_t StreamUsageParser::feed(std::string_view bytes) {
@@ -333,14 +333,15 @@ void StreamUsageParser::onEvent(std::string_view event, std::string_view data) {
     return;
   }
   scratch_.assign(data);
-  const std::string_view nested = format_ == ApiFormat::kAnthropic ? "message" : "response";
+  const std::string_view nested =
+      format_ == conf::ProviderType::kAnthropic ? "message" : "response";
   applyDocumentUsage(scratch_, nested, usage_);
   if (scratch_.capacity() > (64 << 10)) {
     std::string().swap(scratch_);
   }
 }
 
-JsonUsageParser::JsonUsageParser(ApiFormat format, size_t max_bytes)
+JsonUsageParser::JsonUsageParser(conf::ProviderType format, size_t max_bytes)
     : format_(format), max_bytes_(max_bytes) {}
 
 void JsonUsageParser::feed(std::string_view bytes) {
@@ -366,8 +367,8 @@ void JsonUsageParser::feed(std::string_view bytes) {
   }
 }
 
-TokenUsage JsonUsageParser::finish() {
-  TokenUsage usage;
+metrics::TokenUsage JsonUsageParser::finish() {
+  metrics::TokenUsage usage;
   if (!overflowed_) {
     const size_t value = lastUsageValueOffset(body_);
     if (value == std::string_view::npos || !applyTailUsage(body_, value, usage)) {
@@ -382,4 +383,4 @@ TokenUsage JsonUsageParser::finish() {
   return usage;
 }
 
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

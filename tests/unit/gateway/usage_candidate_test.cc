@@ -1,10 +1,10 @@
-#include "metrics/usage_candidate.h"
+#include "gateway/proxy/usage_candidate.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 namespace {
 
 constexpr size_t kNone = std::string_view::npos;
@@ -31,4 +31,4 @@ TEST(LastUsageValueOffset, RefusesWhatTheTextCannotVouchFor) {
 }
 
 }  // namespace
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

@@ -12,10 +12,10 @@
 
 #include <string_view>
 
-#include "metrics/usage_parser.h"
+#include "gateway/proxy/usage_parser.h"
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 
-bool isContentEvent(ApiFormat format, std::string_view event, std::string_view data);
+bool isContentEvent(conf::ProviderType format, std::string_view event, std::string_view data);
 
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

@@ -1,32 +1,19 @@
-// Token usage read from upstream responses (SPEC section 3, "Token usage").
-//
-// Values are kept as the provider reports them: OpenAI's input_tokens
-// (prompt_tokens) includes cache_read_tokens (cached_tokens), Anthropic's
-// input_tokens excludes cache reads and cache creation.
+// Token usage read from upstream responses (SPEC section 3, "Token usage"), in the API format
+// of the provider (conf::ProviderType).
 // Neither parser throws; malformed input leaves usage.seen == false.
 // Thread-safety: none; one parser per response, used on the request's worker.
 // The simdjson parser is reused per thread (see usage_parser.cc).
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "metrics/sse_parser.h"
+#include "conf/config.h"
+#include "gateway/proxy/sse_parser.h"
+#include "metrics/token_usage.h"
 
-namespace slotgate::metrics {
-
-struct TokenUsage {
-  uint64_t input_tokens = 0;
-  uint64_t output_tokens = 0;
-  uint64_t cache_read_tokens = 0;
-  uint64_t cache_creation_tokens = 0;
-  bool seen = false;  // a usage object with at least one token count was found
-  bool operator==(const TokenUsage&) const = default;
-};
-
-enum class ApiFormat { kOpenAI, kAnthropic };
+namespace slotgate::gateway {
 
 // Usage from a text/event-stream response.
 // OpenAI: the `usage` object of any event (chat/completions chunks with
@@ -36,24 +23,24 @@ enum class ApiFormat { kOpenAI, kAnthropic };
 // (output_tokens is cumulative; every field present overwrites).
 // Events whose data has no "usage" member other than `"usage": null` (the content chunks of an
 // OpenAI stream that asked for usage) are not JSON-parsed.
-// feed() also counts the content events (metrics/content_event.h) completed by these bytes, for
-// time to first token and chunk gaps.
+// feed() also counts the content events (gateway/proxy/content_event.h) completed by these bytes,
+// for time to first token and chunk gaps.
 class StreamUsageParser {
  public:
-  explicit StreamUsageParser(ApiFormat format,
+  explicit StreamUsageParser(conf::ProviderType format,
                              size_t max_event_bytes = SseParser::kDefaultMaxEventBytes);
 
   // Returns how many content events these bytes completed.
   size_t feed(std::string_view bytes);
-  const TokenUsage& usage() const { return usage_; }
+  const metrics::TokenUsage& usage() const { return usage_; }
   size_t droppedEvents() const { return sse_.droppedEvents(); }
 
  private:
   void onEvent(std::string_view event, std::string_view data);
 
-  ApiFormat format_;
+  conf::ProviderType format_;
   SseParser sse_;
-  TokenUsage usage_;
+  metrics::TokenUsage usage_;
   size_t content_events_ = 0;  // completed by the current feed()
   std::string scratch_;        // padded copy of one event's data for simdjson
 };
@@ -68,18 +55,18 @@ class JsonUsageParser {
   static constexpr size_t kDefaultMaxBytes = 4 << 20;
   static constexpr size_t kTailBytes = 256 << 10;
 
-  explicit JsonUsageParser(ApiFormat format, size_t max_bytes = kDefaultMaxBytes);
+  explicit JsonUsageParser(conf::ProviderType format, size_t max_bytes = kDefaultMaxBytes);
 
   void feed(std::string_view bytes);
   // Parses what was kept. Call once, after the last feed().
-  [[nodiscard]] TokenUsage finish();
+  [[nodiscard]] metrics::TokenUsage finish();
   bool truncated() const { return overflowed_; }
 
  private:
-  ApiFormat format_;
+  conf::ProviderType format_;
   size_t max_bytes_;
   std::string body_;
   bool overflowed_ = false;
 };
 
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

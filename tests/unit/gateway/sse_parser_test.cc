@@ -1,4 +1,4 @@
-#include "metrics/sse_parser.h"
+#include "gateway/proxy/sse_parser.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 namespace {
 
 using Events = std::vector<std::pair<std::string, std::string>>;
@@ -164,4 +164,4 @@ TEST(SseParserTest, EmptyLineWhileDiscardingOnlyAfterLineEnd) {
 }
 
 }  // namespace
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

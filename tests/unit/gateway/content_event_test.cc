@@ -1,15 +1,15 @@
 // Which stream events count as content for time to first token and chunk gaps (issue 14).
-#include "metrics/content_event.h"
+#include "gateway/proxy/content_event.h"
 
 #include <gtest/gtest.h>
 
-#include "metrics/usage_parser.h"
+#include "gateway/proxy/usage_parser.h"
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 namespace {
 
 TEST(ContentEvent, OpenAiChunksWithOutput) {
-  constexpr auto kO = ApiFormat::kOpenAI;
+  constexpr auto kO = conf::ProviderType::kOpenAI;
   EXPECT_TRUE(isContentEvent(kO, "", R"({"choices":[{"delta":{"content":"hi"}}]})"));
   EXPECT_TRUE(isContentEvent(kO, "", R"({"choices":[{"delta":{"content" : "\"x"}}]})"));
   EXPECT_TRUE(isContentEvent(kO, "", R"({"choices":[{"text":"hi","index":0}]})"));
@@ -28,7 +28,7 @@ TEST(ContentEvent, OpenAiChunksWithOutput) {
 }
 
 TEST(ContentEvent, AnthropicContentBlockDeltas) {
-  constexpr auto kA = ApiFormat::kAnthropic;
+  constexpr auto kA = conf::ProviderType::kAnthropic;
   EXPECT_TRUE(isContentEvent(kA, "content_block_delta", R"({"type":"content_block_delta"})"));
   EXPECT_TRUE(isContentEvent(kA, "", R"({"type":"content_block_delta","delta":{}})"));
   EXPECT_FALSE(isContentEvent(kA, "message_start", R"({"type":"message_start"})"));
@@ -36,7 +36,7 @@ TEST(ContentEvent, AnthropicContentBlockDeltas) {
 }
 
 TEST(ContentEvent, StreamUsageParserCountsContentAndSkipsNullUsage) {
-  StreamUsageParser parser(ApiFormat::kOpenAI);
+  StreamUsageParser parser(conf::ProviderType::kOpenAI);
   EXPECT_EQ(
       parser.feed("data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}],"
                   "\"usage\":null}\n\n"),
@@ -54,4 +54,4 @@ TEST(ContentEvent, StreamUsageParserCountsContentAndSkipsNullUsage) {
 }
 
 }  // namespace
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

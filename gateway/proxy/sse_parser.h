@@ -19,7 +19,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 
 class SseParser {
  public:
@@ -66,4 +66,4 @@ class SseParser {
   size_t dropped_events_ = 0;
 };
 
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

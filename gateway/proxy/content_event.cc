@@ -1,8 +1,8 @@
-#include "metrics/content_event.h"
+#include "gateway/proxy/content_event.h"
 
 #include <array>
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 namespace {
 
 size_t skipSpace(std::string_view s, size_t i) {
@@ -38,8 +38,8 @@ bool endsWith(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
-bool isContentEvent(ApiFormat format, std::string_view event, std::string_view data) {
-  if (format == ApiFormat::kAnthropic) {
+bool isContentEvent(conf::ProviderType format, std::string_view event, std::string_view data) {
+  if (format == conf::ProviderType::kAnthropic) {
     return event == "content_block_delta" ||
            (event.empty() && data.find("\"content_block_delta\"") != std::string_view::npos);
   }
@@ -59,4 +59,4 @@ bool isContentEvent(ApiFormat format, std::string_view event, std::string_view d
   return hasValue(data, "\"tool_calls\"", "[") || hasValue(data, "\"function_call\"", "{");
 }
 
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway

@@ -1,8 +1,8 @@
-#include "metrics/usage_candidate.h"
+#include "gateway/proxy/usage_candidate.h"
 
 #include <string.h>  // memrchr (GNU)
 
-namespace slotgate::metrics {
+namespace slotgate::gateway {
 namespace {
 
 constexpr std::string_view kKey = "\"usage\"";
@@ -65,4 +65,4 @@ size_t lastUsageValueOffset(std::string_view body) {
   return i;
 }
 
-}  // namespace slotgate::metrics
+}  // namespace slotgate::gateway
