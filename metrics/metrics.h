@@ -1,5 +1,5 @@
-// Every metric family slotgate exports (SPEC section 8 plus a few slotgate_*
-// extras), declared once, with names, types, labels, buckets and help text.
+// The registry of every metric family slotgate exports: the families of the one table
+// (metrics/metric_families.h), their accessors, and the Prometheus text and JSON views.
 //
 // One Metrics per process. Families and the series they hand out live as long
 // as the Metrics object, so a Counter& resolved at config load stays valid
@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "metrics/metric_families.h"
 #include "metrics/sharded_histogram.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
@@ -26,6 +27,15 @@
 #include "prometheus/histogram.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
+
+// What the accessor of each MetricKind returns.
+#define SLOTGATE_METRIC_TYPE_Counter prometheus::Family<prometheus::Counter>
+#define SLOTGATE_METRIC_TYPE_Gauge prometheus::Family<prometheus::Gauge>
+#define SLOTGATE_METRIC_TYPE_Histogram prometheus::Family<prometheus::Histogram>
+#define SLOTGATE_METRIC_TYPE_ShardedHistogram ::slotgate::metrics::ShardedHistogramFamily
+#define SLOTGATE_METRIC_TYPE_SingleCounter prometheus::Counter
+#define SLOTGATE_METRIC_TYPE_SingleGauge prometheus::Gauge
+#define SLOTGATE_METRIC_TYPE_SingleShardedHistogram ::slotgate::metrics::ShardedHistogram
 
 namespace slotgate::metrics {
 
@@ -47,68 +57,13 @@ class Metrics {
 
   prometheus::Registry& registry() { return registry_; }
 
-  // SPEC section 8 families.
-  prometheus::Family<prometheus::Histogram>& slotDuration() { return *slot_duration_; }
-  prometheus::Family<prometheus::Counter>& slotRelease() { return *slot_release_; }
-  prometheus::Family<prometheus::Gauge>& slotsInUse() { return *slots_in_use_; }
-  prometheus::Family<prometheus::Histogram>& streamingDuration() { return *streaming_duration_; }
-  prometheus::Family<prometheus::Counter>& requestTotal() { return *request_total_; }
-  prometheus::Gauge& openCircuits() { return *open_circuits_; }
-  prometheus::Family<prometheus::Counter>& aliasResolution() { return *alias_resolution_; }
-  prometheus::Family<prometheus::Histogram>& aliasResolutionDuration() {
-    return *alias_resolution_duration_;
-  }
-  prometheus::Counter& aliasConflicts() { return *alias_conflicts_; }
-  prometheus::Family<prometheus::Counter>& inferenceRequests() { return *inference_requests_; }
-  prometheus::Family<prometheus::Counter>& inferenceErrors() { return *inference_errors_; }
-  prometheus::Family<prometheus::Histogram>& inferenceLatency() { return *inference_latency_; }
-  prometheus::Family<prometheus::Gauge>& upstreamInflight() { return *upstream_inflight_; }
-  prometheus::Family<prometheus::Counter>& upstreamTimeouts() { return *upstream_timeouts_; }
-  prometheus::Family<prometheus::Gauge>& jobQueueDepth() { return *job_queue_depth_; }
-
-  // Extras. Reasons/results are fixed strings chosen by the caller's code, never request data.
-  // slotgate_downstream_connections_closed_total{reason}: downstream connection closes by reason.
-  prometheus::Family<prometheus::Counter>& downstreamCloses() { return *downstream_closes_; }
-  // slotgate_connections_refused_total{reason}: client connections not served (max_connections,
-  // descriptors, memory, accept_error).
-  prometheus::Family<prometheus::Counter>& connectionsRefused() { return *connections_refused_; }
-  // slotgate_downstream_connections_open: client connections open now, all workers.
-  prometheus::Gauge& connectionsOpen() { return *connections_open_; }
-  // slotgate_max_connections: the limit in force (server.max_connections or derived).
-  prometheus::Gauge& maxConnections() { return *max_connections_; }
-  // slotgate_http_rejects_total{reason}: requests refused by the codec (400/413/431/timeouts).
-  prometheus::Family<prometheus::Counter>& httpRejects() { return *http_rejects_; }
-  // slotgate_upstream_retries_total{provider}: retries moved to the next target.
-  prometheus::Family<prometheus::Counter>& upstreamRetries() { return *upstream_retries_; }
-  // slotgate_config_reloads_total{result="success"|"failure"}.
-  prometheus::Family<prometheus::Counter>& configReloads() { return *config_reloads_; }
-  prometheus::Gauge& configVersion() { return *config_version_; }  // slotgate_config_version
-  prometheus::Gauge& redisUp() { return *redis_up_; }              // slotgate_redis_up (0/1)
-  // slotgate_redis_configured: 1 when the config has `redis` (so an alert on redis_up == 0
-  // does not fire on single instances).
-  prometheus::Gauge& redisConfigured() { return *redis_configured_; }
-  // slotgate_concurrency_slots_limit{key_id}: max_concurrency of each key (0 = unlimited), so
-  // dashboards and alerts can relate concurrency_slots_in_use to it.
-  prometheus::Family<prometheus::Gauge>& slotsLimit() { return *slots_limit_; }
-  // slotgate_cluster_fallbacks_total{on_unavailable="local"|"reject"}: slot acquisitions that
-  // found Redis unavailable and were served with local limits or refused.
-  prometheus::Family<prometheus::Counter>& clusterFallbacks() { return *cluster_fallbacks_; }
-  // slotgate_log_lines_dropped_total: log lines dropped (metrics/log.h); set before scrapes.
-  prometheus::Counter& logLinesDropped() { return *log_lines_dropped_; }
-  // Issue 14. slotgate_requests_without_usage_total{provider}: answers (2xx) that ended without
-  // a usage report, so their tokens are unknown, not zero.
-  prometheus::Family<prometheus::Counter>& requestsWithoutUsage() { return *without_usage_; }
-  // The latency histograms are ShardedHistograms (metrics/sharded_histogram.h): observed on
-  // every request without a lock, folded at scrape time.
-  // slotgate_time_to_first_token_seconds{provider, model}: request start to the first content
-  // chunk of a stream, or to the first body byte otherwise.
-  ShardedHistogramFamily& timeToFirstToken() { return *time_to_first_token_; }
-  // slotgate_stream_chunk_gap_seconds{provider}: time between content chunks of a stream.
-  ShardedHistogramFamily& streamChunkGap() { return *stream_chunk_gap_; }
-  // slotgate_overhead_seconds: time a request spent inside slotgate, queueing excluded.
-  ShardedHistogram& overhead() { return *overhead_; }
-  // slotgate_queue_wait_seconds: time a request waited for its concurrency slots.
-  ShardedHistogram& queueWait() { return *queue_wait_; }
+  // One accessor per family of metrics/metric_families.h, named as its table entry:
+  // e.g. slotDuration() is prometheus::Family<prometheus::Histogram>&, openCircuits() the
+  // prometheus::Gauge& of a family with one series, overhead() a ShardedHistogram&.
+#define SLOTGATE_METRIC_ACCESSOR(accessor, kind, name, labels, buckets, help) \
+  SLOTGATE_METRIC_TYPE_##kind& accessor() { return *accessor##_; }
+  SLOTGATE_METRIC_FAMILIES(SLOTGATE_METRIC_ACCESSOR)
+#undef SLOTGATE_METRIC_ACCESSOR
 
   // The series with `labels` of a histogram family of this object, created with that
   // family's buckets if new. Same labels → same Histogram&.
@@ -135,12 +90,23 @@ class Metrics {
   std::string serializeJson();
 
  private:
+  // One per MetricKind: registers the family of `spec` (next in export order) and returns
+  // what its accessor returns. `buckets` are a histogram's upper bounds, empty otherwise.
   template <typename T>
-  prometheus::Family<T>& declare(std::string name, std::string help, prometheus::MetricType type);
-  prometheus::Family<prometheus::Histogram>& declareHistogram(
-      std::string name, std::string help, prometheus::Histogram::BucketBoundaries buckets);
-  ShardedHistogramFamily& declareSharded(std::string name, std::string help,
-                                         std::vector<double> buckets);
+  prometheus::Family<T>& declare(const MetricFamilySpec& spec, prometheus::MetricType type);
+  prometheus::Family<prometheus::Counter>& declareCounter(const MetricFamilySpec& spec,
+                                                          std::vector<double> buckets);
+  prometheus::Family<prometheus::Gauge>& declareGauge(const MetricFamilySpec& spec,
+                                                      std::vector<double> buckets);
+  prometheus::Family<prometheus::Histogram>& declareHistogram(const MetricFamilySpec& spec,
+                                                              std::vector<double> buckets);
+  ShardedHistogramFamily& declareShardedHistogram(const MetricFamilySpec& spec,
+                                                  std::vector<double> buckets);
+  prometheus::Counter& declareSingleCounter(const MetricFamilySpec& spec,
+                                            std::vector<double> buckets);
+  prometheus::Gauge& declareSingleGauge(const MetricFamilySpec& spec, std::vector<double> buckets);
+  ShardedHistogram& declareSingleShardedHistogram(const MetricFamilySpec& spec,
+                                                  std::vector<double> buckets);
 
   prometheus::Registry registry_;
   // name/help/type of every declared family, in export order. Immutable after construction.
@@ -156,39 +122,10 @@ class Metrics {
   std::vector<std::shared_ptr<std::function<void()>>> refreshers_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
 
-  prometheus::Family<prometheus::Histogram>* slot_duration_ = nullptr;
-  prometheus::Family<prometheus::Counter>* slot_release_ = nullptr;
-  prometheus::Family<prometheus::Gauge>* slots_in_use_ = nullptr;
-  prometheus::Family<prometheus::Histogram>* streaming_duration_ = nullptr;
-  prometheus::Family<prometheus::Counter>* request_total_ = nullptr;
-  prometheus::Gauge* open_circuits_ = nullptr;
-  prometheus::Family<prometheus::Counter>* alias_resolution_ = nullptr;
-  prometheus::Family<prometheus::Histogram>* alias_resolution_duration_ = nullptr;
-  prometheus::Counter* alias_conflicts_ = nullptr;
-  prometheus::Family<prometheus::Counter>* inference_requests_ = nullptr;
-  prometheus::Family<prometheus::Counter>* inference_errors_ = nullptr;
-  prometheus::Family<prometheus::Histogram>* inference_latency_ = nullptr;
-  prometheus::Family<prometheus::Gauge>* upstream_inflight_ = nullptr;
-  prometheus::Family<prometheus::Counter>* upstream_timeouts_ = nullptr;
-  prometheus::Family<prometheus::Gauge>* job_queue_depth_ = nullptr;
-  prometheus::Family<prometheus::Counter>* downstream_closes_ = nullptr;
-  prometheus::Family<prometheus::Counter>* http_rejects_ = nullptr;
-  prometheus::Family<prometheus::Counter>* connections_refused_ = nullptr;
-  prometheus::Gauge* connections_open_ = nullptr;
-  prometheus::Gauge* max_connections_ = nullptr;
-  prometheus::Family<prometheus::Counter>* upstream_retries_ = nullptr;
-  prometheus::Family<prometheus::Counter>* config_reloads_ = nullptr;
-  prometheus::Gauge* config_version_ = nullptr;
-  prometheus::Gauge* redis_up_ = nullptr;
-  prometheus::Gauge* redis_configured_ = nullptr;
-  prometheus::Family<prometheus::Gauge>* slots_limit_ = nullptr;
-  prometheus::Family<prometheus::Counter>* cluster_fallbacks_ = nullptr;
-  prometheus::Counter* log_lines_dropped_ = nullptr;
-  prometheus::Family<prometheus::Counter>* without_usage_ = nullptr;
-  ShardedHistogramFamily* time_to_first_token_ = nullptr;
-  ShardedHistogramFamily* stream_chunk_gap_ = nullptr;
-  ShardedHistogram* overhead_ = nullptr;
-  ShardedHistogram* queue_wait_ = nullptr;
+#define SLOTGATE_METRIC_MEMBER(accessor, kind, name, labels, buckets, help) \
+  SLOTGATE_METRIC_TYPE_##kind* accessor##_ = nullptr;
+  SLOTGATE_METRIC_FAMILIES(SLOTGATE_METRIC_MEMBER)
+#undef SLOTGATE_METRIC_MEMBER
 };
 
 using MetricsPtr = std::unique_ptr<Metrics>;

@@ -1,6 +1,8 @@
 #include "metrics/request_series.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 #include <thread>
 
 #include "exposition.h"
@@ -143,6 +145,64 @@ TEST(RequestSeriesTest, KeySeries) {
   EXPECT_EQ(
       sampleValue(e, "concurrency_slots_in_use", "concurrency_slots_in_use", {{"key_id", "alice"}}),
       0.0);
+}
+
+// Every series a RequestSeries and Metrics itself create carries exactly the label names its
+// family's entry in metrics/metric_families.h declares, and every entry is exported once, in
+// table order, with its type.
+TEST(RequestSeriesTest, EverySeriesCarriesTheLabelsOfItsTableEntry) {
+  Metrics metrics;
+  RequestSeries s(metrics, makeConfig());
+  s.requests(0, 0, 1).Increment();
+  s.latency(0, 0, 1).Observe(0.2);
+  s.errors(1, 1, 0, ErrorType::kUpstreamTimeout).Increment();
+  s.providerKey(0, 0).slotReleased(true, 1);
+  s.providerKey(0, 0).streamFinished(true, 1);
+  s.provider(1).chunk_gap->observe(0, std::chrono::milliseconds(10));
+  s.timeToFirstToken(0, 0)->observe(0, std::chrono::milliseconds(50));
+  s.queueDepth(0).Set(1);
+  s.aliasDuration(2).Observe(0.001);
+  metrics.slotsLimit().Add({{"key_id", "oa-1"}}).Set(4);
+  metrics.downstreamCloses().Add({{"reason", "eof"}}).Increment();
+  metrics.httpRejects().Add({{"reason", "malformed"}}).Increment();
+  metrics.overhead().observe(0, std::chrono::microseconds(100));
+  metrics.queueWait().observe(0, std::chrono::milliseconds(100));
+
+  auto e = parseExposition(metrics.serialize());
+  ASSERT_EQ(e.error, "");
+  size_t position = 0;
+  for (const MetricFamilySpec& spec : kMetricFamilies) {
+    const std::string name(spec.name);
+    ASSERT_LT(position, e.order.size());
+    EXPECT_EQ(e.order[position++], name);
+    const bool histogram = spec.kind == MetricKind::Histogram ||
+                           spec.kind == MetricKind::ShardedHistogram ||
+                           spec.kind == MetricKind::SingleShardedHistogram;
+    const bool counter = spec.kind == MetricKind::Counter || spec.kind == MetricKind::SingleCounter;
+    EXPECT_EQ(e.families[name].type, histogram ? "histogram"
+                                     : counter ? "counter"
+                                               : "gauge")
+        << name;
+    EXPECT_EQ(e.families[name].help, spec.help) << name;
+    std::set<std::string> declared;
+    for (size_t at = 0; at < spec.labels.size();) {
+      const size_t comma = std::min(spec.labels.find(',', at), spec.labels.size());
+      declared.emplace(spec.labels.substr(at, comma - at));
+      at = comma + 1;
+    }
+    for (const auto& sample : e.families[name].samples) {
+      std::set<std::string> carried;
+      for (const auto& [label, value] : sample.labels) {
+        if (label != "le") {
+          carried.insert(label);
+        }
+      }
+      EXPECT_EQ(carried, declared) << sample.name;
+    }
+    if (spec.kind == MetricKind::SingleCounter || spec.kind == MetricKind::SingleGauge) {
+      EXPECT_EQ(e.families[name].samples.size(), 1u) << name;
+    }
+  }
 }
 
 TEST(RequestSeriesTest, ProvidersQueuesRequestTotalAndAlias) {
