@@ -51,7 +51,7 @@ UpstreamCall::~UpstreamCall() { cancel(); }
 
 void UpstreamCall::start() {
   armTimeout();
-  pending_start_ = true;
+  moveTo(State::kAttachPending);
   kick();
 }
 
@@ -68,10 +68,10 @@ void UpstreamCall::stopTimers() {
 }
 
 void UpstreamCall::cancel() {
-  if (finished_) {
+  if (finished()) {
     return;
   }
-  finished_ = true;
+  moveTo(State::kDone);
   stopTimers();
   closeConnection();  // closes the socket: the provider sees the client go away
 }
@@ -87,27 +87,27 @@ void UpstreamCall::closeConnection() {
 }
 
 void UpstreamCall::pauseReading() {
-  if (finished_ || paused_) {
+  if (finished() || paused_) {
     return;
   }
   paused_ = true;  // inside onUpstreamData: processInput() stops after this piece
-  if (conn_ && connected_) {
+  if (conn_ && connected()) {
     bufferevent_disable(conn_->bev(), EV_READ);
   }
-  if (headers_done_ && idle_timeout_after_headers_) {
+  if (headersDone() && idle_timeout_after_headers_) {
     timeout_timer_.disable();
   }
 }
 
 void UpstreamCall::resumeReading() {
-  if (finished_ || !paused_) {
+  if (finished() || !paused_) {
     return;
   }
   paused_ = false;
-  if (headers_done_ && idle_timeout_after_headers_) {
+  if (headersDone() && idle_timeout_after_headers_) {
     armTimeout();
   }
-  if (conn_ && connected_) {
+  if (conn_ && connected()) {
     bufferevent_enable(conn_->bev(), EV_READ);
     // Bytes already buffered produce no new read callback: parse them from the loop.
     if (evbuffer_get_length(bufferevent_get_input(conn_->bev())) > 0 || eof_seen_) {
@@ -119,14 +119,13 @@ void UpstreamCall::resumeReading() {
 
 void UpstreamCall::onKick() {
   DispatchGuard guard(*this);
-  if (finished_) {
+  if (finished()) {
     return;
   }
-  if (pending_start_) {
-    pending_start_ = false;
+  if (state_ == State::kAttachPending) {
     attach();
   }
-  if (!finished_ && pending_input_) {
+  if (!finished() && pending_input_) {
     pending_input_ = false;
     processInput();
   }
@@ -134,11 +133,12 @@ void UpstreamCall::onKick() {
 
 void UpstreamCall::attach() {
   // A re-send after a stale idle connection always uses a fresh one.
-  UpstreamConnectionPtr idle = resent_ ? nullptr : pool_.takeIdle(origin_.poolKey());
+  UpstreamConnectionPtr idle =
+      attempt_ == UpstreamAttempt::kFreshAfterStale ? nullptr : pool_.takeIdle(origin_.poolKey());
   if (idle) {
     conn_ = std::move(idle);
-    reused_attempt_ = true;
-    connected_ = true;
+    attempt_ = UpstreamAttempt::kReused;
+    moveTo(State::kSending);
     bufferevent_setcb(conn_->bev(), &UpstreamCall::onRead, nullptr, &UpstreamCall::onEvent, this);
     if (!paused_) {
       bufferevent_enable(conn_->bev(), EV_READ);
@@ -153,8 +153,7 @@ void UpstreamCall::attach() {
     fail(std::move(error));
     return;
   }
-  reused_attempt_ = false;
-  connected_ = false;
+  moveTo(State::kConnecting);  // attempt_ stays kFresh, or kFreshAfterStale for the re-send
   bufferevent_setcb(conn_->bev(), &UpstreamCall::onRead, nullptr, &UpstreamCall::onEvent, this);
   bufferevent_enable(conn_->bev(), EV_READ | EV_WRITE);
   // libevent connects have no timeout of their own.
@@ -199,7 +198,7 @@ void UpstreamCall::writeRequest() {
   // Speculative write on a connected plain socket: the request usually fits
   // the socket buffer, which saves two epoll_ctl calls and a loop turn. Only
   // what is left waits for EV_WRITE.
-  if (connected_ && !conn_->tls()) {
+  if (connected() && !conn_->tls()) {
     writeNow(conn_->bev());
   }
   if (evbuffer_get_length(out) > 0) {
@@ -209,7 +208,7 @@ void UpstreamCall::writeRequest() {
 
 void UpstreamCall::onConnectTimeout() {
   DispatchGuard guard(*this);
-  if (finished_) {
+  if (finished()) {
     return;
   }
   fail(UpstreamErrorKind::kConnect, "connect to " + origin_.host + ":" +
@@ -219,26 +218,22 @@ void UpstreamCall::onConnectTimeout() {
 
 void UpstreamCall::onTimeout() {
   DispatchGuard guard(*this);
-  if (finished_) {
+  if (finished()) {
     return;
   }
   const std::string ms = std::to_string(timeout_.count());
-  fail(UpstreamErrorKind::kTimeout, headers_done_ && idle_timeout_after_headers_
+  fail(UpstreamErrorKind::kTimeout, headersDone() && idle_timeout_after_headers_
                                         ? "no data from upstream for " + ms + " ms"
                                         : "upstream request timed out after " + ms + " ms");
 }
 
-void UpstreamCall::onRead(bufferevent* bev, void* arg) {
+void UpstreamCall::onRead(bufferevent*, void* arg) {
   auto* self = static_cast<UpstreamCall*>(arg);
   DispatchGuard guard(*self);
-  if (self->finished_) {
+  if (self->finished()) {
     return;
   }
-  if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
-    self->response_started_ = true;
-    self->bytes_.reset();  // no re-send from here on
-  }
-  if (self->headers_done_ && self->idle_timeout_after_headers_ && !self->paused_) {
+  if (self->headersDone() && self->idle_timeout_after_headers_ && !self->paused_) {
     self->armTimeout();
   }
   self->processInput();
@@ -248,11 +243,11 @@ void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
   const int saved_errno = errno;
   auto* self = static_cast<UpstreamCall*>(arg);
   DispatchGuard guard(*self);
-  if (self->finished_) {
+  if (self->finished()) {
     return;
   }
   if ((events & BEV_EVENT_CONNECTED) != 0) {
-    self->connected_ = true;
+    self->moveTo(State::kSending);
     useOwnReadPath(bev);  // plain sockets: no ioctl(FIONREAD) before each read, pooled or not
     if (self->connect_timer_) {
       self->connect_timer_->disable();
@@ -263,7 +258,7 @@ void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
     self->writeRequest();
     return;
   }
-  if (!self->connected_) {
+  if (self->state_ == State::kConnecting) {
     self->fail(self->conn_->describeConnectFailure(events, saved_errno));
     return;
   }
@@ -293,22 +288,21 @@ bool UpstreamCall::canResend() const {
   // Only a reused keep-alive connection the server had closed before taking any byte:
   // once a byte left, the provider may have received the whole request (and bill it),
   // so a second copy is the handler's decision, counted as a retry.
-  return reused_attempt_ && !resent_ && !response_started_ && bytes_ != nullptr && nothingSent();
+  return attempt_ == UpstreamAttempt::kReused && state_ == State::kSending && bytes_ != nullptr &&
+         nothingSent();
 }
 
 void UpstreamCall::resendOnFreshConnection() {
   conn_.reset();
-  resent_ = true;
-  reused_attempt_ = false;
-  connected_ = false;
+  attempt_ = UpstreamAttempt::kFreshAfterStale;
   eof_seen_ = false;
   resetParser();
-  pending_start_ = true;
+  moveTo(State::kAttachPending);
   kick();
 }
 
 void UpstreamCall::complete() {
-  finished_ = true;
+  moveTo(State::kDone);
   stopTimers();
   UpstreamConnectionPtr conn = std::move(conn_);
   bufferevent* bev = conn->bev();
@@ -324,17 +318,17 @@ void UpstreamCall::complete() {
 }
 
 void UpstreamCall::fail(UpstreamErrorKind kind, std::string detail) {
-  fail(UpstreamError{kind, std::move(detail), response_started_});
+  fail(UpstreamError{kind, std::move(detail), responseStarted()});
 }
 
 void UpstreamCall::fail(UpstreamError error) {
-  if (finished_) {
+  if (finished()) {
     return;
   }
-  finished_ = true;
+  error.response_started = responseStarted();  // before kDone forgets it
+  moveTo(State::kDone);
   stopTimers();
   closeConnection();
-  error.response_started = response_started_;
   handler_.onUpstreamError(error);
 }
 

@@ -20,12 +20,16 @@
 // Deletion: a handler may destroy its exchange inside a callback that this object is
 // running, so every entry point (bufferevent, timer and kick callbacks) counts itself in
 // depth_; while depth_ > 0 the exchange hands this object to the loop's deferred deletion
-// (through the pool) instead of deleting it. After cancel()/completion/error finished_ is set and
-// the code on the stack unwinds without touching the connection or the handler.
+// (through the pool) instead of deleting it. After cancel()/completion/error the state is kDone
+// and the code on the stack unwinds without touching the connection or the handler.
+//
+// Where the call is in its life is one UpstreamCallState (upstream_call_state.h), changed
+// only through moveTo(); where its connection came from is one UpstreamAttempt.
 //
 // Thread-safety: worker thread only.
 #pragma once
 
+#include <cassert>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +39,7 @@
 #include "gateway/event/schedulable_callback.h"
 #include "gateway/event/timer.h"
 #include "gateway/http1/http1_parser.h"
+#include "gateway/upstream/upstream_call_state.h"
 #include "gateway/upstream/upstream_connection.h"
 #include "gateway/upstream/upstream_exchange.h"
 #include "gateway/upstream/upstream_origin.h"
@@ -60,6 +65,9 @@ class UpstreamCall : public Deletable {
   void resumeReading();
   // True while one of this object's callbacks is on the stack.
   [[nodiscard]] bool dispatching() const { return depth_ > 0; }
+  // For tests and diagnostics.
+  [[nodiscard]] UpstreamCallState state() const { return state_; }
+  [[nodiscard]] UpstreamAttempt attempt() const { return attempt_; }
 
  private:
   struct RequestBytes {
@@ -67,6 +75,24 @@ class UpstreamCall : public Deletable {
     std::string body;
   };
   class DispatchGuard;
+  using State = UpstreamCallState;
+
+  // The one place the state changes: holds every move to canMove() (debug builds assert).
+  void moveTo(State next) {
+    assert(canMove(state_, next));
+    state_ = next;
+  }
+  [[nodiscard]] bool finished() const { return state_ == State::kDone; }
+  // The connection is open (reused, or its connect completed): reading can be toggled.
+  [[nodiscard]] bool connected() const {
+    return state_ == State::kSending || state_ == State::kReadingHead ||
+           state_ == State::kReadingBody;
+  }
+  // A response byte arrived (kDone keeps what the failure reports in fail()).
+  [[nodiscard]] bool responseStarted() const {
+    return state_ == State::kReadingHead || state_ == State::kReadingBody;
+  }
+  [[nodiscard]] bool headersDone() const { return state_ == State::kReadingBody; }
 
   void onKick();
   void onTimeout();
@@ -83,6 +109,9 @@ class UpstreamCall : public Deletable {
   // False when nothing more can be done until more bytes arrive (or the call ended).
   bool readHead(evbuffer* in);
   bool readBody(evbuffer* in);
+  // readHead found input while no response byte had arrived (kConnecting or kSending): moves
+  // to kReadingHead, or fails if the request never went out. False if the call ended.
+  bool responseArrived();
   void resetParser();
   void failProtocol();
   void handleEof();
@@ -102,13 +131,15 @@ class UpstreamCall : public Deletable {
   std::shared_ptr<const RequestBytes> bytes_;  // kept until the response starts (re-send)
   size_t request_size_ = 0;                    // head + body bytes queued on the connection
   std::chrono::milliseconds timeout_;
+  // The request's choice, fixed: once the head is read, timeout_ bounds the gaps between
+  // body bytes instead of the whole call.
   bool idle_timeout_after_headers_;
 
   UpstreamConnectionPtr conn_;
   // A connection closed while UpstreamConnection::connect() is on the stack (libevent may
   // report a resolver failure synchronously); freed once connect() returned.
   UpstreamConnectionPtr doomed_conn_;
-  bool in_connect_ = false;
+  bool in_connect_ = false;  // connect() is on the stack: a re-entrancy guard, not a state
   SchedulableCallback kick_;
   Timer timeout_timer_;
   // Made only when a fresh connection is opened: a request on a reused keep-alive
@@ -118,16 +149,16 @@ class UpstreamCall : public Deletable {
   bool head_request_ = false;  // the request is HEAD: its answer has no body
 
   int depth_ = 0;
-  bool finished_ = false;
-  bool pending_start_ = false;
-  bool pending_input_ = false;
-  bool connected_ = false;
-  bool reused_attempt_ = false;
-  bool resent_ = false;
-  bool response_started_ = false;
-  bool headers_done_ = false;
-  bool eof_seen_ = false;
+  State state_ = State::kCreated;
+  UpstreamAttempt attempt_ = UpstreamAttempt::kFresh;
+  // Flags, not states: each can be true in several states at once, independently of where
+  // the call is. The handler's backpressure (any state before kDone, even before start()):
   bool paused_ = false;
+  // The connection reported end-of-stream; handled once what is buffered is parsed, which
+  // waits while paused (kSending, kReadingHead or kReadingBody):
+  bool eof_seen_ = false;
+  // Work queued for the next kick: parse input that was buffered while paused:
+  bool pending_input_ = false;
 };
 
 }  // namespace slotgate::gateway

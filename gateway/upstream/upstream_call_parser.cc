@@ -21,21 +21,38 @@ void UpstreamCall::failProtocol() {
 }
 
 void UpstreamCall::processInput() {
-  while (!finished_ && !paused_ && conn_) {
+  while (!finished() && !paused_ && conn_) {
     evbuffer* in = bufferevent_get_input(conn_->bev());
     if (evbuffer_get_length(in) == 0) {
       break;
     }
-    if (!(headers_done_ ? readBody(in) : readHead(in))) {
+    if (!(headersDone() ? readBody(in) : readHead(in))) {
       break;
     }
   }
-  if (!finished_ && !paused_ && conn_ && eof_seen_) {
+  if (!finished() && !paused_ && conn_ && eof_seen_) {
     handleEof();
   }
 }
 
+inline bool UpstreamCall::responseArrived() {
+  if (state_ == State::kConnecting) {
+    // Bytes before our connect completed, so before any request: a server that speaks
+    // first is not answering us.
+    fail(UpstreamErrorKind::kProtocol, "upstream sent bytes before the request");
+    return false;
+  }
+  // A response byte, whichever callback saw it first (a TLS close can be reported before
+  // the read of the bytes that came with it).
+  moveTo(State::kReadingHead);
+  bytes_.reset();  // no re-send from here on
+  return true;
+}
+
 bool UpstreamCall::readHead(evbuffer* in) {
+  if (state_ != State::kReadingHead && !responseArrived()) {
+    return false;
+  }
   // The whole head so far in one piece (at most one byte over the limit, which is how
   // the parser tells an oversized head); it resumes where the last call stopped.
   const size_t n = std::min(evbuffer_get_length(in), kMaxUpstreamHeadBytes + 1);
@@ -63,12 +80,12 @@ bool UpstreamCall::readHead(evbuffer* in) {
   }
   const int status = parser_.status();
   evbuffer_drain(in, parser_.headLength());  // the field views end here
-  headers_done_ = true;
+  moveTo(State::kReadingBody);
   if (idle_timeout_after_headers_ && !paused_) {
     armTimeout();
   }
   handler_.onUpstreamHeaders(status, std::move(headers));
-  if (finished_) {
+  if (finished()) {
     return false;
   }
   if (parser_.messageComplete()) {
@@ -92,7 +109,7 @@ bool UpstreamCall::readBody(evbuffer* in) {
   if (!step.data.empty()) {
     // The view points into the input buffer: delivered before it is drained.
     handler_.onUpstreamData(step.data);
-    if (finished_) {
+    if (finished()) {
       return false;  // cancelled inside the handler: the connection may be gone
     }
   }
@@ -107,18 +124,18 @@ bool UpstreamCall::readBody(evbuffer* in) {
 }
 
 void UpstreamCall::handleEof() {
-  if (!response_started_) {
+  if (!responseStarted()) {
     if (canResend()) {
       resendOnFreshConnection();
       return;
     }
-    fail(UpstreamErrorKind::kClosed, reused_attempt_
+    fail(UpstreamErrorKind::kClosed, attempt_ == UpstreamAttempt::kReused
                                          ? "upstream closed a reused connection without answering"
                                          : "upstream closed the connection before responding");
     return;
   }
   // A body delimited by the connection close ends here; anything else is truncated.
-  if (headers_done_ && parser_.finishAtEof() == Http1Parser::Status::kMessageComplete) {
+  if (headersDone() && parser_.finishAtEof() == Http1Parser::Status::kMessageComplete) {
     complete();
     return;
   }
