@@ -116,8 +116,8 @@ int Server::run() {
 
   control_base_.reset(event_base_new());
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
-    signal_events_.emplace_back(evsignal_new(control_base_.get(), sig, &Server::onSignal, this));
-    evsignal_add(signal_events_.back().get(), nullptr);
+    signal_events_.push_back(
+        std::make_unique<SignalEvent>(control_base_.get(), sig, [this, sig] { onSignal(sig); }));
   }
   libevent_log_timer_ = std::make_unique<Timer>(control_base_.get(), [this] {
     flushLibeventLogs();
@@ -150,15 +150,14 @@ int Server::run() {
   return 0;
 }
 
-void Server::onSignal(evutil_socket_t sig, short, void* arg) {
-  auto* self = static_cast<Server*>(arg);
+void Server::onSignal(int sig) {
   if (sig == SIGHUP) {
     notifyReloading();
-    self->reload();
+    reload();
     notifyReady();  // also after a refused reload: the old config keeps serving
     return;
   }
-  self->beginDrain();
+  beginDrain();
 }
 
 void Server::beginDrain() {

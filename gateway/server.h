@@ -10,6 +10,7 @@
 #include "gateway/admin/admin_server.h"
 #include "gateway/config_snapshot.h"
 #include "gateway/downstream/connection_budget.h"
+#include "gateway/event/signal_event.h"
 #include "gateway/event/timer.h"
 #include "gateway/gateway_context.h"
 #include "gateway/proxy/proxy_dispatcher.h"
@@ -47,7 +48,8 @@ class Server {
   // Stops the workers' loops, then cluster mode (whose objects live on those loops' bases),
   // then frees the workers.
   void stopWorkers();
-  static void onSignal(evutil_socket_t sig, short, void* arg);
+  // SIGHUP reloads; SIGTERM and SIGINT drain.
+  void onSignal(int sig);
   void onDrainTick();
 
   conf::ConfigPtr initial_;
@@ -61,7 +63,7 @@ class Server {
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<ClusterRuntime> cluster_;  // cluster mode; lives on the workers' loops
   EventBasePtr control_base_;
-  std::vector<EventPtr> signal_events_;
+  std::vector<SignalEventPtr> signal_events_;
   TimerPtr drain_timer_;
   TimerPtr libevent_log_timer_;  // every second: libevent's filed diagnostics go out
   std::chrono::steady_clock::time_point drain_deadline_{};
