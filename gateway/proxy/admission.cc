@@ -82,9 +82,21 @@ void Admission::admitClientCluster(Dispatcher& worker, ClusterRuntime* cluster,
   const bool has_queue = client.queue && client.queue->max_waiting > 0;
   const limits::SteadyTime until =
       has_queue ? started + client.queue->timeout : limits::SteadyTime{};
+  // Not asked for here: takeProvider takes it together with the provider key's slot.
+  owed_client_ = &client;
+  owed_until_ = until;
+  owner_.onClientAdmitted();
+}
+
+void Admission::waitForClientCluster(Dispatcher& worker, ClusterRuntime* cluster) {
+  if (owed_until_ == limits::SteadyTime{}) {
+    owner_.onRefused(ErrorType::kConcurrencyLimitExceeded,
+                     "concurrency limit of this key reached across the cluster", 1);
+    return;
+  }
   owner_.onSlotWaitBegins();
   cluster_pending_ = cluster->acquire(
-      worker.index(), {limits::SlotRequest{client.id, client.max_concurrency}},
+      worker.index(), {limits::SlotRequest{owed_client_->id, owed_client_->max_concurrency}},
       [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
         owner_.onSlotWaitEnds();
         cluster_pending_.reset();
@@ -94,7 +106,8 @@ void Admission::admitClientCluster(Dispatcher& worker, ClusterRuntime* cluster,
             client_cluster_.onLost([this] { owner_.onSlotLost(); });
             [[fallthrough]];
           case ClusterRuntime::Verdict::kLocal:
-            owner_.onClientAdmitted();
+            owed_client_ = nullptr;
+            owner_.onProviderFull();  // not full: the owner chooses a provider again
             return;
           case ClusterRuntime::Verdict::kFull:
             owner_.onRefused(ErrorType::kConcurrencyLimitExceeded,
@@ -106,7 +119,7 @@ void Admission::admitClientCluster(Dispatcher& worker, ClusterRuntime* cluster,
             return;
         }
       },
-      until);
+      owed_until_);
 }
 
 Admission::Take Admission::takeProvider(Dispatcher& worker, ClusterRuntime* cluster,
@@ -129,23 +142,81 @@ Admission::Take Admission::takeProvider(Dispatcher& worker, ClusterRuntime* clus
   provider_lease_ = std::move(lease);
   const conf::Provider& provider = snapshot.config().providers[c.provider_index];
   const conf::ProviderKey& key = provider.keys[c.key_index];
-  if (cluster == nullptr || (key.max_concurrency == 0 && !permit_.isProbe())) {
+  const bool provider_in_cluster =
+      cluster != nullptr && (key.max_concurrency > 0 || permit_.isProbe());
+  if (!provider_in_cluster && owed_client_ == nullptr) {
     return Take::kTaken;
   }
-  limits::SlotRequest request{key.id, key.max_concurrency};
-  if (permit_.isProbe()) {
-    request.probe_limit = std::max<uint32_t>(1, provider.circuit_breaker.half_open_requests);
-    request.probe_window = std::chrono::duration_cast<std::chrono::milliseconds>(
-        provider.circuit_breaker.open_duration);
+  std::optional<limits::SlotRequest> request;
+  if (provider_in_cluster) {
+    request = limits::SlotRequest{key.id, key.max_concurrency};
+    if (permit_.isProbe()) {
+      request->probe_limit = std::max<uint32_t>(1, provider.circuit_breaker.half_open_requests);
+      request->probe_window = std::chrono::duration_cast<std::chrono::milliseconds>(
+          provider.circuit_breaker.open_duration);
+    }
   }
   cluster_candidate_ = c;
   owner_.onSlotWaitBegins();
+  if (owed_client_ != nullptr) {
+    // The client's cluster slot and this key's in one script call: one round trip.
+    cluster_pending_ = cluster->admit(
+        worker.index(), limits::SlotRequest{owed_client_->id, owed_client_->max_concurrency},
+        std::move(request),
+        [this, &worker, cluster](ClusterRuntime::AdmitVerdict verdict, limits::ClusterLease client,
+                                 limits::ClusterLease provider_lease) {
+          onAdmitVerdict(worker, cluster, verdict, std::move(client), std::move(provider_lease));
+        });
+    return Take::kPending;
+  }
   cluster_pending_ =
-      cluster->acquire(worker.index(), {std::move(request)},
+      cluster->acquire(worker.index(), {std::move(*request)},
                        [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
                          onProviderVerdict(verdict, std::move(lease));
                        });
   return Take::kPending;
+}
+
+void Admission::onAdmitVerdict(Dispatcher& worker, ClusterRuntime* cluster,
+                               ClusterRuntime::AdmitVerdict verdict, limits::ClusterLease client,
+                               limits::ClusterLease provider) {
+  owner_.onSlotWaitEnds();
+  cluster_pending_.reset();
+  const routing::Candidate c = *cluster_candidate_;
+  cluster_candidate_.reset();
+  switch (verdict) {
+    case ClusterRuntime::AdmitVerdict::kGranted:
+      client_cluster_ = std::move(client);
+      client_cluster_.onLost([this] { owner_.onSlotLost(); });
+      if (provider) {
+        provider_cluster_ = std::move(provider);
+        provider_cluster_.onLost([this] { owner_.onSlotLost(); });
+      }
+      [[fallthrough]];
+    case ClusterRuntime::AdmitVerdict::kLocal:
+      owed_client_ = nullptr;
+      owner_.onProviderAdmitted(c);
+      return;
+    case ClusterRuntime::AdmitVerdict::kProviderFull:
+      // As onProviderVerdict's kFull; the client's cluster slot is still to be taken.
+      permit_ = limits::BreakerPermit();
+      provider_lease_ = limits::SlotLease();
+      cluster_full_.push_back(c);
+      owner_.onProviderFull();
+      return;
+    case ClusterRuntime::AdmitVerdict::kClientFull:
+      // Nothing was taken in Redis; the local provider slot and the permit (neutral) go back.
+      permit_ = limits::BreakerPermit();
+      provider_lease_ = limits::SlotLease();
+      waitForClientCluster(worker, cluster);
+      return;
+    case ClusterRuntime::AdmitVerdict::kUnavailable:
+      permit_ = limits::BreakerPermit();
+      provider_lease_ = limits::SlotLease();
+      owner_.onRefused(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable",
+                       1);
+      return;
+  }
 }
 
 void Admission::onProviderVerdict(ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {

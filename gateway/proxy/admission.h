@@ -108,6 +108,12 @@ class Admission {
   void admitClientCluster(Dispatcher& worker, ClusterRuntime* cluster, const conf::Client& client,
                           limits::SteadyTime started);
   void onProviderVerdict(ClusterRuntime::Verdict verdict, limits::ClusterLease lease);
+  void onAdmitVerdict(Dispatcher& worker, ClusterRuntime* cluster,
+                      ClusterRuntime::AdmitVerdict verdict, limits::ClusterLease client,
+                      limits::ClusterLease provider);
+  // The client key was full across the cluster at admission: wait for it as a queued client
+  // does (until its queue timeout), then choose a provider again; without a queue, 429.
+  void waitForClientCluster(Dispatcher& worker, ClusterRuntime* cluster);
 
   Owner& owner_;
   limits::SlotLease client_lease_;
@@ -121,6 +127,12 @@ class Admission {
   prometheus::Gauge* queue_depth_ = nullptr;             // set while counted in the queue gauge
   std::optional<routing::Candidate> cluster_candidate_;  // waiting for its cluster slot
   std::vector<routing::Candidate> cluster_full_;         // keys full cluster-wide
+  // Cluster mode: the client's cluster-wide slot, not taken yet. It is taken with the first
+  // provider slot in one script call (ClusterRuntime::admit): one Redis round trip to admit.
+  // The client (in the request's snapshot) or nullptr; a queued client waits for the slot
+  // until owed_until_ ({}: no waiting).
+  const conf::Client* owed_client_ = nullptr;
+  limits::SteadyTime owed_until_{};
 };
 
 }  // namespace slotgate::gateway

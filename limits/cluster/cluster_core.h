@@ -25,6 +25,10 @@ struct AcquireOp {
   // answered before the release, so a "full" reply is retried at once, not after a delay.
   bool woken = false;
   gateway::TimerPtr retry_timer;  // made at the first retry
+  // ClusterSlots::admit: candidates are the client key, then the provider key if any; never
+  // retried.
+  ClusterSlots::AdmitCallback admit_cb;
+  std::string provider_lease_id;
 };
 
 class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
@@ -34,6 +38,7 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
 
   void start();
   void attempt(const std::shared_ptr<AcquireOp>& op);
+  void attemptAdmit(const std::shared_ptr<AcquireOp>& op) { sendAdmit(op); }
   void scheduleRetry(const std::shared_ptr<AcquireOp>& op);
   void release(LeaseEntry& entry);
   void renew();
@@ -51,6 +56,11 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
 
  private:
   void onReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply);
+  void sendAdmit(const std::shared_ptr<AcquireOp>& op);
+  void onAdmitReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply);
+  std::shared_ptr<LeaseEntry> track(const SlotRequest& request, const std::string& lease_id);
+  void deliverAdmit(const std::shared_ptr<AcquireOp>& op, ClusterSlots::AdmitOutcome outcome,
+                    ClusterLease client, ClusterLease provider);
   void deliver(const std::shared_ptr<AcquireOp>& op, ClusterSlots::Outcome outcome,
                ClusterLease lease);
   // Queues a release for the end of this loop turn (flushReleases).

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,16 @@ class ClusterRuntime {
   [[nodiscard]] limits::ClusterSlots::PendingPtr acquire(
       size_t worker_index, std::vector<limits::SlotRequest> candidates, Callback cb,
       limits::SteadyTime retry_until = {});
+  // Admission in one round trip (ClusterSlots::admit), with on_unavailable applied: kGranted
+  // (both leases), kLocal (proceed on the local slots), kClientFull, kProviderFull (nothing
+  // taken), kUnavailable (answer 503). Worker loop thread only, as acquire().
+  enum class AdmitVerdict { kGranted, kLocal, kClientFull, kProviderFull, kUnavailable };
+  using AdmitCallback = std::function<void(AdmitVerdict verdict, limits::ClusterLease client,
+                                           limits::ClusterLease provider)>;
+  [[nodiscard]] limits::ClusterSlots::PendingPtr admit(size_t worker_index,
+                                                       limits::SlotRequest client,
+                                                       std::optional<limits::SlotRequest> provider,
+                                                       AdmitCallback cb);
   limits::ClusterSlots& slots(size_t worker_index) { return *workers_[worker_index]->slots; }
 
   // Thread-safe. Every worker connection and both breaker connections are up.

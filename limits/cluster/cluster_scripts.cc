@@ -41,6 +41,42 @@ return 0
   return script;
 }
 
+const RedisScript& admitScript() {
+  static const RedisScript script(std::string(kNow) + R"lua(
+local ttl = tonumber(ARGV[1])
+local ckey = KEYS[1]
+local climit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', ckey, '-inf', now)
+if climit > 0 and redis.call('ZCARD', ckey) >= climit then
+  return -1
+end
+if #KEYS > 1 then
+  local pkey = KEYS[2]
+  local plimit = tonumber(ARGV[5])
+  local probe_limit = tonumber(ARGV[6])
+  redis.call('ZREMRANGEBYSCORE', pkey, '-inf', now)
+  if plimit > 0 and redis.call('ZCARD', pkey) >= plimit then
+    return -2
+  end
+  if probe_limit > 0 then
+    local n = redis.call('INCR', KEYS[3])
+    if n == 1 then
+      redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[7]))
+    end
+    if n > probe_limit then
+      return -2
+    end
+  end
+  redis.call('ZADD', pkey, now + ttl, ARGV[4])
+  redis.call('PEXPIRE', pkey, 2 * ttl)
+end
+redis.call('ZADD', ckey, now + ttl, ARGV[2])
+redis.call('PEXPIRE', ckey, 2 * ttl)
+return 1
+)lua");
+  return script;
+}
+
 const RedisScript& renewScript() {
   static const RedisScript script(std::string(kNow) + R"lua(
 local ttl = tonumber(ARGV[1])

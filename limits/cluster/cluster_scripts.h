@@ -15,6 +15,14 @@ namespace slotgate::limits {
 // index granted, or 0 when every candidate is full.
 const RedisScript& acquireScript();
 
+// Admission in one call: a client key's slot and, optionally, a provider key's, both or neither.
+// KEYS: client lease zset [, provider lease zset, provider probe counter].
+// ARGV: lease_ttl_ms, client lease_id, client limit [, provider lease_id, provider limit,
+// probe_limit, probe_window_ms]. Same rules per key as acquireScript. Returns 1 (both taken),
+// -1 (the client key is full: nothing taken) or -2 (the provider key is full or its probe
+// places are taken: nothing taken).
+const RedisScript& admitScript();
+
 // KEYS: one lease zset per lease. ARGV: lease_ttl_ms, then per lease: lease_id, limit.
 // Pushes every lease's expiry to now + ttl. A lease that expired or vanished (this instance was
 // stalled past the TTL, or Redis restarted empty) is taken again if its key has room, so that a

@@ -101,6 +101,85 @@ void ClusterCore::attempt(const std::shared_ptr<AcquireOp>& op) {
   });
 }
 
+void ClusterCore::sendAdmit(const std::shared_ptr<AcquireOp>& op) {
+  flushReleases();
+  const SlotRequest& client = op->candidates[0];
+  std::vector<std::string> keys{ClusterSlots::slotsKey(options_.prefix, client.key_id)};
+  std::vector<std::string> args{std::to_string(options_.lease_ttl.count()), op->lease_id,
+                                std::to_string(client.limit)};
+  if (op->candidates.size() > 1) {
+    const SlotRequest& provider = op->candidates[1];
+    keys.push_back(ClusterSlots::slotsKey(options_.prefix, provider.key_id));
+    keys.push_back(ClusterSlots::probeKey(options_.prefix, provider.key_id));
+    args.push_back(op->provider_lease_id);
+    args.push_back(std::to_string(provider.limit));
+    args.push_back(std::to_string(provider.probe_limit));
+    args.push_back(std::to_string(std::max<int64_t>(1, provider.probe_window.count())));
+  }
+  std::weak_ptr<ClusterCore> weak = weak_from_this();
+  const bool sent = admitScript().run(*conn_, std::move(keys), std::move(args),
+                                      [weak, op](const redisReply* reply) {
+                                        op->in_flight = false;
+                                        if (auto core = weak.lock()) {
+                                          core->onAdmitReply(op, reply);
+                                        }
+                                      });
+  if (sent) {
+    op->in_flight = true;
+    return;
+  }
+  defer([weak, op] {
+    if (auto core = weak.lock()) {
+      core->deliverAdmit(op, ClusterSlots::AdmitOutcome::kUnavailable, {}, {});
+    }
+  });
+}
+
+std::shared_ptr<LeaseEntry> ClusterCore::track(const SlotRequest& request,
+                                               const std::string& lease_id) {
+  auto entry = std::make_shared<LeaseEntry>();
+  entry->core = weak_from_this();
+  entry->key_id = request.key_id;
+  entry->lease_id = lease_id;
+  entry->limit = request.limit;
+  live_.emplace(entry.get(), entry);
+  return entry;
+}
+
+void ClusterCore::onAdmitReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply) {
+  if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) {
+    deliverAdmit(op, ClusterSlots::AdmitOutcome::kUnavailable, {}, {});
+    return;
+  }
+  if (reply->integer == -1) {
+    deliverAdmit(op, ClusterSlots::AdmitOutcome::kClientFull, {}, {});
+    return;
+  }
+  if (reply->integer != 1) {
+    deliverAdmit(op, ClusterSlots::AdmitOutcome::kProviderFull, {}, {});
+    return;
+  }
+  // Both taken: tracked (renewed) from now; a cancelled request's leases go back at once (their
+  // handles' destructors, in deliverAdmit).
+  ClusterLease client(track(op->candidates[0], op->lease_id));
+  ClusterLease provider;
+  if (op->candidates.size() > 1) {
+    provider = ClusterLease(track(op->candidates[1], op->provider_lease_id));
+  }
+  deliverAdmit(op, ClusterSlots::AdmitOutcome::kGranted, std::move(client), std::move(provider));
+}
+
+void ClusterCore::deliverAdmit(const std::shared_ptr<AcquireOp>& op,
+                               ClusterSlots::AdmitOutcome outcome, ClusterLease client,
+                               ClusterLease provider) {
+  if (op->cancelled || !op->admit_cb) {
+    return;  // granted leases are released by their destructors
+  }
+  ClusterSlots::AdmitCallback cb = std::move(op->admit_cb);
+  op->admit_cb = nullptr;
+  cb(outcome, std::move(client), std::move(provider));
+}
+
 void ClusterCore::onReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply) {
   if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) {
     deliver(op, ClusterSlots::Outcome::kUnavailable, {});
@@ -366,6 +445,7 @@ void ClusterCore::checkDrained() {
 ClusterSlots::Pending::~Pending() {
   op_->cancelled = true;
   op_->cb = nullptr;
+  op_->admit_cb = nullptr;
   // Disabled, not destroyed: this may run inside the retry timer's own callback (the op,
   // which owns the timer, is held by that callback until it returns).
   if (op_->retry_timer) {
@@ -416,6 +496,23 @@ ClusterSlots::PendingPtr ClusterSlots::acquire(std::vector<SlotRequest> candidat
   } else {
     core_->attempt(op);
   }
+  return std::make_unique<Pending>(std::move(op));
+}
+
+ClusterSlots::PendingPtr ClusterSlots::admit(SlotRequest client,
+                                             std::optional<SlotRequest> provider,
+                                             AdmitCallback cb) {
+  auto op = std::make_shared<detail::AcquireOp>();
+  op->core = core_;
+  op->self = op;
+  op->candidates.push_back(std::move(client));
+  op->lease_id = core_->nextLeaseId();
+  if (provider) {
+    op->candidates.push_back(std::move(*provider));
+    op->provider_lease_id = core_->nextLeaseId();
+  }
+  op->admit_cb = std::move(cb);
+  core_->attemptAdmit(op);
   return std::make_unique<Pending>(std::move(op));
 }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,16 @@ class ClusterSlots {
                                    SteadyTime retry_until = {});
   [[nodiscard]] PendingPtr acquire(const std::string& key_id, uint32_t limit, Callback cb,
                                    SteadyTime retry_until = {});
+
+  // Admission in one script call (one round trip): the client key's slot (`client`, limit > 0)
+  // and, when `provider` is given, a provider key's slot, both or neither. No waiting: a full
+  // key is reported at once. The callback gets both leases on kGranted (the second empty
+  // without `provider`).
+  enum class AdmitOutcome { kGranted, kClientFull, kProviderFull, kUnavailable };
+  using AdmitCallback =
+      std::function<void(AdmitOutcome outcome, ClusterLease client, ClusterLease provider)>;
+  [[nodiscard]] PendingPtr admit(SlotRequest client, std::optional<SlotRequest> provider,
+                                 AdmitCallback cb);
 
   // The connection is up (acquisitions may succeed).
   bool up() const;

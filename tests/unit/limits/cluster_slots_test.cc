@@ -407,6 +407,105 @@ TEST_F(ClusterSlotsTest, AnAcquisitionAfterAReleaseInTheSameTurnSeesTheRoom) {
   EXPECT_EQ(zcard("k"), 1);
 }
 
+// ClusterSlots::admit: the client's and a provider key's slot in one script call.
+struct AdmitResult {
+  std::optional<ClusterSlots::AdmitOutcome> outcome;
+  ClusterLease client;
+  ClusterLease provider;
+  ClusterSlots::AdmitCallback callback() {
+    return [this](ClusterSlots::AdmitOutcome o, ClusterLease c, ClusterLease p) {
+      outcome = o;
+      client = std::move(c);
+      provider = std::move(p);
+    };
+  }
+};
+
+TEST_F(ClusterSlotsTest, AdmitTakesBothSlotsInOneCall) {
+  EXPECT_EQ(redis_.run({"CONFIG", "RESETSTAT"}), "OK");
+  AdmitResult r;
+  auto pending = slots_->admit({"client", 2}, SlotRequest{"key", 1}, r.callback());
+  ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }));
+  EXPECT_EQ(*r.outcome, ClusterSlots::AdmitOutcome::kGranted);
+  EXPECT_EQ(r.client.keyId(), "client");
+  EXPECT_EQ(r.provider.keyId(), "key");
+  EXPECT_EQ(zcard("client"), 1);
+  EXPECT_EQ(zcard("key"), 1);
+  EXPECT_EQ(slots_->leasesHeld(), 2u);
+  // One script call (the first one may be answered NOSCRIPT and sent again as EVAL).
+  EXPECT_EQ(commandCalls(redis_, "evalsha") + commandCalls(redis_, "eval"),
+            commandCalls(redis_, "eval") == 0 ? 1 : 2);
+  r.client.release();
+  r.provider.release();
+  ASSERT_TRUE(loop_.runUntil([&] { return zcard("client") == 0 && zcard("key") == 0; }));
+}
+
+TEST_F(ClusterSlotsTest, AdmitTakesNothingWhenTheClientIsFull) {
+  Result held;
+  EXPECT_EQ(acquireNow("client", 1, held), Outcome::kGranted);
+  AdmitResult r;
+  auto pending = slots_->admit({"client", 1}, SlotRequest{"key", 5}, r.callback());
+  ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }));
+  EXPECT_EQ(*r.outcome, ClusterSlots::AdmitOutcome::kClientFull);
+  EXPECT_FALSE(r.client);
+  EXPECT_FALSE(r.provider);
+  EXPECT_EQ(zcard("client"), 1);
+  EXPECT_EQ(zcard("key"), 0);
+}
+
+TEST_F(ClusterSlotsTest, AdmitTakesNothingWhenTheProviderKeyIsFull) {
+  Result held;
+  EXPECT_EQ(acquireNow("key", 1, held), Outcome::kGranted);
+  AdmitResult r;
+  auto pending = slots_->admit({"client", 5}, SlotRequest{"key", 1}, r.callback());
+  ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }));
+  EXPECT_EQ(*r.outcome, ClusterSlots::AdmitOutcome::kProviderFull);
+  EXPECT_FALSE(r.client);
+  EXPECT_EQ(zcard("client"), 0);
+  EXPECT_EQ(zcard("key"), 1);
+}
+
+TEST_F(ClusterSlotsTest, AdmitWithoutAProviderKeyTakesTheClientSlotOnly) {
+  AdmitResult r;
+  auto pending = slots_->admit({"client", 1}, std::nullopt, r.callback());
+  ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }));
+  EXPECT_EQ(*r.outcome, ClusterSlots::AdmitOutcome::kGranted);
+  EXPECT_TRUE(r.client);
+  EXPECT_FALSE(r.provider);
+  EXPECT_EQ(zcard("client"), 1);
+  EXPECT_EQ(slots_->leasesHeld(), 1u);
+}
+
+TEST_F(ClusterSlotsTest, AdmitCountsProbesClusterWide) {
+  SlotRequest probe{"key", 0, 1, 10000ms};
+  AdmitResult first, second;
+  auto p1 = slots_->admit({"client", 5}, probe, first.callback());
+  ASSERT_TRUE(loop_.runUntil([&] { return first.outcome.has_value(); }));
+  EXPECT_EQ(*first.outcome, ClusterSlots::AdmitOutcome::kGranted);
+  auto p2 = slots_->admit({"client", 5}, probe, second.callback());
+  ASSERT_TRUE(loop_.runUntil([&] { return second.outcome.has_value(); }));
+  EXPECT_EQ(*second.outcome, ClusterSlots::AdmitOutcome::kProviderFull);
+  EXPECT_EQ(zcard("client"), 1);  // the refused admission took no client slot
+}
+
+TEST_F(ClusterSlotsTest, AdmitCancelledBeforeTheReplyReleasesBothGrants) {
+  EXPECT_EQ(redis_.run({"CONFIG", "RESETSTAT"}), "OK");
+  AdmitResult r;
+  auto pending = slots_->admit({"client", 1}, SlotRequest{"key", 1}, r.callback());
+  pending.reset();  // the script is on its way
+  // Granted in Redis, then both leases removed again (two ZREMs).
+  ASSERT_TRUE(loop_.runUntil([&] {
+    return commandCalls(redis_, "zrem") >= 2 && zcard("client") == 0 && zcard("key") == 0;
+  }));
+  EXPECT_EQ(slots_->leasesHeld(), 0u);
+  EXPECT_FALSE(r.outcome.has_value());
+  // Room again for both.
+  AdmitResult again;
+  auto p = slots_->admit({"client", 1}, SlotRequest{"key", 1}, again.callback());
+  ASSERT_TRUE(loop_.runUntil([&] { return again.outcome.has_value(); }));
+  EXPECT_EQ(*again.outcome, ClusterSlots::AdmitOutcome::kGranted);
+}
+
 // Two workers (two loops on two threads) acquiring and releasing the same key as fast as they
 // can never hold more than the limit together.
 TEST(ClusterSlotsConcurrency, TwoLoopsNeverExceedTheLimitTogether) {
