@@ -60,7 +60,7 @@ TEST(Http2Deadlines, StreamWindowOpenedATrickleAtATimeIsResetAndItsSlotsFreed) {
   c.request(1, "POST", "/v1/chat/completions", h, chatBody(false));
   c.flush();
   ASSERT_TRUE(c.pumpUntil([&] { return c.stream(1).status == 200; }, 10s));
-  ASSERT_TRUE(eventually([&] { return gw.providerSlotsInUse() == 1; }, 5s));
+  ASSERT_TRUE(eventually([&] { return gw.providerSlotsInUse() == 1; }, 20s));
   // 16 bytes of window every 100 ms: never stalled outright, far below the rule.
   ASSERT_TRUE(c.pumpUntil(
       [&] {

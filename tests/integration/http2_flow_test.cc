@@ -45,7 +45,7 @@ TEST(Http2Flow, ResetStreamFreesItsSlotsWhileSiblingsComplete) {
         return gw.providerSlotsInUse() == 2;
       },
       1500ms));
-  EXPECT_TRUE(eventually([&] { return mock.stats()["cancelled"] == 1; }, 2s));
+  EXPECT_TRUE(eventually([&] { return mock.stats()["cancelled"] == 1; }, 20s));
   EXPECT_FALSE(c.stream(1).ended);
   EXPECT_FALSE(c.stream(5).ended);
 

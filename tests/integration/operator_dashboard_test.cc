@@ -287,7 +287,7 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
   // When the request ends (here: its client leaves) its row goes away with the next snapshot.
   leave = true;
   EXPECT_TRUE(stream.get().aborted);
-  EXPECT_TRUE(eventually([&] { return browser.eval(session, rowQuery) == false; }, 5s));
+  EXPECT_TRUE(eventually([&] { return browser.eval(session, rowQuery) == false; }, 20s));
   // A finished request with usage fills the totals and the token chart.
   EXPECT_EQ(gateway.chat("gpt-test").status, 200);
   EXPECT_TRUE(eventually(

@@ -91,7 +91,7 @@ TEST(OperatorRoutes, SseDeliversASnapshotAtOnceAndANewOneWithin200ms) {
     return streamRequest("GET", gateway.adminUrl("/metrics/active-requests/stream"),
                          gateway.adminAuth(), "", 10s, options);
   });
-  ASSERT_TRUE(eventually([&] { return first_snapshot.load(); }, 5s));
+  ASSERT_TRUE(eventually([&] { return first_snapshot.load(); }, 20s));
 
   auto stream = slowStream(gateway, "op-sse-1", 4, 200);
   const StreamResponse events = sse.get();

@@ -79,7 +79,7 @@ TEST(Reload, SighupReloadsTheSameFile) {
   config.models[1].aliases.push_back("hup-alias");
   gw.rewriteConfig(config);
   ASSERT_TRUE(gw.process().signal(SIGHUP));
-  EXPECT_TRUE(eventually([&] { return runningVersion(gw) == 2; }, 5s));
+  EXPECT_TRUE(eventually([&] { return runningVersion(gw) == 2; }, 20s));
   const HttpResponse r =
       gw.post("/v1/messages", R"({"model":"hup-alias","max_tokens":5,"messages":[]})");
   EXPECT_EQ(r.status, 200) << r.body;

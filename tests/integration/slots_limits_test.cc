@@ -108,8 +108,10 @@ TEST(SlotsLimits, QueueServesEveryoneInArrivalOrder) {
   std::vector<std::future<HttpResponse>> futures;
   for (int i = 0; i < 5; ++i) {
     futures.push_back(std::async(std::launch::async, [&, i] {
-      // The first holds the slot long enough for all others to queue, even on a loaded box.
-      const std::string delay = i == 0 ? "2500" : "100";
+      // The first holds the slot long enough for all others to queue, even on a loaded box;
+      // each later one is served long enough (300 ms) that the one before it has been
+      // recorded as complete before it can be.
+      const std::string delay = i == 0 ? "5000" : "300";
       auto r = gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", delay}});
       std::lock_guard lock(mu);
       completion.push_back(i);
@@ -236,7 +238,7 @@ TEST(SlotsLimits, ReleaseMetricsCountCompletedAndCancelled) {
                                   {{"x-mock-chunks", "50"}, {"x-mock-delay-ms", "100"}}, abort);
     ASSERT_TRUE(r.aborted);
   }
-  ASSERT_TRUE(eventually([&] { return mock.stats()["cancelled"] == 2; }, 2s));
+  ASSERT_TRUE(eventually([&] { return mock.stats()["cancelled"] == 2; }, 20s));
   ASSERT_TRUE(eventually(
       [&] {
         return gateway.metricValue("concurrency_slot_release_total",
