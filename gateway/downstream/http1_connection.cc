@@ -18,9 +18,6 @@ namespace {
 
 // Output above this makes the handler pause its upstream; below the low mark it resumes.
 constexpr size_t kWriteLowWater = 64 << 10;
-// Unparsed input kept while a request is being answered (pipelined bytes); the
-// socket is still read so that a client leaving is seen at once.
-constexpr size_t kReadHighWater = 256 << 10;
 
 }  // namespace
 

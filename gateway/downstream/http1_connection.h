@@ -56,6 +56,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   bool busy() const { return state_ != State::kWaitingHead; }
 
  private:
+  // Unparsed input kept while a request is being answered (pipelined bytes); the
+  // socket is still read so that a client leaving is seen at once.
+  static constexpr size_t kReadHighWater = 256 << 10;
   enum class State { kWaitingHead, kReadingHead, kReadingBody, kDispatched, kResponding, kClosing };
 
   static void onRead(bufferevent*, void* arg);
@@ -119,6 +122,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   bool response_chunked_ = false;
   bool response_bodyless_ = false;  // 1xx/204/304: the response has no content
   bool handler_paused_ = false;     // the handler wrote past the high-water mark
+  // Reading is off because pipelined bytes filled the input to its high mark while a request
+  // is answered (see processInput); responseDone turns it back on.
+  bool read_parked_ = false;
   const char* close_reason_ = nullptr;
 };
 

@@ -83,7 +83,16 @@ void Http1Connection::processInput() {
         return;  // body_timeout, armed at the end of the head, still runs
       }
     } else {
-      return;  // answering, or closing: pipelined bytes wait
+      // Answering, or closing: pipelined bytes wait. At the input's high mark libevent (2.1.12,
+      // bufferevent_inbuf_wm_check) runs this callback again on every loop turn until the
+      // input shrinks, which it cannot before the answer ends: one client pipelining 256 KiB
+      // behind a stream would spin the worker. Reading stops at the mark anyway, so turning it
+      // off here loses nothing; responseDone turns it back on.
+      if (state_ != State::kClosing && available >= kReadHighWater) {
+        bufferevent_disable(bev_.get(), EV_READ);
+        read_parked_ = true;
+      }
+      return;
     }
     // A complete request.
     timer_.disable();

@@ -167,6 +167,10 @@ void Http1Connection::responseDone() {
   }
   startRequest();
   state_ = State::kWaitingHead;
+  if (read_parked_) {
+    read_parked_ = false;
+    bufferevent_enable(bev_.get(), EV_READ);
+  }
   pipelined_ = evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0;
   armTimer(limits_.idle_timeout);
   // Pipelined bytes may already be buffered; parse them on the next loop turn.
