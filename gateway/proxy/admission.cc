@@ -250,8 +250,8 @@ void Admission::onProviderVerdict(ClusterRuntime::Verdict verdict, limits::Clust
 }
 
 void Admission::endAttempt() {
-  provider_lease_ = limits::SlotLease();
-  provider_cluster_ = limits::ClusterLease();
+  provider_lease_.release();
+  provider_cluster_.release();
 }
 
 void Admission::markCompleted() {
@@ -264,11 +264,22 @@ void Admission::release() {
   // Provider slots first: a client slot freed here may be handed at once to a waiter on
   // another worker, which then asks for a provider slot; with the provider slot still held it
   // would find the key full and get a 503 although capacity was there.
-  cluster_pending_.reset();
-  provider_cluster_ = limits::ClusterLease();
-  client_cluster_ = limits::ClusterLease();
-  provider_lease_ = limits::SlotLease();
-  client_lease_ = limits::SlotLease();
+  // Each only when held: this runs at the end of every request and again on destruction.
+  if (cluster_pending_) {
+    cluster_pending_.reset();
+  }
+  if (provider_cluster_) {
+    provider_cluster_.release();
+  }
+  if (client_cluster_) {
+    client_cluster_.release();
+  }
+  if (provider_lease_) {
+    provider_lease_.release();
+  }
+  if (client_lease_) {
+    client_lease_.release();
+  }
 }
 
 int Admission::retryAfterSeconds(const ConfigSnapshot& snapshot, const conf::Model& model) {

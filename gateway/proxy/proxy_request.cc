@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "gateway/proxy/auth.h"
+#include "gateway/proxy/model_checks.h"
 #include "gateway/proxy/request_id.h"
 #include "gateway/proxy/request_outcome.h"
 #include "gateway/proxy/response_header_filter.h"
@@ -20,10 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 // Above this many bytes waiting for the client, stop reading the upstream.
 constexpr size_t kSinkHighWater = 256 << 10;
-
-std::string_view providerTypeName(conf::ProviderType t) {
-  return t == conf::ProviderType::kAnthropic ? "anthropic" : "openai";
-}
 
 }  // namespace
 
@@ -73,27 +70,10 @@ void ProxyRequest::start() {
     respondError(ErrorType::kInvalidRequest, body_.error);
     return;
   }
-  const auto t0 = Clock::now();
-  resolution_ = snapshot_->resolver().resolve(body_.model);
-  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  auto& series = snapshot_->series();
-  const auto method = static_cast<size_t>(resolution_.method);
-  series.aliasResolution(method, resolution_.cache_hit).Increment();
-  series.aliasDuration(method).Observe(seconds);
-  if (resolution_.model == nullptr) {
-    respondError(ErrorType::kModelNotFound, "model '" + body_.model + "' not found");
-    return;
-  }
-  if (!clientMayUse(config.clients[client_index_], resolution_.model->name)) {
-    respondError(ErrorType::kModelNotAllowed,
-                 "model '" + resolution_.model->name + "' is not allowed for this key");
-    return;
-  }
-  if (!routing::modelSpeaks(config, *resolution_.model, endpoint_.provider_type)) {
-    respondError(ErrorType::kInvalidRequest,
-                 "model '" + resolution_.model->name + "' has no " +
-                     std::string(providerTypeName(endpoint_.provider_type)) + " target for path " +
-                     request_.path);
+  resolution_ = resolveModel(*snapshot_, body_.model);
+  if (auto refusal = checkModel(config, config.clients[client_index_], body_.model, resolution_,
+                                endpoint_, request_.path)) {
+    respondError(refusal->error, refusal->message);
     return;
   }
   track();

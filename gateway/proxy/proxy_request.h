@@ -1,12 +1,14 @@
-// One data-plane request from admission to its last byte (DESIGN "One
-// request, start to end"): auth, body, resolve, allow, admit (client slot,
-// queue), choose target and provider slot, forward, stream back, retry,
-// finish (the /v1/models answers are ModelsHandler's). Lives on one worker; loop-thread only.
+// One data-plane request from admission to its last byte (DESIGN "One request, start to
+// end"), as a state machine (State; every change through enter()): auth, body, resolve,
+// allow (model_checks.h), admit (Admission: client slot, queue, provider slot, local and
+// cluster-wide), choose a target, forward, stream back (response_header_filter.h,
+// ResponseMeter), retry (routing::RetryState), finish (RequestOutcome: metrics, live view,
+// access line). The /v1/models answers are ModelsHandler's. Lives on one worker;
+// loop-thread only.
 //
-// Ownership makes the SPEC section 4 guarantees structural: the two slots are
-// SlotLease members and the breaker verdict a BreakerPermit member, so every
-// path (completion, error, client gone via destruction, retry moving the
-// provider slot) releases each exactly once.
+// Ownership makes the SPEC section 4 guarantees structural: the slots are lease members of
+// Admission and the breaker verdict a BreakerPermit member, so every path (completion, error,
+// client gone via destruction, retry ending the attempt) releases each exactly once.
 #pragma once
 
 #include <chrono>

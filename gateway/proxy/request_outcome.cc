@@ -11,33 +11,25 @@ std::chrono::nanoseconds asNanoseconds(float seconds) {
       std::chrono::duration<float>(seconds));
 }
 
-struct TargetNames {
-  std::string_view provider;
-  std::string_view provider_model;
-  std::string_view key_id;
-};
-
-TargetNames targetNames(const conf::Config& config, const conf::Model* resolved,
-                        const routing::Candidate* target) {
-  if (target == nullptr) {
-    return {};
-  }
-  const conf::Provider& provider = config.providers[target->provider_index];
-  return {provider.name, resolved->targets[target->target_index].model,
-          provider.keys[target->key_index].id};
-}
-
-std::string_view clientId(const conf::Config& config, size_t client) {
-  return client == kNoClient ? std::string_view("unknown")
-                             : std::string_view(config.clients[client].id);
-}
-
 }  // namespace
+
+RequestOutcome::Names RequestOutcome::names(const conf::Config& config) const {
+  Names n;
+  n.client = client == kNoClient ? std::string_view("unknown")
+                                 : std::string_view(config.clients[client].id);
+  if (target != nullptr) {
+    const conf::Provider& provider = config.providers[target->provider_index];
+    n.provider = provider.name;
+    n.provider_model = resolved->targets[target->target_index].model;
+    n.key_id = provider.keys[target->key_index].id;
+  }
+  return n;
+}
 
 void RequestOutcome::record(const ConfigSnapshot& snapshot, GatewayContext& context, size_t shard,
                             metrics::ActiveEntryPtr& tracked) const {
   auto& series = snapshot.series();
-  const conf::Config& config = snapshot.config();
+  const Names n = names(snapshot.config());
   series.metrics().overhead().observe(shard, asNanoseconds(overhead_s));
   if (queue_wait_s) {
     series.metrics().queueWait().observe(shard, asNanoseconds(*queue_wait_s));
@@ -57,11 +49,10 @@ void RequestOutcome::record(const ConfigSnapshot& snapshot, GatewayContext& cont
     series.providerKey(target->provider_index, target->key_index).streamFinished(success, seconds);
   }
   if (context.tracker != nullptr) {
-    const TargetNames names = targetNames(config, resolved, target);
     metrics::FinishedRequest finished;
-    finished.provider = names.provider;
-    finished.provider_model = names.provider_model;
-    finished.key_id = names.key_id;
+    finished.provider = n.provider;
+    finished.provider_model = n.provider_model;
+    finished.key_id = n.key_id;
     finished.streaming = streaming;
     finished.error = !success;
     finished.status = sentStatus();
@@ -81,7 +72,7 @@ void RequestOutcome::record(const ConfigSnapshot& snapshot, GatewayContext& cont
       // count it all the same.
       metrics::ActiveEntry entry;
       entry.request_id = request_id;
-      entry.client = clientId(config, client);
+      entry.client = n.client;
       entry.model = model;
       context.tracker->answered(entry, finished);
     }
@@ -90,22 +81,25 @@ void RequestOutcome::record(const ConfigSnapshot& snapshot, GatewayContext& cont
   if (!line.enabled()) {
     return;
   }
-  writeAccessFields(config, line);
+  writeAccessFields(n, line);
   line.emit();
 }
 
 void RequestOutcome::writeAccessFields(const conf::Config& config, metrics::LogLine& line) const {
-  const TargetNames names = targetNames(config, resolved, target);
+  writeAccessFields(names(config), line);
+}
+
+void RequestOutcome::writeAccessFields(const Names& n, metrics::LogLine& line) const {
   line.str("request_id", request_id)
       .str("method", method)
       .str("path", path)
-      .str("client", clientId(config, client))
+      .str("client", n.client)
       .str("model", model)
       .str("resolved_model",
            resolved != nullptr ? std::string_view(resolved->name) : std::string_view("unknown"))
-      .str("provider", names.provider)
-      .str("provider_model", names.provider_model)
-      .str("key_id", names.key_id)
+      .str("provider", n.provider)
+      .str("provider_model", n.provider_model)
+      .str("key_id", n.key_id)
       .num("status", sentStatus())
       .num("duration_ms", seconds * 1000.0)
       .boolean("streaming", streaming)

@@ -57,6 +57,15 @@ struct RequestOutcome {
   void writeAccessFields(const conf::Config& config, metrics::LogLine& line) const;
 
  private:
+  // The config names the outcome is reported under ("" for no target; client "unknown").
+  struct Names {
+    std::string_view client;
+    std::string_view provider;
+    std::string_view provider_model;
+    std::string_view key_id;
+  };
+  Names names(const conf::Config& config) const;
+  void writeAccessFields(const Names& n, metrics::LogLine& line) const;
   int sentStatus() const { return client_gone ? 499 : status; }
 };
 
