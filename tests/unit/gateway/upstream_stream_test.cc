@@ -42,19 +42,22 @@ class UpstreamStreamTest : public UpstreamTestBase {
 };
 
 TEST_F(UpstreamStreamTest, BetweenChunksTimeoutRestartsOnEveryChunk) {
-  makeSlowChunkServer(6, milliseconds(100));
+  // 20 chunks 100 ms apart against a 1 s timeout: each gap has ten times its length in hand
+  // (a loaded machine stretching a gap past 350 ms failed the earlier 6 x 100 ms version),
+  // and the whole stream (at least 1.9 s: the server sleeps between chunks) outlasts it.
+  makeSlowChunkServer(20, milliseconds(100));
   makePool();
   RecordingHandler h;
   auto req = getRequest();
-  req.timeout = milliseconds(350);
+  req.timeout = milliseconds(1000);
   req.idle_timeout_after_headers = true;
   const auto start = Clock::now();
   auto ex = pool_->send(localOrigin(server_->port()), std::move(req), h);
-  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }, milliseconds(20000)));
   ASSERT_TRUE(h.completed) << h.error->detail;
-  EXPECT_EQ(h.chunks.size(), 6u);
-  // Far longer than the timeout in total: the timer restarted with each chunk.
-  EXPECT_GE(Clock::now() - start, milliseconds(600));
+  EXPECT_EQ(h.chunks.size(), 20u);
+  // Longer than the timeout in total: the timer restarted with each chunk.
+  EXPECT_GE(Clock::now() - start, milliseconds(1500));
 }
 
 TEST_F(UpstreamStreamTest, BetweenChunksTimeoutFiresWhenTheStreamStalls) {
