@@ -7,6 +7,7 @@
 #include <future>
 
 #include "tests/integration/gateway_fixture.h"
+#include "tests/spec_metric_families.h"
 
 namespace slotgate::testing {
 namespace {
@@ -77,28 +78,7 @@ TEST(GatewayOps, MetricsAreValidPrometheusWithEverySpecFamily) {
   for (const auto& error : parsed.errors) {
     ADD_FAILURE() << error;
   }
-  const std::map<std::string, std::string> expected = {
-      {"concurrency_slot_duration_seconds", "histogram"},
-      {"concurrency_slot_release_total", "counter"},
-      {"concurrency_slots_in_use", "gauge"},
-      {"streaming_request_duration_seconds", "histogram"},
-      {"request_total", "counter"},
-      {"health_open_circuits", "gauge"},
-      {"model_alias_resolution_total", "counter"},
-      {"model_alias_resolution_duration_seconds", "histogram"},
-      {"model_alias_conflict_total", "counter"},
-      {"inference_requests_total", "counter"},
-      {"inference_errors_total", "counter"},
-      {"inference_latency_seconds", "histogram"},
-      {"upstream_inflight", "gauge"},
-      {"upstream_timeouts_total", "counter"},
-      {"job_queue_depth", "gauge"},
-      {"process_cpu_seconds_total", "counter"},
-      {"process_resident_memory_bytes", "gauge"},
-      {"process_open_fds", "gauge"},
-      {"process_start_time_seconds", "gauge"},
-  };
-  for (const auto& [family, type] : expected) {
+  for (const auto& [family, type] : kSpecMetricFamilies) {
     const auto it = parsed.types.find(family);
     ASSERT_NE(it, parsed.types.end()) << "missing family " << family;
     EXPECT_EQ(it->second, type) << family;

@@ -7,6 +7,7 @@
 #include "exposition.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/spec_metric_families.h"
 
 namespace slotgate::metrics {
 namespace {
@@ -15,28 +16,7 @@ using testing::Exposition;
 using testing::parseExposition;
 using testing::sampleValue;
 
-// SPEC section 8, name → type.
-const std::vector<std::pair<std::string, std::string>> kSpecFamilies = {
-    {"concurrency_slot_duration_seconds", "histogram"},
-    {"concurrency_slot_release_total", "counter"},
-    {"concurrency_slots_in_use", "gauge"},
-    {"streaming_request_duration_seconds", "histogram"},
-    {"request_total", "counter"},
-    {"health_open_circuits", "gauge"},
-    {"model_alias_resolution_total", "counter"},
-    {"model_alias_resolution_duration_seconds", "histogram"},
-    {"model_alias_conflict_total", "counter"},
-    {"inference_requests_total", "counter"},
-    {"inference_errors_total", "counter"},
-    {"inference_latency_seconds", "histogram"},
-    {"upstream_inflight", "gauge"},
-    {"upstream_timeouts_total", "counter"},
-    {"job_queue_depth", "gauge"},
-    {"process_cpu_seconds_total", "counter"},
-    {"process_resident_memory_bytes", "gauge"},
-    {"process_open_fds", "gauge"},
-    {"process_start_time_seconds", "gauge"},
-};
+const auto& kSpecFamilies = slotgate::testing::kSpecMetricFamilies;  // SPEC section 8, name → type
 
 // Every histogram series has increasing le buckets ending in +Inf, and _sum/_count;
 // the +Inf bucket equals _count.
