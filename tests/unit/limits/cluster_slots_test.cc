@@ -164,8 +164,9 @@ TEST_F(ClusterSlotsTest, RetriesUntilASlotFreesWithinRetryUntil) {
   EXPECT_FALSE(b.outcome.has_value());  // still waiting, not reported full
   a.lease.release();
   ASSERT_TRUE(loop_.runUntil([&] { return b.outcome.has_value(); }));
+  // Granted, not reported full: it was still within retry_until when the slot freed (past it
+  // the outcome would be kFull), whatever the machine's pace.
   EXPECT_EQ(*b.outcome, Outcome::kGranted);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
 // With retries 60 s apart, only the wake-up on a local release can grant within the test.
@@ -313,10 +314,15 @@ TEST_F(ClusterSlotsTest, RecoversFromNoScript) {
 TEST_F(ClusterSlotsTest, RedisStoppedMeansUnavailableQuicklyAndRestartRecovers) {
   redis_.stop();
   ASSERT_TRUE(loop_.runUntil([&] { return !slots_->up(); }, 2000ms));
+  // Answered without waiting for any command: the outcome is there after one non-blocking pass
+  // of the loop (a command timeout would need the loop to wait 300 ms first).
   Result r;
-  const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(acquireNow("k", 1, r), Outcome::kUnavailable);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 300ms);  // not after a command timeout
+  auto pending = slots_->acquire("k", 1, r.callback());
+  for (int pass = 0; pass < 3 && !r.outcome.has_value(); ++pass) {
+    event_base_loop(loop_.base(), EVLOOP_NONBLOCK);
+  }
+  ASSERT_TRUE(r.outcome.has_value()) << "the acquisition waited while Redis was known down";
+  EXPECT_EQ(*r.outcome, Outcome::kUnavailable);
 
   redis_.restart();
   ASSERT_TRUE(loop_.runUntil([&] { return slots_->up(); }, 3000ms));
@@ -325,16 +331,17 @@ TEST_F(ClusterSlotsTest, RedisStoppedMeansUnavailableQuicklyAndRestartRecovers) 
   EXPECT_GE(slots_->connection().connects(), 2u);
 }
 
-TEST_F(ClusterSlotsTest, HungRedisFailsPendingCommandsWithinCommandTimeout) {
+TEST_F(ClusterSlotsTest, HungRedisFailsPendingCommandsByTheCommandTimeout) {
   redis_.pause();
   Result r;
   const auto t0 = std::chrono::steady_clock::now();
   auto pending = slots_->acquire("k", 1, r.callback());
-  ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }, 3000ms));
+  ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }, 20000ms));
   const auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_EQ(*r.outcome, Outcome::kUnavailable);
-  EXPECT_GE(took, 250ms);  // the command timeout is 300 ms
-  EXPECT_LT(took, 1000ms);
+  // Failed by the command timeout (300 ms), not at once; how much later is the machine's
+  // pace, so no upper bound is asserted (the 20 s above only keeps a hang from lasting).
+  EXPECT_GE(took, 250ms);
   EXPECT_FALSE(slots_->up());
   redis_.resume();
   ASSERT_TRUE(loop_.runUntil([&] { return slots_->up(); }, 3000ms));
