@@ -199,22 +199,15 @@ void Admission::onAdmitVerdict(Dispatcher& worker, ClusterRuntime* cluster,
       return;
     case ClusterRuntime::AdmitVerdict::kProviderFull:
       // As onProviderVerdict's kFull; the client's cluster slot is still to be taken.
-      permit_ = limits::BreakerPermit();
-      provider_lease_ = limits::SlotLease();
-      cluster_full_.push_back(c);
-      owner_.onProviderFull();
+      providerFullAcrossCluster(c);
       return;
     case ClusterRuntime::AdmitVerdict::kClientFull:
       // Nothing was taken in Redis; the local provider slot and the permit (neutral) go back.
-      permit_ = limits::BreakerPermit();
-      provider_lease_ = limits::SlotLease();
+      dropLocalProviderHold();
       waitForClientCluster(worker, cluster);
       return;
     case ClusterRuntime::AdmitVerdict::kUnavailable:
-      permit_ = limits::BreakerPermit();
-      provider_lease_ = limits::SlotLease();
-      owner_.onRefused(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable",
-                       1);
+      clusterUnavailable();
       return;
   }
 }
@@ -233,20 +226,30 @@ void Admission::onProviderVerdict(ClusterRuntime::Verdict verdict, limits::Clust
       owner_.onProviderAdmitted(c);
       return;
     case ClusterRuntime::Verdict::kFull:
-      // Full across the cluster: the local slot and the permit (neutral) go back; the next
-      // candidate is tried. Not a retry: nothing was sent.
-      permit_ = limits::BreakerPermit();
-      provider_lease_ = limits::SlotLease();
-      cluster_full_.push_back(c);
-      owner_.onProviderFull();
+      providerFullAcrossCluster(c);
       return;
     case ClusterRuntime::Verdict::kUnavailable:
-      permit_ = limits::BreakerPermit();
-      provider_lease_ = limits::SlotLease();
-      owner_.onRefused(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable",
-                       1);
+      clusterUnavailable();
       return;
   }
+}
+
+void Admission::dropLocalProviderHold() {
+  permit_ = limits::BreakerPermit();  // dropped without a verdict: neutral
+  provider_lease_ = limits::SlotLease();
+}
+
+void Admission::providerFullAcrossCluster(const routing::Candidate& c) {
+  // Full across the cluster: the local slot and the permit (neutral) go back; the next
+  // candidate is tried. Not a retry: nothing was sent.
+  dropLocalProviderHold();
+  cluster_full_.push_back(c);
+  owner_.onProviderFull();
+}
+
+void Admission::clusterUnavailable() {
+  dropLocalProviderHold();
+  owner_.onRefused(ErrorType::kNoUpstreamAvailable, "shared limit state (Redis) is unavailable", 1);
 }
 
 void Admission::endAttempt() {

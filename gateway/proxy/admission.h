@@ -114,6 +114,13 @@ class Admission {
   // The client key was full across the cluster at admission: wait for it as a queued client
   // does (until its queue timeout), then choose a provider again; without a queue, 429.
   void waitForClientCluster(Dispatcher& worker, ClusterRuntime* cluster);
+  // The cluster refused this attempt's provider key (or could not answer): the local provider
+  // slot and the breaker permit taken for it go back, the permit without a verdict.
+  void dropLocalProviderHold();
+  // Full across the cluster (from either the one-call admission or a provider-only acquire).
+  void providerFullAcrossCluster(const routing::Candidate& c);
+  // The shared limit state (Redis) could not answer: the request is refused (503, Retry-After 1).
+  void clusterUnavailable();
 
   Owner& owner_;
   limits::SlotLease client_lease_;
