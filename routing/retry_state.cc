@@ -4,7 +4,7 @@ namespace slotgate::routing {
 
 bool RetryState::shouldRetry(AttemptFailure failure, const Candidate& failed,
                              const ChoiceInputs& inputs, std::vector<Candidate>* next) {
-  if (failure == AttemptFailure::kTimeout || failure == AttemptFailure::kLocal) {
+  if (!retriable(failure)) {
     return false;
   }
   if (tried_.size() >= inputs.config.routing.retries) {

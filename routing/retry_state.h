@@ -35,6 +35,10 @@ class RetryState {
   // An upstream status worth another attempt: 5xx and 429 (SPEC section 3). Others pass
   // through to the client as the provider sent them.
   static bool retriableStatus(int status) { return status >= 500 || status == 429; }
+  // A failure of a kind worth another attempt at all (the enum says why the others are not).
+  static bool retriable(AttemptFailure failure) {
+    return failure == AttemptFailure::kRetriableStatus || failure == AttemptFailure::kConnection;
+  }
 
   // Whether the attempt on `failed` is tried again. Yes when the failure is of a retriable
   // kind, a retry is left (of the config's routing.retries) and a candidate neither tried nor

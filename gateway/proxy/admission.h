@@ -19,6 +19,7 @@
 #include "conf/config.h"
 #include "gateway/config_snapshot.h"
 #include "gateway/event/dispatcher.h"
+#include "gateway/proxy/attempt_verdict.h"
 #include "limits/circuit_breaker.h"
 #include "limits/cluster/cluster_runtime.h"
 #include "limits/cluster/cluster_slots.h"
@@ -93,8 +94,22 @@ class Admission {
   // Leaves the queue and any cluster wait, then releases every slot, provider slots first.
   void release();
 
-  // The current attempt's breaker verdict.
-  limits::BreakerPermit& permit() { return permit_; }
+  // Gives the current attempt's breaker permit its verdict (kNone: not yet).
+  void judge(BreakerVerdict verdict) {
+    switch (verdict) {
+      case BreakerVerdict::kNone:
+        return;
+      case BreakerVerdict::kSuccess:
+        permit_.success();
+        return;
+      case BreakerVerdict::kFailure:
+        permit_.failure();
+        return;
+      case BreakerVerdict::kNeutral:
+        permit_ = limits::BreakerPermit();  // a permit replaced goes back without a verdict
+        return;
+    }
+  }
   // Keys found full across the cluster: choices exclude them.
   const std::vector<routing::Candidate>& clusterFull() const { return cluster_full_; }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gateway/proxy/attempt_verdict.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/model_checks.h"
 #include "gateway/proxy/request_id.h"
@@ -242,13 +243,10 @@ bool ProxyRequest::retried(routing::AttemptFailure failure) {
 void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) {
   const auto read_at = Clock::now();
   upstream_status_ = status;
-  if (routing::RetryState::retriableStatus(status)) {
-    admission_.permit().failure();
-    if (retried(routing::AttemptFailure::kRetriableStatus)) {
-      return;
-    }
-  } else if (status >= 400) {
-    admission_.permit() = limits::BreakerPermit();  // 4xx: neither success nor failure
+  const AttemptVerdict verdict = verdictOnStatus(status);
+  admission_.judge(verdict.breaker);
+  if (verdict.retry && retried(*verdict.retry)) {
+    return;
   }
   ClientHead head =
       filterResponseHead(std::move(headers), endpoint_.format, request_id_, routeNames());
@@ -317,9 +315,7 @@ void ProxyRequest::onUpstreamComplete() {
   if (!rest.empty()) {
     sink_.sendData(rest);
   }
-  if (admission_.permit()) {
-    admission_.permit().success();
-  }
+  admission_.judge(BreakerVerdict::kSuccess);
   // The response reached the client whole: the slots end without exception.
   admission_.markCompleted();
   const bool success = upstream_status_ < 400;
@@ -327,52 +323,31 @@ void ProxyRequest::onUpstreamComplete() {
 }
 
 void ProxyRequest::onUpstreamError(const UpstreamError& error) {
-  const bool timeout = error.kind == UpstreamErrorKind::kTimeout;
-  const bool local = error.kind == UpstreamErrorKind::kLocal;
-  if (timeout) {
+  const bool response_started = state_ == State::kStreaming;
+  const AttemptVerdict verdict = verdictOnError(error.kind, response_started);
+  if (verdict.timeout) {
     snapshot_->series().provider(current_->provider_index).timeouts->Increment();
   }
-  if (local) {
-    // This host is out of descriptors (or memory, or ports): the provider was never reached
-    // and is not at fault. Counting it would let anyone who can exhaust our descriptors open
-    // circuits (in cluster mode, for every instance).
-    admission_.permit() = limits::BreakerPermit();
-  } else if (admission_.permit()) {
-    admission_.permit().failure();
-  }
+  admission_.judge(verdict.breaker);
   metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
       .str("request_id", request_id_)
       .str("provider", provider()->name)
       .str("key_id", providerKey()->id)
       .str("kind", upstreamErrorKindName(error.kind))
       .str("detail", error.detail)
-      .boolean("response_started", state_ == State::kStreaming)
+      .boolean("response_started", response_started)
       .emit();
-  if (state_ == State::kStreaming) {
+  if (response_started) {
     // Mid-response: never pass a broken stream off as a clean end.
     exchange_.reset();
-    finish(false, timeout ? ErrorType::kUpstreamTimeout : ErrorType::kUpstreamError);
+    finish(false, verdict.error);
     return;
   }
-  if (timeout) {
-    respondError(ErrorType::kUpstreamTimeout,
-                 "provider '" + provider()->name + "' did not answer within request_timeout");
+  if (verdict.retry && retried(*verdict.retry)) {
     return;
   }
-  if (local) {
-    // No retry: another target would meet the same shortage here. 503 with Retry-After, as for
-    // any capacity the gateway lacks for the moment.
-    respondError(ErrorType::kNoUpstreamAvailable,
-                 "the gateway is out of local resources (open files) and could not open an "
-                 "upstream connection; the provider was not contacted",
-                 1);
-    return;
-  }
-  if (retried(routing::AttemptFailure::kConnection)) {
-    return;
-  }
-  respondError(ErrorType::kUpstreamError, "provider '" + provider()->name + "' failed: " +
-                                              std::string(upstreamErrorKindName(error.kind)));
+  respondError(*verdict.error, upstreamFailureMessage(error.kind, provider()->name),
+               verdict.retry_after_s);
 }
 
 // ---- endings ----

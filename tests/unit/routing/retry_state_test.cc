@@ -85,6 +85,10 @@ TEST(RetryState, TimeoutsAndLocalShortagesAreNeverRetried) {
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kTimeout, kA1, inputs));
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kLocal, kA1, inputs));
   EXPECT_EQ(retry.retriesUsed(), 0u);
+  EXPECT_FALSE(RetryState::retriable(AttemptFailure::kTimeout));
+  EXPECT_FALSE(RetryState::retriable(AttemptFailure::kLocal));
+  EXPECT_TRUE(RetryState::retriable(AttemptFailure::kRetriableStatus));
+  EXPECT_TRUE(RetryState::retriable(AttemptFailure::kConnection));
 }
 
 TEST(RetryState, ZeroRetriesNeverRetries) {
