@@ -1,12 +1,14 @@
 #include "gateway/proxy/proxy_dispatcher.h"
 
+#include <chrono>
+
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/models_handler.h"
 #include "gateway/proxy/proxy_request.h"
 #include "gateway/proxy/request_id.h"
-#include "metrics/log.h"
+#include "gateway/proxy/request_outcome.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -97,48 +99,27 @@ void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, Re
 void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, ErrorType error,
                              const std::string& message, const Headers& extra, int status) {
   const auto started = std::chrono::steady_clock::now();
-  if (status == 0) {
-    status = errorTypeStatus(error);
-  }
   const conf::ProviderType format = apiFormatForPath(head.path);
   const std::string body = errorBody(format, error, message);
   const std::string request_id = requestIdFor(head.headers);
   Headers headers = gatewayAnswerHeaders(format, request_id);
   headers.insert(headers.end(), extra.begin(), extra.end());
-  auto& series = context_.snapshot.load()->series();
-  series.requestTotal(false, false).Increment();
-  constexpr size_t kUnknown = metrics::RequestSeries::kUnknown;
-  series.requests(kUnknown, kUnknown, kUnknown).Increment();
-  series.errors(kUnknown, kUnknown, kUnknown, error).Increment();
-  if (context_.tracker != nullptr) {
-    // Counted in request_total above, so in the running totals and /metrics/logs too.
-    metrics::ActiveEntry entry;
-    entry.request_id = request_id;
-    entry.client = "unknown";
-    metrics::FinishedRequest outcome;
-    outcome.error = true;
-    outcome.status = status;
-    outcome.error_type = metrics::errorTypeLabel(error);
-    context_.tracker->answered(entry, outcome);
-  }
-  metrics::LogLine(metrics::LogLevel::kInfo, metrics::kAccessEvent)
-      .str("request_id", request_id)
-      .str("method", head.method)
-      .str("path", head.path)
-      .str("client", "unknown")
-      .num("status", status)
-      .str("error_type", metrics::errorTypeLabel(error))
-      .emit();
-  sink.sendHeaders(status, headers, body.size());
+  RequestOutcome outcome;
+  outcome.request_id = request_id;
+  outcome.method = head.method;
+  outcome.path = head.path;
+  outcome.error = error;
+  outcome.status = status != 0 ? status : errorTypeStatus(error);
+  outcome.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  outcome.overhead_s = static_cast<float>(outcome.seconds);  // all of it inside slotgate
+  // Recorded before the answer goes out, as every answer is: a client reading the metrics
+  // right after its answer finds it counted.
+  metrics::ActiveEntryPtr never_tracked;
+  outcome.record(*context_.snapshot.load(), context_, worker_.index(), never_tracked);
+  sink.sendHeaders(outcome.status, headers, body.size());
   sink.sendData(body);
   sink.finish();
-  observeOverhead(started);
-}
-
-// Answers given before any body was read count in slotgate_overhead_seconds too (issue 14:
-// every request), with the time it took to build and send them.
-void ProxyDispatcher::observeOverhead(std::chrono::steady_clock::time_point started) {
-  context_.metrics.overhead().observe(worker_.index(), std::chrono::steady_clock::now() - started);
 }
 
 void ProxyDispatcher::onConnectionClosed(const char* reason) {

@@ -3,7 +3,6 @@
 // One per worker; loop-thread only.
 #pragma once
 
-#include <chrono>
 #include <unordered_map>
 
 #include "gateway/downstream/connection_manager.h"
@@ -27,10 +26,9 @@ class ProxyDispatcher : public RequestDispatcher, public ConnectionStats {
   void onCodecReject(CodecReject reason) override;
 
  private:
-  // Answers an error decided before any ProxyRequest exists, and counts it (metrics, running
-  // totals, /metrics/logs). `status` 0 = the error's own.
-  // The time an answer of slotgate's own took, into slotgate_overhead_seconds.
-  void observeOverhead(std::chrono::steady_clock::time_point started);
+  // Answers an error decided before any ProxyRequest exists, recorded as every request is
+  // (RequestOutcome: metrics, running totals, /metrics/logs, the access line). `status` 0 = the
+  // error's own.
   void answer(const IncomingRequest& head, ResponseSink& sink, metrics::ErrorType error,
               const std::string& message, const Headers& extra = {}, int status = 0);
 

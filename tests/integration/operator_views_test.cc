@@ -4,6 +4,10 @@
 // names the provider model.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
@@ -125,6 +129,47 @@ TEST(OperatorViews, AccessLineNamesTheProviderModel) {
       EXPECT_EQ(line["provider_model"], "");
     }
   }
+}
+
+// SPEC section 1: one access line per request, with the same fields whoever answered it (a
+// proxied answer, ProxyRequest's refusal, or the dispatcher's 401/404/405 before any body).
+TEST(OperatorViews, EveryAccessLineHasTheSameFields) {
+  MockProvider mock;
+  Gateway gateway(standardConfig(mock));
+  ASSERT_EQ(gateway.chat("gpt-test", kClientKey, tagged("f-200")).status, 200);
+  ASSERT_EQ(gateway.chat("no-such-model", kClientKey, tagged("f-404-model")).status, 404);
+  ASSERT_EQ(gateway.chat("gpt-test", "sk-wrong", tagged("f-401")).status, 401);
+  ASSERT_EQ(gateway.post("/v1/nope", "{}", kClientKey, tagged("f-404-path")).status, 404);
+  ASSERT_EQ(request("GET", gateway.url("/v1/chat/completions"), bearer(kClientKey, tagged("f-405")))
+                .status,
+            405);
+  const auto lines = gateway.waitAccessLines(5);
+  ASSERT_EQ(lines.size(), 5u);
+  std::map<std::string, json> by_id;
+  for (const auto& line : lines) {
+    by_id[line.value("request_id", "")] = line;
+  }
+  ASSERT_EQ(by_id.count("f-200"), 1u);
+  std::set<std::string> fields;
+  for (const auto& [name, value] : by_id["f-200"].items()) {
+    fields.insert(name);
+  }
+  fields.insert("error_type");  // a refusal's line adds its error_type
+  for (const char* id : {"f-404-model", "f-401", "f-404-path", "f-405"}) {
+    ASSERT_EQ(by_id.count(id), 1u) << id;
+    std::set<std::string> got;
+    for (const auto& [name, value] : by_id[id].items()) {
+      got.insert(name);
+    }
+    EXPECT_EQ(got, fields) << by_id[id].dump();
+  }
+  EXPECT_EQ(by_id["f-401"]["client"], "unknown");
+  EXPECT_EQ(by_id["f-401"]["status"], 401);
+  EXPECT_EQ(by_id["f-404-path"]["error_type"], "not_found");
+  EXPECT_EQ(by_id["f-405"]["status"], 405);
+  EXPECT_EQ(by_id["f-405"]["error_type"], "method_not_allowed");
+  EXPECT_EQ(by_id["f-405"]["path"], "/v1/chat/completions");
+  EXPECT_EQ(by_id["f-405"]["method"], "GET");
 }
 
 }  // namespace
