@@ -20,9 +20,6 @@ namespace {
 using metrics::ErrorType;
 using Clock = std::chrono::steady_clock;
 
-// Above this many bytes waiting for the client, stop reading the upstream.
-constexpr size_t kSinkHighWater = 256 << 10;
-
 }  // namespace
 
 // glibc's per-thread cache serves requests up to 1032 bytes; a larger object takes the slow
@@ -50,7 +47,7 @@ ProxyRequest::~ProxyRequest() {
   if (state_ != State::kDone) {
     // The client went away before its response completed: cancel upstream
     // (destroying the exchange closes that connection) and free both slots.
-    exchange_.reset();
+    attempt_.end(*snapshot_);
     admission_.release();
     enter(State::kDone);
     record(false, std::nullopt, /*client_gone=*/true);
@@ -134,7 +131,7 @@ void ProxyRequest::onSlotLost() {
   if (state_ == State::kDone) {
     return;
   }
-  exchange_.reset();
+  attempt_.end(*snapshot_);
   if (state_ == State::kStreaming) {
     finish(false, ErrorType::kUpstreamError);  // aborts the response
     return;
@@ -181,39 +178,22 @@ void ProxyRequest::trySending(const std::vector<routing::Candidate>& candidates)
 
 // ---- upstream ----
 
-const conf::Provider* ProxyRequest::provider() const {
-  return current_ ? &snapshot_->config().providers[current_->provider_index] : nullptr;
-}
-
-const conf::ProviderKey* ProxyRequest::providerKey() const {
-  return current_ ? &provider()->keys[current_->key_index] : nullptr;
-}
-
 RouteNames ProxyRequest::routeNames() const {
-  return {provider()->name, resolution_.model->targets[current_->target_index].model,
-          providerKey()->id};
+  return attempt_.routeNames(snapshot_->config(), *resolution_.model);
+}
+
+ProxyAttempt::Source ProxyRequest::attemptSource() const {
+  return {request_, body_, request_id_, endpoint_, *resolution_.model};
 }
 
 void ProxyRequest::send(const routing::Candidate& candidate) {
-  current_ = candidate;
-  const conf::Provider& p = *provider();
-  const conf::Target& target = resolution_.model->targets[candidate.target_index];
-  UpstreamRequest upstream;
-  // Streams whose client did not ask for usage ask for it here, so their tokens are counted
-  // (issue 14); the usage-only chunk this adds is removed again on the way back.
-  usage_asked_ = endpoint_.usage_on_request && p.inject_stream_usage && canAskForUsage(body_);
-  upstream.body = rewriteUpstreamBody(request_.body, body_, target.model, usage_asked_);
-  upstream.head = buildUpstreamHead(p, *providerKey(), request_, request_id_, upstream.body.size());
-  upstream.timeout = p.request_timeout;
-  // SPEC: request_timeout bounds the whole request; for streams, the time between chunks.
-  upstream.idle_timeout_after_headers = body_.stream;
-  UpstreamOrigin origin{p.url.tls, p.url.host, p.url.port, p.connect_timeout, p.idle_timeout};
-  snapshot_->series().provider(candidate.provider_index).inflight->Increment();
-  inflight_counted_ = true;
+  attempt_.start(*snapshot_, candidate, attemptSource(), upstream_, *this);
   if (tracked_) {
-    context_.tracker->route(tracked_, p.name, target.model, providerKey()->id);
+    const conf::Provider& p = snapshot_->config().providers[candidate.provider_index];
+    context_.tracker->route(tracked_, p.name,
+                            resolution_.model->targets[candidate.target_index].model,
+                            p.keys[candidate.key_index].id);
   }
-  exchange_ = upstream_.send(origin, std::move(upstream), *this);
   if (state_ == State::kAdmitting) {  // the exchange's making counts as slotgate's own time
     enter(State::kUpstream);
   }
@@ -224,15 +204,15 @@ bool ProxyRequest::retried(routing::AttemptFailure failure) {
   const routing::ChoiceInputs inputs{snapshot_->config(), *resolution_.model,
                                      endpoint_.provider_type, probe};
   std::vector<routing::Candidate> next;  // ranked once, by the retry decision
-  if (!retry_.shouldRetry(failure, *current_, inputs, &next)) {
+  const routing::Candidate failed = *attempt_.candidate();
+  if (!retry_.shouldRetry(failure, failed, inputs, &next)) {
     return false;
   }
   enter(State::kAdmitting);  // back inside slotgate until the next send
-  snapshot_->series().provider(current_->provider_index).retries->Increment();
+  snapshot_->series().provider(failed.provider_index).retries->Increment();
   // The failed attempt's slot and exchange go; the request keeps its client slot.
   admission_.endAttempt();
-  exchange_.reset();
-  endInflight();
+  attempt_.end(*snapshot_);
   std::erase_if(next, [this](const routing::Candidate& c) {
     return std::ranges::find(admission_.clusterFull(), c) != admission_.clusterFull().end();
   });
@@ -251,7 +231,7 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
   ClientHead head =
       filterResponseHead(std::move(headers), endpoint_.format, request_id_, routeNames());
   if (status < 300) {
-    meter_.begin(endpoint_.format, head.event_stream, usage_asked_);
+    meter_.begin(endpoint_.format, head.event_stream, attempt_.usageAsked());
   }
   enter(State::kStreaming, read_at);
   final_status_ = status;
@@ -261,9 +241,12 @@ void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& h
 
 void ProxyRequest::onUpstreamData(std::string_view bytes) {
   const auto read_at = Clock::now();
-  const ResponseMeter::ContentTimings timings{
-      snapshot_->series(), resolution_.model_index, *current_, worker_.index(), started_,
-      tracked_.get()};
+  const ResponseMeter::ContentTimings timings{snapshot_->series(),
+                                              resolution_.model_index,
+                                              *attempt_.candidate(),
+                                              worker_.index(),
+                                              started_,
+                                              tracked_.get()};
   const std::string_view out = meter_.feed(bytes, read_at, timings);
   bytes_out_ += out.size();
   if (!out.empty()) {
@@ -276,10 +259,7 @@ void ProxyRequest::onUpstreamData(std::string_view bytes) {
     }
     context_.tracker->progress(tracked_);  // one relaxed atomic: the SSE view coalesces
   }
-  if (!paused_ && sink_.pendingBytes() > kSinkHighWater && exchange_) {
-    paused_ = true;
-    exchange_->pauseReading();
-  }
+  attempt_.throttle(sink_.pendingBytes());
   addOverhead(Clock::now() - read_at);
 }
 
@@ -302,12 +282,7 @@ void ProxyRequest::enter(State next, Clock::time_point now) {
   state_ = next;
 }
 
-void ProxyRequest::onSinkDrained() {
-  if (paused_ && exchange_) {
-    paused_ = false;
-    exchange_->resumeReading();
-  }
-}
+void ProxyRequest::onSinkDrained() { attempt_.onClientDrained(); }
 
 void ProxyRequest::onUpstreamComplete() {
   const std::string_view rest = meter_.finish();
@@ -318,6 +293,7 @@ void ProxyRequest::onUpstreamComplete() {
   admission_.judge(BreakerVerdict::kSuccess);
   // The response reached the client whole: the slots end without exception.
   admission_.markCompleted();
+  attempt_.complete(*snapshot_);
   const bool success = upstream_status_ < 400;
   finish(success, success ? std::nullopt : std::optional<ErrorType>(ErrorType::kUpstreamStatus));
 }
@@ -326,41 +302,42 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
   const bool response_started = state_ == State::kStreaming;
   const AttemptVerdict verdict = verdictOnError(error.kind, response_started);
   if (verdict.timeout) {
-    snapshot_->series().provider(current_->provider_index).timeouts->Increment();
+    snapshot_->series().provider(attempt_.candidate()->provider_index).timeouts->Increment();
   }
   admission_.judge(verdict.breaker);
+  const RouteNames route = routeNames();
   metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
       .str("request_id", request_id_)
-      .str("provider", provider()->name)
-      .str("key_id", providerKey()->id)
+      .str("provider", route.provider)
+      .str("key_id", route.key_id)
       .str("kind", upstreamErrorKindName(error.kind))
       .str("detail", error.detail)
       .boolean("response_started", response_started)
       .emit();
   if (response_started) {
     // Mid-response: never pass a broken stream off as a clean end.
-    exchange_.reset();
+    attempt_.end(*snapshot_);
     finish(false, verdict.error);
     return;
   }
   if (verdict.retry && retried(*verdict.retry)) {
     return;
   }
-  respondError(*verdict.error, upstreamFailureMessage(error.kind, provider()->name),
+  respondError(*verdict.error, upstreamFailureMessage(error.kind, route.provider),
                verdict.retry_after_s);
 }
 
 // ---- endings ----
 
 void ProxyRequest::respondError(ErrorType error, const std::string& message, int retry_after_s) {
-  exchange_.reset();
+  attempt_.end(*snapshot_);
   const int status = errorTypeStatus(error);
   std::string body = errorBody(endpoint_.format, error, message);
   Headers headers = gatewayAnswerHeaders(endpoint_.format, request_id_);
   if (retry_after_s > 0) {
     headers.push_back({"retry-after", std::to_string(retry_after_s)});
   }
-  if (current_) {
+  if (attempt_.candidate() != nullptr) {
     // A target was chosen (the last one tried): say which, as on a proxied answer.
     appendRouteHeaders(headers, routeNames());
   }
@@ -371,13 +348,6 @@ void ProxyRequest::respondError(ErrorType error, const std::string& message, int
   sink_.sendHeaders(status, headers, body.size());
   sink_.sendData(body);
   sink_.finish();
-}
-
-void ProxyRequest::endInflight() {
-  if (inflight_counted_) {
-    snapshot_->series().provider(current_->provider_index).inflight->Decrement();
-    inflight_counted_ = false;
-  }
 }
 
 void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
@@ -394,7 +364,6 @@ void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
 }
 
 void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool client_gone) {
-  endInflight();
   RequestOutcome outcome;
   outcome.request_id = request_id_;
   outcome.method = request_.method;
@@ -403,7 +372,7 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
   outcome.model = body_.model;
   outcome.resolved = resolution_.model;
   outcome.model_index = resolution_.model_index;
-  outcome.target = current_ ? &*current_ : nullptr;
+  outcome.target = attempt_.candidate();
   outcome.streaming = body_.stream;
   outcome.success = success;
   outcome.error = error;

@@ -26,6 +26,7 @@
 #include "gateway/proxy/admission.h"
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/endpoints.h"
+#include "gateway/proxy/proxy_attempt.h"
 #include "gateway/proxy/request_body.h"
 #include "gateway/proxy/response_header_filter.h"
 #include "gateway/proxy/response_meter.h"
@@ -85,20 +86,18 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   void pickAndSend();
   void trySending(const std::vector<routing::Candidate>& candidates);
   void send(const routing::Candidate& candidate);
+  ProxyAttempt::Source attemptSource() const;
   // Whether retry_ tries the failed attempt again; if so the next attempt is under way.
   bool retried(routing::AttemptFailure failure);
   void respondError(metrics::ErrorType error, const std::string& message, int retry_after_s = 0);
   void finish(bool success, std::optional<metrics::ErrorType> error);
   void track();
-  void endInflight();
   void record(bool success, std::optional<metrics::ErrorType> error, bool client_gone);
   void enter(State next,
              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   void addOverhead(std::chrono::steady_clock::duration d);
   routing::KeyProbe keyProbe() const;
-  const conf::Provider* provider() const;
-  const conf::ProviderKey* providerKey() const;
-  RouteNames routeNames() const;  // of current_
+  RouteNames routeNames() const;  // of the last attempt
 
   GatewayContext& context_;
   Dispatcher& worker_;
@@ -113,22 +112,18 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   size_t client_index_ = SIZE_MAX;
   BodyFields body_;
   alias::Resolution resolution_;
-  std::optional<routing::Candidate> current_;
+  ProxyAttempt attempt_;
   routing::RetryState retry_;
 
   Admission admission_;
 
-  UpstreamExchangePtr exchange_;
   uint64_t bytes_out_ = 0;
   // Small fields together, so padding does not push the object past 1032 bytes: above that
   // glibc serves it from the slow (non-tcache) malloc path on every request.
   int16_t upstream_status_ = 0;  // HTTP statuses are three digits: 16 bits keep the object
   int16_t final_status_ = 0;     // within 1032 bytes (see above)
   State state_ = State::kAdmitting;
-  bool inflight_counted_ = false;
-  bool paused_ = false;
-  bool usage_asked_ = false;  // this attempt set stream_options.include_usage for the client
-  bool waited_ = false;       // waited for a slot at least once: its queue wait is observed
+  bool waited_ = false;  // waited for a slot at least once: its queue wait is observed
   // Issue 14 timings, by state (enter()). Seconds as float: the figures feed histograms and
   // need no more than float's 7 digits.
   float overhead_s_ = 0;
