@@ -1,14 +1,12 @@
 #include "gateway/proxy/proxy_request.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include "gateway/proxy/attempt_verdict.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/model_checks.h"
 #include "gateway/proxy/request_id.h"
 #include "gateway/proxy/request_outcome.h"
 #include "gateway/proxy/response_header_filter.h"
+#include "gateway/proxy/target_choice.h"
 #include "gateway/proxy/upstream_head.h"
 #include "gateway/upstream/upstream_pool.h"
 #include "limits/cluster/cluster_runtime.h"
@@ -139,22 +137,12 @@ void ProxyRequest::onSlotLost() {
   respondError(ErrorType::kNoUpstreamAvailable, "the concurrency slot was lost", 1);
 }
 
-routing::KeyProbe ProxyRequest::keyProbe() const {
-  const ConfigSnapshot* rt = snapshot_.get();
-  const bool holds_slots = endpoint_.holds_slots;
-  return [rt, holds_slots](size_t p, size_t k) {
-    const ProviderKeyState& state = rt->providerKey(p, k);
-    // Without a slot to take, a full key serves as well as any: config order decides.
-    const uint32_t available = holds_slots ? state.slots->available() : UINT32_MAX;
-    return routing::KeyView{available, state.breaker->admits()};
-  };
+TargetChoice ProxyRequest::targetChoice() const {
+  return {*snapshot_, *resolution_.model, endpoint_};
 }
 
 void ProxyRequest::pickAndSend() {
-  std::vector<routing::Candidate> excluded = retry_.tried();
-  excluded.insert(excluded.end(), admission_.clusterFull().begin(), admission_.clusterFull().end());
-  trySending(routing::rankCandidates(snapshot_->config(), *resolution_.model,
-                                     endpoint_.provider_type, keyProbe(), excluded));
+  trySending(targetChoice().rank(retry_, admission_.clusterFull()));
 }
 
 void ProxyRequest::trySending(const std::vector<routing::Candidate>& candidates) {
@@ -200,12 +188,9 @@ void ProxyRequest::send(const routing::Candidate& candidate) {
 }
 
 bool ProxyRequest::retried(routing::AttemptFailure failure) {
-  const routing::KeyProbe probe = keyProbe();
-  const routing::ChoiceInputs inputs{snapshot_->config(), *resolution_.model,
-                                     endpoint_.provider_type, probe};
-  std::vector<routing::Candidate> next;  // ranked once, by the retry decision
   const routing::Candidate failed = *attempt_.candidate();
-  if (!retry_.shouldRetry(failure, failed, inputs, &next)) {
+  std::vector<routing::Candidate> next;  // ranked once, by the retry decision
+  if (!targetChoice().retry(retry_, failure, failed, admission_.clusterFull(), next)) {
     return false;
   }
   enter(State::kAdmitting);  // back inside slotgate until the next send
@@ -213,9 +198,6 @@ bool ProxyRequest::retried(routing::AttemptFailure failure) {
   // The failed attempt's slot and exchange go; the request keeps its client slot.
   admission_.endAttempt();
   attempt_.end(*snapshot_);
-  std::erase_if(next, [this](const routing::Candidate& c) {
-    return std::ranges::find(admission_.clusterFull(), c) != admission_.clusterFull().end();
-  });
   trySending(next);  // sends, or answers 503
   return true;
 }

@@ -30,6 +30,7 @@
 #include "gateway/proxy/request_body.h"
 #include "gateway/proxy/response_header_filter.h"
 #include "gateway/proxy/response_meter.h"
+#include "gateway/proxy/target_choice.h"
 #include "gateway/proxy/usage_chunk_filter.h"
 #include "gateway/proxy/usage_parser.h"
 #include "gateway/upstream/upstream_exchange.h"
@@ -96,7 +97,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   void enter(State next,
              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   void addOverhead(std::chrono::steady_clock::duration d);
-  routing::KeyProbe keyProbe() const;
+  TargetChoice targetChoice() const;
   RouteNames routeNames() const;  // of the last attempt
 
   GatewayContext& context_;
