@@ -1,34 +1,39 @@
 #include "conf/json_escape.h"
 
 #include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 
 namespace slotgate::conf {
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
-size_t utf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+// Length of the valid UTF-8 sequence starting at p (before end), or 0 if invalid.
+size_t utf8SequenceLength(const char* p, const char* end) {
+  const auto avail = static_cast<size_t>(end - p);
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(p[k]); };
   const auto cont = [&](size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return k < s.size() && byte(k) >= lo && byte(k) <= hi;
+    return k < avail && byte(k) >= lo && byte(k) <= hi;
   };
-  const unsigned char c = byte(i);
+  const unsigned char c = byte(0);
   if (c >= 0xC2 && c <= 0xDF) {
-    return cont(i + 1) ? 2 : 0;
+    return cont(1) ? 2 : 0;
   }
   if (c >= 0xE0 && c <= 0xEF) {
     const unsigned char lo = c == 0xE0 ? 0xA0 : 0x80;
     const unsigned char hi = c == 0xED ? 0x9F : 0xBF;  // no UTF-16 surrogates
-    return cont(i + 1, lo, hi) && cont(i + 2) ? 3 : 0;
+    return cont(1, lo, hi) && cont(2) ? 3 : 0;
   }
   if (c >= 0xF0 && c <= 0xF4) {
     const unsigned char lo = c == 0xF0 ? 0x90 : 0x80;
     const unsigned char hi = c == 0xF4 ? 0x8F : 0xBF;  // ≤ U+10FFFF
-    return cont(i + 1, lo, hi) && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
   }
   return 0;
 }
 
-// Bytes copied verbatim into a JSON string: printable ASCII but '"' and '\\'.
+// Bytes copied verbatim into a JSON string without a look at their neighbours: printable
+// ASCII but '"' and '\\'.
 constexpr std::array<bool, 256> makeVerbatimTable() {
   std::array<bool, 256> t{};
   for (int c = 0x20; c < 0x80; ++c) {
@@ -38,62 +43,131 @@ constexpr std::array<bool, 256> makeVerbatimTable() {
 }
 constexpr std::array<bool, 256> kVerbatim = makeVerbatimTable();
 
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+// The high bit of each byte of `word` that is not verbatim (< 0x20, '"', '\\' or ≥ 0x80).
+// A borrow of the subtractions can only mark a byte above one already marked for itself, so
+// the lowest mark is always exact, which is all the scan below reads.
+uint64_t specialBytes(uint64_t word) {
+  const uint64_t control = (word - kOnes * 0x20) & ~word;
+  const uint64_t quote = word ^ (kOnes * '"');
+  const uint64_t backslash = word ^ (kOnes * '\\');
+  return (control | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | word) &
+         kHighBits;
+}
+
+uint64_t loadWord(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, sizeof(word));
+  return word;
+}
+
+// Length of the leading run of verbatim bytes of [p, p + n). Config ids, paths and request
+// ids are that run from end to end, so it goes 8 bytes per step; the last partial word is
+// read as an overlapping full one (its first bytes are known verbatim already).
+size_t verbatimRun(const char* p, size_t n) {
+  static_assert(std::endian::native == std::endian::little, "the lowest mark is the first byte");
+  if (n < sizeof(uint64_t)) {
+    size_t i = 0;
+    while (i < n && kVerbatim[static_cast<unsigned char>(p[i])]) {
+      ++i;
+    }
+    return i;
+  }
+  size_t i = 0;
+  for (; i + sizeof(uint64_t) <= n; i += sizeof(uint64_t)) {
+    if (const uint64_t marks = specialBytes(loadWord(p + i)); marks != 0) {
+      return i + static_cast<size_t>(std::countr_zero(marks)) / 8;
+    }
+  }
+  if (i == n) {
+    return n;
+  }
+  const size_t last = n - sizeof(uint64_t);
+  const uint64_t marks = specialBytes(loadWord(p + last));
+  return marks == 0 ? n : last + static_cast<size_t>(std::countr_zero(marks)) / 8;
+}
+
+char* put(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
+
+// The escape of one ASCII byte that is not verbatim.
+char* writeEscape(char* out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '"':
+      return put(out, "\\\"");
+    case '\\':
+      return put(out, "\\\\");
+    case '\n':
+      return put(out, "\\n");
+    case '\r':
+      return put(out, "\\r");
+    case '\t':
+      return put(out, "\\t");
+    case '\b':
+      return put(out, "\\b");
+    case '\f':
+      return put(out, "\\f");
+    default:
+      out = put(out, "\\u00");
+      *out++ = kHex[c >> 4];
+      *out++ = kHex[c & 0xF];
+      return out;
+  }
+}
+
+// writeJsonEscaped from `p`, all before it written already.
+char* writeEscapedFrom(char* out, const char* p, const char* end) {
+  while (p != end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x80) {
+      if (const size_t len = utf8SequenceLength(p, end); len > 0) {
+        out = put(out, std::string_view(p, len));
+        p += len;
+      } else {
+        out = put(out, "\xEF\xBF\xBD");  // U+FFFD for a byte that is not valid UTF-8
+        ++p;
+      }
+    } else {
+      out = writeEscape(out, c);
+      ++p;
+    }
+    const size_t run = verbatimRun(p, static_cast<size_t>(end - p));
+    out = put(out, std::string_view(p, run));
+    p += run;
+  }
+  return out;
+}
+
 }  // namespace
 
-void appendJsonEscaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  size_t run = 0;  // start of the pending run of bytes copied verbatim
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (kVerbatim[c]) {
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      const size_t len = utf8SequenceLength(s, i);
-      if (len > 0) {
-        i += len;
-        continue;
-      }
-    }
-    out.append(s.data() + run, i - run);
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      default:
-        if (c < 0x20) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.append("\xEF\xBF\xBD");  // U+FFFD for a byte that is not valid UTF-8
-        }
-        break;
-    }
-    ++i;
-    run = i;
+char* writeJsonEscaped(char* out, std::string_view s) {
+  if (s.empty()) {
+    return out;  // a default string_view's data() is null, which memcpy may not see
   }
-  out.append(s.data() + run, s.size() - run);
+  const size_t run = verbatimRun(s.data(), s.size());
+  out = put(out, s.substr(0, run));
+  if (run == s.size()) {
+    return out;
+  }
+  return writeEscapedFrom(out, s.data() + run, s.data() + s.size());
+}
+
+void appendJsonEscaped(std::string& out, std::string_view s) {
+  const size_t run = verbatimRun(s.data(), s.size());
+  if (run == s.size()) {
+    out.append(s);
+    return;
+  }
+  const size_t start = out.size();
+  out.resize(start + run + kJsonEscapeMaxGrowth * (s.size() - run));
+  char* end = put(out.data() + start, s.substr(0, run));
+  end = writeEscapedFrom(end, s.data() + run, s.data() + s.size());
+  out.resize(static_cast<size_t>(end - out.data()));
 }
 
 }  // namespace slotgate::conf

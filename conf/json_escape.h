@@ -3,6 +3,7 @@
 // ground floor (conf/ includes nothing else) so every room may include it; pure, thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -11,5 +12,13 @@ namespace slotgate::conf {
 // Appends `s` as JSON string content (no quotes): escapes '"', '\\' and control
 // characters, passes valid UTF-8 through and turns invalid bytes into U+FFFD.
 void appendJsonEscaped(std::string& out, std::string_view s);
+
+// The most bytes one input byte can become (a control byte is "\u00XX").
+inline constexpr size_t kJsonEscapeMaxGrowth = 6;
+
+// The same escaping written at `out`, which has room for kJsonEscapeMaxGrowth * s.size()
+// bytes; returns the end of what was written. For writers that reserve room once per field
+// (the access line) instead of growing a string per piece.
+char* writeJsonEscaped(char* out, std::string_view s);
 
 }  // namespace slotgate::conf

@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 
 #include "metrics/log_queue.h"
@@ -27,7 +30,9 @@ LogQueue& queue() {
   return *q;
 }
 
-void appendTimestamp(std::string& out) {
+constexpr size_t kTimestampBytes = 24;  // 2024-05-01T12:00:00.123Z
+
+char* writeTimestamp(char* out) {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
   // Formatting the date is most of a log line's cost; it changes once a second.
@@ -40,14 +45,32 @@ void appendTimestamp(std::string& out) {
     cached_len = std::strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &t);
     cached_sec = ts.tv_sec;
   }
-  out.append(cached, cached_len);
+  std::memcpy(out, cached, cached_len);
+  out += cached_len;
   const long ms = ts.tv_nsec / 1000000;
-  out.push_back('.');
-  out.push_back(static_cast<char>('0' + ms / 100));
-  out.push_back(static_cast<char>('0' + ms / 10 % 10));
-  out.push_back(static_cast<char>('0' + ms % 10));
-  out.push_back('Z');
+  *out++ = '.';
+  *out++ = static_cast<char>('0' + ms / 100);
+  *out++ = static_cast<char>('0' + ms / 10 % 10);
+  *out++ = static_cast<char>('0' + ms % 10);
+  *out++ = 'Z';
+  return out;
 }
+
+char* put(char* out, std::string_view text) {
+  std::memcpy(out, text.data(), text.size());
+  return out + text.size();
+}
+
+// ,"key": at most.
+constexpr size_t keyRoom(std::string_view key) {
+  return conf::kJsonEscapeMaxGrowth * key.size() + 4;
+}
+
+thread_local LogBatch* t_batch = nullptr;
+// Past this many bytes a batch is written at once, to bound its memory.
+constexpr size_t kMaxBatchBytes = 64 << 10;
+// A line's first room: the whole of an access line, so its fields find room without growing.
+constexpr size_t kLineRoom = 512;
 
 }  // namespace
 
@@ -82,53 +105,93 @@ LogLine::LogLine(LogLevel level, std::string_view event)
   if (!enabled_) {
     return;
   }
-  buf_.reserve(384);
-  buf_.append("{\"ts\":\"");
-  appendTimestamp(buf_);
-  buf_.append("\",\"level\":\"");
-  buf_.append(logLevelName(level));
-  buf_.append("\",\"event\":\"");
-  appendJsonEscaped(buf_, event);
-  buf_.push_back('"');
+  if (LogBatch* batch = t_batch; batch != nullptr && !batch->line_open_) {
+    batch_ = batch;
+    batch_->line_open_ = true;
+    out_ = &batch_->pending;
+  }
+  start_ = end_ = out_->size();
+  const std::string_view level_name = logLevelName(level);
+  char* p = room(kLineRoom + kTimestampBytes + level_name.size() +
+                 conf::kJsonEscapeMaxGrowth * event.size());
+  p = put(p, "{\"ts\":\"");
+  p = writeTimestamp(p);
+  p = put(p, "\",\"level\":\"");
+  p = put(p, level_name);
+  p = put(p, "\",\"event\":\"");
+  p = conf::writeJsonEscaped(p, event);
+  *p++ = '"';
+  finishField(p);
 }
 
-void LogLine::appendKey(std::string_view key) {
-  buf_.append(",\"");
-  appendJsonEscaped(buf_, key);
-  buf_.append("\":");
+LogLine::~LogLine() {
+  if (enabled_ && !emitted_) {
+    close(start_);  // never emitted: the line is dropped, as if never begun
+  }
 }
 
-void LogLine::appendInteger(int64_t v) {
-  char tmp[24];
-  auto r = std::to_chars(tmp, tmp + sizeof(tmp), v);
-  buf_.append(tmp, r.ptr);
+char* LogLine::room(size_t n) {
+  if (out_->size() - end_ < n) {
+    out_->resize(end_ + std::max(n, kLineRoom));
+  }
+  return out_->data() + end_;
 }
 
-void LogLine::appendInteger(uint64_t v) {
-  char tmp[24];
-  auto r = std::to_chars(tmp, tmp + sizeof(tmp), v);
-  buf_.append(tmp, r.ptr);
+void LogLine::finishField(const char* end) { end_ = static_cast<size_t>(end - out_->data()); }
+
+void LogLine::close(size_t keep) {
+  out_->resize(keep);
+  if (batch_ != nullptr) {
+    batch_->line_open_ = false;
+  }
+}
+
+char* LogLine::writeKey(char* p, std::string_view key) {
+  *p++ = ',';
+  *p++ = '"';
+  p = conf::writeJsonEscaped(p, key);
+  *p++ = '"';
+  *p++ = ':';
+  return p;
+}
+
+void LogLine::appendInteger(std::string_view key, int64_t v) {
+  constexpr size_t kDigits = 24;
+  char* p = writeKey(room(keyRoom(key) + kDigits), key);
+  finishField(std::to_chars(p, p + kDigits, v).ptr);
+}
+
+void LogLine::appendInteger(std::string_view key, uint64_t v) {
+  constexpr size_t kDigits = 24;
+  char* p = writeKey(room(keyRoom(key) + kDigits), key);
+  finishField(std::to_chars(p, p + kDigits, v).ptr);
+}
+
+void LogLine::appendLiteral(std::string_view key, std::string_view literal) {
+  char* p = writeKey(room(keyRoom(key) + literal.size()), key);
+  finishField(put(p, literal));
 }
 
 LogLine& LogLine::str(std::string_view key, std::string_view value) {
   if (enabled_) {
-    appendKey(key);
-    buf_.push_back('"');
-    appendJsonEscaped(buf_, value);
-    buf_.push_back('"');
+    char* p = room(keyRoom(key) + conf::kJsonEscapeMaxGrowth * value.size() + 2);
+    p = writeKey(p, key);
+    *p++ = '"';
+    p = conf::writeJsonEscaped(p, value);
+    *p++ = '"';
+    finishField(p);
   }
   return *this;
 }
 
 LogLine& LogLine::num(std::string_view key, double value) {
   if (enabled_) {
-    appendKey(key);
     if (!std::isfinite(value)) {
-      buf_.append("null");
+      appendLiteral(key, "null");
     } else {
-      char tmp[32];
-      auto r = std::to_chars(tmp, tmp + sizeof(tmp), value);
-      buf_.append(tmp, r.ptr);
+      constexpr size_t kDigits = 32;  // the shortest round-trip form is at most 24
+      char* p = writeKey(room(keyRoom(key) + kDigits), key);
+      finishField(std::to_chars(p, p + kDigits, value).ptr);
     }
   }
   return *this;
@@ -136,31 +199,26 @@ LogLine& LogLine::num(std::string_view key, double value) {
 
 LogLine& LogLine::boolean(std::string_view key, bool value) {
   if (enabled_) {
-    appendKey(key);
-    buf_.append(value ? "true" : "false");
+    appendLiteral(key, value ? "true" : "false");
   }
   return *this;
 }
 
 LogLine& LogLine::null(std::string_view key) {
   if (enabled_) {
-    appendKey(key);
-    buf_.append("null");
+    appendLiteral(key, "null");
   }
   return *this;
 }
 
-namespace {
-
-thread_local LogBatch* t_batch = nullptr;
-// Past this many bytes a batch is written at once, to bound its memory.
-constexpr size_t kMaxBatchBytes = 64 << 10;
-
-}  // namespace
+std::string LogLine::text() const {
+  return enabled_ && !emitted_ ? out_->substr(start_, end_ - start_) : own_.substr(0, end_);
+}
 
 void setThreadLogBatch(LogBatch* batch) { t_batch = batch; }
 
 void flushLogBatch(LogBatch& batch) {
+  assert(!batch.line_open_);  // a line being written is not whole yet
   if (!batch.pending.empty()) {
     queue().push(batch.pending);
     batch.pending.clear();
@@ -172,19 +230,23 @@ void LogLine::emit() {
     return;
   }
   emitted_ = true;
-  buf_.append("}\n");
-  if (LogBatch* batch = t_batch) {
-    const bool first = batch->pending.empty();
-    batch->pending.append(buf_);
+  char* p = room(2);
+  *p++ = '}';
+  *p++ = '\n';
+  finishField(p);
+  if (LogBatch* batch = batch_) {
+    close(end_);
+    const bool first = start_ == 0;
     if (batch->pending.size() >= kMaxBatchBytes) {
       flushLogBatch(*batch);
     } else if (first) {
       batch->onFirstLine();
     }
+    end_ = 0;  // text() has nothing left to show: the line is the batch's now
   } else {
-    queue().push(buf_);
+    queue().push(std::string_view(own_.data(), end_));
+    end_ -= 2;  // text() stays the line without its end
   }
-  buf_.resize(buf_.size() - 2);  // text() stays the line without its end
 }
 
 }  // namespace slotgate::metrics

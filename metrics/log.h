@@ -58,6 +58,12 @@ class LogBatch {
   virtual ~LogBatch() = default;
   virtual void onFirstLine() = 0;
   std::string pending;  // whole lines, each ending in '\n'
+
+ private:
+  friend class LogLine;
+  // A LogLine is being written in place at pending's end (pending holds its room past the
+  // whole lines until it is emitted or dropped); a second line meanwhile gets its own buffer.
+  bool line_open_ = false;
 };
 // Installs (or with nullptr removes) the calling thread's batch.
 void setThreadLogBatch(LogBatch* batch);
@@ -69,9 +75,13 @@ inline constexpr std::string_view kAccessEvent = "access";
 // The log writes its strings with conf's JSON escaping (conf/json_escape.h).
 using conf::appendJsonEscaped;
 
+// One log line, written as it is built: on a thread with a LogBatch straight at the end of
+// the batch's pending lines (no buffer of its own, no copy), else into its own buffer. Each
+// field reserves its worst case once and is then written without further checks.
 class LogLine {
  public:
   LogLine(LogLevel level, std::string_view event);
+  ~LogLine();
   LogLine(const LogLine&) = delete;
   LogLine& operator=(const LogLine&) = delete;
 
@@ -79,8 +89,8 @@ class LogLine {
   template <std::integral T>
   requires(!std::same_as<T, bool>) LogLine& num(std::string_view key, T value) {
     if (enabled_) {
-      appendKey(key);
-      appendInteger(static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(value));
+      appendInteger(key,
+                    static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(value));
     }
     return *this;
   }
@@ -93,14 +103,25 @@ class LogLine {
 
   [[nodiscard]] bool enabled() const { return enabled_; }
   // The line so far, without the closing brace (for tests).
-  [[nodiscard]] const std::string& text() const { return buf_; }
+  [[nodiscard]] std::string text() const;
 
  private:
-  void appendKey(std::string_view key);
-  void appendInteger(int64_t v);
-  void appendInteger(uint64_t v);
+  // Room for `n` more bytes at the line's end; returns where they go.
+  char* room(size_t n);
+  // Writes `,"key":` at `p` (room reserved); returns the end.
+  static char* writeKey(char* p, std::string_view key);
+  void appendInteger(std::string_view key, int64_t v);
+  void appendInteger(std::string_view key, uint64_t v);
+  void appendLiteral(std::string_view key, std::string_view literal);
+  void finishField(const char* end);
+  // Gives back the room past the line's end (emit) or the whole line (dropped).
+  void close(size_t keep);
 
-  std::string buf_;
+  std::string own_;            // the line's buffer when it is not written in a batch
+  std::string* out_ = &own_;   // own_ or the batch's pending
+  LogBatch* batch_ = nullptr;  // the batch written in, if any
+  size_t start_ = 0;           // where the line starts in *out_
+  size_t end_ = 0;             // where it ends (*out_ may be longer: reserved room)
   bool enabled_;
   bool emitted_ = false;
 };

@@ -1,5 +1,6 @@
 #include "conf/json_escape.h"
 
+#include <random>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -11,6 +12,68 @@ namespace {
 std::string escaped(std::string_view s) {
   std::string out;
   appendJsonEscaped(out, s);
+  return out;
+}
+
+// The same escaping through the raw writer, with the room it promises to need at most.
+std::string written(std::string_view s) {
+  std::string out(kJsonEscapeMaxGrowth * s.size(), '\0');
+  out.resize(static_cast<size_t>(writeJsonEscaped(out.data(), s) - out.data()));
+  return out;
+}
+
+// The escaping as specified, one byte at a time (the scan 8 bytes at a time must agree).
+std::string reference(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const auto at = [&](size_t k) {
+      return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0;
+    };
+    const auto cont = [&](size_t k, int lo = 0x80, int hi = 0xBF) {
+      return i + k < s.size() && at(k) >= lo && at(k) <= hi;
+    };
+    size_t len = 0;
+    if (c >= 0xC2 && c <= 0xDF && cont(1)) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF &&
+               cont(1, c == 0xE0 ? 0xA0 : 0x80, c == 0xED ? 0x9F : 0xBF) && cont(2)) {
+      len = 3;
+    } else if (c >= 0xF0 && c <= 0xF4 &&
+               cont(1, c == 0xF0 ? 0x90 : 0x80, c == 0xF4 ? 0x8F : 0xBF) && cont(2) && cont(3)) {
+      len = 4;
+    }
+    if (len > 0) {
+      out.append(s.substr(i, len));
+      i += len;
+      continue;
+    }
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\b') {
+      out += "\\b";
+    } else if (c == '\f') {
+      out += "\\f";
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else if (c >= 0x80) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++i;
+  }
   return out;
 }
 
@@ -54,6 +117,53 @@ TEST(JsonEscapeTest, Utf8PassesThroughInvalidBytesBecomeReplacement) {
   }
   auto j = nlohmann::json::parse("\"" + escaped(all) + "\"");
   EXPECT_EQ(j.get<std::string>().substr(0, 4), std::string("\0\x01\x02\x03", 4));
+}
+
+TEST(JsonEscapeTest, RawWriterAndAppendAgreeWithTheByteByByteReference) {
+  // Lengths around the 8-byte steps and the overlapping last word, with special bytes,
+  // valid and broken UTF-8 sequences placed at random, a few of them cut at the end.
+  const std::string pieces[] = {"a",
+                                "Z",
+                                "\"",
+                                "\\",
+                                "\n",
+                                "\x01",
+                                "\x1f",
+                                std::string(1, '\0'),
+                                "\x7f",
+                                "\xC3\xA9",
+                                "\xE2\x82\xAC",
+                                "\xF0\x9F\x98\x80",
+                                "\xC3",
+                                "\xE2\x82",
+                                "\xF0\x9F\x98",
+                                "\xFF",
+                                "\xC0\xAF",
+                                "\xED\xA0\x80",
+                                "\xF4\x90\x80\x80",
+                                "plain-run"};
+  std::mt19937 random(12);  // fixed: the same strings every run
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    const size_t parts = random() % 12;
+    for (size_t i = 0; i < parts; ++i) {
+      s += random() % 3 == 0 ? pieces[random() % std::size(pieces)] : std::string("x");
+    }
+    const std::string want = reference(s);
+    ASSERT_EQ(escaped(s), want) << "round " << round;
+    ASSERT_EQ(written(s), want) << "round " << round;
+    std::string prefixed = "kept:";
+    appendJsonEscaped(prefixed, s);
+    ASSERT_EQ(prefixed, "kept:" + want);
+  }
+}
+
+TEST(JsonEscapeTest, EmptyAndDefaultViewsWriteNothing) {
+  char out[1] = {'!'};
+  EXPECT_EQ(writeJsonEscaped(out, std::string_view()), out);
+  EXPECT_EQ(writeJsonEscaped(out, ""), out);
+  EXPECT_EQ(out[0], '!');
+  EXPECT_EQ(escaped(std::string_view()), "");
 }
 
 }  // namespace

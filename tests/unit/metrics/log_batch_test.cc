@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "metrics/log.h"
+#include "nlohmann/json.hpp"
 
 namespace slotgate::metrics {
 namespace {
@@ -52,6 +54,58 @@ TEST(LogBatch, GathersLinesUntilFlushed) {
   LogLine(LogLevel::kInfo, "three").emit();
   ASSERT_TRUE(flushLog(std::chrono::seconds(30)));
   EXPECT_NE(readAll(fd).find("\"event\":\"three\""), std::string::npos);
+  setLogFd(previous);
+  close(fd);
+  unlink(path);
+}
+
+// Lines are written in place at the end of the batch's pending text: a line built while
+// another is open, a line dropped unemitted and a line longer than its first room must each
+// leave only whole lines behind, in emit order for the batch's own.
+TEST(LogBatch, LinesWrittenInPlaceStayWholeWhenNestedDroppedOrLong) {
+  char path[] = "/tmp/slotgate-log-batch-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const int previous = setLogFd(fd);
+  CountingBatch batch;
+  setThreadLogBatch(&batch);
+  {
+    LogLine dropped(LogLevel::kInfo, "dropped");
+    dropped.str("k", "never emitted");
+  }
+  EXPECT_TRUE(batch.pending.empty());
+  EXPECT_EQ(batch.first_lines, 0);
+  const std::string long_value(5000, 'v');
+  {
+    LogLine outer(LogLevel::kInfo, "outer");
+    outer.str("before", "a");
+    LogLine inner(LogLevel::kInfo, "inner");  // its own buffer, straight to the queue
+    inner.str("k", "i\"q").emit();
+    outer.str("long", long_value).num("n", 7).emit();
+  }
+  LogLine(LogLevel::kInfo, "after").emit();
+  EXPECT_EQ(batch.first_lines, 1);
+  flushLogBatch(batch);
+  ASSERT_TRUE(flushLog(std::chrono::seconds(30)));
+  const std::string text = readAll(fd);
+  std::vector<std::string> events;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = text.find('\n', at);
+    ASSERT_NE(end, std::string::npos);
+    const auto line = nlohmann::json::parse(text.substr(at, end - at));
+    events.push_back(line["event"]);
+    if (line["event"] == "outer") {
+      EXPECT_EQ(line["before"], "a");
+      EXPECT_EQ(line["long"], long_value);
+      EXPECT_EQ(line["n"], 7);
+    }
+    if (line["event"] == "inner") {
+      EXPECT_EQ(line["k"], "i\"q");
+    }
+    at = end + 1;
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"inner", "outer", "after"}));
+  setThreadLogBatch(nullptr);
   setLogFd(previous);
   close(fd);
   unlink(path);
