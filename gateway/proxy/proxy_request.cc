@@ -77,18 +77,8 @@ void ProxyRequest::start() {
 }
 
 void ProxyRequest::track() {
-  if (context_.tracker == nullptr) {
-    return;
-  }
-  auto entry = std::make_shared<metrics::ActiveEntry>();
-  entry->request_id = request_id_;
-  entry->client = snapshot_->config().clients[client_index_].id;
-  entry->model = body_.model;
-  entry->resolved_model = resolution_.model->name;
-  entry->streaming = body_.stream;
-  entry->started_at = std::chrono::system_clock::now();
-  entry->started_steady = started_;
-  tracked_ = context_.tracker->begin(std::move(entry));
+  live_.begin(context_.tracker, {request_id_, snapshot_->config().clients[client_index_].id,
+                                 body_.model, resolution_.model->name, body_.stream, started_});
 }
 
 // ---- admission ----
@@ -176,12 +166,9 @@ ProxyAttempt::Source ProxyRequest::attemptSource() const {
 
 void ProxyRequest::send(const routing::Candidate& candidate) {
   attempt_.start(*snapshot_, candidate, attemptSource(), upstream_, *this);
-  if (tracked_) {
-    const conf::Provider& p = snapshot_->config().providers[candidate.provider_index];
-    context_.tracker->route(tracked_, p.name,
-                            resolution_.model->targets[candidate.target_index].model,
-                            p.keys[candidate.key_index].id);
-  }
+  const conf::Provider& p = snapshot_->config().providers[candidate.provider_index];
+  live_.route(context_.tracker, p.name, resolution_.model->targets[candidate.target_index].model,
+              p.keys[candidate.key_index].id);
   if (state_ == State::kAdmitting) {  // the exchange's making counts as slotgate's own time
     enter(State::kUpstream);
   }
@@ -204,7 +191,6 @@ bool ProxyRequest::retried(routing::AttemptFailure failure) {
 
 void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) {
   const auto read_at = Clock::now();
-  upstream_status_ = status;
   const AttemptVerdict verdict = verdictOnStatus(status);
   admission_.judge(verdict.breaker);
   if (verdict.retry && retried(*verdict.retry)) {
@@ -228,19 +214,12 @@ void ProxyRequest::onUpstreamData(std::string_view bytes) {
                                               *attempt_.candidate(),
                                               worker_.index(),
                                               started_,
-                                              tracked_.get()};
+                                              live_.get()};
   const std::string_view out = meter_.feed(bytes, read_at, timings);
-  bytes_out_ += out.size();
   if (!out.empty()) {
     sink_.sendData(out);
   }
-  if (tracked_) {
-    tracked_->bytes.store(bytes_out_, std::memory_order_relaxed);
-    if (const metrics::TokenUsage* usage = meter_.streamUsage()) {
-      tracked_->setUsage(*usage);
-    }
-    context_.tracker->progress(tracked_);  // one relaxed atomic: the SSE view coalesces
-  }
+  live_.progress(context_.tracker, meter_.bytesOut(), meter_.streamUsage());
   attempt_.throttle(sink_.pendingBytes());
   addOverhead(Clock::now() - read_at);
 }
@@ -268,7 +247,6 @@ void ProxyRequest::onSinkDrained() { attempt_.onClientDrained(); }
 
 void ProxyRequest::onUpstreamComplete() {
   const std::string_view rest = meter_.finish();
-  bytes_out_ += rest.size();
   if (!rest.empty()) {
     sink_.sendData(rest);
   }
@@ -276,7 +254,8 @@ void ProxyRequest::onUpstreamComplete() {
   // The response reached the client whole: the slots end without exception.
   admission_.markCompleted();
   attempt_.complete(*snapshot_);
-  const bool success = upstream_status_ < 400;
+  // The head that went to the client is this attempt's: a retried one's exchange was ended.
+  const bool success = final_status_ < 400;
   finish(success, success ? std::nullopt : std::optional<ErrorType>(ErrorType::kUpstreamStatus));
 }
 
@@ -364,13 +343,13 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
   outcome.usage = meter_.usage();
   outcome.usage_expected = meter_.began();
   outcome.retries = retry_.retriesUsed();
-  outcome.bytes_out = bytes_out_;
+  outcome.bytes_out = meter_.bytesOut();
   outcome.overhead_s = overhead_s_;
   if (waited_) {
     outcome.queue_wait_s = queue_wait_s_;
   }
-  outcome.ttft_ms = tracked_ ? tracked_->ttft_ms : -1.0f;
-  outcome.record(*snapshot_, context_, worker_.index(), tracked_);
+  outcome.ttft_ms = live_.ttftMs();
+  outcome.record(*snapshot_, context_, worker_.index(), live_.entry());
 }
 
 }  // namespace slotgate::gateway

@@ -26,6 +26,7 @@
 #include "gateway/proxy/admission.h"
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/endpoints.h"
+#include "gateway/proxy/live_entry.h"
 #include "gateway/proxy/proxy_attempt.h"
 #include "gateway/proxy/request_body.h"
 #include "gateway/proxy/response_header_filter.h"
@@ -118,11 +119,11 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
 
   Admission admission_;
 
-  uint64_t bytes_out_ = 0;
   // Small fields together, so padding does not push the object past 1032 bytes: above that
   // glibc serves it from the slow (non-tcache) malloc path on every request.
-  int16_t upstream_status_ = 0;  // HTTP statuses are three digits: 16 bits keep the object
-  int16_t final_status_ = 0;     // within 1032 bytes (see above)
+  // The status sent: the provider's head that went to the client, or slotgate's error answer.
+  // HTTP statuses are three digits: 16 bits keep the object within 1032 bytes (see above).
+  int16_t final_status_ = 0;
   State state_ = State::kAdmitting;
   bool waited_ = false;  // waited for a slot at least once: its queue wait is observed
   // Issue 14 timings, by state (enter()). Seconds as float: the figures feed histograms and
@@ -130,7 +131,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   float overhead_s_ = 0;
   float queue_wait_s_ = 0;
   ResponseMeter meter_;
-  metrics::ActiveEntryPtr tracked_;             // null when no tracker is installed
+  LiveEntry live_;
   std::chrono::steady_clock::time_point mark_;  // the last change of state_
 };
 

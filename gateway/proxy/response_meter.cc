@@ -23,7 +23,9 @@ std::string_view ResponseMeter::feed(std::string_view bytes, Clock::time_point a
       contentArrived(1, false, at, timings);  // a body's first byte is its first token
     }
   }
-  return usage_chunk_filter_ ? usage_chunk_filter_->filter(bytes) : bytes;
+  const std::string_view out = usage_chunk_filter_ ? usage_chunk_filter_->filter(bytes) : bytes;
+  bytes_out_ += out.size();
+  return out;
 }
 
 std::string_view ResponseMeter::finish() {
@@ -31,7 +33,10 @@ std::string_view ResponseMeter::finish() {
     const metrics::TokenUsage finished = json->finish();
     parser_.emplace<metrics::TokenUsage>(finished);
   }
-  return usage_chunk_filter_ ? usage_chunk_filter_->finish() : std::string_view();
+  const std::string_view rest =
+      usage_chunk_filter_ ? usage_chunk_filter_->finish() : std::string_view();
+  bytes_out_ += rest.size();
+  return rest;
 }
 
 metrics::TokenUsage ResponseMeter::usage() const {

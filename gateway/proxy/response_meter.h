@@ -1,8 +1,8 @@
 // What a proxied 2xx response body is worth to the accounting (issue 14): its token usage (an
 // SSE stream's or a JSON body's), with the usage-only chunk slotgate asked for on the client's
 // behalf taken out again, and when its content arrived (time to first token, the gaps between
-// stream chunks). One per request, for the attempt whose head went to the client;
-// loop-thread only.
+// stream chunks); and, whatever the status, the bytes the client got. One per request, for the
+// attempt whose head went to the client; loop-thread only.
 #pragma once
 
 #include <chrono>
@@ -51,6 +51,8 @@ class ResponseMeter {
   metrics::TokenUsage usage() const;
   // A stream's usage so far, for the live view; null for a JSON body.
   const metrics::TokenUsage* streamUsage() const;
+  // The body bytes feed() and finish() handed out so far.
+  uint64_t bytesOut() const { return bytes_out_; }
 
  private:
   // `stream`: the events are an SSE stream's (their gaps are observed).
@@ -61,6 +63,7 @@ class ResponseMeter {
   std::variant<std::monostate, StreamUsageParser, JsonUsageParser, metrics::TokenUsage> parser_;
   std::unique_ptr<UsageChunkFilter> usage_chunk_filter_;  // only when drop_usage_chunk
   Clock::time_point last_content_;                        // the last content chunk (0: none)
+  uint64_t bytes_out_ = 0;
 };
 
 }  // namespace slotgate::gateway

@@ -61,6 +61,7 @@ TEST_F(ResponseMeterTest, ABodyNotBegunIsNotMetered) {
   EXPECT_FALSE(meter_.began());
   EXPECT_EQ(meter_.feed("{\"error\":{}}", started_ + 1ms, timings()), "{\"error\":{}}");
   EXPECT_EQ(meter_.finish(), "");
+  EXPECT_EQ(meter_.bytesOut(), 12u);  // its bytes count all the same
   EXPECT_FALSE(meter_.usage().seen);
   EXPECT_EQ(ttfts(), 0u);
   EXPECT_LT(entry_.ttft_ms, 0);
@@ -91,6 +92,7 @@ TEST_F(ResponseMeterTest, AStreamCountsItsChunkGapsAndDropsTheUsageChunkItWasAsk
   out.append(meter_.feed(kUsageChunk + kDone, started_ + 16ms, timings()));
   out.append(meter_.finish());
   EXPECT_EQ(out, chunk("a") + chunk("b") + kDone);
+  EXPECT_EQ(meter_.bytesOut(), out.size());  // what the client got, not what the provider sent
   ASSERT_NE(meter_.streamUsage(), nullptr);
   EXPECT_TRUE(meter_.usage().seen);
   EXPECT_EQ(meter_.usage().input_tokens, 10u);
@@ -106,6 +108,7 @@ TEST_F(ResponseMeterTest, AStreamTheClientAskedUsageForKeepsItsUsageChunk) {
   out.append(meter_.feed(chunk("a") + kUsageChunk + kDone, started_ + 10ms, timings()));
   out.append(meter_.finish());
   EXPECT_EQ(out, chunk("a") + kUsageChunk + kDone);
+  EXPECT_EQ(meter_.bytesOut(), out.size());
   EXPECT_EQ(meter_.usage().output_tokens, 3u);
 }
 
