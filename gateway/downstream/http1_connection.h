@@ -111,6 +111,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   State state_ = State::kWaitingHead;
 
   IncomingRequest request_;
+  // Header entries of a recycled request (cleared, buffers kept) that onHead swaps into
+  // request_ and fills in place (request_recycler.h).
+  Headers header_store_;
   bool http10_ = false;  // the current request is HTTP/1.0
   bool keep_alive_ = true;
   bool draining_ = false;

@@ -115,13 +115,17 @@ bool Http1Connection::onHead() {
   const size_t q = target.find('?');
   r.path = target.substr(0, q);
   r.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-  // The pipeline keeps the headers beyond the input buffer: one copy, names lower-cased.
+  // The pipeline keeps the headers beyond the input buffer: one copy, names lower-cased, into
+  // spare strings of earlier requests (request_recycler.h).
   const size_t fields = parser_.fieldCount();
+  r.headers.swap(header_store_);  // r.headers was empty: header_store_ keeps no request's fields
   r.headers.resize(fields);
   for (size_t i = 0; i < fields; ++i) {
     const Http1Field f = parser_.field(i);
-    appendAsciiLower(r.headers[i].name, f.name);
-    r.headers[i].value = f.value;
+    Header& h = r.headers[i];
+    h.name.clear();
+    appendAsciiLower(h.name, f.name);
+    h.value.assign(f.value);
   }
   http10_ = parser_.versionMinor() == 0;
   // A head refused here leaves its body unread, so its answer must close the

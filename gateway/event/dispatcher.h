@@ -69,6 +69,7 @@ class Dispatcher : public Executor {
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
   std::vector<DeletablePtr> deferred_;
+  std::vector<DeletablePtr> deferred_spare_;  // empty; its capacity serves the next turn
   std::thread thread_;
 };
 

@@ -1,5 +1,6 @@
 #include "gateway/proxy/proxy_request.h"
 
+#include "gateway/downstream/request_recycler.h"
 #include "gateway/proxy/attempt_verdict.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/model_checks.h"
@@ -51,6 +52,7 @@ ProxyRequest::~ProxyRequest() {
     record(false, std::nullopt, /*client_gone=*/true);
   }
   context_.active_requests.fetch_sub(1, std::memory_order_relaxed);
+  recycleRequest(std::move(request_));  // its storage serves the thread's next request
 }
 
 void ProxyRequest::start() {

@@ -134,7 +134,7 @@ void UpstreamCall::onKick() {
 void UpstreamCall::attach() {
   // A re-send after a stale idle connection always uses a fresh one.
   UpstreamConnectionPtr idle =
-      attempt_ == UpstreamAttempt::kFreshAfterStale ? nullptr : pool_.takeIdle(origin_.poolKey());
+      attempt_ == UpstreamAttempt::kFreshAfterStale ? nullptr : pool_.takeIdle(origin_);
   if (idle) {
     conn_ = std::move(idle);
     attempt_ = UpstreamAttempt::kReused;

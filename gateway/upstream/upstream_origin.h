@@ -23,6 +23,8 @@ struct UpstreamOrigin {
 
   // "https://host:port"; connections are pooled per key.
   [[nodiscard]] std::string poolKey() const;
+  // The same key appended to `out` (a reused buffer: no allocation once it has grown).
+  void appendPoolKey(std::string& out) const;
 };
 
 }  // namespace slotgate::gateway

@@ -59,8 +59,10 @@ size_t UpstreamPool::idleConnections() const {
 
 void UpstreamPool::closeIdle() { idle_.clear(); }
 
-UpstreamConnectionPtr UpstreamPool::takeIdle(const std::string& pool_key) {
-  auto it = idle_.find(pool_key);
+UpstreamConnectionPtr UpstreamPool::takeIdle(const UpstreamOrigin& origin) {
+  key_scratch_.clear();
+  origin.appendPoolKey(key_scratch_);
+  auto it = idle_.find(key_scratch_);
   if (it == idle_.end()) {
     return nullptr;
   }

@@ -60,7 +60,7 @@ class UpstreamPool {
   size_t* openCounter() { return &open_connections_; }
   // Most recently used idle connection of the origin that is still open, or nullptr.
   // Connections the server closed (or wrote to) since they were parked are closed here.
-  [[nodiscard]] UpstreamConnectionPtr takeIdle(const std::string& pool_key);
+  [[nodiscard]] UpstreamConnectionPtr takeIdle(const UpstreamOrigin& origin);
   // Parks a connection whose response was read completely for at most `idle_timeout`
   // (closes it at once if the origin's idle list is full).
   void release(UpstreamConnectionPtr conn, std::chrono::milliseconds idle_timeout);
@@ -80,6 +80,7 @@ class UpstreamPool {
   size_t open_connections_ = 0;
   // Per pool key; the back is the most recently used.
   std::unordered_map<std::string, std::vector<UpstreamConnectionPtr>> idle_;
+  std::string key_scratch_;  // takeIdle's lookup key, built in place on every call
 };
 
 }  // namespace slotgate::gateway

@@ -1,0 +1,29 @@
+// Spare request storage, per thread: a finished request's strings and header list go back here
+// (cleared, capacity kept) and the next request read on the thread is built in them, so a steady
+// stream of similar requests allocates none of them again (issue 12: allocations per request).
+//
+// Bounded: at most kMaxSpareRequests requests and kMaxSpareHeaders header entries wait per
+// thread, and a string that grew past kMaxKeptCapacity (a large body) is freed rather than kept.
+// Loop-thread use only (a thread's spares are its own; a request given back on another thread
+// simply joins that thread's spares).
+#pragma once
+
+#include <cstddef>
+
+#include "gateway/downstream/http_message.h"
+
+namespace slotgate::gateway {
+
+inline constexpr size_t kMaxSpareRequests = 8;
+inline constexpr size_t kMaxSpareHeaders = 128;  // entries kept per spare request
+inline constexpr size_t kMaxKeptCapacity = 64 << 10;
+
+// An empty request (every field empty, the note default). Its header list stays empty; the
+// entries of a spare one (each cleared, its buffers kept) go to `header_store`, for the codec to
+// swap into the request when it reads the head and assign the fields in place.
+IncomingRequest takeSpareRequest(Headers& header_store);
+// Gives the request's storage back; `request` is left empty. A request with nothing worth
+// keeping (one moved from) is ignored.
+void recycleRequest(IncomingRequest&& request);
+
+}  // namespace slotgate::gateway
