@@ -191,15 +191,17 @@ bool ProxyRequest::retried(routing::AttemptFailure failure) {
   return true;
 }
 
-void ProxyRequest::onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) {
+void ProxyRequest::onUpstreamHeaders(int status, const std::vector<UpstreamHeader>& headers) {
   const auto read_at = Clock::now();
   const AttemptVerdict verdict = verdictOnStatus(status);
   admission_.judge(verdict.breaker);
   if (verdict.retry && retried(*verdict.retry)) {
     return;
   }
-  ClientHead head =
-      filterResponseHead(std::move(headers), endpoint_.format, request_id_, routeNames());
+  // This thread's head, reused: its entries keep their buffers from response to response
+  // (issue 12). sendHeaders copies it out; nothing holds it past this call.
+  thread_local ClientHead head;
+  filterResponseHead(headers, endpoint_.format, request_id_, routeNames(), head);
   if (status < 300) {
     meter_.begin(endpoint_.format, head.event_stream, attempt_.usageAsked());
   }

@@ -57,7 +57,7 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   // SinkObserver
   void onSinkDrained() override;
   // UpstreamHandler
-  void onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) override;
+  void onUpstreamHeaders(int status, const std::vector<UpstreamHeader>& headers) override;
   void onUpstreamData(std::string_view bytes) override;
   void onUpstreamComplete() override;
   void onUpstreamError(const UpstreamError& error) override;

@@ -7,12 +7,38 @@
 
 namespace slotgate::gateway {
 
-ClientHead filterResponseHead(std::vector<UpstreamHeader>&& upstream, conf::ProviderType format,
-                              const std::string& request_id, const RouteNames& route) {
-  ClientHead head;
-  head.headers.reserve(upstream.size() + 5);
+namespace {
+
+// Entry `n` of `headers` set to (name, value), reusing an entry (and its strings' buffers) left
+// from an earlier head.
+Header& assignEntry(Headers& headers, size_t n, std::string_view name, std::string_view value) {
+  if (n == headers.size()) {
+    headers.emplace_back();
+  }
+  Header& h = headers[n];
+  h.name.assign(name);
+  h.value.assign(value);
+  return h;
+}
+
+size_t assignRouteHeaders(Headers& headers, size_t n, const RouteNames& route) {
+  assignEntry(headers, n++, "x-slotgate-provider", route.provider);
+  assignEntry(headers, n++, "x-slotgate-model", route.provider_model);
+  assignEntry(headers, n++, "x-slotgate-key", route.key_id);
+  return n;
+}
+
+}  // namespace
+
+void filterResponseHead(const std::vector<UpstreamHeader>& upstream, conf::ProviderType format,
+                        std::string_view request_id, const RouteNames& route, ClientHead& head) {
+  head.content_length.reset();
+  head.event_stream = false;
   const bool anthropic = format == conf::ProviderType::kAnthropic;
-  for (auto& h : upstream) {
+  size_t n = 0;
+  for (const auto& u : upstream) {
+    // Copied into entry n first (names lower-cased there); kept by moving n on.
+    Header& h = assignEntry(head.headers, n, u.name, u.value);
     toAsciiLower(h.name);
     if (isHopByHop(h.name) || h.name == "x-request-id" || h.name.rfind("x-slotgate-", 0) == 0 ||
         (anthropic && h.name == "request-id")) {
@@ -29,20 +55,18 @@ ClientHead filterResponseHead(std::vector<UpstreamHeader>&& upstream, conf::Prov
     if (h.name == "content-type" && h.value.rfind("text/event-stream", 0) == 0) {
       head.event_stream = true;
     }
-    head.headers.push_back({std::move(h.name), std::move(h.value)});
+    ++n;
   }
-  head.headers.push_back({"x-request-id", request_id});
+  assignEntry(head.headers, n++, "x-request-id", request_id);
   if (anthropic) {
-    head.headers.push_back({"request-id", request_id});
+    assignEntry(head.headers, n++, "request-id", request_id);
   }
-  appendRouteHeaders(head.headers, route);
-  return head;
+  n = assignRouteHeaders(head.headers, n, route);
+  head.headers.resize(n);
 }
 
 void appendRouteHeaders(Headers& headers, const RouteNames& route) {
-  headers.push_back({"x-slotgate-provider", std::string(route.provider)});
-  headers.push_back({"x-slotgate-model", std::string(route.provider_model)});
-  headers.push_back({"x-slotgate-key", std::string(route.key_id)});
+  assignRouteHeaders(headers, headers.size(), route);
 }
 
 }  // namespace slotgate::gateway

@@ -30,10 +30,12 @@ struct ClientHead {
   bool event_stream = false;               // Content-Type text/event-stream: an SSE stream
 };
 
-// Filters `upstream` (names lower-cased here, fields moved out). On Anthropic paths
+// Sets `head` to what of `upstream` the client gets (names lower-cased). On Anthropic paths
 // `request-id` is slotgate's request id too, not the provider's: the Anthropic SDKs read it.
-ClientHead filterResponseHead(std::vector<UpstreamHeader>&& upstream, conf::ProviderType format,
-                              const std::string& request_id, const RouteNames& route);
+// Entries of `head` are assigned in place, so a head reused from response to response keeps its
+// strings' buffers and allocates nothing for a head like the ones before (issue 12).
+void filterResponseHead(const std::vector<UpstreamHeader>& upstream, conf::ProviderType format,
+                        std::string_view request_id, const RouteNames& route, ClientHead& head);
 
 // x-slotgate-provider, -model and -key: on a proxied answer and on an error after a target
 // was chosen.

@@ -41,13 +41,15 @@ UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
       idle_timeout_after_headers_(request.idle_timeout_after_headers),
       kick_(pool.base(), [this] { onKick(); }),
       timeout_timer_(pool.base(), [this] { onTimeout(); }),
-      parser_(Http1Parser::Mode::kResponse,
-              Http1ParserLimits{kMaxUpstreamHeadBytes, kMaxUpstreamHeadFields, {}}),
+      parser_(pool.takeResponseParser()),
       head_request_(bytes_->head.rfind("HEAD ", 0) == 0) {
   parser_.setRequestWasHead(head_request_);
 }
 
-UpstreamCall::~UpstreamCall() { cancel(); }
+UpstreamCall::~UpstreamCall() {
+  cancel();
+  pool_.giveResponseParser(std::move(parser_));
+}
 
 void UpstreamCall::start() {
   armTimeout();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gateway/upstream/upstream_call.h"
+#include "gateway/upstream/upstream_pool.h"
 
 namespace slotgate::gateway {
 
@@ -72,11 +73,13 @@ bool UpstreamCall::readHead(evbuffer* in) {
     evbuffer_drain(in, parser_.headLength());
     return true;
   }
-  std::vector<UpstreamHeader> headers;
-  headers.reserve(parser_.fieldCount());
+  // Into the pool's reused field list: its strings keep their buffers from head to head.
+  std::vector<UpstreamHeader>& headers = pool_.headFields();
+  headers.resize(parser_.fieldCount());
   for (size_t i = 0; i < parser_.fieldCount(); ++i) {
     const Http1Field f = parser_.field(i);
-    headers.push_back({std::string(f.name), std::string(f.value)});
+    headers[i].name.assign(f.name);
+    headers[i].value.assign(f.value);
   }
   const int status = parser_.status();
   evbuffer_drain(in, parser_.headLength());  // the field views end here
@@ -84,7 +87,7 @@ bool UpstreamCall::readHead(evbuffer* in) {
   if (idle_timeout_after_headers_ && !paused_) {
     armTimeout();
   }
-  handler_.onUpstreamHeaders(status, std::move(headers));
+  handler_.onUpstreamHeaders(status, headers);
   if (finished()) {
     return false;
   }

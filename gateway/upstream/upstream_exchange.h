@@ -32,8 +32,9 @@ struct UpstreamHeader {
 class UpstreamHandler {
  public:
   virtual ~UpstreamHandler() = default;
-  // Final (non-1xx) response head. Hop-by-hop headers are NOT removed here.
-  virtual void onUpstreamHeaders(int status, std::vector<UpstreamHeader>&& headers) = 0;
+  // Final (non-1xx) response head. Hop-by-hop headers are NOT removed here. The fields are
+  // valid only during the call (the pool reuses their storage for the next head).
+  virtual void onUpstreamHeaders(int status, const std::vector<UpstreamHeader>& headers) = 0;
   // De-chunked body bytes as they arrive; the view is valid only during the call.
   virtual void onUpstreamData(std::string_view bytes) = 0;
   // Whole body received; the connection is already back in the pool if reusable.

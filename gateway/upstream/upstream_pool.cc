@@ -126,6 +126,26 @@ void UpstreamPool::onIdleEvent(bufferevent*, short, void* arg) {
   conn->idlePool()->dropIdle(conn);
 }
 
+Http1Parser UpstreamPool::takeResponseParser() {
+  if (spare_parsers_.empty()) {
+    return Http1Parser(Http1Parser::Mode::kResponse,
+                       Http1ParserLimits{kMaxUpstreamHeadBytes, kMaxUpstreamHeadFields, {}});
+  }
+  Http1Parser parser = std::move(spare_parsers_.back());
+  spare_parsers_.pop_back();
+  return parser;
+}
+
+void UpstreamPool::giveResponseParser(Http1Parser&& parser) {
+  // As many as calls run at once on a busy worker; more would only hold memory.
+  constexpr size_t kMaxSpareParsers = 256;
+  if (spare_parsers_.size() >= kMaxSpareParsers) {
+    return;
+  }
+  parser.reset();
+  spare_parsers_.push_back(std::move(parser));
+}
+
 void UpstreamPool::deferDelete(std::unique_ptr<UpstreamCall> call) {
   dispatcher_.deferredDelete(std::move(call));
 }

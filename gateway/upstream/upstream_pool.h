@@ -18,6 +18,7 @@
 
 #include "gateway/event/dispatcher.h"
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/http1/http1_parser.h"
 #include "gateway/upstream/upstream_connection.h"
 #include "gateway/upstream/upstream_exchange.h"
 #include "gateway/upstream/upstream_origin.h"
@@ -66,6 +67,13 @@ class UpstreamPool {
   void release(UpstreamConnectionPtr conn, std::chrono::milliseconds idle_timeout);
   // Closes an idle connection (its idle timer ran out, or the server closed it).
   void dropIdle(UpstreamConnection* conn);
+  // The field list a call reads a response head into and hands its handler: one per worker,
+  // reused (its strings keep their buffers), valid during onUpstreamHeaders only.
+  std::vector<UpstreamHeader>& headFields() { return head_fields_; }
+  // A response parser (reset, kMaxUpstreamHeadBytes and kMaxUpstreamHeadFields) for a call, and
+  // back from it when it goes: its field list keeps its capacity from call to call.
+  [[nodiscard]] Http1Parser takeResponseParser();
+  void giveResponseParser(Http1Parser&& parser);
   // Deletes `call` from the event loop, after the callback on the stack returned.
   void deferDelete(std::unique_ptr<UpstreamCall> call);
 
@@ -81,6 +89,8 @@ class UpstreamPool {
   // Per pool key; the back is the most recently used.
   std::unordered_map<std::string, std::vector<UpstreamConnectionPtr>> idle_;
   std::string key_scratch_;  // takeIdle's lookup key, built in place on every call
+  std::vector<UpstreamHeader> head_fields_;
+  std::vector<Http1Parser> spare_parsers_;  // at most kMaxSpareParsers
 };
 
 }  // namespace slotgate::gateway

@@ -25,6 +25,13 @@ const std::string* value(const Headers& headers, std::string_view name) {
   return findHeader(headers, name);
 }
 
+ClientHead filtered(const std::vector<UpstreamHeader>& upstream, conf::ProviderType format,
+                    std::string_view request_id) {
+  ClientHead head;
+  filterResponseHead(upstream, format, request_id, kRoute, head);
+  return head;
+}
+
 int count(const Headers& headers, std::string_view name) {
   int n = 0;
   for (const auto& h : headers) {
@@ -34,7 +41,7 @@ int count(const Headers& headers, std::string_view name) {
 }
 
 TEST(ResponseHeaderFilter, DropsHopByHopAndTheProvidersIdsAndAddsSlotgates) {
-  ClientHead head = filterResponseHead(providerHead(), conf::ProviderType::kOpenAI, "sg-1", kRoute);
+  ClientHead head = filtered(providerHead(), conf::ProviderType::kOpenAI, "sg-1");
   EXPECT_EQ(value(head.headers, "connection"), nullptr);
   EXPECT_EQ(value(head.headers, "transfer-encoding"), nullptr);
   EXPECT_EQ(value(head.headers, "content-length"), nullptr);  // framing is the codec's
@@ -52,8 +59,7 @@ TEST(ResponseHeaderFilter, DropsHopByHopAndTheProvidersIdsAndAddsSlotgates) {
 }
 
 TEST(ResponseHeaderFilter, OnAnthropicPathsRequestIdIsSlotgates) {
-  ClientHead head =
-      filterResponseHead(providerHead(), conf::ProviderType::kAnthropic, "sg-2", kRoute);
+  ClientHead head = filtered(providerHead(), conf::ProviderType::kAnthropic, "sg-2");
   EXPECT_EQ(count(head.headers, "request-id"), 1);
   EXPECT_EQ(*value(head.headers, "request-id"), "sg-2");
   EXPECT_EQ(*value(head.headers, "x-request-id"), "sg-2");
@@ -61,13 +67,41 @@ TEST(ResponseHeaderFilter, OnAnthropicPathsRequestIdIsSlotgates) {
 
 TEST(ResponseHeaderFilter, AnInvalidContentLengthIsDroppedNotForwarded) {
   for (const char* bad : {"", "12abc", "-"}) {
-    ClientHead head =
-        filterResponseHead({{"content-length", bad}, {"content-type", "application/json"}},
-                           conf::ProviderType::kOpenAI, "sg-3", kRoute);
+    ClientHead head = filtered({{"content-length", bad}, {"content-type", "application/json"}},
+                               conf::ProviderType::kOpenAI, "sg-3");
     EXPECT_FALSE(head.content_length.has_value()) << bad;
     EXPECT_EQ(value(head.headers, "content-length"), nullptr) << bad;
     EXPECT_FALSE(head.event_stream);
   }
+}
+
+// A head reused for the next response holds that response's fields only, in their buffers.
+TEST(ResponseHeaderFilter, AReusedHeadHoldsOnlyTheNextResponse) {
+  ClientHead head;
+  filterResponseHead(providerHead(), conf::ProviderType::kAnthropic, "sg-4", kRoute, head);
+  const size_t first_size = head.headers.size();
+  const char* buffer = head.headers[0].value.data();  // content-type, 32 bytes: on the heap
+  filterResponseHead({{"Content-Type", "application/json"}}, conf::ProviderType::kOpenAI, "sg-5",
+                     kRoute, head);
+  EXPECT_LT(head.headers.size(), first_size);
+  EXPECT_EQ(head.headers.size(), 5u);  // content-type, x-request-id and the three route fields
+  EXPECT_EQ(*value(head.headers, "content-type"), "application/json");
+  EXPECT_EQ(head.headers[0].value.data(), buffer);  // assigned in place
+  EXPECT_EQ(*value(head.headers, "x-request-id"), "sg-5");
+  EXPECT_EQ(value(head.headers, "request-id"), nullptr);
+  EXPECT_EQ(value(head.headers, "openai-processing-ms"), nullptr);
+  EXPECT_FALSE(head.content_length.has_value());
+  EXPECT_FALSE(head.event_stream);
+}
+
+TEST(ResponseHeaderFilter, RouteHeadersAreAppendedAfterWhatIsThere) {
+  Headers headers{{"retry-after", "1"}};
+  appendRouteHeaders(headers, kRoute);
+  ASSERT_EQ(headers.size(), 4u);
+  EXPECT_EQ(headers[0].name, "retry-after");
+  EXPECT_EQ(*value(headers, "x-slotgate-provider"), "openai-main");
+  EXPECT_EQ(*value(headers, "x-slotgate-model"), "gpt-4o-2024-08-06");
+  EXPECT_EQ(*value(headers, "x-slotgate-key"), "key-a");
 }
 
 }  // namespace

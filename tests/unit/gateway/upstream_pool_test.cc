@@ -25,6 +25,35 @@ TEST(UpstreamOriginTest, PoolKey) {
   EXPECT_EQ(localOrigin(443, true, "::1").poolKey(), "https://[::1]:443");
 }
 
+// Calls one after another reuse the response parser and the head's field list (issue 12):
+// each head arrives whole and alone, never a field of the one before.
+TEST_F(UpstreamPoolTest, SuccessiveHeadsAreReadFreshFromReusedParsers) {
+  int n = 0;
+  makeServer([&n](TestServerConn& c, const std::string&) {
+    ++n;
+    std::string extra = "X-Call: " + std::to_string(n) + "\r\n";
+    if (n == 1) {
+      extra += "X-Only-First: a-value-longer-than-the-small-string-buffer\r\nX-Two: 2\r\n";
+    }
+    c.send(okResponse("{}", extra));
+  });
+  makePool();
+  for (int i = 1; i <= 3; ++i) {
+    RecordingHandler h;
+    auto ex = pool_->send(localOrigin(server_->port()), postRequest("{}"), h);
+    ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+    ASSERT_TRUE(h.completed) << h.error->detail;
+    EXPECT_EQ(h.header("x-call"), std::to_string(i));
+    EXPECT_EQ(h.headers.size(), i == 1 ? 5u : 3u);  // content-length and content-type too
+    if (i > 1) {
+      EXPECT_EQ(h.header("x-only-first"), "");
+    }
+  }
+  const Http1Parser parser = pool_->takeResponseParser();
+  EXPECT_EQ(parser.fieldCount(), 0u);
+  EXPECT_FALSE(parser.messageComplete());
+}
+
 TEST_F(UpstreamPoolTest, ContentLengthResponseAndRequestBody) {
   makeServer([](TestServerConn& c, const std::string&) {
     c.send(okResponse(R"({"ok":true})", "X-Upstream: yes\r\n"));

@@ -19,10 +19,10 @@ namespace slotgate::gateway::testing {
 
 class RecordingHandler : public UpstreamHandler {
  public:
-  void onUpstreamHeaders(int s, std::vector<UpstreamHeader>&& h) override {
+  void onUpstreamHeaders(int s, const std::vector<UpstreamHeader>& h) override {
     callbacks_after_end += ended() ? 1 : 0;
     status = s;
-    headers = std::move(h);
+    headers = h;
     if (on_headers) {
       on_headers();
     }
