@@ -7,6 +7,9 @@
 #
 #   bench/load/callgrind.sh [BUILD_DIR] [N] [OUT_DIR] [PROTO: h1 (default) | h2]
 #
+# With REDIS_PORT set, slotgate runs in cluster mode against that redis-server (slots as Redis
+# leases), so the two modes' instructions per request can be compared.
+#
 # Wall-clock numbers on a shared machine are noisy; instruction counts are not, so compare
 # this figure before and after a change. OUT_DIR keeps callgrind.out.{idle,load} for
 # `callgrind_annotate --inclusive=yes OUT_DIR/callgrind.out.load`.
@@ -52,7 +55,7 @@ run() {
   local n=$1 name=$2 port admin
   port=$(free_port); admin=$(free_port)
   PYTHONPATH="$HERE/.." python3 -c "import sys, benchlib; print(benchlib.slotgate_config(*map(int, sys.argv[1:])))" \
-    "$port" "$admin" "$MOCK_PORT" >"$OUT/slotgate.yaml"
+    "$port" "$admin" "$MOCK_PORT" ${REDIS_PORT:+"$REDIS_PORT"} >"$OUT/slotgate.yaml"
   valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$name" \
     "$BUILD/gateway/slotgate" -c "$OUT/slotgate.yaml" 2>"$OUT/slotgate.$name.log" &
   local sg=$!

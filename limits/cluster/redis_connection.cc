@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <random>
 
+#include "limits/cluster/resp_command.h"
+
 namespace slotgate::limits {
 namespace {
 
@@ -184,17 +186,11 @@ bool RedisConnection::command(const std::vector<std::string_view>& argv, RedisRe
   if (state_ != State::kConnected || ctx_ == nullptr) {
     return false;
   }
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  args.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (std::string_view a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
-  }
+  wire_.clear();  // keeps its capacity: no allocation per command once warm
+  appendRespCommand(wire_, argv);
   auto* pending = new Pending{this, std::move(fn)};
-  if (redisAsyncCommandArgv(ctx_, &RedisConnection::onReply, pending, static_cast<int>(argv.size()),
-                            args.data(), lens.data()) != REDIS_OK) {
+  if (redisAsyncFormattedCommand(ctx_, &RedisConnection::onReply, pending, wire_.data(),
+                                 wire_.size()) != REDIS_OK) {
     delete pending;
     return false;
   }

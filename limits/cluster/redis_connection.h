@@ -122,6 +122,7 @@ class RedisConnection {
   uint32_t attempts_ = 0;  // failed connects since the last success (backoff exponent)
   uint64_t connects_ = 0;
   std::string target_;
+  std::string wire_;  // the command being sent, in RESP (reused: hiredis copies it out)
   std::deque<SteadyTime> deadlines_;  // of pending commands, oldest first (replies are FIFO)
   std::vector<std::unique_ptr<Subscription>> subscriptions_;  // of the current context
   gateway::Timer connect_timer_;

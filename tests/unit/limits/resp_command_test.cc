@@ -1,0 +1,74 @@
+#include "limits/cluster/resp_command.h"
+
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slotgate::limits {
+namespace {
+
+// What hiredis itself puts on the wire for the same argv (the function our formatting replaces).
+std::string hiredisWire(const std::vector<std::string_view>& argv) {
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+  for (std::string_view a : argv) {
+    args.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  char* cmd = nullptr;
+  const long long n =
+      redisFormatCommandArgv(&cmd, static_cast<int>(argv.size()), args.data(), lens.data());
+  std::string out(cmd, static_cast<size_t>(n));
+  redisFreeCommand(cmd);
+  return out;
+}
+
+TEST(RespCommand, WritesArrayOfBulkStrings) {
+  std::string out;
+  const std::vector<std::string_view> argv{"GET", "key"};
+  appendRespCommand(out, argv);
+  EXPECT_EQ(out, "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n");
+}
+
+TEST(RespCommand, MatchesHiredisForTheAdmissionScriptsShape) {
+  const std::string sha(40, 'a');
+  const std::vector<std::string_view> argv{"EVALSHA",
+                                           sha,
+                                           "3",
+                                           "slotgate:slots:{client-a}",
+                                           "slotgate:slots:{openai}",
+                                           "slotgate:probe:{openai}",
+                                           "30000",
+                                           "lease-1",
+                                           "10",
+                                           "lease-2",
+                                           "1000",
+                                           "1",
+                                           "60000"};
+  std::string out;
+  appendRespCommand(out, argv);
+  EXPECT_EQ(out, hiredisWire(argv));
+}
+
+TEST(RespCommand, BinarySafeEmptyAndLongArguments) {
+  const std::string nul("a\0b\r\nc", 6);
+  const std::string long_arg(100000, 'x');
+  const std::vector<std::string_view> argv{"SET", nul, "", long_arg};
+  std::string out;
+  appendRespCommand(out, argv);
+  EXPECT_EQ(out, hiredisWire(argv));
+  EXPECT_EQ(out.substr(0, 17), std::string("*4\r\n$3\r\nSET\r\n$6\r\n"));
+}
+
+TEST(RespCommand, AppendsAfterWhatTheBufferHolds) {
+  std::string out = "*1\r\n$4\r\nPING\r\n";
+  const std::vector<std::string_view> argv{"PING"};
+  appendRespCommand(out, argv);
+  EXPECT_EQ(out, "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
+}
+
+}  // namespace
+}  // namespace slotgate::limits
