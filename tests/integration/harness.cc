@@ -328,6 +328,38 @@ void MockProvider::failNext(const std::string& mode, int count) const {
   }
 }
 
+Headers mockHold(const std::string& name, const Headers& extra, const std::string& at) {
+  Headers headers = {{"x-mock-hold", name}, {"x-mock-hold-at", at}};
+  headers.insert(headers.end(), extra.begin(), extra.end());
+  return headers;
+}
+
+int MockProvider::held(const std::string& name) const {
+  const HttpResponse response = request("GET", url("/mock/held?name=" + name));
+  const auto parsed = response.json();
+  if (response.status != 200 || !parsed.is_object()) {
+    throw std::runtime_error("mock /mock/held failed: " + response.error + " " + response.body);
+  }
+  return parsed["held"].get<int>();
+}
+
+bool MockProvider::waitHeld(const std::string& name, int count, Millis timeout) const {
+  return eventually([&] { return held(name) == count; }, timeout);
+}
+
+int MockProvider::release(const std::string& name, int count) const {
+  std::string path = "/mock/release?name=" + name;
+  if (count >= 0) {
+    path += "&count=" + std::to_string(count);
+  }
+  const HttpResponse response = request("POST", url(path), {}, "{}");
+  const auto parsed = response.json();
+  if (response.status != 200 || !parsed.is_object()) {
+    throw std::runtime_error("mock /mock/release failed: " + response.error + " " + response.body);
+  }
+  return parsed["released"].get<int>();
+}
+
 void MockProvider::reset() const {
   const HttpResponse response = request("POST", url("/mock/reset"), {}, "{}");
   if (response.status != 200) {

@@ -253,6 +253,12 @@ bool rawConnectionClosedWithin(uint16_t port, const std::string& bytes, Millis w
 
 // ---- the mock provider ----------------------------------------------------------------
 
+// The control header that holds a request at the mock under `name` until released: a stream
+// after its headers and opening events (at "body"), or before its headers (at "headers"); any
+// other answer before its first byte. `extra` is appended.
+[[nodiscard]] Headers mockHold(const std::string& name, const Headers& extra = {},
+                               const std::string& at = "body");
+
 // Starts <build>/tests/mock_provider/mock_provider --listen 127.0.0.1:0 plus `extraArgs`
 // (e.g. {"--threads","2"}, {"--fail","500"}, {"--tls-cert",c,"--tls-key",k}) and waits for
 // its listening line. Throws std::runtime_error if it does not come up.
@@ -271,8 +277,18 @@ class MockProvider {
   [[nodiscard]] nlohmann::json stats() const;
   // The next `count` model requests fail with `mode` (500|429|400|401|hang|drop|close).
   void failNext(const std::string& mode, int count = 1) const;
-  // Clears counters, last_request and fail-next.
+  // Clears counters, last_request and fail-next, and releases every held request.
   void reset() const;
+
+  // Requests sent with mockHold(name) wait at the mock until released, so a test, not a
+  // delay, decides how long they hold their slots. held(): how many wait under `name` now.
+  [[nodiscard]] int held(const std::string& name) const;
+  // Waits until exactly `count` requests are held under `name` (the gateway forwarded them:
+  // they hold their slots); false at the timeout.
+  [[nodiscard]] bool waitHeld(const std::string& name, int count, Millis timeout = 20s) const;
+  // Releases up to `count` (default all) of the requests held under `name`, oldest first;
+  // returns how many it released.
+  int release(const std::string& name, int count = -1) const;
 
   [[nodiscard]] Process& process() { return *process_; }
 

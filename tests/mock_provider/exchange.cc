@@ -80,7 +80,8 @@ void sendError(evhttp_request* req, ApiPath path, int status, const char* messag
 }
 
 void Exchange::start(Worker& worker, evhttp_request* req, Plan&& plan) {
-  if (plan.fail == FailMode::kNone && plan.latencyMs == 0 && !plan.stream && plan.delayMs == 0) {
+  if (plan.fail == FailMode::kNone && plan.latencyMs == 0 && !plan.stream && plan.delayMs == 0 &&
+      plan.holdName.empty()) {
     // The benchmark path: answer inside the request callback, no heap state.
     sendBody(req, plan);
     worker.stats().end(false);
@@ -102,6 +103,9 @@ Exchange::~Exchange() {
 }
 
 void Exchange::abandon() {
+  if (holdId_ != 0) {
+    worker_.forgetHold(holdId_, plan_.holdName);
+  }
   worker_.untrack(this);
   worker_.stats().end(true);
   delete this;
@@ -121,6 +125,13 @@ void Exchange::begin() {
 }
 
 void Exchange::afterLatency() {
+  // Only a stream that goes on to its headers can be held after them.
+  const bool streamsHeaders =
+      plan_.stream && (plan_.fail == FailMode::kNone || plan_.fail == FailMode::kDrop);
+  if (holdPending() && (plan_.holdBeforeHeaders || !streamsHeaders)) {
+    enterHold();
+    return;
+  }
   const int status = failStatus(plan_.fail);
   if (status != 0) {
     detach();
@@ -164,12 +175,17 @@ void Exchange::startStream() {
   evhttp_add_header(headers, "Content-Type", "text/event-stream");
   evhttp_add_header(headers, "Cache-Control", "no-cache");
   evhttp_send_reply_start(req_, 200, "OK");
+  headersSent_ = true;
   std::string& out = scratch();
   appendStreamHead(out, contextOf(plan_));
   if (!out.empty()) {
     sendSseChunk(req_, out);
   }
   phase_ = Phase::kStreaming;
+  if (holdPending()) {
+    enterHold();
+    return;
+  }
   if (plan_.fail == FailMode::kDrop && plan_.chunks == 0) {
     closeSoon();
     return;
@@ -240,6 +256,26 @@ void Exchange::arm(int ms) {
   evtimer_add(timer_, &tv);
 }
 
+void Exchange::enterHold() {
+  holdTaken_ = true;
+  phase_ = Phase::kHeld;
+  holdId_ = worker_.hold(this, plan_.holdName);
+}
+
+void Exchange::resume() {
+  holdId_ = 0;
+  if (!headersSent_) {
+    afterLatency();  // held before its headers
+    return;
+  }
+  phase_ = Phase::kStreaming;
+  if (plan_.fail == FailMode::kDrop && plan_.chunks == 0) {
+    closeSoon();
+    return;
+  }
+  continueStream();
+}
+
 void Exchange::watchClose() {
   bufferevent* bev = evhttp_connection_get_bufferevent(conn_);
   if (bev == nullptr) {
@@ -286,6 +322,9 @@ void Exchange::detach() {
 }
 
 void Exchange::done(bool cancelled) {
+  if (holdId_ != 0) {
+    worker_.forgetHold(holdId_, plan_.holdName);
+  }
   worker_.untrack(this);
   worker_.stats().end(cancelled);
   delete this;
@@ -312,6 +351,7 @@ void Exchange::onTimer(int /*fd*/, short /*what*/, void* arg) {
       self->closeNow();
       return;
     case Phase::kHang:
+    case Phase::kHeld:
       return;
   }
 }

@@ -31,6 +31,11 @@ struct Plan {
   int delayMs = 0;
   int latencyMs = 0;
   size_t bodyBytes = 0;
+  // x-mock-hold: wait under this name until released ("" = no hold). A stream is held after
+  // its headers and opening events unless holdBeforeHeaders (x-mock-hold-at: headers); any
+  // other answer is held before its first byte.
+  std::string holdName;
+  bool holdBeforeHeaders = false;
   int embeddingInputs = 1;
   uint64_t id = 0;
   int64_t created = 0;
@@ -46,8 +51,11 @@ class Exchange {
   // Worker shutdown after evhttp_free: the request went with its connection; just delete.
   void abandon();
 
+  // The test released this held exchange (Worker::onReleased): carry on where it waited.
+  void resume();
+
  private:
-  enum class Phase { kLatency, kBodyDelay, kStreaming, kClosing, kHang };
+  enum class Phase { kLatency, kBodyDelay, kStreaming, kClosing, kHang, kHeld };
 
   Exchange(Worker& worker, evhttp_request* req, Plan&& plan);
   ~Exchange();
@@ -74,6 +82,9 @@ class Exchange {
   void closeSoon();
   void closeNow();
   void arm(int ms);
+  // Waits under plan_.holdName (once per exchange) until resume().
+  void enterHold();
+  [[nodiscard]] bool holdPending() const { return !plan_.holdName.empty() && !holdTaken_; }
   // Stops callbacks into this exchange (close callback, timer) before it answers.
   void detach();
   // Counts the end and deletes `this`.
@@ -87,6 +98,9 @@ class Exchange {
   Phase phase_ = Phase::kLatency;
   int sent_ = 0;
   int closeWaitTicks_ = 0;
+  bool headersSent_ = false;
+  bool holdTaken_ = false;
+  uint64_t holdId_ = 0;  // non-zero while held
   // evhttp's bufferevent callbacks while watchClose() borrowed them.
   bool watching_ = false;
   short savedEnabled_ = 0;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/mock_provider/holds.h"
 #include "tests/mock_provider/options.h"
 #include "tests/mock_provider/stats.h"
 #include "tests/mock_provider/tls.h"
@@ -90,6 +91,7 @@ int run(int argc, char** argv) {
   }
 
   Stats stats(static_cast<size_t>(options->threads));
+  Holds holds;  // outlives the workers: their exchanges forget their holds as they go
   std::vector<std::unique_ptr<Worker>> workers;
   int port = options->port;
   for (int i = 0; i < options->threads; ++i) {
@@ -99,7 +101,8 @@ int run(int argc, char** argv) {
       return 1;
     }
     port = boundPort(fd);
-    auto worker = std::make_unique<Worker>(static_cast<size_t>(i), *options, stats, sslCtx.get());
+    auto worker =
+        std::make_unique<Worker>(static_cast<size_t>(i), *options, stats, holds, sslCtx.get());
     if (!worker->init(fd, error)) {
       std::fprintf(stderr, "mock_provider: %s\n", error.c_str());
       return 1;

@@ -7,8 +7,10 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -77,8 +79,8 @@ std::string_view bodyOf(evhttp_request* req) {
 
 }  // namespace
 
-Worker::Worker(size_t index, const Options& options, Stats& stats, ssl_ctx_st* sslCtx)
-    : index_(index), options_(options), stats_(stats), sslCtx_(sslCtx) {}
+Worker::Worker(size_t index, const Options& options, Stats& stats, Holds& holds, ssl_ctx_st* sslCtx)
+    : index_(index), options_(options), stats_(stats), holds_(holds), sslCtx_(sslCtx) {}
 
 Worker::~Worker() {
   if (http_ != nullptr) {
@@ -87,6 +89,9 @@ Worker::~Worker() {
   }
   while (!live_.empty()) {
     (*live_.begin())->abandon();
+  }
+  if (releasedEvent_ != nullptr) {
+    event_free(releasedEvent_);
   }
   if (base_ != nullptr) {
     event_base_free(base_);
@@ -100,6 +105,7 @@ bool Worker::init(int listenFd, std::string& error) {
     error = "cannot create event loop";
     return false;
   }
+  releasedEvent_ = event_new(base_, -1, 0, &Worker::onReleased, this);
   // A hung or slow request must outlive any test's patience; evhttp's default is 50 s.
   evhttp_set_timeout(http_, 3600);
   evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
@@ -121,6 +127,45 @@ void Worker::run() { event_base_dispatch(base_); }
 // loopexit, not loopbreak: a SIGTERM that arrives before this worker's thread entered its loop
 // would otherwise be forgotten (libevent clears the break flag when a loop starts).
 void Worker::stop() { event_base_loopexit(base_, nullptr); }
+
+uint64_t Worker::hold(Exchange* exchange, const std::string& name) {
+  const uint64_t id = holds_.hold(name, *this);
+  held_.emplace(id, exchange);
+  return id;
+}
+
+void Worker::forgetHold(uint64_t id, const std::string& name) {
+  held_.erase(id);
+  holds_.forget(name, id);
+}
+
+void Worker::postRelease(uint64_t id) {
+  {
+    std::lock_guard lock(releasedMu_);
+    released_.push_back(id);
+  }
+  // Thread-safe (evthread_use_pthreads): wakes this worker's loop, which runs onReleased.
+  event_active(releasedEvent_, 0, 0);
+}
+
+void Worker::onReleased(int /*fd*/, short /*what*/, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard lock(self->releasedMu_);
+    ids.swap(self->released_);
+  }
+  for (const uint64_t id : ids) {
+    // Absent when the client went away after the release was decided.
+    const auto held = self->held_.find(id);
+    if (held == self->held_.end()) {
+      continue;
+    }
+    Exchange* exchange = held->second;
+    self->held_.erase(held);
+    exchange->resume();
+  }
+}
 
 void Worker::onRequest(evhttp_request* req, void* arg) {
   auto* self = static_cast<Worker*>(arg);
@@ -191,6 +236,17 @@ void Worker::handleModel(evhttp_request* req, ApiPath path) {
   plan.delayMs = headerInt(headers, "x-mock-delay-ms", 0, kMaxDelayMs);
   plan.latencyMs = headerInt(headers, "x-mock-latency-ms", 0, kMaxDelayMs);
   plan.bodyBytes = static_cast<size_t>(headerInt(headers, "x-mock-body-bytes", 0, kMaxBodyBytes));
+  if (const char* hold = evhttp_find_header(headers, "x-mock-hold")) {
+    plan.holdName = hold;
+    const char* at = evhttp_find_header(headers, "x-mock-hold-at");
+    const std::string_view holdAt = at != nullptr ? at : "body";
+    if (plan.holdName.empty() || (holdAt != "body" && holdAt != "headers")) {
+      sendError(req, path, 400, "x-mock-hold wants a name, x-mock-hold-at headers or body");
+      stats_.end(false);
+      return;
+    }
+    plan.holdBeforeHeaders = holdAt == "headers";
+  }
   // Which failure applies: the request's own header, else a fail-next plan, else --fail.
   if (const char* fail = evhttp_find_header(headers, "x-mock-fail")) {
     const auto mode = parseFailMode(fail);
@@ -217,6 +273,7 @@ void Worker::handleControl(evhttp_request* req, const std::string& path) {
     sendJson(req, 200, stats_.toJson());
   } else if (path == "/mock/reset" && cmd == EVHTTP_REQ_POST) {
     stats_.reset();
+    holds_.reset();
     sendJson(req, 200, R"({"ok":true})");
   } else if (path == "/mock/fail-next" && cmd == EVHTTP_REQ_POST) {
     const std::string_view body = bodyOf(req);
@@ -243,11 +300,47 @@ void Worker::handleControl(evhttp_request* req, const std::string& path) {
     }
     stats_.setFailNext(*mode, count);
     sendJson(req, 200, R"({"ok":true})");
+  } else if (path == "/mock/release" || path == "/mock/held") {
+    handleHoldControl(req, path);
   } else if (path == "/health") {
     sendJson(req, 200, R"({"ok":true})");
   } else {
     sendError(req, ApiPath::kChatCompletions, 404, "unknown path");
   }
+}
+
+void Worker::handleHoldControl(evhttp_request* req, const std::string& path) {
+  const evhttp_cmd_type cmd = evhttp_request_get_command(req);
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+  const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
+  evkeyvalq params{};
+  if (query == nullptr || evhttp_parse_query_str(query, &params) != 0) {
+    sendJson(req, 400, R"({"ok":false,"error":"want ?name=NAME"})");
+    return;
+  }
+  const char* rawName = evhttp_find_header(&params, "name");
+  const std::string name = rawName != nullptr ? rawName : "";
+  const int count = headerInt(&params, "count", -1, std::numeric_limits<int>::max());
+  const bool countGiven = evhttp_find_header(&params, "count") != nullptr;
+  evhttp_clear_headers(&params);
+  if (name.empty() || (countGiven && count < 0)) {
+    sendJson(req, 400, R"({"ok":false,"error":"want ?name=NAME[&count=N]"})");
+    return;
+  }
+  nlohmann::json answer = {{"name", name}};
+  if (path == "/mock/release" && cmd == EVHTTP_REQ_POST) {
+    const size_t wanted = countGiven ? static_cast<size_t>(count) : SIZE_MAX;
+    answer["released"] = holds_.release(name, wanted);
+  } else if (path == "/mock/held" && cmd == EVHTTP_REQ_GET) {
+    const HoldCounts counts = holds_.counts(name);
+    answer["held"] = counts.held;
+    answer["arrived"] = counts.arrived;
+    answer["released"] = counts.released;
+  } else {
+    sendJson(req, 405, R"({"ok":false,"error":"POST /mock/release, GET /mock/held"})");
+    return;
+  }
+  sendJson(req, 200, answer.dump());
 }
 
 }  // namespace slotgate::mock
