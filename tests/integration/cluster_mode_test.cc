@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
@@ -123,7 +124,7 @@ class ClusterGateway {
     return request("POST", url("/v1/chat/completions"), bearer(kClientKey, extra), body.dump(),
                    timeout);
   }
-  [[nodiscard]] StreamResponse stream(const Headers& extra, Millis timeout = 30s) const {
+  [[nodiscard]] StreamResponse stream(const Headers& extra, Millis timeout = 60s) const {
     const nlohmann::json body = {{"model", "gpt-test"},
                                  {"stream", true},
                                  {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
@@ -149,14 +150,36 @@ GatewayConfig clusterConfig(const MockProvider& mock, int key_max) {
   c.workers = 2;
   c.retries = 0;
   c.drainTimeout = "2s";
+  c.providers[0].requestTimeout = "300s";  // held requests wait for the test, not the clock
   c.providers[0].keys[0].maxConcurrency = key_max;
   c.clients[0].maxConcurrency = 0;
   return c;
 }
 
-Headers slow(int delay_ms) { return {{"x-mock-delay-ms", std::to_string(delay_ms)}}; }
-Headers longStream(int chunks, int delay_ms) {
-  return {{"x-mock-chunks", std::to_string(chunks)}, {"x-mock-delay-ms", std::to_string(delay_ms)}};
+using HttpFutures = std::vector<std::future<HttpResponse>>;
+
+// `count` chats, every other one to `a` and `b`, each held at the mock under `name` until the
+// test releases it: those admitted hold their slots for as long as the test decides.
+HttpFutures heldChats(const ClusterGateway& a, const ClusterGateway& b, int count,
+                      const std::string& name) {
+  HttpFutures futures;
+  for (int i = 0; i < count; ++i) {
+    const ClusterGateway& g = i % 2 == 0 ? a : b;
+    futures.push_back(
+        std::async(std::launch::async, [&g, name] { return g.chat(mockHold(name), 60s); }));
+  }
+  return futures;
+}
+
+// The futures that have their answer now.
+std::vector<HttpFutures::iterator> answered(HttpFutures& futures) {
+  std::vector<HttpFutures::iterator> out;
+  for (auto it = futures.begin(); it != futures.end(); ++it) {
+    if (it->valid() && it->wait_for(0s) == std::future_status::ready) {
+      out.push_back(it);
+    }
+  }
+  return out;
 }
 
 void expectNoUpstream(const HttpResponse& r) {
@@ -173,22 +196,22 @@ TEST(ClusterMode, ProviderKeyLimitHoldsAcrossInstances) {
   const GatewayConfig config = clusterConfig(mock, 3);
   ClusterGateway a(config, redis);
   ClusterGateway b(config, redis);
-  std::vector<std::future<HttpResponse>> futures;
-  for (int i = 0; i < 50; ++i) {
-    const ClusterGateway& g = i % 2 == 0 ? a : b;
-    futures.push_back(std::async(std::launch::async, [&g] { return g.chat(slow(400)); }));
+  // Three hold the key's slots at the mock until released; every other is refused.
+  HttpFutures futures = heldChats(a, b, 50, "k");
+  ASSERT_TRUE(mock.waitHeld("k", 3));
+  ASSERT_TRUE(eventually([&] { return answered(futures).size() == 47; }, 60s));
+  for (auto it : answered(futures)) {
+    expectNoUpstream(it->get());
   }
-  int served = 0;
+  EXPECT_EQ(mock.held("k"), 3);
+  EXPECT_EQ(mock.release("k"), 3);
   for (auto& f : futures) {
-    const HttpResponse r = f.get();
-    if (r.status == 200) {
-      ++served;
-    } else {
-      expectNoUpstream(r);
+    if (f.valid()) {
+      EXPECT_EQ(f.get().status, 200);
     }
   }
-  EXPECT_GE(served, 3);
-  EXPECT_LE(mockMaxInflight(mock), 3);
+  EXPECT_EQ(mockMaxInflight(mock), 3);
+  EXPECT_EQ(mock.stats()["requests"].get<int>(), 3);
   EXPECT_TRUE(eventually([&] { return redis.zcard("openai-key") == 0; }, 20s));
 }
 
@@ -197,13 +220,17 @@ TEST(ClusterMode, QueuedClientsWaitForClusterWideSlots) {
   RedisProcess redis;
   GatewayConfig config = clusterConfig(mock, 0);
   config.clients[0].maxConcurrency = 3;
-  config.clients[0].queue = QueueSpec{64, "15s"};
+  config.clients[0].queue = QueueSpec{64, "60s"};
   ClusterGateway a(config, redis);
   ClusterGateway b(config, redis);
-  std::vector<std::future<HttpResponse>> futures;
-  for (int i = 0; i < 20; ++i) {
-    const ClusterGateway& g = i % 2 == 0 ? a : b;
-    futures.push_back(std::async(std::launch::async, [&g] { return g.chat(slow(300)); }));
+  HttpFutures futures = heldChats(a, b, 20, "q");
+  // Rounds decided by the test: three hold the client's slots cluster-wide while the rest
+  // queue; releasing them lets the next three in.
+  for (int remaining = 20; remaining > 0; remaining -= 3) {
+    const int admitted = std::min(remaining, 3);
+    ASSERT_TRUE(mock.waitHeld("q", admitted)) << remaining << " left, " << mock.stats().dump();
+    EXPECT_EQ(mockInflight(mock), admitted);
+    EXPECT_EQ(mock.release("q"), admitted);
   }
   for (auto& f : futures) {
     const HttpResponse r = f.get();
@@ -222,8 +249,9 @@ TEST(ClusterMode, SlotsOfAKilledInstanceReturnWithinLeaseTtl) {
   ClusterGateway b(config, redis);
   std::vector<std::future<StreamResponse>> held;
   for (int i = 0; i < 3; ++i) {
-    held.push_back(std::async(std::launch::async, [&] { return a->stream(longStream(100, 100)); }));
+    held.push_back(std::async(std::launch::async, [&] { return a->stream(mockHold("a")); }));
   }
+  ASSERT_TRUE(mock.waitHeld("a", 3));  // in flight until A dies
   ASSERT_TRUE(eventually([&] { return redis.zcard("openai-key") == 3; }, 20s));
   a->process().signal(SIGKILL);
   // The dead instance's leases lapse within lease_ttl of Redis's clock: each lease's score is
@@ -259,18 +287,16 @@ TEST(ClusterMode, AStalledInstanceLosesItsSlotsAndAbortsItsRequests) {
   ClusterGateway b(config, redis);
   std::vector<std::future<StreamResponse>> a_streams;
   for (int i = 0; i < 3; ++i) {
-    a_streams.push_back(
-        std::async(std::launch::async, [&] { return a.stream(longStream(150, 100)); }));
+    a_streams.push_back(std::async(std::launch::async, [&] { return a.stream(mockHold("a")); }));
   }
-  ASSERT_TRUE(eventually([&] { return mockInflight(mock) == 3; }, 20s));
+  ASSERT_TRUE(mock.waitHeld("a", 3));
   a.process().signal(SIGSTOP);
   std::this_thread::sleep_for(4500ms);  // past lease_ttl (3 s): A's leases lapse
   std::vector<std::future<StreamResponse>> b_streams;
   for (int i = 0; i < 3; ++i) {
-    b_streams.push_back(
-        std::async(std::launch::async, [&] { return b.stream(longStream(20, 100)); }));
+    b_streams.push_back(std::async(std::launch::async, [&] { return b.stream(mockHold("b")); }));
   }
-  ASSERT_TRUE(eventually([&] { return mockInflight(mock) == 6; }, 20s))
+  ASSERT_TRUE(mock.waitHeld("b", 3))
       << "B could not take the lapsed slots: mock " << mock.stats().dump() << " zset "
       << redis.cli({"ZRANGE", std::string(kPrefix) + "slots:openai-key", "0", "-1", "WITHSCORES"})
       << " time " << redis.cli({"TIME"});
@@ -280,7 +306,9 @@ TEST(ClusterMode, AStalledInstanceLosesItsSlotsAndAbortsItsRequests) {
     const StreamResponse r = f.get();
     EXPECT_FALSE(r.cleanEnd());  // aborted, never carried on to its end
   }
-  EXPECT_TRUE(eventually([&] { return mockInflight(mock) <= 3; }, 20s));
+  EXPECT_TRUE(mock.waitHeld("a", 0));  // A gave its upstream requests up
+  EXPECT_EQ(mock.held("b"), 3);
+  EXPECT_EQ(mock.release("b"), 3);
   for (auto& f : b_streams) {
     EXPECT_TRUE(f.get().cleanEnd());
   }
@@ -313,18 +341,20 @@ TEST(ClusterMode, RedisOutageFallsBackToLocalLimitsThenRejoins) {
   ASSERT_TRUE(eventually([&] { return ready(b); }, 10s));
   EXPECT_EQ(a.metric("slotgate_redis_up"), 1.0);
   mock.reset();
-  std::vector<std::future<HttpResponse>> futures;
-  for (int i = 0; i < 20; ++i) {
-    const ClusterGateway& g = i % 2 == 0 ? a : b;
-    futures.push_back(std::async(std::launch::async, [&g] { return g.chat(slow(300)); }));
+  HttpFutures futures = heldChats(a, b, 20, "k");
+  // Cluster-wide again: three across both instances hold the key, the other 17 are refused.
+  ASSERT_TRUE(mock.waitHeld("k", 3));
+  ASSERT_TRUE(eventually([&] { return answered(futures).size() == 17; }, 60s));
+  for (auto it : answered(futures)) {
+    expectNoUpstream(it->get());
   }
+  EXPECT_EQ(mock.release("k"), 3);
   for (auto& f : futures) {
-    const HttpResponse r = f.get();
-    if (r.status != 200) {
-      expectNoUpstream(r);
+    if (f.valid()) {
+      EXPECT_EQ(f.get().status, 200);
     }
   }
-  EXPECT_LE(mockMaxInflight(mock), 3);  // cluster-wide again
+  EXPECT_EQ(mockMaxInflight(mock), 3);
   EXPECT_TRUE(eventually([&] { return redis.zcard("openai-key") == 0; }, 20s));
   EXPECT_TRUE(eventually([&] { return redis.zcard("team-a") <= 0; }, 20s));  // unlimited: none
 }
@@ -386,8 +416,9 @@ TEST(ClusterMode, SigtermReleasesHeldLeasesBeforeExit) {
   ClusterGateway a(config, redis, "60s");  // the TTL cannot be what frees them
   std::vector<std::future<StreamResponse>> held;
   for (int i = 0; i < 2; ++i) {
-    held.push_back(std::async(std::launch::async, [&] { return a.stream(longStream(100, 100)); }));
+    held.push_back(std::async(std::launch::async, [&] { return a.stream(mockHold("a")); }));
   }
+  ASSERT_TRUE(mock.waitHeld("a", 2));
   ASSERT_TRUE(eventually([&] { return redis.zcard("openai-key") == 2; }, 20s));
   a.process().signal(SIGTERM);
   const auto exit_code = a.process().waitExit(10s);

@@ -251,6 +251,15 @@ StreamResponse Gateway::stream(const std::string& model, const std::string& key,
                        timeout, options);
 }
 
+StreamResponse Gateway::pacedStream(int chunks, int delayMs) const {
+  const std::string body =
+      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  return streamRequest("POST", url("/v1/chat/completions"),
+                       bearer(kClientKey, {{"x-mock-chunks", std::to_string(chunks)},
+                                           {"x-mock-delay-ms", std::to_string(delayMs)}}),
+                       body);
+}
+
 HttpResponse Gateway::post(const std::string& path, const std::string& body, const std::string& key,
                            const Headers& extra, Millis timeout) const {
   return request("POST", url(path), bearer(key, extra), body, timeout);

@@ -134,6 +134,10 @@ class Gateway {
   [[nodiscard]] StreamResponse stream(const std::string& model, const std::string& key = kClientKey,
                                       const Headers& extra = {}, const StreamOptions& options = {},
                                       Millis timeout = 30s) const;
+  // A "gpt-test" stream without stream_options whose `chunks` content chunks the mock sends
+  // `delayMs` apart (the first `delayMs` after the headers): first-token and chunk-gap figures
+  // have these lower bounds however loaded the machine is.
+  [[nodiscard]] StreamResponse pacedStream(int chunks, int delayMs) const;
   // POST to any data-plane path with Bearer `key` and `body`.
   [[nodiscard]] HttpResponse post(const std::string& path, const std::string& body,
                                   const std::string& key = kClientKey, const Headers& extra = {},

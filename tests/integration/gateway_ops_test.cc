@@ -111,17 +111,21 @@ TEST(GatewayOps, MetricsAreValidPrometheusWithEverySpecFamily) {
 
 TEST(GatewayOps, SigtermDrainsInFlightStreamAndRefusesNewConnections) {
   MockProvider mock;
-  Gateway gateway(standardConfig(mock));
+  GatewayConfig config = standardConfig(mock);
+  config.drainTimeout = "300s";  // the drain waits for the stream, which waits for the test
+  Gateway gateway(config);
+  // The stream is held at the mock after its first event until the test releases it.
   auto inflight = std::async(std::launch::async, [&] {
-    return gateway.stream("gpt-test", kClientKey,
-                          {{"x-mock-chunks", "10"}, {"x-mock-delay-ms", "200"}});
+    return gateway.stream("gpt-test", kClientKey, mockHold("drain", {{"x-mock-chunks", "10"}}), {},
+                          300s);
   });
-  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  ASSERT_TRUE(mock.waitHeld("drain", 1));
   ASSERT_TRUE(gateway.process().signal(SIGTERM));
-  // New connections are refused while the stream still runs (~2 s long).
+  // New connections are refused while the stream still runs.
   EXPECT_TRUE(
-      eventually([&] { return gateway.chat("gpt-test", kClientKey, {}, 1s).status == 0; }, 1s));
-  EXPECT_EQ(inflight.wait_for(0s), std::future_status::timeout) << "stream ended too early";
+      eventually([&] { return gateway.chat("gpt-test", kClientKey, {}, 1s).status == 0; }, 20s));
+  EXPECT_EQ(inflight.wait_for(0s), std::future_status::timeout) << "stream ended during drain";
+  EXPECT_EQ(mock.release("drain"), 1);
   const StreamResponse stream = inflight.get();
   EXPECT_TRUE(stream.cleanEnd()) << stream.error;
   EXPECT_EQ(stream.status, 200);

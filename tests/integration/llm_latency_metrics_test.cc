@@ -26,11 +26,7 @@ TEST(LlmLatencyMetrics, FirstTokenAndChunkGapsOfAStreamWithKnownDelays) {
   MockProvider mock;
   Gateway gateway(standardConfig(mock));
   // 3 content chunks, each 300 ms after the previous (the first 300 ms after the headers).
-  const std::string body =
-      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
-  const StreamResponse r =
-      streamRequest("POST", gateway.url("/v1/chat/completions"),
-                    bearer(kClientKey, {{"x-mock-chunks", "3"}, {"x-mock-delay-ms", "300"}}), body);
+  const StreamResponse r = gateway.pacedStream(3, 300);
   ASSERT_TRUE(r.cleanEnd()) << r.error;
 
   ASSERT_TRUE(eventually(
@@ -102,20 +98,27 @@ TEST(LlmLatencyMetrics, OverheadCountsEveryRequestAndQueueWaitOnlyTheWaiting) {
   EXPECT_EQ(gateway.chat("no-such-model").status, 404);
   EXPECT_EQ(gateway.chat("gpt-test", kClientKey, {{"x-mock-fail", "500"}}).status, 500);
   EXPECT_TRUE(gateway.stream("gpt-test").cleanEnd());
-  // A second request while the only slot is held by a slow one: it waits in the queue.
-  auto slow = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-latency-ms", "600"}});
+  // A second request while the only slot is held (at the mock, until released): it waits in
+  // the queue.
+  auto held = std::async(std::launch::async, [&] {
+    return gateway.chat("gpt-test", kClientKey, mockHold("slot"), 60s);
   });
-  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 10s));
-  EXPECT_EQ(gateway.chat("gpt-test").status, 200);
-  EXPECT_EQ(slow.get().status, 200);
+  ASSERT_TRUE(mock.waitHeld("slot", 1));
+  auto queued = std::async(std::launch::async, [&] { return gateway.chat("gpt-test"); });
+  ASSERT_TRUE(eventually(
+      [&] {
+        return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == 1.0;
+      },
+      20s));
+  EXPECT_EQ(mock.release("slot"), 1);
+  EXPECT_EQ(held.get().status, 200);
+  EXPECT_EQ(queued.get().status, 200);
 
   ASSERT_TRUE(eventually(
       [&] { return gateway.metricValue("slotgate_overhead_seconds_count") == 7.0; }, 20s))
       << gateway.metricValue("slotgate_overhead_seconds_count").value_or(-1);
   EXPECT_GT(gateway.metricValue("slotgate_overhead_seconds_sum").value_or(0), 0.0);
-  // Only the queued request waited, and it waited at least until the slow one finished its
-  // 600 ms... minus the time between the two sends, so only "more than nothing" is certain.
+  // Only the queued request waited, until the test released the held one: more than nothing.
   EXPECT_EQ(gateway.metricValue("slotgate_queue_wait_seconds_count"), 1.0);
   EXPECT_GT(gateway.metricValue("slotgate_queue_wait_seconds_sum").value_or(0), 0.0);
 }
@@ -123,11 +126,7 @@ TEST(LlmLatencyMetrics, OverheadCountsEveryRequestAndQueueWaitOnlyTheWaiting) {
 TEST(LlmLatencyMetrics, HistorySnapshotsCarryFirstTokenAndOverhead) {
   MockProvider mock;
   Gateway gateway(standardConfig(mock));
-  const std::string body =
-      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
-  const StreamResponse r =
-      streamRequest("POST", gateway.url("/v1/chat/completions"),
-                    bearer(kClientKey, {{"x-mock-chunks", "2"}, {"x-mock-delay-ms", "200"}}), body);
+  const StreamResponse r = gateway.pacedStream(2, 200);
   ASSERT_TRUE(r.cleanEnd()) << r.error;
   // A point is taken every 10 s.
   json point;

@@ -214,28 +214,25 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
   }
   MockProvider mock;
   GatewayConfig config = standardConfig(mock);
+  config.providers[0].requestTimeout = "300s";  // the held stream waits as long as the browser
   Gateway gateway(config);
   const std::string token = config.adminToken;
   ASSERT_FALSE(token.empty());
 
-  // A stream that outlasts the browser's start on a slow machine (up to 100 s); the test ends it
-  // by leaving once it has seen what it needs.
-  std::atomic<bool> leave{false};
-  auto stream = std::async(std::launch::async, [&gateway, &leave] {
-    StreamOptions options;
-    options.abortWhen = [&leave](const std::string&) { return leave.load(); };
-    return gateway.stream(
-        "gpt-test", kClientKey,
-        {{"x-request-id", "op-dash-1"}, {"x-mock-chunks", "400"}, {"x-mock-delay-ms", "250"}},
-        options, 120s);
+  // A stream held at the mock after its first event until the test has seen what it needs,
+  // however long the browser takes to start.
+  auto stream = std::async(std::launch::async, [&gateway] {
+    return gateway.stream("gpt-test", kClientKey,
+                          mockHold("op-dash-1", {{"x-request-id", "op-dash-1"}}), {}, 300s);
   });
+  ASSERT_TRUE(mock.waitHeld("op-dash-1", 1));
   ASSERT_TRUE(eventually(
       [&] {
         const auto r = request("GET", gateway.adminUrl("/metrics/active-requests"),
                                {{"Authorization", "Bearer " + token}});
         return r.body.find("op-dash-1") != std::string::npos;
       },
-      5s));
+      20s));
 
   TempDir dir;
   Browser browser(dir.path());
@@ -284,9 +281,9 @@ TEST(OperatorDashboard, ShowsALiveStreamAndSlotBarsInARealBrowser) {
   std::filesystem::create_directories(artifacts);
   std::ofstream(artifacts / "dashboard.png", std::ios::binary) << png;
 
-  // When the request ends (here: its client leaves) its row goes away with the next snapshot.
-  leave = true;
-  EXPECT_TRUE(stream.get().aborted);
+  // When the request ends (the test releases it) its row goes away with the next snapshot.
+  EXPECT_EQ(mock.release("op-dash-1"), 1);
+  EXPECT_TRUE(stream.get().cleanEnd());
   EXPECT_TRUE(eventually([&] { return browser.eval(session, rowQuery) == false; }, 20s));
   // A finished request with usage fills the totals and the token chart.
   EXPECT_EQ(gateway.chat("gpt-test").status, 200);
@@ -313,13 +310,8 @@ TEST(OperatorDashboard, ShowsTimeToFirstTokenPercentiles) {
   GatewayConfig config = standardConfig(mock);
   config.adminToken = "";
   Gateway gateway(config);
-  const std::string body =
-      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
   for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(streamRequest(
-                    "POST", gateway.url("/v1/chat/completions"),
-                    bearer(kClientKey, {{"x-mock-chunks", "2"}, {"x-mock-delay-ms", "300"}}), body)
-                    .cleanEnd());
+    ASSERT_TRUE(gateway.pacedStream(2, 300).cleanEnd());
   }
   TempDir dir;
   Browser browser(dir.path());

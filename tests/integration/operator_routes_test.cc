@@ -13,35 +13,38 @@ namespace {
 
 using nlohmann::json;
 
-// A stream that takes about chunks * delay ms, tagged with `id`.
-std::future<StreamResponse> slowStream(const Gateway& g, const std::string& id, int chunks,
+// A stream tagged with `id` that the mock holds after its first event until the test calls
+// mock.release(id), then sends `chunks` content chunks `delay_ms` apart.
+std::future<StreamResponse> heldStream(const Gateway& g, const std::string& id, int chunks,
                                        int delay_ms) {
   return std::async(std::launch::async, [&g, id, chunks, delay_ms] {
     return g.stream("gpt-test", kClientKey,
-                    {{"x-request-id", id},
-                     {"x-mock-chunks", std::to_string(chunks)},
-                     {"x-mock-delay-ms", std::to_string(delay_ms)}});
+                    mockHold(id, {{"x-request-id", id},
+                                  {"x-mock-chunks", std::to_string(chunks)},
+                                  {"x-mock-delay-ms", std::to_string(delay_ms)}}),
+                    {}, 60s);
   });
 }
 
 TEST(OperatorRoutes, ActiveRequestsShowAnInFlightStreamUntilItEnds) {
   MockProvider mock;
   Gateway gateway(standardConfig(mock));
-  auto stream = slowStream(gateway, "op-active-1", 8, 250);
+  auto stream = heldStream(gateway, "op-active-1", 8, 250);
+  ASSERT_TRUE(mock.waitHeld("op-active-1", 1));
 
   json seen;
   ASSERT_TRUE(eventually(
       [&] {
         const json list = gateway.adminJson("/metrics/active-requests");
         const json* item = findByRequestId(list, "op-active-1");
-        // Wait until routed and a few chunks went out.
+        // Wait until routed and its first event went out (it is held there).
         if (item != nullptr && (*item)["provider"] != "" && (*item)["bytes"].get<int>() > 0) {
           seen = *item;
           return true;
         }
         return false;
       },
-      5s));
+      20s));
   EXPECT_EQ(seen["client"], "team-a");
   EXPECT_EQ(seen["model"], "gpt-test");
   EXPECT_EQ(seen["resolved_model"], "gpt-test");
@@ -54,6 +57,7 @@ TEST(OperatorRoutes, ActiveRequestsShowAnInFlightStreamUntilItEnds) {
   EXPECT_EQ(started.size(), 24u) << started;
   EXPECT_EQ(started.back(), 'Z');
 
+  EXPECT_EQ(mock.release("op-active-1"), 1);
   const StreamResponse done = stream.get();
   EXPECT_TRUE(done.cleanEnd()) << done.error;
   EXPECT_TRUE(eventually([&] {
@@ -93,8 +97,10 @@ TEST(OperatorRoutes, SseDeliversASnapshotAtOnceAndNamesARunningRequest) {
   });
   ASSERT_TRUE(eventually([&] { return first_snapshot.load(); }, 20s));
 
-  auto stream = slowStream(gateway, "op-sse-1", 4, 200);
+  auto stream = heldStream(gateway, "op-sse-1", 4, 200);
+  ASSERT_TRUE(mock.waitHeld("op-sse-1", 1));
   const StreamResponse events = sse.get();
+  EXPECT_EQ(mock.release("op-sse-1"), 1);
   ASSERT_TRUE(events.aborted) << "no event named the request: " << events.body;
   EXPECT_EQ(events.status, 200);
   EXPECT_EQ(events.header("content-type"), "text/event-stream");
@@ -109,7 +115,7 @@ TEST(OperatorRoutes, SseDeliversASnapshotAtOnceAndNamesARunningRequest) {
     for (const json& r : snapshot) {
       if (r["request_id"] == "op-sse-1") {
         named = true;
-        // Named while it runs (its 4 chunks 200 ms apart take 800 ms at least). How soon is the
+        // Named while it runs (held at the mock until the test released it). How soon is the
         // snapshot period's figure, recorded rather than asserted: a busy machine may delay
         // the admin thread past any bound.
         EXPECT_GE(r["duration_ms"].get<double>(), 0.0) << e.data;
@@ -219,14 +225,18 @@ TEST(OperatorRoutes, RunningTotalsEqualTheTokensTheMockReported) {
 TEST(OperatorRoutes, IncludeActiveAddsTheTokensOfAStreamInFlight) {
   MockProvider mock;
   Gateway gateway(standardConfig(mock));
-  auto stream = slowStream(gateway, "op-include-active", 6, 300);
-  ASSERT_TRUE(eventually([&] {
-    const json t = gateway.adminJson("/metrics/running-totals?format=json&include_active=true");
-    return t["providers"].contains("mock-openai") && t["active"] == 1;
-  }));
+  auto stream = heldStream(gateway, "op-include-active", 6, 0);
+  ASSERT_TRUE(mock.waitHeld("op-include-active", 1));
+  ASSERT_TRUE(eventually(
+      [&] {
+        const json t = gateway.adminJson("/metrics/running-totals?format=json&include_active=true");
+        return t["providers"].contains("mock-openai") && t["active"] == 1;
+      },
+      20s));
   const json without = gateway.adminJson("/metrics/running-totals?format=json");
   EXPECT_EQ(without["requests"], 0);
   EXPECT_FALSE(without.contains("active"));
+  EXPECT_EQ(mock.release("op-include-active"), 1);
   EXPECT_TRUE(stream.get().cleanEnd());
   EXPECT_EQ(request("GET", gateway.adminUrl("/metrics/running-totals?include_active=maybe"),
                     gateway.adminAuth())

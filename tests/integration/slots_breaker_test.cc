@@ -79,15 +79,17 @@ TEST(SlotsBreaker, HalfOpenAdmitsOneProbeAndFailedProbeReopensForTwiceAsLong) {
   std::this_thread::sleep_for(1000ms);
   EXPECT_EQ(gateway.chat("gpt-test").status, 503);
   EXPECT_EQ(mock.stats()["requests"], 3);
-  // Half-open again after the 2 s: one slow probe is admitted, a second request is not.
+  // Half-open again after the 2 s: one probe is admitted (held at the mock until released, so
+  // it is still in flight), a second request is not.
   ASSERT_TRUE(eventually([&] { return Clock::now() - reopened >= 2100ms; }, 3s));
   auto probe = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "1500"}});
+    return gateway.chat("gpt-test", kClientKey, mockHold("probe"), 60s);
   });
-  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 2s));
+  ASSERT_TRUE(mock.waitHeld("probe", 1));
   const auto second = gateway.chat("gpt-test");
   EXPECT_EQ(second.status, 503) << second.body;
   EXPECT_EQ(mock.stats()["requests"], 4);
+  EXPECT_EQ(mock.release("probe"), 1);
   EXPECT_EQ(probe.get().status, 200);
   EXPECT_EQ(gateway.metricValue("health_open_circuits"), 0.0);
   EXPECT_EQ(gateway.chat("gpt-test").status, 200);

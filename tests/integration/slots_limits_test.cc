@@ -3,6 +3,7 @@
 // slot release metrics.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -17,6 +18,7 @@ GatewayConfig limitsConfig(const MockProvider& mock, int clientMax, std::optiona
                            int keyMax = 100) {
   GatewayConfig c = standardConfig(mock);
   c.workers = 2;
+  c.providers[0].requestTimeout = "300s";  // held requests wait for the test, not the clock
   c.providers[0].keys[0].maxConcurrency = keyMax;
   c.clients[0].maxConcurrency = clientMax;
   c.clients[0].queue = queue;
@@ -32,19 +34,33 @@ void expectConcurrency429(const HttpResponse& r) {
   EXPECT_GE(std::atoi(retryAfter.c_str()), 1) << retryAfter;
 }
 
-// Runs `count` slow chats in parallel (all started together), returns their responses.
-std::vector<HttpResponse> parallelChats(const Gateway& gateway, int count, int delayMs) {
-  std::vector<std::future<HttpResponse>> futures;
-  for (int i = 0; i < count; ++i) {
-    futures.push_back(std::async(std::launch::async, [&gateway, delayMs] {
-      return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", std::to_string(delayMs)}});
-    }));
-  }
-  std::vector<HttpResponse> out;
-  for (auto& f : futures) {
-    out.push_back(f.get());
-  }
-  return out;
+// A chat the mock holds under `name` until the test releases it (tests/mock_provider/README.md):
+// it keeps its slots for exactly as long as the test decides.
+std::future<HttpResponse> heldChat(const Gateway& gateway, const std::string& name) {
+  return std::async(std::launch::async, [&gateway, name] {
+    return gateway.chat("gpt-test", kClientKey, mockHold(name), 60s);
+  });
+}
+
+bool isReady(std::future<HttpResponse>& f) { return f.wait_for(0s) == std::future_status::ready; }
+
+// Waits until exactly one of `names` is held at the mock; returns its index, -1 if none came.
+int forwardedOne(const MockProvider& mock, const std::vector<std::string>& names) {
+  int index = -1;
+  const bool one = eventually(
+      [&] {
+        int held = 0;
+        for (size_t i = 0; i < names.size(); ++i) {
+          const int n = mock.held(names[i]);
+          if (n > 0) {
+            held += n;
+            index = static_cast<int>(i);
+          }
+        }
+        return held == 1;
+      },
+      20s);
+  return one ? index : -1;
 }
 
 // Client and provider key of equal size, the client with a queue: a request handed the client
@@ -81,58 +97,68 @@ TEST(SlotsLimits, AWaiterHandedAClientSlotFindsTheProviderSlotFree) {
 TEST(SlotsLimits, ClientLimitWithoutQueueRefusesAtOnce) {
   MockProvider mock;
   Gateway gateway(limitsConfig(mock, 2, std::nullopt));
-  const auto responses = parallelChats(gateway, 5, 1500);
-  int ok = 0;
-  for (const auto& r : responses) {
-    if (r.status == 200) {
-      ++ok;
-    } else {
-      expectConcurrency429(r);
+  std::vector<std::future<HttpResponse>> responses;
+  for (int i = 0; i < 5; ++i) {
+    responses.push_back(heldChat(gateway, "c"));
+  }
+  // Two hold the client's slots at the mock until released; the other three are refused.
+  ASSERT_TRUE(mock.waitHeld("c", 2));
+  ASSERT_TRUE(eventually(
+      [&] { return std::count_if(responses.begin(), responses.end(), isReady) == 3; }, 20s));
+  for (auto& r : responses) {
+    if (isReady(r)) {
+      expectConcurrency429(r.get());
     }
   }
-  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(mock.release("c"), 2);
+  for (auto& r : responses) {
+    if (r.valid()) {
+      EXPECT_EQ(r.get().status, 200);
+    }
+  }
   EXPECT_EQ(mock.stats()["requests"], 2);
   EXPECT_EQ(mock.stats()["max_inflight"], 2);
   EXPECT_EQ(
       gateway.metricValue("inference_errors_total",
                           {{"error_type", "concurrency_limit_exceeded"}, {"tenant", "team-a"}}),
       3.0);
-  EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}), 0.0);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}) == 0.0;
+      },
+      20s));
 }
 
 TEST(SlotsLimits, QueueServesEveryoneInArrivalOrder) {
   MockProvider mock;
-  Gateway gateway(limitsConfig(mock, 1, QueueSpec{10, "10s"}));
-  std::mutex mu;
-  std::vector<int> completion;
+  Gateway gateway(limitsConfig(mock, 1, QueueSpec{10, "60s"}));
+  const std::vector<std::string> names = {"r0", "r1", "r2", "r3", "r4"};
   std::vector<std::future<HttpResponse>> futures;
   for (int i = 0; i < 5; ++i) {
-    futures.push_back(std::async(std::launch::async, [&, i] {
-      // The first holds the slot long enough for all others to queue, even on a loaded box;
-      // each later one is served long enough (300 ms) that the one before it has been
-      // recorded as complete before it can be.
-      const std::string delay = i == 0 ? "5000" : "300";
-      auto r = gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", delay}});
-      std::lock_guard lock(mu);
-      completion.push_back(i);
-      return r;
-    }));
+    futures.push_back(heldChat(gateway, names[i]));
     if (i == 0) {
-      // The first holds the only slot; the rest queue behind it in start order.
-      ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+      // The first holds the only slot (at the mock, until released); the rest queue behind
+      // it in start order.
+      ASSERT_TRUE(mock.waitHeld(names[0], 1));
     } else {
       ASSERT_TRUE(eventually(
           [&] {
             return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == i;
           },
-          3s))
+          20s))
           << "request " << i << " did not queue";
     }
   }
-  for (auto& f : futures) {
-    EXPECT_EQ(f.get().status, 200);
+  // Each release frees the slot; the next one forwarded must be the oldest waiter.
+  std::vector<int> forwarded;
+  for (int step = 0; step < 5; ++step) {
+    const int index = forwardedOne(mock, names);
+    ASSERT_GE(index, 0) << "nothing forwarded at step " << step;
+    forwarded.push_back(index);
+    EXPECT_EQ(mock.release(names[index]), 1);
+    EXPECT_EQ(futures[index].get().status, 200);
   }
-  EXPECT_EQ(completion, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(forwarded, (std::vector<int>{0, 1, 2, 3, 4}));
   EXPECT_EQ(mock.stats()["max_inflight"], 1);
   EXPECT_EQ(mock.stats()["requests"], 5);
   EXPECT_EQ(gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}), 0.0);
@@ -140,18 +166,17 @@ TEST(SlotsLimits, QueueServesEveryoneInArrivalOrder) {
 
 TEST(SlotsLimits, QueueFullIsRefused) {
   MockProvider mock;
-  Gateway gateway(limitsConfig(mock, 1, QueueSpec{1, "10s"}));
-  auto first = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "2500"}});
-  });
-  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  Gateway gateway(limitsConfig(mock, 1, QueueSpec{1, "60s"}));
+  auto first = heldChat(gateway, "full");
+  ASSERT_TRUE(mock.waitHeld("full", 1));
   auto second = std::async(std::launch::async, [&] { return gateway.chat("gpt-test"); });
   ASSERT_TRUE(eventually(
       [&] {
         return gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}) == 1.0;
       },
-      3s));
+      20s));
   expectConcurrency429(gateway.chat("gpt-test"));
+  EXPECT_EQ(mock.release("full"), 1);
   EXPECT_EQ(first.get().status, 200);
   EXPECT_EQ(second.get().status, 200);
   EXPECT_EQ(mock.stats()["requests"], 2);
@@ -160,15 +185,14 @@ TEST(SlotsLimits, QueueFullIsRefused) {
 TEST(SlotsLimits, QueueTimeoutIsRefusedWithRetryAfter) {
   MockProvider mock;
   Gateway gateway(limitsConfig(mock, 1, QueueSpec{5, "300ms"}));
-  auto first = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "2000"}});
-  });
-  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  auto first = heldChat(gateway, "slow");
+  ASSERT_TRUE(mock.waitHeld("slow", 1));
   const auto start = Clock::now();
   const auto waited = gateway.chat("gpt-test");
   expectConcurrency429(waited);
   // It waited for its queue timeout, not refused at once.
   EXPECT_GE(Clock::now() - start, 250ms);
+  EXPECT_EQ(mock.release("slow"), 1);
   EXPECT_EQ(first.get().status, 200);
   EXPECT_EQ(mock.stats()["requests"], 1);
   EXPECT_EQ(gateway.metricValue("job_queue_depth", {{"model", "gpt-test"}}), 0.0);
@@ -177,15 +201,14 @@ TEST(SlotsLimits, QueueTimeoutIsRefusedWithRetryAfter) {
 TEST(SlotsLimits, ProviderKeyFullIs503WithRetryAfter) {
   MockProvider mock;
   Gateway gateway(limitsConfig(mock, 0, std::nullopt, 1));
-  auto first = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "2500"}});
-  });
-  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  auto first = heldChat(gateway, "key");
+  ASSERT_TRUE(mock.waitHeld("key", 1));
   const auto refused = gateway.chat("gpt-test");
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_EQ(refused.json()["error"]["code"], "no_upstream_available");
   EXPECT_EQ(refused.json()["error"]["type"], "overloaded_error");
   EXPECT_GE(std::atoi(refused.header("retry-after").c_str()), 1);
+  EXPECT_EQ(mock.release("key"), 1);
   EXPECT_EQ(first.get().status, 200);
   EXPECT_EQ(mock.stats()["requests"], 1);
   // A full key is not a broken one.
@@ -198,22 +221,21 @@ TEST(SlotsLimits, RefusedRequestConsumesNothing) {
   GatewayConfig c = limitsConfig(mock, 1, std::nullopt);
   c.providers[0].breaker = BreakerSpec{2, "30s", 1};
   Gateway gateway(c);
-  auto first = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, {{"x-mock-delay-ms", "2500"}});
-  });
-  ASSERT_TRUE(eventually([&] { return mock.stats()["inflight"] == 1; }, 3s));
+  auto first = heldChat(gateway, "one");
+  ASSERT_TRUE(mock.waitHeld("one", 1));
   for (int i = 0; i < 6; ++i) {
     expectConcurrency429(gateway.chat("gpt-test"));
   }
   EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}), 1.0);
   EXPECT_EQ(gateway.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}), 1.0);
+  EXPECT_EQ(mock.release("one"), 1);
   EXPECT_EQ(first.get().status, 200);
   EXPECT_TRUE(eventually(
       [&] {
         return gateway.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}) == 0.0 &&
                gateway.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
       },
-      1s));
+      20s));
   // No breaker failure (threshold 2, six refusals), nothing sent upstream, one slot released.
   EXPECT_EQ(gateway.metricValue("health_open_circuits"), 0.0);
   EXPECT_EQ(mock.stats()["requests"], 1);
@@ -234,8 +256,8 @@ TEST(SlotsLimits, ReleaseMetricsCountCompletedAndCancelled) {
   StreamOptions abort;
   abort.abortAfterChunks = 1;
   for (int i = 0; i < 2; ++i) {
-    const auto r = gateway.stream("gpt-test", kClientKey,
-                                  {{"x-mock-chunks", "50"}, {"x-mock-delay-ms", "100"}}, abort);
+    // Held after its first event: it cannot end before the client aborts it.
+    const auto r = gateway.stream("gpt-test", kClientKey, mockHold("aborted"), abort);
     ASSERT_TRUE(r.aborted);
   }
   ASSERT_TRUE(eventually([&] { return mock.stats()["cancelled"] == 2; }, 20s));
