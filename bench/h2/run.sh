@@ -88,23 +88,12 @@ BENCH_PROVIDER_KEY=mock-secret BENCH_CLIENT_KEY=bench-key \
   "$build/gateway/slotgate" -c "$work/slotgate.yaml" >"$work/slotgate.log" 2>&1 &
 pids+=($!)
 
-# haproxy: one thread, like slotgate's one worker; h2 (prior knowledge) in, HTTP/1.1 out.
-cat >"$work/haproxy.cfg" <<EOF
-global
-  nbthread 1
-  maxconn 4000
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  http-reuse always
-frontend h2
-  bind 127.0.0.1:$hap_port proto h2
-  default_backend mock
-backend mock
-  server m1 127.0.0.1:$mock_port
-EOF
+# haproxy: the config every bench uses (bench/benchlib.py): one thread, like slotgate's one
+# worker; an h2 front (prior knowledge) besides its HTTP/1.1 one, HTTP/1.1 to the mock.
+hap_h1_port=$(free_port)
+python3 -c 'import sys; sys.path.insert(0, "bench"); from benchlib import haproxy_config
+print(haproxy_config(*map(int, sys.argv[1:])))' "$hap_h1_port" "$hap_port" "$mock_port" \
+  >"$work/haproxy.cfg"
 haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
 pids+=($!)
 wait_port "$sg_port"

@@ -85,6 +85,17 @@ class UpstreamCallStates : public UpstreamTestBase {
     call_->start();
     note();
   }
+  // A server that answers every request "ok", and a first request (/first) answered on a
+  // connection the pool keeps idle for the next call.
+  bool leaveAnIdleConnection() {
+    makeServer([this](TestServerConn& c, const std::string&) {
+      note();
+      c.send(okResponse("ok"));
+    });
+    makePool();
+    firstExchange_ = pool_->send(localOrigin(server_->port()), getRequest("/first"), first_);
+    return runUntil([&] { return first_.completed; });
+  }
   bool runUntilDone() {
     return runUntil([this] {
       note();
@@ -92,6 +103,8 @@ class UpstreamCallStates : public UpstreamTestBase {
     });
   }
 
+  RecordingHandler first_;
+  UpstreamExchangePtr firstExchange_;
   RecordingHandler handler_;
   std::unique_ptr<UpstreamCall> call_;
   std::vector<S> seen_;
@@ -118,14 +131,7 @@ TEST_F(UpstreamCallStates, FreshConnectionGoesThroughEveryState) {
 }
 
 TEST_F(UpstreamCallStates, ReusedConnectionIsSendingWithoutConnecting) {
-  makeServer([this](TestServerConn& c, const std::string&) {
-    note();
-    c.send(okResponse("ok"));
-  });
-  makePool();
-  RecordingHandler first;
-  auto ex = pool_->send(localOrigin(server_->port()), getRequest("/first"), first);
-  ASSERT_TRUE(runUntil([&] { return first.completed; }));
+  ASSERT_TRUE(leaveAnIdleConnection());
   ASSERT_EQ(pool_->idleConnections(), 1u);
 
   startCall(getRequest("/second"));
@@ -143,14 +149,7 @@ TEST_F(UpstreamCallStates, StaleReusedConnectionIsResentOnceOnAFreshOne) {
   // pooled socket's sending side is shut down, so the request's first write fails with
   // every byte still buffered.
   std::signal(SIGPIPE, SIG_IGN);
-  makeServer([this](TestServerConn& c, const std::string&) {
-    note();
-    c.send(okResponse("ok"));
-  });
-  makePool();
-  RecordingHandler first;
-  auto ex = pool_->send(localOrigin(server_->port()), getRequest("/first"), first);
-  ASSERT_TRUE(runUntil([&] { return first.completed; }));
+  ASSERT_TRUE(leaveAnIdleConnection());
   const int client_fd = connectedSocket(server_->port(), /*local=*/false);
   ASSERT_GE(client_fd, 0);
   ASSERT_EQ(shutdown(client_fd, SHUT_WR), 0);

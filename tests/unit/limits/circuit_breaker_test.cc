@@ -5,20 +5,15 @@
 
 #include <vector>
 
+#include "tests/unit/limits/fake_clock.h"
+
 namespace slotgate::limits {
 namespace {
 
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
-class FakeClock final : public Clock {
- public:
-  SteadyTime now() const override { return now_; }
-  void advance(std::chrono::nanoseconds d) { now_ += d; }
-
- private:
-  SteadyTime now_{std::chrono::seconds(1000)};
-};
+using testing::FakeClock;
 
 conf::CircuitBreakerConfig config(uint32_t threshold, milliseconds open, uint32_t probes) {
   conf::CircuitBreakerConfig c;

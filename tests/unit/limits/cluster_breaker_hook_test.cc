@@ -4,20 +4,14 @@
 #include <vector>
 
 #include "limits/circuit_breaker.h"
+#include "tests/unit/limits/fake_clock.h"
 
 namespace slotgate::limits {
 namespace {
 
 using namespace std::chrono_literals;
 
-class FakeClock final : public Clock {
- public:
-  SteadyTime now() const override { return now_; }
-  void advance(std::chrono::milliseconds d) { now_ += d; }
-
- private:
-  SteadyTime now_{std::chrono::seconds(1000)};
-};
+using testing::FakeClock;
 
 struct Recorded {
   std::string key;

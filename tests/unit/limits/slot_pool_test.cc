@@ -8,19 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "tests/unit/limits/fake_clock.h"
+
 namespace slotgate::limits {
 namespace {
 
 using namespace std::chrono_literals;
 
-class FakeClock final : public Clock {
- public:
-  SteadyTime now() const override { return now_; }
-  void advance(std::chrono::nanoseconds d) { now_ += d; }
-
- private:
-  SteadyTime now_{std::chrono::seconds(1000)};
-};
+using testing::FakeClock;
 
 class RecordingObserver final : public SlotObserver {
  public:

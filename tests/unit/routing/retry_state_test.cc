@@ -2,36 +2,21 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-#include <utility>
+#include "tests/unit/routing/routing_test_config.h"
 
 namespace slotgate::routing {
 namespace {
 
-// One model with three OpenAI keys: provider a (keys a1, a2) and provider b (key b1), and a
-// retry budget of `retries` (routing.retries).
-conf::Config threeKeys(uint32_t retries) {
-  conf::Config c;
-  c.routing.retries = retries;
-  conf::Provider a;
-  a.name = "a";
-  a.type = conf::ProviderType::kOpenAI;
-  a.keys = {{"a1", "E", "s", 2}, {"a2", "E", "s", 2}};
-  conf::Provider b;
-  b.name = "b";
-  b.type = conf::ProviderType::kOpenAI;
-  b.keys = {{"b1", "E", "s", 2}};
-  c.providers = {a, b};
-  conf::Model model;
-  model.name = "x";
-  model.targets = {{"a", "xa", 0}, {"b", "xb", 1}};
-  c.models = {model};
-  return c;
-}
+using testing::everyKey;
+using testing::kA1;
+using testing::kA2;
+using testing::kB1;
+using testing::threeProviders;
 
-constexpr Candidate kA1{0, 0, 0};
-constexpr Candidate kA2{0, 0, 1};
-constexpr Candidate kB1{1, 1, 0};
+// The OpenAI candidates of threeProviders(retries), seen through `probe`.
+ChoiceInputs openAiInputs(const conf::Config& c, const KeyProbe& probe) {
+  return ChoiceInputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+}
 
 TEST(RetryState, RetriableStatusIs5xxAnd429) {
   EXPECT_TRUE(RetryState::retriableStatus(500));
@@ -44,9 +29,9 @@ TEST(RetryState, RetriableStatusIs5xxAnd429) {
 }
 
 TEST(RetryState, RetriesUpToTheBudgetExcludingWhatWasTried) {
-  const auto c = threeKeys(2);
-  const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
-  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  const auto c = threeProviders(2);
+  const KeyProbe probe = everyKey({1, true});
+  const ChoiceInputs inputs = openAiInputs(c, probe);
   RetryState retry;
   EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
   EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kConnection, kA2, inputs));
@@ -59,7 +44,7 @@ TEST(RetryState, RetriesUpToTheBudgetExcludingWhatWasTried) {
 }
 
 TEST(RetryState, NoRetryWithoutAnotherAvailableCandidate) {
-  const auto c = threeKeys(3);
+  const auto c = threeProviders(3);
   // a2 is full and b1's circuit is open: after a1 fails nothing else would serve now.
   const KeyProbe probe = [](size_t p, size_t k) {
     if (p == 0 && k == 1) {
@@ -70,7 +55,7 @@ TEST(RetryState, NoRetryWithoutAnotherAvailableCandidate) {
     }
     return KeyView{1, true};
   };
-  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  const ChoiceInputs inputs = openAiInputs(c, probe);
   RetryState retry;
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
   EXPECT_EQ(retry.retriesUsed(), 0u);
@@ -78,9 +63,9 @@ TEST(RetryState, NoRetryWithoutAnotherAvailableCandidate) {
 }
 
 TEST(RetryState, TimeoutsAndLocalShortagesAreNeverRetried) {
-  const auto c = threeKeys(5);
-  const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
-  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  const auto c = threeProviders(5);
+  const KeyProbe probe = everyKey({1, true});
+  const ChoiceInputs inputs = openAiInputs(c, probe);
   RetryState retry;
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kTimeout, kA1, inputs));
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kLocal, kA1, inputs));
@@ -92,19 +77,19 @@ TEST(RetryState, TimeoutsAndLocalShortagesAreNeverRetried) {
 }
 
 TEST(RetryState, ZeroRetriesNeverRetries) {
-  const auto c = threeKeys(0);
-  const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
-  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  const auto c = threeProviders(0);
+  const KeyProbe probe = everyKey({1, true});
+  const ChoiceInputs inputs = openAiInputs(c, probe);
   RetryState retry;
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs));
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kConnection, kA1, inputs));
 }
 
 TEST(RetryState, OnlyCandidatesOfTheEndpointsApiCount) {
-  auto c = threeKeys(5);
+  auto c = threeProviders(5);
   c.providers[1].type = conf::ProviderType::kAnthropic;  // b speaks the other API
-  const KeyProbe probe = [](size_t, size_t) { return KeyView{1, true}; };
-  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  const KeyProbe probe = everyKey({1, true});
+  const ChoiceInputs inputs = openAiInputs(c, probe);
   RetryState retry;
   EXPECT_TRUE(retry.shouldRetry(AttemptFailure::kConnection, kA1, inputs));
   EXPECT_FALSE(retry.shouldRetry(AttemptFailure::kConnection, kA2, inputs));  // b1 does not count
@@ -114,9 +99,9 @@ TEST(RetryState, OnlyCandidatesOfTheEndpointsApiCount) {
 // The ranking that decided the retry is handed out for the next attempt: best first (most free
 // capacity), without what was tried; and left alone when there is no retry.
 TEST(RetryState, AYesHandsOutTheCandidatesLeftBestFirst) {
-  const auto c = threeKeys(2);
+  const auto c = threeProviders(2);
   const KeyProbe probe = [](size_t p, size_t) { return KeyView{p == 1 ? 5u : 1u, true}; };
-  const ChoiceInputs inputs{c, c.models[0], conf::ProviderType::kOpenAI, probe};
+  const ChoiceInputs inputs = openAiInputs(c, probe);
   RetryState retry;
   std::vector<Candidate> next;
   ASSERT_TRUE(retry.shouldRetry(AttemptFailure::kRetriableStatus, kA1, inputs, &next));
