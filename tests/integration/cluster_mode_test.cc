@@ -187,6 +187,24 @@ void expectNoUpstream(const HttpResponse& r) {
   EXPECT_EQ(r.json()["error"]["code"], "no_upstream_available") << r.body;
 }
 
+// Exactly `served` of `futures` (sent with mockHold(name)) hold the provider key at the mock:
+// every other one is refused with 503; released, the held ones succeed.
+void expectExactlyServed(const MockProvider& mock, HttpFutures& futures, const std::string& name,
+                         size_t served) {
+  ASSERT_TRUE(mock.waitHeld(name, static_cast<int>(served)));
+  ASSERT_TRUE(eventually([&] { return answered(futures).size() == futures.size() - served; }, 60s));
+  for (auto it : answered(futures)) {
+    expectNoUpstream(it->get());
+  }
+  EXPECT_EQ(mock.held(name), static_cast<int>(served));
+  EXPECT_EQ(mock.release(name), static_cast<int>(served));
+  for (auto& f : futures) {
+    if (f.valid()) {
+      EXPECT_EQ(f.get().status, 200);
+    }
+  }
+}
+
 int mockInflight(const MockProvider& mock) { return mock.stats()["inflight"].get<int>(); }
 int mockMaxInflight(const MockProvider& mock) { return mock.stats()["max_inflight"].get<int>(); }
 
@@ -198,18 +216,7 @@ TEST(ClusterMode, ProviderKeyLimitHoldsAcrossInstances) {
   ClusterGateway b(config, redis);
   // Three hold the key's slots at the mock until released; every other is refused.
   HttpFutures futures = heldChats(a, b, 50, "k");
-  ASSERT_TRUE(mock.waitHeld("k", 3));
-  ASSERT_TRUE(eventually([&] { return answered(futures).size() == 47; }, 60s));
-  for (auto it : answered(futures)) {
-    expectNoUpstream(it->get());
-  }
-  EXPECT_EQ(mock.held("k"), 3);
-  EXPECT_EQ(mock.release("k"), 3);
-  for (auto& f : futures) {
-    if (f.valid()) {
-      EXPECT_EQ(f.get().status, 200);
-    }
-  }
+  expectExactlyServed(mock, futures, "k", 3);
   EXPECT_EQ(mockMaxInflight(mock), 3);
   EXPECT_EQ(mock.stats()["requests"].get<int>(), 3);
   EXPECT_TRUE(eventually([&] { return redis.zcard("openai-key") == 0; }, 20s));
@@ -343,17 +350,7 @@ TEST(ClusterMode, RedisOutageFallsBackToLocalLimitsThenRejoins) {
   mock.reset();
   HttpFutures futures = heldChats(a, b, 20, "k");
   // Cluster-wide again: three across both instances hold the key, the other 17 are refused.
-  ASSERT_TRUE(mock.waitHeld("k", 3));
-  ASSERT_TRUE(eventually([&] { return answered(futures).size() == 17; }, 60s));
-  for (auto it : answered(futures)) {
-    expectNoUpstream(it->get());
-  }
-  EXPECT_EQ(mock.release("k"), 3);
-  for (auto& f : futures) {
-    if (f.valid()) {
-      EXPECT_EQ(f.get().status, 200);
-    }
-  }
+  expectExactlyServed(mock, futures, "k", 3);
   EXPECT_EQ(mockMaxInflight(mock), 3);
   EXPECT_TRUE(eventually([&] { return redis.zcard("openai-key") == 0; }, 20s));
   EXPECT_TRUE(eventually([&] { return redis.zcard("team-a") <= 0; }, 20s));  // unlimited: none

@@ -251,6 +251,12 @@ StreamResponse Gateway::stream(const std::string& model, const std::string& key,
                        timeout, options);
 }
 
+std::future<HttpResponse> heldChat(const Gateway& gateway, const std::string& name) {
+  return std::async(std::launch::async, [&gateway, name] {
+    return gateway.chat("gpt-test", kClientKey, mockHold(name), 60s);
+  });
+}
+
 StreamResponse Gateway::pacedStream(int chunks, int delayMs) const {
   const std::string body =
       R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";

@@ -8,6 +8,7 @@
 // and process access belong to the thread that owns it.
 #pragma once
 
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -172,6 +173,10 @@ class Gateway {
   uint16_t port_ = 0;
   uint16_t adminPort_ = 0;
 };
+
+// A "gpt-test" chat (kClientKey) sent on another thread, which the mock holds under `name` until
+// the test releases it (MockProvider::release): it keeps its slots as long as the test decides.
+[[nodiscard]] std::future<HttpResponse> heldChat(const Gateway& gateway, const std::string& name);
 
 // The element of a JSON array (an operator view) whose "request_id" is `id`, or nullptr.
 [[nodiscard]] const nlohmann::json* findByRequestId(const nlohmann::json& array,

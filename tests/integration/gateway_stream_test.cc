@@ -19,12 +19,12 @@ class GatewayStream : public ::testing::Test {
 TEST_F(GatewayStream, ClientDisconnectCancelsUpstream) {
   StreamOptions options;
   options.abortAfterChunks = 1;
-  // 2 s between chunks: the gateway must notice the close itself, not at its next write.
-  const auto response = gateway_.stream(
-      "gpt-test", kClientKey, {{"x-mock-chunks", "5"}, {"x-mock-delay-ms", "2000"}}, options);
+  // Held at the mock after its first event: nothing more is written to the client, so the
+  // gateway must notice the close itself, not at its next write.
+  const auto response =
+      gateway_.stream("gpt-test", kClientKey, mockHold("gone", {{"x-mock-chunks", "5"}}), options);
   ASSERT_TRUE(response.aborted);
   EXPECT_EQ(response.status, 200);
-  // Well before the next chunk, due 2 s after the one the client read.
   EXPECT_TRUE(eventually([&] { return mock_.stats()["cancelled"] == 1; }, 20s))
       << mock_.stats().dump();
   EXPECT_EQ(mock_.stats()["inflight"], 0);
@@ -34,7 +34,7 @@ TEST_F(GatewayStream, ClientDisconnectCancelsUpstream) {
                    0.0 &&
                gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "team-a"}}) == 0.0;
       },
-      1s));
+      20s));
   EXPECT_EQ(gateway_.metricValue("concurrency_slot_release_total",
                                  {{"key_id", "openai-key"}, {"exception", "true"}}),
             1.0);
@@ -44,9 +44,10 @@ TEST_F(GatewayStream, ClientDisconnectCancelsUpstream) {
 }
 
 TEST_F(GatewayStream, ClientDisconnectBeforeFirstByteCancelsUpstream) {
-  // The upstream takes 5 s to start answering; the client gives up after 300 ms.
+  // The upstream holds its answer before the headers until released (never, here); the client
+  // gives up after 300 ms.
   const auto response =
-      gateway_.stream("gpt-test", kClientKey, {{"x-mock-latency-ms", "5000"}}, {}, 300ms);
+      gateway_.stream("gpt-test", kClientKey, mockHold("never", {}, "headers"), {}, 300ms);
   EXPECT_EQ(response.curlCode, kCurlTimeout);
   EXPECT_TRUE(eventually([&] { return mock_.stats()["cancelled"] == 1; }, 20s))
       << mock_.stats().dump();
@@ -54,7 +55,7 @@ TEST_F(GatewayStream, ClientDisconnectBeforeFirstByteCancelsUpstream) {
       [&] {
         return gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
       },
-      1s));
+      20s));
 }
 
 TEST_F(GatewayStream, UpstreamDropAbortsClientStream) {
@@ -82,7 +83,7 @@ TEST_F(GatewayStream, UpstreamDropAbortsClientStream) {
       [&] {
         return gateway_.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
       },
-      1s));
+      20s));
 
   // Anthropic streams too.
   const nlohmann::json body = {{"model", "claude-test"},

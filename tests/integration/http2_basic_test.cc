@@ -223,16 +223,21 @@ TEST(Http2, DrainSendsGoawayAndFinishesOpenStreams) {
   MockProvider mock;
   Gateway gw(mock);
   RawH2 c(gw.port());
+  // Held at the mock after its first event: open for certain when the drain starts.
   Headers h = {{"authorization", std::string("Bearer ") + kClientKey},
                {"content-type", "application/json"},
                {"x-mock-chunks", "5"},
-               {"x-mock-delay-ms", "200"}};
+               {"x-mock-hold", "h2-drain"}};
   c.keepData = true;
   c.request(1, "POST", "/v1/chat/completions", h, chatBody(true));
   c.flush();
-  ASSERT_TRUE(c.pumpUntil([&] { return c.stream(1).dataBytes > 0; }, 5s));
+  ASSERT_TRUE(c.pumpUntil([&] { return c.stream(1).dataBytes > 0; }, 20s));
+  ASSERT_TRUE(mock.waitHeld("h2-drain", 1));
   ASSERT_TRUE(gw.process().signal(SIGTERM));
-  ASSERT_TRUE(c.pumpUntil([&] { return c.peerClosed(); }, 10s));
+  ASSERT_TRUE(c.pumpUntil([&] { return c.goawayCode().has_value(); }, 20s));
+  EXPECT_FALSE(c.stream(1).ended);
+  EXPECT_EQ(mock.release("h2-drain"), 1);
+  ASSERT_TRUE(c.pumpUntil([&] { return c.peerClosed(); }, 20s));
   EXPECT_TRUE(c.stream(1).ended);
   EXPECT_FALSE(c.stream(1).reset);
   EXPECT_NE(c.stream(1).data.find("data: [DONE]"), std::string::npos);

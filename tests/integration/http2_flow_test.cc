@@ -24,16 +24,19 @@ TEST(Http2Flow, ResetStreamFreesItsSlotsWhileSiblingsComplete) {
   Gateway gw(mock);
   RawH2 c(gw.port());
   ASSERT_TRUE(c.connected());
-  // Three streams of 20 chunks, 100 ms apart (~2 s each).
+  // Three streams held at the mock after their first event until the test releases them.
+  Headers held = streamHeaders(20, 0);
+  held.emplace_back("x-mock-hold", "h2-flow");
   for (uint32_t id : {1u, 3u, 5u}) {
-    c.request(id, "POST", "/v1/chat/completions", streamHeaders(20, 100), chatBody(true));
+    c.request(id, "POST", "/v1/chat/completions", held, chatBody(true));
   }
   c.flush();
   ASSERT_TRUE(c.pumpUntil(
       [&] {
         return c.stream(1).dataBytes > 0 && c.stream(3).dataBytes > 0 && c.stream(5).dataBytes > 0;
       },
-      5s));
+      20s));
+  ASSERT_TRUE(mock.waitHeld("h2-flow", 3));
   EXPECT_EQ(gw.providerSlotsInUse(), 3);
 
   c.rst(3);
@@ -44,12 +47,13 @@ TEST(Http2Flow, ResetStreamFreesItsSlotsWhileSiblingsComplete) {
         c.pump(10ms);
         return gw.providerSlotsInUse() == 2;
       },
-      1500ms));
+      20s));
   EXPECT_TRUE(eventually([&] { return mock.stats()["cancelled"] == 1; }, 20s));
   EXPECT_FALSE(c.stream(1).ended);
   EXPECT_FALSE(c.stream(5).ended);
 
-  ASSERT_TRUE(c.pumpUntil([&] { return c.stream(1).ended && c.stream(5).ended; }, 10s));
+  EXPECT_EQ(mock.release("h2-flow"), 2);
+  ASSERT_TRUE(c.pumpUntil([&] { return c.stream(1).ended && c.stream(5).ended; }, 20s));
   EXPECT_FALSE(c.stream(1).reset);
   EXPECT_FALSE(c.stream(5).reset);
   EXPECT_EQ(c.stream(1).status, 200);

@@ -100,9 +100,7 @@ TEST(LlmLatencyMetrics, OverheadCountsEveryRequestAndQueueWaitOnlyTheWaiting) {
   EXPECT_TRUE(gateway.stream("gpt-test").cleanEnd());
   // A second request while the only slot is held (at the mock, until released): it waits in
   // the queue.
-  auto held = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, mockHold("slot"), 60s);
-  });
+  auto held = heldChat(gateway, "slot");
   ASSERT_TRUE(mock.waitHeld("slot", 1));
   auto queued = std::async(std::launch::async, [&] { return gateway.chat("gpt-test"); });
   ASSERT_TRUE(eventually(

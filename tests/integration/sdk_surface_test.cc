@@ -151,13 +151,13 @@ TEST_F(SdkSurface, CountTokensNeedsNoSlotButIsCounted) {
   config.clients[0].maxConcurrency = 1;
   config.providers[1].keys[0].maxConcurrency = 1;
   Gateway gateway(config);
-  // A slow message holds the client's only slot and the provider key's only slot.
+  // A message held at the mock holds the client's only slot and the provider key's only slot.
   auto slow = std::async(std::launch::async, [&] {
     return request("POST", gateway.url("/v1/messages"),
-                   anthropicHeaders(kClientKey, {{"x-mock-latency-ms", "3000"}}),
-                   R"({"model":"ct","max_tokens":4,"messages":[]})", 20s);
+                   anthropicHeaders(kClientKey, mockHold("slot")),
+                   R"({"model":"ct","max_tokens":4,"messages":[]})", 60s);
   });
-  ASSERT_TRUE(eventually([&] { return mock_.stats()["inflight"] == 1; }, 10s));
+  ASSERT_TRUE(mock_.waitHeld("slot", 1));
   const HttpResponse blocked =
       request("POST", gateway.url("/v1/messages"), anthropicHeaders(kClientKey),
               R"({"model":"ct","max_tokens":4,"messages":[]})");
@@ -165,6 +165,7 @@ TEST_F(SdkSurface, CountTokensNeedsNoSlotButIsCounted) {
   const HttpResponse count = request("POST", gateway.url("/v1/messages/count_tokens"),
                                      anthropicHeaders(kClientKey), kCountBody);
   EXPECT_EQ(count.status, 200) << count.body;
+  EXPECT_EQ(mock_.release("slot"), 1);
   EXPECT_EQ(slow.get().status, 200);
   // Counted like any request: request_total and the per-model series.
   EXPECT_EQ(gateway.metricValue("request_total").value_or(0), 3);

@@ -82,9 +82,7 @@ TEST(SlotsBreaker, HalfOpenAdmitsOneProbeAndFailedProbeReopensForTwiceAsLong) {
   // Half-open again after the 2 s: one probe is admitted (held at the mock until released, so
   // it is still in flight), a second request is not.
   ASSERT_TRUE(eventually([&] { return Clock::now() - reopened >= 2100ms; }, 3s));
-  auto probe = std::async(std::launch::async, [&] {
-    return gateway.chat("gpt-test", kClientKey, mockHold("probe"), 60s);
-  });
+  auto probe = heldChat(gateway, "probe");
   ASSERT_TRUE(mock.waitHeld("probe", 1));
   const auto second = gateway.chat("gpt-test");
   EXPECT_EQ(second.status, 503) << second.body;

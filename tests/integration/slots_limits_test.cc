@@ -34,14 +34,6 @@ void expectConcurrency429(const HttpResponse& r) {
   EXPECT_GE(std::atoi(retryAfter.c_str()), 1) << retryAfter;
 }
 
-// A chat the mock holds under `name` until the test releases it (tests/mock_provider/README.md):
-// it keeps its slots for exactly as long as the test decides.
-std::future<HttpResponse> heldChat(const Gateway& gateway, const std::string& name) {
-  return std::async(std::launch::async, [&gateway, name] {
-    return gateway.chat("gpt-test", kClientKey, mockHold(name), 60s);
-  });
-}
-
 bool isReady(std::future<HttpResponse>& f) { return f.wait_for(0s) == std::future_status::ready; }
 
 // Waits until exactly one of `names` is held at the mock; returns its index, -1 if none came.
