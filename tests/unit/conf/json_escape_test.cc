@@ -86,16 +86,23 @@ TEST(JsonEscapeTest, QuotesBackslashAndControlCharacters) {
   EXPECT_EQ(escaped("\x7f"), "\x7f");  // DEL is legal in JSON strings
 }
 
-TEST(JsonEscapeTest, EveryByteAtEveryOffsetOfALongString) {
-  // Plain runs are tested 8 bytes at a time: each special byte must be caught
-  // wherever it sits in such a word, and 0x1f/0x20, 0x7f/0x80 at the edges.
+TEST(JsonEscapeTest, EveryByteAtEveryOffsetOfEveryLength) {
+  // Plain runs are scanned 16 bytes at a time (8 for short strings), the last partial block
+  // as an overlapping full one: each special byte must be caught wherever it sits, in strings
+  // of every length around those steps, and 0x1f/0x20, 0x7f/0x80 at the edges.
   for (int c = 0; c < 256; ++c) {
     const std::string one = escaped(std::string(1, static_cast<char>(c)));
-    for (size_t at = 0; at < 19; ++at) {
-      std::string s(19, 'x');
-      s[at] = static_cast<char>(c);
-      ASSERT_EQ(escaped(s), std::string(at, 'x') + one + std::string(18 - at, 'x'))
-          << "byte " << c << " at " << at;
+    const bool verbatim = one == std::string(1, static_cast<char>(c)) && c < 0x80;
+    for (size_t length = 1; length <= 40; ++length) {
+      for (size_t at = 0; at < length; ++at) {
+        std::string s(length, 'x');
+        s[at] = static_cast<char>(c);
+        const std::string want = std::string(at, 'x') + one + std::string(length - 1 - at, 'x');
+        ASSERT_EQ(escaped(s), want) << "byte " << c << " at " << at << " of " << length;
+        ASSERT_EQ(written(s), want) << "byte " << c << " at " << at << " of " << length;
+        ASSERT_EQ(jsonVerbatimRun(s), verbatim ? length : at)
+            << "byte " << c << " at " << at << " of " << length;
+      }
     }
   }
 }
