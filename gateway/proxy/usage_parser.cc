@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "gateway/proxy/content_event.h"
+#include "gateway/proxy/plain_usage.h"
 #include "gateway/proxy/usage_candidate.h"
 
 namespace slotgate::gateway {
@@ -371,7 +372,9 @@ metrics::TokenUsage JsonUsageParser::finish() {
   metrics::TokenUsage usage;
   if (!overflowed_) {
     const size_t value = lastUsageValueOffset(body_);
-    if (value == std::string_view::npos || !applyTailUsage(body_, value, usage)) {
+    if (value == std::string_view::npos ||
+        (!readPlainUsage(std::string_view(body_).substr(value), usage) &&
+         !applyTailUsage(body_, value, usage))) {
       applyDocumentUsage(body_, {}, usage);
     }
   } else if (std::string_view object = lastUsageObject(body_); !object.empty()) {

@@ -3,13 +3,17 @@
 // parser dispatches the same events, and drops the same oversized ones, whether the stream
 // arrives at once or in pieces (SPEC: an event split across reads is still parsed), and its
 // buffered memory stays within its bound.
+#include <simdjson.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gateway/proxy/plain_usage.h"
 #include "gateway/proxy/sse_parser.h"
+#include "gateway/proxy/usage_candidate.h"
 #include "gateway/proxy/usage_parser.h"
 
 namespace {
@@ -63,6 +67,61 @@ Events sseEvents(std::string_view stream, size_t max_piece) {
   return out;
 }
 
+// What simdjson makes of the body's tail from `value` on, read as the document `{"":` + tail
+// with usage_parser.cc's rules for a usage object: the oracle readPlainUsage must agree with
+// wherever it answers. False when the document is not one object whose "" member is an object
+// of counts with at least one known count.
+bool simdjsonTailUsage(std::string_view tail, slotgate::metrics::TokenUsage& out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const simdjson::padded_string text(std::string("{\"\":") + std::string(tail));
+  if (parser.parse(text).get(doc) != simdjson::SUCCESS) {
+    return false;
+  }
+  simdjson::dom::object root;
+  simdjson::dom::object usage;
+  if (doc.get_object().get(root) != simdjson::SUCCESS || root.size() != 1 ||
+      root[""].get_object().get(usage) != simdjson::SUCCESS) {
+    return false;
+  }
+  slotgate::metrics::TokenUsage u;
+  bool any = false;
+  for (const auto field : usage) {
+    const std::string_view k = field.key;
+    uint64_t n = 0;
+    const bool is_count = field.value.get_uint64().get(n) == simdjson::SUCCESS;
+    if ((k == "prompt_tokens" || k == "input_tokens") && is_count) {
+      u.input_tokens = n;
+      any = true;
+    } else if ((k == "completion_tokens" || k == "output_tokens") && is_count) {
+      u.output_tokens = n;
+      any = true;
+    } else if (k == "cache_read_input_tokens" && is_count) {
+      u.cache_read_tokens = n;
+      any = true;
+    } else if (k == "cache_creation_input_tokens" && is_count) {
+      u.cache_creation_tokens = n;
+      any = true;
+    } else if (k == "prompt_tokens_details" || k == "input_tokens_details") {
+      simdjson::dom::object details;
+      if (field.value.get_object().get(details) == simdjson::SUCCESS) {
+        for (const auto d : details) {
+          if (d.key == "cached_tokens" && d.value.get_uint64().get(n) == simdjson::SUCCESS) {
+            u.cache_read_tokens = n;
+            any = true;
+          }
+        }
+      }
+    }
+  }
+  if (!any) {
+    return false;
+  }
+  u.seen = true;
+  out = u;
+  return true;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -95,5 +154,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   JsonUsageParser json_usage_big(format);
   json_usage_big.feed(stream);
   (void)json_usage_big.finish();
+
+  // The hand-read plain usage shape answers only where simdjson gives the same counts.
+  if (const size_t value = slotgate::gateway::lastUsageValueOffset(stream);
+      value != std::string_view::npos) {
+    slotgate::metrics::TokenUsage plain;
+    slotgate::metrics::TokenUsage oracle;
+    if (slotgate::gateway::readPlainUsage(stream.substr(value), plain) &&
+        (!simdjsonTailUsage(stream.substr(value), oracle) || !(plain == oracle))) {
+      std::abort();
+    }
+  }
   return 0;
 }
