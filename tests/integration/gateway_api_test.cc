@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "tests/integration/anthropic_headers.h"
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
@@ -23,14 +24,6 @@ class GatewayApi : public ::testing::Test {
   MockProvider mock_;
   Gateway gateway_;
 };
-
-Headers anthropicHeaders(const std::string& key, const Headers& extra = {}) {
-  Headers headers = {{"Content-Type", "application/json"},
-                     {"x-api-key", key},
-                     {"anthropic-version", "2023-06-01"}};
-  headers.insert(headers.end(), extra.begin(), extra.end());
-  return headers;
-}
 
 // Every header value the upstream saw, to look for leaked client secrets.
 std::string allHeaderText(const json& last) {

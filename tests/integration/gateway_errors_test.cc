@@ -3,6 +3,7 @@
 // next target, upstream 4xx and exhausted 5xx passed through as the provider sent them.
 #include <gtest/gtest.h>
 
+#include "tests/integration/anthropic_headers.h"
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
@@ -32,14 +33,6 @@ void expectAnthropicError(const HttpResponse& response, long status, const std::
   EXPECT_EQ(body["type"], "error") << response.body;
   EXPECT_EQ(body["error"]["type"], type) << response.body;
   EXPECT_TRUE(body["error"]["message"].is_string()) << response.body;
-}
-
-Headers anthropicHeaders(const std::string& key) {
-  Headers headers = {{"Content-Type", "application/json"}, {"anthropic-version", "2023-06-01"}};
-  if (!key.empty()) {
-    headers.emplace_back("x-api-key", key);
-  }
-  return headers;
 }
 
 const std::string kClaudeBody =

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -130,6 +131,27 @@ inline Headers authJson() {
 inline std::string chatBody(bool stream) {
   return std::string(R"({"model":"gpt-4o-mini","stream":)") + (stream ? "true" : "false") +
          R"(,"messages":[{"role":"user","content":"hi"}]})";
+}
+
+// authJson() plus 5 content chunks the mock sends 100 ms apart.
+inline Headers pacedStreamHeaders() {
+  Headers h = authJson();
+  h.push_back({"x-mock-chunks", "5"});
+  h.push_back({"x-mock-delay-ms", "100"});
+  return h;
+}
+
+// A stream asked with pacedStreamHeaders() came whole, as SSE, chunk by chunk: not in one
+// piece at the end (a lower bound on the spread, however loaded the machine is).
+inline void expectPacedStream(const StreamResponse& r) {
+  ASSERT_TRUE(r.cleanEnd()) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type").rfind("text/event-stream", 0), 0u);
+  const auto events = parseSse(r.body);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().data, "[DONE]");
+  ASSERT_GE(r.chunks.size(), 3u);
+  EXPECT_GE(r.chunks.back().at - r.chunks.front().at, 250ms);
 }
 
 // ---- a raw HTTP/2 client --------------------------------------------------------------

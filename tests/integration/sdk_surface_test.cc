@@ -7,20 +7,13 @@
 #include <future>
 #include <regex>
 
+#include "tests/integration/anthropic_headers.h"
 #include "tests/integration/gateway_fixture.h"
 
 namespace slotgate::testing {
 namespace {
 
 using nlohmann::json;
-
-Headers anthropicHeaders(const std::string& key, const Headers& extra = {}) {
-  Headers headers = {{"Content-Type", "application/json"},
-                     {"x-api-key", key},
-                     {"anthropic-version", "2023-06-01"}};
-  headers.insert(headers.end(), extra.begin(), extra.end());
-  return headers;
-}
 
 constexpr char kCountBody[] = R"({"model":"ct","messages":[{"role":"user","content":"hi"}]})";
 

@@ -21,20 +21,10 @@ namespace {
 using testing::baseEnv;
 using ::testing::ElementsAre;
 using testing::errorLines;
+using testing::errorsOf;
 using testing::fakeEnv;
 using ::testing::HasSubstr;
-
-std::vector<std::string> errorsOf(const std::string& yaml,
-                                  std::map<std::string, std::string> env = baseEnv()) {
-  LoadResult r;
-  EXPECT_NO_THROW(r = loadConfigString(yaml, fakeEnv(std::move(env))));
-  EXPECT_FALSE(r.ok());
-  return errorLines(r);
-}
-
-std::string withProviders(const std::string& extra) {
-  return std::string(testing::kProvidersYaml) + extra;
-}
+using testing::withProviders;
 
 TEST(ParseDurationBounds, AnyLengthOfDigitsNeverThrows) {
   const std::string digits(5000, '9');

@@ -13,20 +13,9 @@ namespace {
 using testing::baseEnv;
 using ::testing::ElementsAre;
 using testing::errorLines;
+using testing::errorsOf;
 using testing::fakeEnv;
-
-std::vector<std::string> errorsOf(const std::string& yaml,
-                                  std::map<std::string, std::string> env = baseEnv()) {
-  LoadResult r = loadConfigString(yaml, fakeEnv(std::move(env)));
-  EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.config, nullptr);
-  return errorLines(r);
-}
-
-// kProvidersYaml plus extra sections.
-std::string withProviders(const std::string& extra) {
-  return std::string(testing::kProvidersYaml) + extra;
-}
+using testing::withProviders;
 
 TEST(LoaderErrors, YamlSyntaxErrorHasLineAndColumn) {
   LoadResult r = loadConfigString("server:\n  listen: [1, 2\n", fakeEnv({}));

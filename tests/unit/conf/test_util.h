@@ -1,6 +1,8 @@
 // Helpers shared by the conf unit tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -43,6 +45,21 @@ providers:
 
 inline std::map<std::string, std::string> baseEnv() {
   return {{"P1_KEY", "sk-p1-secret-value"}, {"C1_KEY", "client-one-secret"}};
+}
+
+// kProvidersYaml plus extra sections.
+inline std::string withProviders(const std::string& extra) {
+  return std::string(kProvidersYaml) + extra;
+}
+
+// The error lines of loading `yaml`, which must fail: without throwing, and with no config.
+inline std::vector<std::string> errorsOf(const std::string& yaml,
+                                         std::map<std::string, std::string> env = baseEnv()) {
+  LoadResult r;
+  EXPECT_NO_THROW(r = loadConfigString(yaml, fakeEnv(std::move(env))));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.config, nullptr);
+  return errorLines(r);
 }
 
 }  // namespace slotgate::conf::testing
