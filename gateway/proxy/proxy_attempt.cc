@@ -2,6 +2,7 @@
 
 #include "gateway/proxy/stream_options.h"
 #include "gateway/proxy/upstream_head.h"
+#include "metrics/log.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -61,6 +62,18 @@ void ProxyAttempt::onClientDrained() {
     paused_ = false;
     exchange_->resumeReading();
   }
+}
+
+void ProxyAttempt::logFailure(const RouteNames& route, const std::string& request_id,
+                              const UpstreamError& error, bool response_started) {
+  metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
+      .str("request_id", request_id)
+      .str("provider", route.provider)
+      .str("key_id", route.key_id)
+      .str("kind", upstreamErrorKindName(error.kind))
+      .str("detail", error.detail)
+      .boolean("response_started", response_started)
+      .emit();
 }
 
 RouteNames ProxyAttempt::routeNames(const conf::Config& config, const conf::Model& model) const {

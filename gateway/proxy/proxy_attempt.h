@@ -2,9 +2,9 @@
 // it (the provider model written into the body, the key's auth, usage asked for on a stream
 // whose client did not ask), its exchange on the worker's keep-alive pool, the provider's
 // in-flight gauge it counts in while it lasts, and the backpressure between the provider and a
-// slow client. A retry ends one attempt and starts the next on the same object; the last
-// candidate stays known (the outcome names the target the request went to). One per request;
-// loop-thread only.
+// slow client, and the warning its failure logs. A retry ends one attempt and starts the next on
+// the same object; the last candidate stays known (the outcome names the target the request went
+// to). One per request; loop-thread only.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +53,10 @@ class ProxyAttempt {
   const routing::Candidate* candidate() const { return chosen_ ? &candidate_ : nullptr; }
   // Its config names (candidate() set).
   RouteNames routeNames(const conf::Config& config, const conf::Model& model) const;
+  // The upstream_error warning: the request, the attempt's `route`, what failed and whether the
+  // head had gone to the client. Config names and the upstream's own detail only.
+  static void logFailure(const RouteNames& route, const std::string& request_id,
+                         const UpstreamError& error, bool response_started);
   // This attempt set stream_options.include_usage for the client (its answer's usage chunk is
   // taken out again).
   bool usageAsked() const { return usage_asked_; }

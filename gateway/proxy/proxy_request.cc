@@ -47,9 +47,7 @@ ProxyRequest::~ProxyRequest() {
     // The client went away before its response completed: cancel upstream
     // (destroying the exchange closes that connection) and free both slots.
     attempt_.end(*snapshot_);
-    admission_.release();
-    enter(State::kDone);
-    record(false, std::nullopt, /*client_gone=*/true);
+    conclude(false, std::nullopt, /*client_gone=*/true);
   }
   context_.active_requests.fetch_sub(1, std::memory_order_relaxed);
   recycleRequest(std::move(request_));  // its storage serves the thread's next request
@@ -74,13 +72,9 @@ void ProxyRequest::start() {
     respondError(refusal->error, refusal->message);
     return;
   }
-  track();
+  live_.begin(context_.tracker, {request_id_, config.clients[client_index_].id, body_.model,
+                                 resolution_.model->name, body_.stream, started_});
   admit();
-}
-
-void ProxyRequest::track() {
-  live_.begin(context_.tracker, {request_id_, snapshot_->config().clients[client_index_].id,
-                                 body_.model, resolution_.model->name, body_.stream, started_});
 }
 
 // ---- admission ----
@@ -162,12 +156,9 @@ RouteNames ProxyRequest::routeNames() const {
   return attempt_.routeNames(snapshot_->config(), *resolution_.model);
 }
 
-ProxyAttempt::Source ProxyRequest::attemptSource() const {
-  return {request_, body_, request_id_, endpoint_, *resolution_.model};
-}
-
 void ProxyRequest::send(const routing::Candidate& candidate) {
-  attempt_.start(*snapshot_, candidate, attemptSource(), upstream_, *this);
+  attempt_.start(*snapshot_, candidate,
+                 {request_, body_, request_id_, endpoint_, *resolution_.model}, upstream_, *this);
   const conf::Provider& p = snapshot_->config().providers[candidate.provider_index];
   live_.route(context_.tracker, p.name, resolution_.model->targets[candidate.target_index].model,
               p.keys[candidate.key_index].id);
@@ -271,14 +262,7 @@ void ProxyRequest::onUpstreamError(const UpstreamError& error) {
   }
   admission_.judge(verdict.breaker);
   const RouteNames route = routeNames();
-  metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
-      .str("request_id", request_id_)
-      .str("provider", route.provider)
-      .str("key_id", route.key_id)
-      .str("kind", upstreamErrorKindName(error.kind))
-      .str("detail", error.detail)
-      .boolean("response_started", response_started)
-      .emit();
+  ProxyAttempt::logFailure(route, request_id_, error, response_started);
   if (response_started) {
     // Mid-response: never pass a broken stream off as a clean end.
     attempt_.end(*snapshot_);
@@ -307,20 +291,14 @@ void ProxyRequest::respondError(ErrorType error, const std::string& message, int
     appendRouteHeaders(headers, routeNames());
   }
   final_status_ = status;
-  enter(State::kDone);
-  record(false, error, false);
-  admission_.release();
+  conclude(false, error, false);
   sink_.sendHeaders(status, headers, body.size());
   sink_.sendData(body);
   sink_.finish();
 }
 
 void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
-  enter(State::kDone);
-  record(success, error, false);
-  // Slots go back before the client hears the end, so that a client that
-  // immediately sends its next request finds its slot free.
-  admission_.release();
+  conclude(success, error, false);
   if (error && *error != ErrorType::kUpstreamStatus) {
     sink_.abort();
   } else {
@@ -328,7 +306,10 @@ void ProxyRequest::finish(bool success, std::optional<ErrorType> error) {
   }
 }
 
-void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool client_gone) {
+// The one way into kDone: the outcome is recorded and the slots go back, before the client hears
+// the end, so that a client that immediately sends its next request finds its slot free.
+void ProxyRequest::conclude(bool success, std::optional<ErrorType> error, bool client_gone) {
+  enter(State::kDone);
   RequestOutcome outcome;
   outcome.request_id = request_id_;
   outcome.method = request_.method;
@@ -354,6 +335,7 @@ void ProxyRequest::record(bool success, std::optional<ErrorType> error, bool cli
   }
   outcome.ttft_ms = live_.ttftMs();
   outcome.record(*snapshot_, context_, worker_.index(), live_.entry());
+  admission_.release();
 }
 
 }  // namespace slotgate::gateway

@@ -1,10 +1,11 @@
 // One data-plane request from admission to its last byte (DESIGN "One request, start to
-// end"), as a state machine (State; every change through enter()): auth, body, resolve,
-// allow (model_checks.h), admit (Admission: client slot, queue, provider slot, local and
-// cluster-wide), choose a target, forward, stream back (response_header_filter.h,
-// ResponseMeter), retry (routing::RetryState), finish (RequestOutcome: metrics, live view,
-// access line). The /v1/models answers are ModelsHandler's. Lives on one worker;
-// loop-thread only.
+// end"), as a state machine (State; every change through enter()) that decides the order and
+// delegates the work: auth, body, resolve, allow (model_checks.h), admit (Admission: client
+// slot, queue, provider slot, local and cluster-wide), choose a target (TargetChoice), forward
+// (ProxyAttempt), stream back (response_header_filter.h, ResponseMeter), judge a failed attempt
+// (attempt_verdict.h) and retry (routing::RetryState), show it live (LiveEntry), finish
+// (RequestOutcome: metrics, live view, access line). The /v1/models answers are
+// ModelsHandler's. Lives on one worker; loop-thread only.
 //
 // Ownership makes the SPEC section 4 guarantees structural: the slots are lease members of
 // Admission and the breaker verdict a BreakerPermit member, so every path (completion, error,
@@ -88,13 +89,11 @@ class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admi
   void pickAndSend();
   void trySending(const std::vector<routing::Candidate>& candidates);
   void send(const routing::Candidate& candidate);
-  ProxyAttempt::Source attemptSource() const;
   // Whether retry_ tries the failed attempt again; if so the next attempt is under way.
   bool retried(routing::AttemptFailure failure);
   void respondError(metrics::ErrorType error, const std::string& message, int retry_after_s = 0);
   void finish(bool success, std::optional<metrics::ErrorType> error);
-  void track();
-  void record(bool success, std::optional<metrics::ErrorType> error, bool client_gone);
+  void conclude(bool success, std::optional<metrics::ErrorType> error, bool client_gone);
   void enter(State next,
              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   void addOverhead(std::chrono::steady_clock::duration d);
