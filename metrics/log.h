@@ -61,6 +61,7 @@ class LogBatch {
 
  private:
   friend class LogLine;
+  friend void flushLogBatch(LogBatch& batch);  // asserts no line is open (debug builds)
   // A LogLine is being written in place at pending's end (pending holds its room past the
   // whole lines until it is emitted or dropped); a second line meanwhile gets its own buffer.
   bool line_open_ = false;
