@@ -143,9 +143,7 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         ++p;
         break;
       case State::kMethod:
-        while (p < limit && is(b[p], http1::kToken)) {
-          ++p;
-        }
+        p = http1::skipClass(b, p, limit, http1::kToken);
         if (p == limit) {
           break;
         }
@@ -158,9 +156,7 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         state_ = State::kTarget;
         break;
       case State::kTarget:
-        while (p < limit && is(b[p], http1::kTarget)) {
-          ++p;
-        }
+        p = http1::skipClass(b, p, limit, http1::kTarget);
         if (p == limit) {
           break;
         }
@@ -235,9 +231,7 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         ++p;
         break;
       case State::kReason:
-        while (p < limit && is(b[p], http1::kValue)) {
-          ++p;
-        }
+        p = http1::skipClass(b, p, limit, http1::kValue);
         if (p == limit) {
           break;
         }
@@ -273,9 +267,7 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         ++p;
         break;
       case State::kFieldName:
-        while (p < limit && is(b[p], http1::kToken)) {
-          ++p;
-        }
+        p = http1::skipClass(b, p, limit, http1::kToken);
         if (p == limit) {
           break;
         }
@@ -298,9 +290,7 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         state_ = State::kValue;
         break;
       case State::kValue:
-        while (p < limit && is(b[p], http1::kValue)) {
-          ++p;
-        }
+        p = http1::skipClass(b, p, limit, http1::kValue);
         if (p == limit) {
           break;
         }
