@@ -1,12 +1,15 @@
 #include "gateway/proxy/live_entry.h"
 
+#include "gateway/event/thread_pooled.h"
+
 namespace slotgate::gateway {
 
 void LiveEntry::begin(metrics::RequestTracker* tracker, const Start& start) {
   if (tracker == nullptr) {
     return;
   }
-  auto entry = std::make_shared<metrics::ActiveEntry>();
+  // From the worker's free list (thread_pooled.h) rather than malloc: one per request.
+  auto entry = std::allocate_shared<metrics::ActiveEntry>(PoolAllocator<metrics::ActiveEntry>());
   entry->request_id = start.request_id;
   entry->client = start.client;
   entry->model = start.model;

@@ -23,6 +23,7 @@
 #include "gateway/config_snapshot.h"
 #include "gateway/downstream/request_handler.h"
 #include "gateway/event/dispatcher.h"
+#include "gateway/event/thread_pooled.h"
 #include "gateway/gateway_context.h"
 #include "gateway/proxy/admission.h"
 #include "gateway/proxy/api_error.h"
@@ -46,7 +47,11 @@
 
 namespace slotgate::gateway {
 
-class ProxyRequest : public RequestHandler, public UpstreamHandler, private Admission::Owner {
+// Its memory comes from the worker's free list (thread_pooled.h): one per request, no malloc.
+class ProxyRequest : public RequestHandler,
+                     public UpstreamHandler,
+                     private Admission::Owner,
+                     public ThreadPooled<ProxyRequest> {
  public:
   ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
                ConfigSnapshotPtr snapshot, IncomingRequest&& request, const Endpoint& endpoint,

@@ -35,7 +35,9 @@ UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
     : pool_(pool),
       origin_(origin),
       handler_(handler),
-      bytes_(std::make_shared<const RequestBytes>(
+      // From the worker's free list (thread_pooled.h), not malloc: one per call.
+      bytes_(std::allocate_shared<RequestBytes>(
+          PoolAllocator<RequestBytes>(),
           RequestBytes{std::move(request.head), std::move(request.body)})),
       timeout_(request.timeout),
       idle_timeout_after_headers_(request.idle_timeout_after_headers),

@@ -37,6 +37,7 @@
 #include "gateway/event/deletable.h"
 #include "gateway/event/libevent_ptr.h"
 #include "gateway/event/schedulable_callback.h"
+#include "gateway/event/thread_pooled.h"
 #include "gateway/event/timer.h"
 #include "gateway/http1/http1_parser.h"
 #include "gateway/upstream/upstream_call_state.h"
@@ -48,7 +49,8 @@ namespace slotgate::gateway {
 
 class UpstreamPool;
 
-class UpstreamCall : public Deletable {
+// Its memory comes from the worker's free list (thread_pooled.h): one per attempt, no malloc.
+class UpstreamCall : public Deletable, public ThreadPooled<UpstreamCall> {
  public:
   UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin, UpstreamRequest&& request,
                UpstreamHandler& handler);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "gateway/event/thread_pooled.h"
 #include "gateway/upstream/upstream_call.h"
 
 namespace slotgate::gateway {
@@ -13,7 +14,8 @@ namespace {
 // What the caller holds. Destroying it cancels the call; if one of the call's callbacks
 // is on the stack (the handler destroys the exchange from inside a callback), the call
 // object itself is deleted later by the pool.
-class UpstreamExchangeImpl final : public UpstreamExchange {
+class UpstreamExchangeImpl final : public UpstreamExchange,
+                                   public ThreadPooled<UpstreamExchangeImpl> {
  public:
   UpstreamExchangeImpl(UpstreamPool& pool, std::unique_ptr<UpstreamCall> call)
       : pool_(pool), call_(std::move(call)) {}
