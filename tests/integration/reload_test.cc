@@ -160,9 +160,12 @@ TEST(Reload, TenReloadsDuringStreamsAndSteadyLoadLoseNothing) {
   streams.reserve(kStreams);
   for (int i = 0; i < kStreams; ++i) {
     streams.push_back(std::async(std::launch::async, [&] {
-      return gw.stream("gt", kClientKey, {{"x-mock-chunks", "10"}, {"x-mock-delay-ms", "100"}});
+      return gw.stream("gt", kClientKey, mockHold("reload", {{"x-mock-chunks", "10"}}), {}, 120s);
     }));
   }
+  // Every stream is held at the mock after its first event: all are in flight across the
+  // reloads, until the test releases them.
+  EXPECT_TRUE(mock.waitHeld("reload", kStreams, 60s));  // not ASSERT: `steady` must be joined
   for (int i = 0; i < 10; ++i) {
     std::this_thread::sleep_for(100ms);
     if (i % 2 == 0) {
@@ -174,6 +177,7 @@ TEST(Reload, TenReloadsDuringStreamsAndSteadyLoadLoseNothing) {
     const HttpResponse r = reload(gw);
     EXPECT_EQ(r.status, 200) << r.body;
   }
+  EXPECT_EQ(mock.release("reload"), kStreams);
   int clean = 0;
   for (auto& f : streams) {
     const StreamResponse s = f.get();
@@ -192,7 +196,7 @@ TEST(Reload, TenReloadsDuringStreamsAndSteadyLoadLoseNothing) {
       [&] {
         return gw.metricValue("concurrency_slots_in_use", {{"key_id", "openai-key"}}) == 0.0;
       },
-      2s));
+      20s));
 }
 
 // The YAML of `config` with `extra` inserted at the top of the server section.
