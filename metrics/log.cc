@@ -61,10 +61,8 @@ char* put(char* out, std::string_view text) {
   return out + text.size();
 }
 
-// ,"key": at most.
-constexpr size_t keyRoom(std::string_view key) {
-  return conf::kJsonEscapeMaxGrowth * key.size() + 4;
-}
+// ,"key": exactly.
+constexpr size_t keyRoom(LogKey key) { return key.text().size() + 4; }
 
 thread_local LogBatch* t_batch = nullptr;
 // Past this many bytes a batch is written at once, to bound its memory.
@@ -146,33 +144,33 @@ void LogLine::close(size_t keep) {
   }
 }
 
-char* LogLine::writeKey(char* p, std::string_view key) {
+char* LogLine::writeKey(char* p, LogKey key) {
   *p++ = ',';
   *p++ = '"';
-  p = conf::writeJsonEscaped(p, key);
+  p = put(p, key.text());
   *p++ = '"';
   *p++ = ':';
   return p;
 }
 
-void LogLine::appendInteger(std::string_view key, int64_t v) {
+void LogLine::appendInteger(LogKey key, int64_t v) {
   constexpr size_t kDigits = 24;
   char* p = writeKey(room(keyRoom(key) + kDigits), key);
   finishField(std::to_chars(p, p + kDigits, v).ptr);
 }
 
-void LogLine::appendInteger(std::string_view key, uint64_t v) {
+void LogLine::appendInteger(LogKey key, uint64_t v) {
   constexpr size_t kDigits = 24;
   char* p = writeKey(room(keyRoom(key) + kDigits), key);
   finishField(std::to_chars(p, p + kDigits, v).ptr);
 }
 
-void LogLine::appendLiteral(std::string_view key, std::string_view literal) {
+void LogLine::appendLiteral(LogKey key, std::string_view literal) {
   char* p = writeKey(room(keyRoom(key) + literal.size()), key);
   finishField(put(p, literal));
 }
 
-LogLine& LogLine::str(std::string_view key, std::string_view value) {
+LogLine& LogLine::str(LogKey key, std::string_view value) {
   if (enabled_) {
     char* p = room(keyRoom(key) + conf::kJsonEscapeMaxGrowth * value.size() + 2);
     p = writeKey(p, key);
@@ -184,7 +182,7 @@ LogLine& LogLine::str(std::string_view key, std::string_view value) {
   return *this;
 }
 
-LogLine& LogLine::num(std::string_view key, double value) {
+LogLine& LogLine::num(LogKey key, double value) {
   if (enabled_) {
     if (!std::isfinite(value)) {
       appendLiteral(key, "null");
@@ -197,14 +195,14 @@ LogLine& LogLine::num(std::string_view key, double value) {
   return *this;
 }
 
-LogLine& LogLine::boolean(std::string_view key, bool value) {
+LogLine& LogLine::boolean(LogKey key, bool value) {
   if (enabled_) {
     appendLiteral(key, value ? "true" : "false");
   }
   return *this;
 }
 
-LogLine& LogLine::null(std::string_view key) {
+LogLine& LogLine::null(LogKey key) {
   if (enabled_) {
     appendLiteral(key, "null");
   }

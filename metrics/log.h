@@ -76,6 +76,26 @@ inline constexpr std::string_view kAccessEvent = "access";
 // The log writes its strings with conf's JSON escaping (conf/json_escape.h).
 using conf::appendJsonEscaped;
 
+// A field name of a log line: a string literal, checked when the program is compiled to need no
+// JSON escaping (printable ASCII without '"' or '\\'), so lines copy it as it is.
+class LogKey {
+ public:
+  template <size_t N>
+  consteval LogKey(const char (&key)[N]) : key_(key, N - 1) {  // NOLINT: implicit by design
+    for (size_t i = 0; i + 1 < N; ++i) {
+      const auto c = static_cast<unsigned char>(key[i]);
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+        logKeyNeedsEscaping();  // not constexpr: a key like this does not compile
+      }
+    }
+  }
+  [[nodiscard]] constexpr std::string_view text() const { return key_; }
+
+ private:
+  static void logKeyNeedsEscaping();
+  std::string_view key_;
+};
+
 // One log line, written as it is built: on a thread with a LogBatch straight at the end of
 // the batch's pending lines (no buffer of its own, no copy), else into its own buffer. Each
 // field reserves its worst case once and is then written without further checks.
@@ -86,18 +106,18 @@ class LogLine {
   LogLine(const LogLine&) = delete;
   LogLine& operator=(const LogLine&) = delete;
 
-  LogLine& str(std::string_view key, std::string_view value);
+  LogLine& str(LogKey key, std::string_view value);
   template <std::integral T>
-  requires(!std::same_as<T, bool>) LogLine& num(std::string_view key, T value) {
+  requires(!std::same_as<T, bool>) LogLine& num(LogKey key, T value) {
     if (enabled_) {
       appendInteger(key,
                     static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(value));
     }
     return *this;
   }
-  LogLine& num(std::string_view key, double value);  // NaN/Inf → null
-  LogLine& boolean(std::string_view key, bool value);
-  LogLine& null(std::string_view key);
+  LogLine& num(LogKey key, double value);  // NaN/Inf → null
+  LogLine& boolean(LogKey key, bool value);
+  LogLine& null(LogKey key);
 
   // Writes the line (adds the closing brace and newline). Only the first call writes.
   void emit();
@@ -110,10 +130,10 @@ class LogLine {
   // Room for `n` more bytes at the line's end; returns where they go.
   char* room(size_t n);
   // Writes `,"key":` at `p` (room reserved); returns the end.
-  static char* writeKey(char* p, std::string_view key);
-  void appendInteger(std::string_view key, int64_t v);
-  void appendInteger(std::string_view key, uint64_t v);
-  void appendLiteral(std::string_view key, std::string_view literal);
+  static char* writeKey(char* p, LogKey key);  // ,"key":
+  void appendInteger(LogKey key, int64_t v);
+  void appendInteger(LogKey key, uint64_t v);
+  void appendLiteral(LogKey key, std::string_view literal);
   void finishField(const char* end);
   // Gives back the room past the line's end (emit) or the whole line (dropped).
   void close(size_t keep);
