@@ -11,7 +11,9 @@ std::vector<Candidate> rankCandidates(const conf::Config& config, const conf::Mo
     Candidate candidate;
     uint32_t available;
   };
-  std::vector<Ranked> ranked;
+  // One list per thread, reused: no allocation per request for the ranking (issue 12).
+  thread_local std::vector<Ranked> ranked;
+  ranked.clear();
   for (size_t t = 0; t < model.targets.size(); ++t) {
     const size_t p = model.targets[t].provider_index;
     const conf::Provider& provider = config.providers[p];

@@ -65,7 +65,18 @@ BodyFields readBodyFields(std::string_view body) {
   BodyFields out;
   // One parser per thread: reusing its buffers keeps parsing allocation-free.
   thread_local simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(body);
+  // The padded copy simdjson reads (up to SIMDJSON_PADDING bytes past the end) goes into one
+  // buffer per thread, reused (issue 12: no allocation per request); a buffer grown past 1 MiB
+  // by a large body is given back at the next smaller one.
+  thread_local std::string copy;
+  constexpr size_t kKeepCapacity = 1 << 20;
+  if (copy.capacity() > kKeepCapacity &&
+      body.size() + simdjson::SIMDJSON_PADDING <= kKeepCapacity) {
+    std::string().swap(copy);
+  }
+  copy.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  copy.assign(body);
+  const simdjson::padded_string_view padded(copy.data(), copy.size(), copy.capacity());
   simdjson::ondemand::document doc;
   if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) {
     out.error = "request body is not valid JSON";
