@@ -33,6 +33,7 @@ ClusterCore::ClusterCore(gateway::Dispatcher& loop, RedisEndpoint endpoint, Clus
     : loop_(loop),
       options_(std::move(options)),
       conn_(std::make_unique<RedisConnection>(loop.base(), std::move(endpoint), options_.redis)),
+      release_flush_(loop.createSchedulableCallback([this] { flushReleases(); })),
       renew_timer_(loop.createTimer([this] {
         renew();
         renew_timer_->enable(renew_period_);
@@ -44,8 +45,7 @@ ClusterCore::ClusterCore(gateway::Dispatcher& loop, RedisEndpoint endpoint, Clus
         if (drain_done_) {
           drain_timer_->enable(kDrainTick);
         }
-      })),
-      release_flush_(loop.createSchedulableCallback([this] { flushReleases(); })) {
+      })) {
   conn_->setOnConnected([this] { onConnected(); });
   conn_->setStateListener([this](bool up) {
     if (on_state_) {
