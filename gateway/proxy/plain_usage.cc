@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "conf/json_escape.h"
+#include "gateway/proxy/usage_fields.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -165,7 +166,7 @@ class PlainUsageReader {
       if (!count(n)) {
         return false;
       }
-      if (k == "cached_tokens") {
+      if (k == kUsageCachedTokens) {
         cached = n;
         found = true;
       }
@@ -175,16 +176,8 @@ class PlainUsageReader {
 
   // One member of the usage object, applied as readUsageObject applies it.
   bool member(std::string_view k, metrics::TokenUsage& u, bool& any) {
-    uint64_t* target = nullptr;
-    if (k == "prompt_tokens" || k == "input_tokens") {
-      target = &u.input_tokens;
-    } else if (k == "completion_tokens" || k == "output_tokens") {
-      target = &u.output_tokens;
-    } else if (k == "cache_read_input_tokens") {
-      target = &u.cache_read_tokens;
-    } else if (k == "cache_creation_input_tokens") {
-      target = &u.cache_creation_tokens;
-    } else if (k == "prompt_tokens_details" || k == "input_tokens_details") {
+    uint64_t* target = usageCountOf(u, k);
+    if (isUsageDetails(k)) {
       bool found = false;
       if (!nextIsObject() || !details(u.cache_read_tokens, found)) {
         return false;

@@ -7,6 +7,7 @@
 #include "gateway/proxy/content_event.h"
 #include "gateway/proxy/plain_usage.h"
 #include "gateway/proxy/usage_candidate.h"
+#include "gateway/proxy/usage_fields.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -51,7 +52,7 @@ bool readCachedTokens(od::value& value, uint64_t& cache_read) {
       return false;
     }
     uint64_t n = 0;
-    if (key == "cached_tokens" && field.value().get_uint64().get(n) == simdjson::SUCCESS) {
+    if (key == kUsageCachedTokens && field.value().get_uint64().get(n) == simdjson::SUCCESS) {
       cache_read = n;
       found = true;
     }
@@ -73,19 +74,11 @@ bool readUsageObject(od::object usage_object, metrics::TokenUsage& out) {
       return false;
     }
     od::value& value = field.value();
-    uint64_t* target = nullptr;
-    if (key == "prompt_tokens" || key == "input_tokens") {
-      target = &u.input_tokens;
-    } else if (key == "completion_tokens" || key == "output_tokens") {
-      target = &u.output_tokens;
-    } else if (key == "cache_read_input_tokens") {
-      target = &u.cache_read_tokens;
-    } else if (key == "cache_creation_input_tokens") {
-      target = &u.cache_creation_tokens;
-    } else if (key == "prompt_tokens_details" || key == "input_tokens_details") {
+    if (isUsageDetails(key)) {
       any = readCachedTokens(value, u.cache_read_tokens) || any;
       continue;
     }
+    uint64_t* target = usageCountOf(u, key);
     uint64_t n = 0;
     if (target != nullptr && value.get_uint64().get(n) == simdjson::SUCCESS) {
       *target = n;

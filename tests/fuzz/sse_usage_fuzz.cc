@@ -14,6 +14,7 @@
 #include "gateway/proxy/plain_usage.h"
 #include "gateway/proxy/sse_parser.h"
 #include "gateway/proxy/usage_candidate.h"
+#include "gateway/proxy/usage_fields.h"
 #include "gateway/proxy/usage_parser.h"
 
 namespace {
@@ -90,23 +91,15 @@ bool simdjsonTailUsage(std::string_view tail, slotgate::metrics::TokenUsage& out
     const std::string_view k = field.key;
     uint64_t n = 0;
     const bool is_count = field.value.get_uint64().get(n) == simdjson::SUCCESS;
-    if ((k == "prompt_tokens" || k == "input_tokens") && is_count) {
-      u.input_tokens = n;
+    if (uint64_t* target = slotgate::gateway::usageCountOf(u, k); target != nullptr && is_count) {
+      *target = n;
       any = true;
-    } else if ((k == "completion_tokens" || k == "output_tokens") && is_count) {
-      u.output_tokens = n;
-      any = true;
-    } else if (k == "cache_read_input_tokens" && is_count) {
-      u.cache_read_tokens = n;
-      any = true;
-    } else if (k == "cache_creation_input_tokens" && is_count) {
-      u.cache_creation_tokens = n;
-      any = true;
-    } else if (k == "prompt_tokens_details" || k == "input_tokens_details") {
+    } else if (slotgate::gateway::isUsageDetails(k)) {
       simdjson::dom::object details;
       if (field.value.get_object().get(details) == simdjson::SUCCESS) {
         for (const auto d : details) {
-          if (d.key == "cached_tokens" && d.value.get_uint64().get(n) == simdjson::SUCCESS) {
+          if (d.key == slotgate::gateway::kUsageCachedTokens &&
+              d.value.get_uint64().get(n) == simdjson::SUCCESS) {
             u.cache_read_tokens = n;
             any = true;
           }

@@ -30,13 +30,29 @@ std::string readAll(int fd) {
   return out;
 }
 
-TEST(LogBatch, GathersLinesUntilFlushed) {
-  char path[] = "/tmp/slotgate-log-batch-XXXXXX";
-  const int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  const int previous = setLogFd(fd);
+// Log lines go to a temporary file, through `batch` as this thread's log batch.
+class LogBatch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    previous = setLogFd(fd);
+    setThreadLogBatch(&batch);
+  }
+  void TearDown() override {
+    setThreadLogBatch(nullptr);
+    setLogFd(previous);
+    close(fd);
+    unlink(path);
+  }
+
+  char path[31] = "/tmp/slotgate-log-batch-XXXXXX";
+  int fd = -1;
+  int previous = -1;
   CountingBatch batch;
-  setThreadLogBatch(&batch);
+};
+
+TEST_F(LogBatch, GathersLinesUntilFlushed) {
   LogLine(LogLevel::kInfo, "one").num("n", 1).emit();
   LogLine(LogLevel::kInfo, "two").num("n", 2).emit();
   EXPECT_EQ(batch.first_lines, 1);  // one flush scheduled for the turn
@@ -54,21 +70,12 @@ TEST(LogBatch, GathersLinesUntilFlushed) {
   LogLine(LogLevel::kInfo, "three").emit();
   ASSERT_TRUE(flushLog(std::chrono::seconds(30)));
   EXPECT_NE(readAll(fd).find("\"event\":\"three\""), std::string::npos);
-  setLogFd(previous);
-  close(fd);
-  unlink(path);
 }
 
 // Lines are written in place at the end of the batch's pending text: a line built while
 // another is open, a line dropped unemitted and a line longer than its first room must each
 // leave only whole lines behind, in emit order for the batch's own.
-TEST(LogBatch, LinesWrittenInPlaceStayWholeWhenNestedDroppedOrLong) {
-  char path[] = "/tmp/slotgate-log-batch-XXXXXX";
-  const int fd = mkstemp(path);
-  ASSERT_GE(fd, 0);
-  const int previous = setLogFd(fd);
-  CountingBatch batch;
-  setThreadLogBatch(&batch);
+TEST_F(LogBatch, LinesWrittenInPlaceStayWholeWhenNestedDroppedOrLong) {
   {
     LogLine dropped(LogLevel::kInfo, "dropped");
     dropped.str("k", "never emitted");
@@ -105,10 +112,6 @@ TEST(LogBatch, LinesWrittenInPlaceStayWholeWhenNestedDroppedOrLong) {
     at = end + 1;
   }
   EXPECT_EQ(events, (std::vector<std::string>{"inner", "outer", "after"}));
-  setThreadLogBatch(nullptr);
-  setLogFd(previous);
-  close(fd);
-  unlink(path);
 }
 
 }  // namespace
