@@ -7,13 +7,6 @@
 
 namespace slotgate::gateway {
 
-conf::ProviderType apiFormatForPath(std::string_view path) {
-  constexpr std::string_view kMessages = "/v1/messages";
-  const bool anthropic = path.substr(0, kMessages.size()) == kMessages &&
-                         (path.size() == kMessages.size() || path[kMessages.size()] == '/');
-  return anthropic ? conf::ProviderType::kAnthropic : conf::ProviderType::kOpenAI;
-}
-
 Headers gatewayAnswerHeaders(conf::ProviderType format, const std::string& request_id) {
   Headers headers;
   headers.reserve(8);  // room for retry-after and x-slotgate-* the caller may add

@@ -39,11 +39,6 @@ constexpr std::string_view errorTypeApiType(metrics::ErrorType type) {
   return kApiTypes[metrics::errorTypeIndex(type)];
 }
 
-// /v1/messages and every path under it (/v1/messages/count_tokens, and unknown ones such as
-// /v1/messages/batches, whose 404 an Anthropic SDK must be able to read) speak Anthropic;
-// everything else OpenAI.
-conf::ProviderType apiFormatForPath(std::string_view path);
-
 // The headers of a JSON answer the gateway writes itself (errors, model lists): content-type,
 // x-request-id, on Anthropic paths request-id with the same value (the Anthropic SDKs read
 // that one), and Date.

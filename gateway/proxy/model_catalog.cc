@@ -3,7 +3,7 @@
 #include "conf/hex.h"
 #include "conf/json_escape.h"
 #include "gateway/proxy/auth.h"
-#include "gateway/proxy/endpoints.h"
+#include "routing/endpoints.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -64,10 +64,10 @@ std::optional<std::string> modelObjectBody(const conf::Config& config, const con
 }
 
 std::optional<std::string> modelIdFromPath(std::string_view path) {
-  if (path.substr(0, kModelObjectPrefix.size()) != kModelObjectPrefix) {
+  if (path.substr(0, routing::kModelObjectPrefix.size()) != routing::kModelObjectPrefix) {
     return std::nullopt;
   }
-  const std::string_view raw = path.substr(kModelObjectPrefix.size());
+  const std::string_view raw = path.substr(routing::kModelObjectPrefix.size());
   std::string id;
   id.reserve(raw.size());
   for (size_t i = 0; i < raw.size(); ++i) {

@@ -21,7 +21,7 @@ alias::Resolution resolveModel(const ConfigSnapshot& snapshot, const std::string
 
 std::optional<Refusal> checkModel(const conf::Config& config, const conf::Client& client,
                                   const std::string& model, const alias::Resolution& resolution,
-                                  const Endpoint& endpoint, std::string_view path) {
+                                  const routing::Endpoint& endpoint, std::string_view path) {
   using metrics::ErrorType;
   if (resolution.model == nullptr) {
     return Refusal{ErrorType::kModelNotFound, "model '" + model + "' not found"};

@@ -11,8 +11,8 @@
 
 #include "alias/resolution.h"
 #include "gateway/config_snapshot.h"
-#include "gateway/proxy/endpoints.h"
 #include "metrics/error_type.h"
+#include "routing/endpoints.h"
 
 namespace slotgate::gateway {
 
@@ -30,6 +30,6 @@ alias::Resolution resolveModel(const ConfigSnapshot& snapshot, const std::string
 // or why not, the checks in the order above.
 std::optional<Refusal> checkModel(const conf::Config& config, const conf::Client& client,
                                   const std::string& model, const alias::Resolution& resolution,
-                                  const Endpoint& endpoint, std::string_view path);
+                                  const routing::Endpoint& endpoint, std::string_view path);
 
 }  // namespace slotgate::gateway

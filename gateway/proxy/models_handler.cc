@@ -13,7 +13,7 @@ using Clock = std::chrono::steady_clock;
 
 ModelsHandler::ModelsHandler(GatewayContext& context, Dispatcher& worker,
                              ConfigSnapshotPtr snapshot, IncomingRequest&& request,
-                             const Endpoint& endpoint, ResponseSink& sink)
+                             const routing::Endpoint& endpoint, ResponseSink& sink)
     : context_(context),
       worker_(worker),
       snapshot_(std::move(snapshot)),
@@ -41,7 +41,7 @@ void ModelsHandler::start() {
     return;
   }
   const conf::Client& client = config.clients[client_index_];
-  if (endpoint_.kind == EndpointKind::kListModels) {
+  if (endpoint_.kind == routing::EndpointKind::kListModels) {
     answer(modelListBody(config, client), std::nullopt);
     return;
   }

@@ -11,15 +11,15 @@
 #include "gateway/downstream/request_handler.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/gateway_context.h"
-#include "gateway/proxy/endpoints.h"
 #include "metrics/error_type.h"
+#include "routing/endpoints.h"
 
 namespace slotgate::gateway {
 
 class ModelsHandler : public RequestHandler {
  public:
   ModelsHandler(GatewayContext& context, Dispatcher& worker, ConfigSnapshotPtr snapshot,
-                IncomingRequest&& request, const Endpoint& endpoint, ResponseSink& sink);
+                IncomingRequest&& request, const routing::Endpoint& endpoint, ResponseSink& sink);
   ~ModelsHandler() override;
 
   void start() override;
@@ -35,7 +35,7 @@ class ModelsHandler : public RequestHandler {
   ConfigSnapshotPtr snapshot_;
   IncomingRequest request_;
   ResponseSink& sink_;
-  const Endpoint& endpoint_;
+  const routing::Endpoint& endpoint_;
   std::chrono::steady_clock::time_point started_;
   std::string request_id_;
   std::string model_;  // the {id} asked for, for the access line; "" for the list

@@ -13,11 +13,11 @@
 #include "conf/config.h"
 #include "gateway/config_snapshot.h"
 #include "gateway/downstream/http_message.h"
-#include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/request_body.h"
 #include "gateway/proxy/response_header_filter.h"
 #include "gateway/upstream/upstream_exchange.h"
 #include "gateway/upstream/upstream_pool.h"
+#include "routing/endpoints.h"
 #include "routing/target_chooser.h"
 
 namespace slotgate::gateway {
@@ -29,7 +29,7 @@ class ProxyAttempt {
     const IncomingRequest& request;
     const BodyFields& body;
     const std::string& request_id;
-    const Endpoint& endpoint;
+    const routing::Endpoint& endpoint;
     const conf::Model& model;  // the resolved global model
   };
 

@@ -4,11 +4,11 @@
 
 #include "gateway/proxy/api_error.h"
 #include "gateway/proxy/auth.h"
-#include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/models_handler.h"
 #include "gateway/proxy/proxy_request.h"
 #include "gateway/proxy/request_id.h"
 #include "gateway/proxy/request_outcome.h"
+#include "routing/endpoints.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -39,8 +39,8 @@ ProxyDispatcher::ProxyDispatcher(GatewayContext& context, Dispatcher& worker,
 
 bool ProxyDispatcher::admitHead(IncomingRequest& head, ResponseSink& sink,
                                 ConnectionMemoPtr& memo) {
-  const Endpoint& endpoint = findEndpoint(head.path);
-  if (endpoint.kind == EndpointKind::kUnknownPath) {
+  const routing::Endpoint& endpoint = routing::findEndpoint(head.path);
+  if (endpoint.kind == routing::EndpointKind::kUnknownPath) {
     answer(head, sink, ErrorType::kNotFound, "no route for " + head.method + " " + head.path);
     return false;
   }
@@ -69,9 +69,11 @@ bool ProxyDispatcher::admitHead(IncomingRequest& head, ResponseSink& sink,
 
 RequestHandlerPtr ProxyDispatcher::dispatch(IncomingRequest&& request, ResponseSink& sink) {
   // The route admitHead found (every codec calls it first; a path it refused never gets here).
-  const Endpoint* noted = endpointById(request.note.route);
-  const Endpoint& endpoint = noted != nullptr ? *noted : findEndpoint(request.path);
-  if (endpoint.kind == EndpointKind::kListModels || endpoint.kind == EndpointKind::kModelObject) {
+  const routing::Endpoint* noted = routing::endpointById(request.note.route);
+  const routing::Endpoint& endpoint =
+      noted != nullptr ? *noted : routing::findEndpoint(request.path);
+  if (endpoint.kind == routing::EndpointKind::kListModels ||
+      endpoint.kind == routing::EndpointKind::kModelObject) {
     return std::make_unique<ModelsHandler>(context_, worker_, context_.snapshot.load(),
                                            std::move(request), endpoint, sink);
   }
@@ -99,7 +101,7 @@ void ProxyDispatcher::reject(CodecReject reason, const IncomingRequest& head, Re
 void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, ErrorType error,
                              const std::string& message, const Headers& extra, int status) {
   const auto started = std::chrono::steady_clock::now();
-  const conf::ProviderType format = apiFormatForPath(head.path);
+  const conf::ProviderType format = routing::apiFormatForPath(head.path);
   const std::string body = errorBody(format, error, message);
   const std::string request_id = requestIdFor(head.headers);
   Headers headers = gatewayAnswerHeaders(format, request_id);

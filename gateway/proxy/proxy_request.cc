@@ -27,7 +27,7 @@ static_assert(sizeof(ProxyRequest) <= 1032, "keep ProxyRequest within glibc's tc
 
 ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
                            ConfigSnapshotPtr snapshot, IncomingRequest&& request,
-                           const Endpoint& endpoint, ResponseSink& sink)
+                           const routing::Endpoint& endpoint, ResponseSink& sink)
     : context_(context),
       worker_(worker),
       upstream_(upstream),

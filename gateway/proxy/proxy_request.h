@@ -27,7 +27,6 @@
 #include "gateway/gateway_context.h"
 #include "gateway/proxy/admission.h"
 #include "gateway/proxy/api_error.h"
-#include "gateway/proxy/endpoints.h"
 #include "gateway/proxy/live_entry.h"
 #include "gateway/proxy/proxy_attempt.h"
 #include "gateway/proxy/request_body.h"
@@ -42,6 +41,7 @@
 #include "limits/cluster/cluster_slots.h"
 #include "limits/slot_pool.h"
 #include "metrics/request_tracker.h"
+#include "routing/endpoints.h"
 #include "routing/retry_state.h"
 #include "routing/target_chooser.h"
 
@@ -54,8 +54,8 @@ class ProxyRequest : public RequestHandler,
                      public ThreadPooled<ProxyRequest> {
  public:
   ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
-               ConfigSnapshotPtr snapshot, IncomingRequest&& request, const Endpoint& endpoint,
-               ResponseSink& sink);
+               ConfigSnapshotPtr snapshot, IncomingRequest&& request,
+               const routing::Endpoint& endpoint, ResponseSink& sink);
   ~ProxyRequest() override;
 
   void start() override;
@@ -111,7 +111,7 @@ class ProxyRequest : public RequestHandler,
   ConfigSnapshotPtr snapshot_;
   IncomingRequest request_;
   ResponseSink& sink_;
-  const Endpoint& endpoint_;  // a row of the route table
+  const routing::Endpoint& endpoint_;  // a row of the route table
   std::chrono::steady_clock::time_point started_;
   std::string request_id_;
 

@@ -5,7 +5,7 @@
 namespace slotgate::gateway {
 
 TargetChoice::TargetChoice(const ConfigSnapshot& snapshot, const conf::Model& model,
-                           const Endpoint& endpoint)
+                           const routing::Endpoint& endpoint)
     : config_(snapshot.config()), model_(model), type_(endpoint.provider_type) {
   const ConfigSnapshot* rt = &snapshot;
   const bool holds_slots = endpoint.holds_slots;

@@ -10,7 +10,7 @@
 
 #include "conf/config.h"
 #include "gateway/config_snapshot.h"
-#include "gateway/proxy/endpoints.h"
+#include "routing/endpoints.h"
 #include "routing/retry_state.h"
 #include "routing/target_chooser.h"
 
@@ -18,7 +18,8 @@ namespace slotgate::gateway {
 
 class TargetChoice {
  public:
-  TargetChoice(const ConfigSnapshot& snapshot, const conf::Model& model, const Endpoint& endpoint);
+  TargetChoice(const ConfigSnapshot& snapshot, const conf::Model& model,
+               const routing::Endpoint& endpoint);
 
   // The candidates for the next attempt, best first.
   std::vector<routing::Candidate> rank(const routing::RetryState& retry,

@@ -24,11 +24,5 @@ TEST(ApiError, AnthropicShape) {
   EXPECT_EQ(j["error"]["code"], "no_upstream_available");
 }
 
-TEST(ApiError, FormatFollowsPath) {
-  EXPECT_EQ(apiFormatForPath("/v1/messages"), conf::ProviderType::kAnthropic);
-  EXPECT_EQ(apiFormatForPath("/v1/chat/completions"), conf::ProviderType::kOpenAI);
-  EXPECT_EQ(apiFormatForPath("/nope"), conf::ProviderType::kOpenAI);
-}
-
 }  // namespace
 }  // namespace slotgate::gateway

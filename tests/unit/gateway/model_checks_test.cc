@@ -37,23 +37,25 @@ alias::Resolution resolved(const conf::Config& c) {
 TEST(ModelChecks, AnAllowedModelWithATargetForThePathPasses) {
   const auto c = config();
   EXPECT_FALSE(checkModel(c, c.clients[0], "fast", resolved(c),
-                          findEndpoint("/v1/chat/completions"), "/v1/chat/completions"));
+                          routing::findEndpoint("/v1/chat/completions"), "/v1/chat/completions"));
 }
 
 TEST(ModelChecks, EachRefusalInItsOrder) {
   const auto c = config();
-  const auto not_found = checkModel(c, c.clients[0], "nope", alias::Resolution{},
-                                    findEndpoint("/v1/chat/completions"), "/v1/chat/completions");
+  const auto not_found =
+      checkModel(c, c.clients[0], "nope", alias::Resolution{},
+                 routing::findEndpoint("/v1/chat/completions"), "/v1/chat/completions");
   ASSERT_TRUE(not_found);
   EXPECT_EQ(not_found->error, metrics::ErrorType::kModelNotFound);
   EXPECT_EQ(not_found->message, "model 'nope' not found");
-  const auto not_allowed = checkModel(c, c.clients[1], "gpt-4o", resolved(c),
-                                      findEndpoint("/v1/chat/completions"), "/v1/chat/completions");
+  const auto not_allowed =
+      checkModel(c, c.clients[1], "gpt-4o", resolved(c),
+                 routing::findEndpoint("/v1/chat/completions"), "/v1/chat/completions");
   ASSERT_TRUE(not_allowed);
   EXPECT_EQ(not_allowed->error, metrics::ErrorType::kModelNotAllowed);
   EXPECT_EQ(not_allowed->message, "model 'gpt-4o' is not allowed for this key");
   const auto wrong_api = checkModel(c, c.clients[0], "gpt-4o", resolved(c),
-                                    findEndpoint("/v1/messages"), "/v1/messages");
+                                    routing::findEndpoint("/v1/messages"), "/v1/messages");
   ASSERT_TRUE(wrong_api);
   EXPECT_EQ(wrong_api->error, metrics::ErrorType::kInvalidRequest);
   EXPECT_EQ(wrong_api->message, "model 'gpt-4o' has no anthropic target for path /v1/messages");

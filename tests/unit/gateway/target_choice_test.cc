@@ -71,7 +71,7 @@ class TargetChoiceTest : public ::testing::Test {
   metrics::Metrics metrics_;
   KeyRegistry keys_;
   ConfigSnapshot snapshot_;
-  const Endpoint& chat_ = findEndpoint("/v1/chat/completions");
+  const routing::Endpoint& chat_ = routing::findEndpoint("/v1/chat/completions");
 };
 
 TEST_F(TargetChoiceTest, RanksByFreeSlotsWithoutTheTriedAndTheClusterFull) {
@@ -87,7 +87,7 @@ TEST_F(TargetChoiceTest, RanksByFreeSlotsWithoutTheTriedAndTheClusterFull) {
 }
 
 TEST_F(TargetChoiceTest, OnlyTheEndpointsApiCountsAndWithoutSlotsAFullKeyServes) {
-  const Endpoint& count_tokens = findEndpoint("/v1/messages/count_tokens");
+  const routing::Endpoint& count_tokens = routing::findEndpoint("/v1/messages/count_tokens");
   ASSERT_FALSE(count_tokens.holds_slots);
   routing::RetryState retry;
   EXPECT_EQ(TargetChoice(snapshot_, model(), count_tokens).rank(retry, {}),
@@ -97,8 +97,9 @@ TEST_F(TargetChoiceTest, OnlyTheEndpointsApiCountsAndWithoutSlotsAFullKeyServes)
   ASSERT_TRUE(lease);
   EXPECT_EQ(TargetChoice(snapshot_, model(), count_tokens).rank(retry, {}),
             std::vector<Candidate>{kC1});
-  EXPECT_TRUE(
-      TargetChoice(snapshot_, model(), findEndpoint("/v1/messages")).rank(retry, {}).empty());
+  EXPECT_TRUE(TargetChoice(snapshot_, model(), routing::findEndpoint("/v1/messages"))
+                  .rank(retry, {})
+                  .empty());
 }
 
 TEST_F(TargetChoiceTest, ARetryGoesToTheNextRankedCandidateNotFullAcrossTheCluster) {

@@ -1,8 +1,8 @@
-#include "gateway/proxy/endpoints.h"
+#include "routing/endpoints.h"
 
 #include <array>
 
-namespace slotgate::gateway {
+namespace slotgate::routing {
 namespace {
 
 using conf::ProviderType;
@@ -51,6 +51,13 @@ constexpr Endpoint kUnknownAnthropic{
 
 }  // namespace
 
+conf::ProviderType apiFormatForPath(std::string_view path) {
+  constexpr std::string_view kMessages = "/v1/messages";
+  const bool anthropic = path.substr(0, kMessages.size()) == kMessages &&
+                         (path.size() == kMessages.size() || path[kMessages.size()] == '/');
+  return anthropic ? conf::ProviderType::kAnthropic : conf::ProviderType::kOpenAI;
+}
+
 const Endpoint& findEndpoint(std::string_view path) {
   if (path == "/v1/chat/completions" || path == "/v1/completions") {
     return kRoutes[0];
@@ -77,4 +84,4 @@ const Endpoint* endpointById(uint8_t id) {
   return id >= 1 && id <= kRoutes.size() ? &kRoutes[id - 1] : nullptr;
 }
 
-}  // namespace slotgate::gateway
+}  // namespace slotgate::routing

@@ -1,9 +1,15 @@
-#include "gateway/proxy/endpoints.h"
+#include "routing/endpoints.h"
 
 #include <gtest/gtest.h>
 
-namespace slotgate::gateway {
+namespace slotgate::routing {
 namespace {
+
+TEST(Endpoints, ErrorFormatFollowsPath) {
+  EXPECT_EQ(apiFormatForPath("/v1/messages"), conf::ProviderType::kAnthropic);
+  EXPECT_EQ(apiFormatForPath("/v1/chat/completions"), conf::ProviderType::kOpenAI);
+  EXPECT_EQ(apiFormatForPath("/nope"), conf::ProviderType::kOpenAI);
+}
 
 TEST(Endpoints, EachRouteHasItsRow) {
   const Endpoint& chat = findEndpoint("/v1/chat/completions");
@@ -46,4 +52,4 @@ TEST(Endpoints, AnIdFindsItsRowAgain) {
 }
 
 }  // namespace
-}  // namespace slotgate::gateway
+}  // namespace slotgate::routing

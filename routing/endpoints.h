@@ -1,13 +1,13 @@
-// The data-plane routes of SPEC section 3.
+// The data-plane routes of SPEC section 3: the route table every request is looked up in once,
+// at the end of its headers.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
 #include "conf/config.h"
-#include "gateway/proxy/api_error.h"
 
-namespace slotgate::gateway {
+namespace slotgate::routing {
 
 enum class EndpointKind : uint8_t { kProxy, kListModels, kModelObject, kUnknownPath };
 
@@ -35,7 +35,13 @@ const Endpoint& findEndpoint(std::string_view path);
 // The row numbered `id` by findEndpoint (Endpoint::id), or null for an id no row has. Pure.
 const Endpoint* endpointById(uint8_t id);
 
+// The API a path speaks, for the error format of any answer to it, routed or not:
+// /v1/messages and every path under it (/v1/messages/count_tokens, and unknown ones such as
+// /v1/messages/batches, whose 404 an Anthropic SDK must be able to read) speak Anthropic;
+// everything else OpenAI. Pure.
+conf::ProviderType apiFormatForPath(std::string_view path);
+
 // The prefix of GET /v1/models/{id}.
 inline constexpr std::string_view kModelObjectPrefix = "/v1/models/";
 
-}  // namespace slotgate::gateway
+}  // namespace slotgate::routing
