@@ -25,6 +25,14 @@ TokenUsage parsed(std::string_view body) {
   return parser.finish();
 }
 
+// The plain reader answers `body` with `expected`, and the whole parser agrees.
+void expectBothRead(std::string_view body, const TokenUsage& expected) {
+  TokenUsage u;
+  ASSERT_TRUE(plain(body, u)) << body;
+  EXPECT_EQ(u, expected) << body;
+  EXPECT_EQ(parsed(body), u) << body;
+}
+
 TEST(PlainUsage, ReadsTheShapesProvidersSend) {
   const std::string openai =
       R"({"id":"c","choices":[{"message":{"content":"usage: {}"}}],"usage":{"prompt_tokens":1200,)"
@@ -42,18 +50,12 @@ TEST(PlainUsage, ReadsTheShapesProvidersSend) {
       "{\"id\": \"msg\", \"stop_sequence\": null,\n \"usage\": {\"input_tokens\": 25,\n"
       " \"cache_creation_input_tokens\": 2048, \"cache_read_input_tokens\": 512,\r\n"
       " \"output_tokens\": 15 }\t}\n\n";
-  TokenUsage a;
-  ASSERT_TRUE(plain(anthropic, a));
-  EXPECT_EQ(a, (TokenUsage{25, 15, 512, 2048, true}));
-  EXPECT_EQ(parsed(anthropic), a);
+  expectBothRead(anthropic, TokenUsage{25, 15, 512, 2048, true});
 
   const std::string responses =
       R"({"object":"response","usage":{"input_tokens":37,"input_tokens_details":{"cached_tokens":5},)"
       R"("output_tokens":11,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":48}})";
-  TokenUsage r;
-  ASSERT_TRUE(plain(responses, r));
-  EXPECT_EQ(r, (TokenUsage{37, 11, 5, 0, true}));
-  EXPECT_EQ(parsed(responses), r);
+  expectBothRead(responses, TokenUsage{37, 11, 5, 0, true});
 }
 
 TEST(PlainUsage, LaterCountsOverwriteEarlierOnesAndTheLargestCountFits) {
@@ -120,10 +122,7 @@ TEST(PlainUsage, PlainMembersMayFollowUsage) {
   const std::string body =
       R"({"id":"c","usage":{"prompt_tokens":5,"completion_tokens":2},"system_fingerprint":)"
       R"("fp_mock", "n": 0, "a": null,"b":true, "c" : false ,"d":""} )";
-  TokenUsage u;
-  ASSERT_TRUE(plain(body, u));
-  EXPECT_EQ(u, (TokenUsage{5, 2, 0, 0, true}));
-  EXPECT_EQ(parsed(body), u);
+  expectBothRead(body, TokenUsage{5, 2, 0, 0, true});
 }
 
 TEST(PlainUsage, SpaceAndNoSpaceAlike) {
