@@ -9,6 +9,7 @@
 
 #include "conf/check.h"
 #include "conf/loader.h"
+#include "gateway/event/libevent_memory.h"
 #include "gateway/heap_tuning.h"
 #include "gateway/libevent_log.h"
 #include "gateway/server.h"
@@ -26,6 +27,7 @@ constexpr char kUsage[] =
 
 int main(int argc, char** argv) {
   slotgate::gateway::pinHeapThresholds();  // before anything large is allocated and freed
+  slotgate::gateway::routeLibeventMemory();  // before any other libevent call
   std::string config_path;
   bool check = false;
   for (int i = 1; i < argc; ++i) {
