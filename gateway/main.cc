@@ -26,7 +26,7 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  slotgate::gateway::pinHeapThresholds();  // before anything large is allocated and freed
+  slotgate::gateway::pinHeapThresholds();    // before anything large is allocated and freed
   slotgate::gateway::routeLibeventMemory();  // before any other libevent call
   std::string config_path;
   bool check = false;

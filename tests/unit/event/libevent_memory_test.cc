@@ -147,14 +147,16 @@ TEST(LibeventMemoryTest, DrainedBuffersAndPerCallEventsTakeNothingFromTheHeap) {
     evbuffer* buffer = evbuffer_new();
     ASSERT_NE(buffer, nullptr);
     const std::string response(700, 'x');
-    char read_back[4096];
+    char read_back[4096] = {};
     auto oneRequest = [&] {
       evbuffer_add(buffer, response.data(), response.size());
       evbuffer_remove(buffer, read_back, sizeof(read_back));  // drained: the chain is freed
-      evbuffer_add(buffer, read_back, 4000);  // a larger chain
+      evbuffer_add(buffer, read_back, 4000);                  // a larger chain
       evbuffer_drain(buffer, 4000);
-      EventPtr timer(evtimer_new(base.get(), [](evutil_socket_t, short, void*) {}, nullptr));
-      EventPtr kick(event_new(base.get(), -1, 0, [](evutil_socket_t, short, void*) {}, nullptr));
+      EventPtr timer(evtimer_new(
+          base.get(), [](evutil_socket_t, short, void*) {}, nullptr));
+      EventPtr kick(event_new(
+          base.get(), -1, 0, [](evutil_socket_t, short, void*) {}, nullptr));
       ASSERT_TRUE(timer && kick);
     };
     oneRequest();
