@@ -1,5 +1,6 @@
 #include "gateway/proxy/proxy_attempt.h"
 
+#include "gateway/event/spare_strings.h"
 #include "gateway/proxy/stream_options.h"
 #include "gateway/proxy/upstream_head.h"
 #include "metrics/log.h"
@@ -19,16 +20,16 @@ void ProxyAttempt::start(const ConfigSnapshot& snapshot, const routing::Candidat
   paused_ = false;
   const conf::Provider& p = snapshot.config().providers[candidate.provider_index];
   const conf::ProviderKey& key = p.keys[candidate.key_index];
-  UpstreamRequest upstream;
+  // Built in spare buffers of this thread; the upstream call gives them back when done.
+  UpstreamRequest upstream{takeSpareString(), takeSpareString()};
   // Streams whose client did not ask for usage ask for it here, so their tokens are counted
   // (issue 14); the usage-only chunk this adds is removed again on the way back.
   usage_asked_ =
       source.endpoint.usage_on_request && p.inject_stream_usage && canAskForUsage(source.body);
-  upstream.body =
-      rewriteUpstreamBody(source.request.body, source.body,
-                          source.model.targets[candidate.target_index].model, usage_asked_);
-  upstream.head =
-      buildUpstreamHead(p, key, source.request, source.request_id, upstream.body.size());
+  rewriteUpstreamBody(source.request.body, source.body,
+                      source.model.targets[candidate.target_index].model, usage_asked_,
+                      upstream.body);
+  buildUpstreamHead(p, key, source.request, source.request_id, upstream.body.size(), upstream.head);
   upstream.timeout = p.request_timeout;
   // SPEC: request_timeout bounds the whole request; for streams, the time between chunks.
   upstream.idle_timeout_after_headers = source.body.stream;

@@ -103,8 +103,8 @@ bool canAskForUsage(const BodyFields& fields) {
   return fields.ok && fields.stream && !so.asks_usage && so.kind != Kind::kOther;
 }
 
-std::string rewriteUpstreamBody(std::string_view body, const BodyFields& fields,
-                                std::string_view new_model, bool ask_usage) {
+void rewriteUpstreamBody(std::string_view body, const BodyFields& fields,
+                         std::string_view new_model, bool ask_usage, std::string& out) {
   std::array<Edit, 2> edits;
   size_t count = 0;
   edits[count++] = Edit{fields.model_offset, fields.model_length, {}, true};
@@ -148,7 +148,7 @@ std::string rewriteUpstreamBody(std::string_view body, const BodyFields& fields,
   if (count == 2 && edits[1].offset < edits[0].offset) {
     std::swap(edits[0], edits[1]);
   }
-  std::string out;
+  out.clear();
   out.reserve(body.size() + new_model.size() + 56);
   size_t at = 0;
   for (size_t i = 0; i < count; ++i) {
@@ -165,7 +165,6 @@ std::string rewriteUpstreamBody(std::string_view body, const BodyFields& fields,
     at = e.offset + e.length;
   }
   out.append(body.substr(at));
-  return out;
 }
 
 }  // namespace slotgate::gateway

@@ -52,7 +52,14 @@ bool canAskForUsage(const BodyFields& fields);
 // canAskForUsage) also `stream_options.include_usage` set to true: merged into an existing
 // object (inserted first, or its value replaced), an object for `null`, or a new
 // `"stream_options":{"include_usage":true}` member appended last. Every other byte is kept.
-std::string rewriteUpstreamBody(std::string_view body, const BodyFields& fields,
-                                std::string_view new_model, bool ask_usage);
+// Into `out`, replacing what it held (its buffer is kept: the caller passes a spare one).
+void rewriteUpstreamBody(std::string_view body, const BodyFields& fields,
+                         std::string_view new_model, bool ask_usage, std::string& out);
+inline std::string rewriteUpstreamBody(std::string_view body, const BodyFields& fields,
+                                       std::string_view new_model, bool ask_usage) {
+  std::string out;
+  rewriteUpstreamBody(body, fields, new_model, ask_usage, out);
+  return out;
+}
 
 }  // namespace slotgate::gateway

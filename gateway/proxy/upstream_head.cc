@@ -22,10 +22,10 @@ bool isReplaced(std::string_view n) {
 
 }  // namespace
 
-std::string buildUpstreamHead(const conf::Provider& provider, const conf::ProviderKey& key,
-                              const IncomingRequest& request, const std::string& request_id,
-                              size_t body_length) {
-  std::string head;
+void buildUpstreamHead(const conf::Provider& provider, const conf::ProviderKey& key,
+                       const IncomingRequest& request, std::string_view request_id,
+                       size_t body_length, std::string& head) {
+  head.clear();
   head.reserve(512 + request.headers.size() * 48);
   head += request.method;
   head += ' ';
@@ -69,7 +69,6 @@ std::string buildUpstreamHead(const conf::Provider& provider, const conf::Provid
   head += "\r\ncontent-length: ";
   head += std::to_string(body_length);
   head += "\r\n\r\n";
-  return head;
 }
 
 }  // namespace slotgate::gateway

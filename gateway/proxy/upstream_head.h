@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "conf/config.h"
 #include "gateway/downstream/http_message.h"
@@ -14,8 +15,16 @@ namespace slotgate::gateway {
 // the ones slotgate sets itself.
 bool isHopByHop(std::string_view lower_name);
 
-std::string buildUpstreamHead(const conf::Provider& provider, const conf::ProviderKey& key,
-                              const IncomingRequest& request, const std::string& request_id,
-                              size_t body_length);
+// Into `head`, replacing what it held (its buffer is kept: the caller passes a spare one).
+void buildUpstreamHead(const conf::Provider& provider, const conf::ProviderKey& key,
+                       const IncomingRequest& request, std::string_view request_id,
+                       size_t body_length, std::string& head);
+inline std::string buildUpstreamHead(const conf::Provider& provider, const conf::ProviderKey& key,
+                                     const IncomingRequest& request, std::string_view request_id,
+                                     size_t body_length) {
+  std::string head;
+  buildUpstreamHead(provider, key, request, request_id, body_length, head);
+  return head;
+}
 
 }  // namespace slotgate::gateway

@@ -3,7 +3,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <utility>
 
+#include "gateway/event/spare_strings.h"
 #include "gateway/proxy/content_event.h"
 #include "gateway/proxy/plain_usage.h"
 #include "gateway/proxy/usage_candidate.h"
@@ -336,7 +338,9 @@ void StreamUsageParser::onEvent(std::string_view event, std::string_view data) {
 }
 
 JsonUsageParser::JsonUsageParser(conf::ProviderType format, size_t max_bytes)
-    : format_(format), max_bytes_(max_bytes) {}
+    : format_(format), max_bytes_(max_bytes), body_(takeSpareString()) {}
+
+JsonUsageParser::~JsonUsageParser() { giveSpareString(std::move(body_)); }
 
 void JsonUsageParser::feed(std::string_view bytes) {
   if (!overflowed_) {
@@ -374,7 +378,7 @@ metrics::TokenUsage JsonUsageParser::finish() {
     std::string text(object);
     applyUsageObjectText(text, usage);
   }
-  std::string().swap(body_);
+  giveSpareString(std::move(body_));
   (void)format_;  // both formats put usage at the top level of the body
   return usage;
 }

@@ -56,6 +56,9 @@ class JsonUsageParser {
   static constexpr size_t kTailBytes = 256 << 10;
 
   explicit JsonUsageParser(conf::ProviderType format, size_t max_bytes = kDefaultMaxBytes);
+  ~JsonUsageParser();
+  JsonUsageParser(JsonUsageParser&&) = default;
+  JsonUsageParser& operator=(JsonUsageParser&&) = default;
 
   void feed(std::string_view bytes);
   // Parses what was kept. Call once, after the last feed().
@@ -65,7 +68,7 @@ class JsonUsageParser {
  private:
   conf::ProviderType format_;
   size_t max_bytes_;
-  std::string body_;
+  std::string body_;  // in a spare buffer of the thread (spare_strings.h), given back when done
   bool overflowed_ = false;
 };
 

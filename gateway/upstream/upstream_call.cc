@@ -36,9 +36,8 @@ UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
       origin_(origin),
       handler_(handler),
       // From the worker's free list (thread_pooled.h), not malloc: one per call.
-      bytes_(std::allocate_shared<RequestBytes>(
-          PoolAllocator<RequestBytes>(),
-          RequestBytes{std::move(request.head), std::move(request.body)})),
+      bytes_(std::allocate_shared<RequestBytes>(PoolAllocator<RequestBytes>(),
+                                                std::move(request.head), std::move(request.body))),
       timeout_(request.timeout),
       idle_timeout_after_headers_(request.idle_timeout_after_headers),
       kick_(pool.base(), [this] { onKick(); }),

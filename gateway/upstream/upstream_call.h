@@ -32,11 +32,13 @@
 #include <cassert>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gateway/event/deletable.h"
 #include "gateway/event/libevent_ptr.h"
 #include "gateway/event/schedulable_callback.h"
+#include "gateway/event/spare_strings.h"
 #include "gateway/event/thread_pooled.h"
 #include "gateway/event/timer.h"
 #include "gateway/http1/http1_parser.h"
@@ -72,7 +74,16 @@ class UpstreamCall : public Deletable, public ThreadPooled<UpstreamCall> {
   [[nodiscard]] UpstreamAttempt attempt() const { return attempt_; }
 
  private:
+  // Its strings' buffers go back to the thread's spares (spare_strings.h) when the last share
+  // goes, for the next request's head and body to be built in.
   struct RequestBytes {
+    RequestBytes(std::string&& h, std::string&& b) : head(std::move(h)), body(std::move(b)) {}
+    RequestBytes(const RequestBytes&) = delete;
+    RequestBytes& operator=(const RequestBytes&) = delete;
+    ~RequestBytes() {
+      giveSpareString(std::move(head));
+      giveSpareString(std::move(body));
+    }
     std::string head;
     std::string body;
   };

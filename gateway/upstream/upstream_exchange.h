@@ -44,7 +44,9 @@ class UpstreamHandler {
 
 struct UpstreamRequest {
   // Complete request head: request line, headers (Host, Content-Length, auth...) and the
-  // final CRLFCRLF, built by the caller.
+  // final CRLFCRLF, built by the caller. Both strings' buffers go to the thread's spares
+  // (gateway/event/spare_strings.h) once the call is done with them: build them in
+  // takeSpareString()s.
   std::string head;
   std::string body;
   // Whole request, from send() until complete...

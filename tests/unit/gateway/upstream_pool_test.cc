@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <set>
 
+#include "gateway/event/spare_strings.h"
 #include "upstream_test_util.h"
 
 namespace slotgate::gateway::testing {
@@ -52,6 +54,22 @@ TEST_F(UpstreamPoolTest, SuccessiveHeadsAreReadFreshFromReusedParsers) {
   const Http1Parser parser = pool_->takeResponseParser();
   EXPECT_EQ(parser.fieldCount(), 0u);
   EXPECT_FALSE(parser.messageComplete());
+}
+
+// The request's head and body buffers go back to the thread's spares once the call is done
+// with them, for the next request to be built in (issue 12: no allocation per request).
+TEST_F(UpstreamPoolTest, TheRequestsBuffersGoBackToTheThreadsSpares) {
+  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("{}")); });
+  makePool();
+  RecordingHandler h;
+  UpstreamRequest request = postRequest(std::string(100, 'x'));
+  const std::set<const char*> buffers{request.head.data(), request.body.data()};
+  auto ex = pool_->send(localOrigin(server_->port()), std::move(request), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.completed) << h.error->detail;
+  const std::string first = takeSpareString();
+  const std::string second = takeSpareString();
+  EXPECT_EQ((std::set<const char*>{first.data(), second.data()}), buffers);
 }
 
 TEST_F(UpstreamPoolTest, ContentLengthResponseAndRequestBody) {

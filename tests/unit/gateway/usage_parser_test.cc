@@ -4,6 +4,9 @@
 
 #include <random>
 #include <string>
+#include <thread>
+
+#include "gateway/event/spare_strings.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -198,6 +201,26 @@ TEST(JsonUsageParserTest, OpenAIChatCompletion) {
       R"({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1741569952,"model":"gpt-4.1-2025-04-14","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! \"usage\": {\"prompt_tokens\": 99}","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":3,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default"})";
   EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, body), (TokenUsage{19, 10, 3, 0, true}));
   EXPECT_EQ(jsonUsage(conf::ProviderType::kOpenAI, body, 1), (TokenUsage{19, 10, 3, 0, true}));
+}
+
+// The kept body is built in a spare buffer of the thread and given back when the parser is
+// done, by finish() or by its destructor (issue 12: no allocation per response).
+TEST(JsonUsageParserTest, TheKeptBodysBufferGoesBackToTheThreadsSpares) {
+  std::thread([] {
+    const std::string body =
+        R"({"id":"x","usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}})";
+    JsonUsageParser first(conf::ProviderType::kOpenAI);
+    first.feed(body);
+    EXPECT_EQ(spareStringsOnThisThread(), 0u);
+    EXPECT_EQ(first.finish().output_tokens, 4u);
+    EXPECT_EQ(spareStringsOnThisThread(), 1u);
+    {
+      JsonUsageParser second(conf::ProviderType::kOpenAI);  // takes it
+      EXPECT_EQ(spareStringsOnThisThread(), 0u);
+      second.feed(body);
+    }  // never finished: given back all the same
+    EXPECT_EQ(spareStringsOnThisThread(), 1u);
+  }).join();
 }
 
 TEST(JsonUsageParserTest, OpenAIEmbeddings) {
