@@ -9,7 +9,7 @@
 
 #include "conf/check.h"
 #include "conf/loader.h"
-#include "gateway/event/libevent_memory.h"
+#include "gateway/event/thread_heap.h"
 #include "gateway/heap_tuning.h"
 #include "gateway/libevent_log.h"
 #include "gateway/server.h"

@@ -4,14 +4,39 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <vector>
 
 #include "gateway/downstream/connection_manager.h"
+#include "gateway/event/thread_heap.h"
 #include "gateway/event/timeval.h"
 
 namespace slotgate::gateway {
 namespace {
+
+// nghttp2 makes and frees its stream, frame and header records for every stream: from the
+// thread's heap of freed blocks (gateway/event/thread_heap.h) instead of malloc.
+nghttp2_mem threadHeapMem() {
+  nghttp2_mem mem{};
+  mem.malloc = [](size_t size, void*) { return thread_heap::allocate(size); };
+  mem.free = [](void* block, void*) { thread_heap::release(block); };
+  mem.calloc = [](size_t count, size_t size, void*) -> void* {
+    if (size != 0 && count > SIZE_MAX / size) {
+      return nullptr;
+    }
+    void* block = thread_heap::allocate(count * size);
+    if (block != nullptr) {
+      std::memset(block, 0, count * size);
+    }
+    return block;
+  };
+  mem.realloc = [](void* block, size_t size, void*) {
+    return thread_heap::reallocate(block, size);
+  };
+  return mem;
+}
 
 // nghttp2 output is pulled only while the socket's output buffer is below this.
 constexpr size_t kOutputHighWater = 1 << 20;
@@ -98,7 +123,8 @@ Http2Connection::Http2Connection(Dispatcher& worker, ConnectionManager& manager,
   nghttp2_option_set_max_continuations(opt, kMaxContinuations);
   nghttp2_option_set_stream_reset_rate_limit(opt, kResetBurst, kResetRate);
   nghttp2_session* session = nullptr;
-  nghttp2_session_server_new2(&session, cbs, this, opt);
+  nghttp2_mem mem = threadHeapMem();  // copied by nghttp2
+  nghttp2_session_server_new3(&session, cbs, this, opt, &mem);
   session_.reset(session);
   nghttp2_option_del(opt);
   nghttp2_session_callbacks_del(cbs);

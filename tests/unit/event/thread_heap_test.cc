@@ -1,4 +1,4 @@
-#include "gateway/event/libevent_memory.h"
+#include "gateway/event/thread_heap.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -16,12 +16,12 @@
 namespace slotgate::gateway {
 namespace {
 
-using libevent_memory::allocate;
-using libevent_memory::heapAllocationsOnThisThread;
-using libevent_memory::keptBlocksOnThisThread;
-using libevent_memory::keptBytesOnThisThread;
-using libevent_memory::reallocate;
-using libevent_memory::release;
+using thread_heap::allocate;
+using thread_heap::heapAllocationsOnThisThread;
+using thread_heap::keptBlocksOnThisThread;
+using thread_heap::keptBytesOnThisThread;
+using thread_heap::reallocate;
+using thread_heap::release;
 
 // Each test runs on a thread of its own, so it starts with empty lists.
 template <typename F>
@@ -30,7 +30,7 @@ void onFreshThread(F f) {
   t.join();
 }
 
-TEST(LibeventMemoryTest, AFreedBlockServesTheNextRequestOfItsSizeClass) {
+TEST(ThreadHeapTest, AFreedBlockServesTheNextRequestOfItsSizeClass) {
   onFreshThread([] {
     void* first = allocate(100);
     release(first);
@@ -49,16 +49,16 @@ TEST(LibeventMemoryTest, AFreedBlockServesTheNextRequestOfItsSizeClass) {
   });
 }
 
-TEST(LibeventMemoryTest, EveryBlockTakenHoldsTheSizeAskedFor) {
+TEST(ThreadHeapTest, EveryBlockTakenHoldsTheSizeAskedFor) {
   onFreshThread([] {
     std::vector<size_t> sizes;
     for (size_t size = 0; size <= 300; ++size) {
       sizes.push_back(size);
     }
-    for (size_t size = 300; size <= kLibeventPooledBlockBytes; size += 37) {
+    for (size_t size = 300; size <= kThreadHeapBlockBytes; size += 37) {
       sizes.push_back(size);
     }
-    sizes.push_back(kLibeventPooledBlockBytes);
+    sizes.push_back(kThreadHeapBlockBytes);
     // Blocks of every size go to the lists, then each size is asked for again: whatever
     // block serves it must hold it (written end to end; ASan would report an overflow).
     for (size_t size : sizes) {
@@ -74,17 +74,17 @@ TEST(LibeventMemoryTest, EveryBlockTakenHoldsTheSizeAskedFor) {
   });
 }
 
-TEST(LibeventMemoryTest, LargeBlocksAreNotKept) {
+TEST(ThreadHeapTest, LargeBlocksAreNotKept) {
   onFreshThread([] {
-    release(allocate(kLibeventPooledBlockBytes + 1024));
+    release(allocate(kThreadHeapBlockBytes + 1024));
     EXPECT_EQ(keptBlocksOnThisThread(), 0u);
   });
 }
 
-TEST(LibeventMemoryTest, KeptBytesAreBoundedPerThread) {
+TEST(ThreadHeapTest, KeptBytesAreBoundedPerThread) {
   onFreshThread([] {
     std::vector<void*> blocks;
-    for (size_t i = 0; i < 2 * kLibeventKeptBytes / 8192; ++i) {
+    for (size_t i = 0; i < 2 * kThreadHeapKeptBytes / 8192; ++i) {
       blocks.push_back(allocate(8192));
     }
     const std::set<void*> distinct(blocks.begin(), blocks.end());
@@ -92,13 +92,13 @@ TEST(LibeventMemoryTest, KeptBytesAreBoundedPerThread) {
     for (void* block : blocks) {
       release(block);
     }
-    EXPECT_LE(keptBytesOnThisThread(), kLibeventKeptBytes);
-    EXPECT_GT(keptBytesOnThisThread(), kLibeventKeptBytes - 2 * 8192);
+    EXPECT_LE(keptBytesOnThisThread(), kThreadHeapKeptBytes);
+    EXPECT_GT(keptBytesOnThisThread(), kThreadHeapKeptBytes - 2 * 8192);
     EXPECT_LT(keptBlocksOnThisThread(), blocks.size());
   });
 }
 
-TEST(LibeventMemoryTest, ABlockFreedOnAnotherThreadJoinsThatThreadsList) {
+TEST(ThreadHeapTest, ABlockFreedOnAnotherThreadJoinsThatThreadsList) {
   void* block = nullptr;
   onFreshThread([&block] { block = allocate(64); });
   onFreshThread([block] {
@@ -109,7 +109,7 @@ TEST(LibeventMemoryTest, ABlockFreedOnAnotherThreadJoinsThatThreadsList) {
   });
 }
 
-TEST(LibeventMemoryTest, APlainMallocBlockCanBeReleasedIntoTheLists) {
+TEST(ThreadHeapTest, APlainMallocBlockCanBeReleasedIntoTheLists) {
   onFreshThread([] {
     // What libevent made before its functions were installed is freed through them.
     void* block = std::malloc(104);  // glibc's usable size is exactly this: one class
@@ -120,7 +120,7 @@ TEST(LibeventMemoryTest, APlainMallocBlockCanBeReleasedIntoTheLists) {
   });
 }
 
-TEST(LibeventMemoryTest, ReallocateKeepsTheContents) {
+TEST(ThreadHeapTest, ReallocateKeepsTheContents) {
   onFreshThread([] {
     auto* bytes = static_cast<char*>(reallocate(nullptr, 16));
     ASSERT_NE(bytes, nullptr);
@@ -137,7 +137,7 @@ TEST(LibeventMemoryTest, ReallocateKeepsTheContents) {
 // Installed the way main() does: an evbuffer that drains empty frees its chain and makes a new
 // one on the next add; an upstream call makes and frees its events. Once the lists hold those
 // blocks, neither reaches malloc any more.
-TEST(LibeventMemoryTest, DrainedBuffersAndPerCallEventsTakeNothingFromTheHeap) {
+TEST(ThreadHeapTest, DrainedBuffersAndPerCallEventsTakeNothingFromTheHeap) {
   // Installed after other tests of this binary used libevent with malloc: the lists take
   // those blocks too (see APlainMallocBlockCanBeReleasedIntoTheLists).
   routeLibeventMemory();

@@ -1,4 +1,4 @@
-#include "gateway/event/libevent_memory.h"
+#include "gateway/event/thread_heap.h"
 
 #include <event2/event.h>
 #include <malloc.h>
@@ -22,7 +22,7 @@
 #define SLOTGATE_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-namespace slotgate::gateway::libevent_memory {
+namespace slotgate::gateway::thread_heap {
 namespace {
 
 // Size classes are glibc's own chunk sizes: a request of n bytes takes a chunk of n + 8 bytes
@@ -44,7 +44,7 @@ constexpr size_t classOfRequest(size_t size) {
 constexpr size_t classOfUsable(size_t usable) { return (usable + kSizeWord) / kGranule; }
 constexpr size_t usableOfClass(size_t c) { return c * kGranule - kSizeWord; }
 
-constexpr size_t kClasses = classOfRequest(kLibeventPooledBlockBytes) + 1;
+constexpr size_t kClasses = classOfRequest(kThreadHeapBlockBytes) + 1;
 
 // One thread's lists. Zero-initialised and trivially destructible, so reachable without a
 // guard and still usable while the thread's other thread_local objects are destroyed; `ended`
@@ -127,7 +127,7 @@ void release(void* block) {
   const size_t usable = malloc_usable_size(block);
   const size_t c = classOfUsable(usable);
   if (lists.ended || c < kMinClass || c >= kClasses ||
-      lists.kept_bytes + c * kGranule > kLibeventKeptBytes) {
+      lists.kept_bytes + c * kGranule > kThreadHeapKeptBytes) {
     std::free(block);
     return;
   }
@@ -144,13 +144,12 @@ size_t keptBlocksOnThisThread() { return lists.kept_blocks; }
 size_t keptBytesOnThisThread() { return lists.kept_bytes; }
 size_t heapAllocationsOnThisThread() { return lists.heap_allocations; }
 
-}  // namespace slotgate::gateway::libevent_memory
+}  // namespace slotgate::gateway::thread_heap
 
 namespace slotgate::gateway {
 
 void routeLibeventMemory() {
-  event_set_mem_functions(&libevent_memory::allocate, &libevent_memory::reallocate,
-                          &libevent_memory::release);
+  event_set_mem_functions(&thread_heap::allocate, &thread_heap::reallocate, &thread_heap::release);
 }
 
 }  // namespace slotgate::gateway
