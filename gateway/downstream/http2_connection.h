@@ -32,9 +32,11 @@
 #include <nghttp2/nghttp2.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include "gateway/downstream/downstream_connection.h"
 #include "gateway/downstream/drain_watchdog.h"
@@ -46,6 +48,7 @@
 #include "gateway/downstream/request_handler.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/event/libevent_ptr.h"
+#include "gateway/event/thread_pooled.h"
 
 namespace slotgate::gateway {
 
@@ -134,7 +137,10 @@ class Http2Connection : public DownstreamConnection {
   Timer body_timer_;           // the earliest body_timeout of the streams still uploading
   SchedulableCallback flush_;  // processInput on the next turn (also the first turn's entry)
   NghttpSessionPtr session_;
-  std::unordered_map<int32_t, Http2StreamPtr> streams_;
+  // Its nodes from the worker's free list (thread_pooled.h): one per stream, no malloc.
+  std::unordered_map<int32_t, Http2StreamPtr, std::hash<int32_t>, std::equal_to<int32_t>,
+                     PoolAllocator<std::pair<const int32_t, Http2StreamPtr>>>
+      streams_;
   Http2ResetGuard reset_guard_;
   Http2StreamIds stream_ids_;
 

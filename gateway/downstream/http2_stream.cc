@@ -1,6 +1,7 @@
 #include "gateway/downstream/http2_stream.h"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/downstream/ascii.h"
@@ -16,7 +17,7 @@ bool connectionSpecific(std::string_view name) {
          name == "transfer-encoding" || name == "upgrade" || name == "content-length";
 }
 
-nghttp2_nv makeNv(const std::string& name, const std::string& value) {
+nghttp2_nv makeNv(std::string_view name, std::string_view value) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
                     value.size(), NGHTTP2_NV_FLAG_NONE};
@@ -58,27 +59,38 @@ void Http2Stream::sendHeaders(int status, const Headers& headers,
     return;
   }
   headers_sent_ = true;
-  std::vector<std::string> lowered;
-  lowered.reserve(headers.size() + 2);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(headers.size() + 2);
-  const std::string status_name = ":status";
-  const std::string status_value = std::to_string(status);
-  nva.push_back(makeNv(status_name, status_value));
+  // The thread's field list and one buffer of every lowered name, reused for every response
+  // (issue 12: no allocation per response). The names are appended after reserving their
+  // total, so the views into the buffer stay put; nghttp2 copies the bytes before returning.
+  thread_local std::vector<nghttp2_nv> nva;
+  thread_local std::string names;
+  nva.clear();
+  names.clear();
+  size_t name_bytes = 0;
   for (const auto& h : headers) {
-    std::string name = h.name;
-    toAsciiLower(name);
+    name_bytes += h.name.size();
+  }
+  names.reserve(name_bytes);
+  constexpr std::string_view kStatus = ":status";
+  constexpr std::string_view kContentLength = "content-length";
+  const std::string status_value = std::to_string(status);  // 3 digits: no allocation
+  nva.push_back(makeNv(kStatus, status_value));
+  for (const auto& h : headers) {
+    const size_t at = names.size();
+    for (const char c : h.name) {
+      names.push_back(asciiLower(c));
+    }
+    const std::string_view name(names.data() + at, h.name.size());
     if (connectionSpecific(name)) {
+      names.resize(at);
       continue;
     }
-    lowered.push_back(std::move(name));
-    nva.push_back(makeNv(lowered.back(), h.value));
+    nva.push_back(makeNv(name, h.value));
   }
-  const std::string cl_name = "content-length";
-  std::string cl_value;
+  std::string cl_value;  // at most 20 digits: no allocation
   if (content_length) {
     cl_value = std::to_string(*content_length);
-    nva.push_back(makeNv(cl_name, cl_value));
+    nva.push_back(makeNv(kContentLength, cl_value));
   }
   nghttp2_data_provider provider{};
   provider.source.ptr = this;

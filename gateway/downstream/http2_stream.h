@@ -17,6 +17,7 @@
 #include "gateway/downstream/http_message.h"
 #include "gateway/downstream/request_handler.h"
 #include "gateway/event/dispatcher.h"
+#include "gateway/event/thread_pooled.h"
 
 namespace slotgate::gateway {
 
@@ -27,7 +28,8 @@ struct EvBufferDeleter {
 };
 using EvBufferPtr = std::unique_ptr<evbuffer, EvBufferDeleter>;
 
-class Http2Stream : public ResponseSink, public Deletable {
+// Its memory comes from the worker's free list (thread_pooled.h): one per stream, no malloc.
+class Http2Stream final : public ResponseSink, public Deletable, public ThreadPooled<Http2Stream> {
  public:
   // Above this the stream asks for onSinkDrained once below kLowWater.
   static constexpr size_t kLowWater = 64 << 10;

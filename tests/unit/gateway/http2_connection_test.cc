@@ -95,6 +95,7 @@ class FakeDispatcher : public RequestDispatcher, public ConnectionStats {
 
 struct ClientStream {
   int status = 0;
+  std::map<std::string, std::string> headers;  // the response's, but :status
   std::string body;
   bool closed = false;
   uint32_t error = 0;
@@ -115,9 +116,13 @@ class Client {
     nghttp2_session_callbacks_set_on_header_callback(
         cbs, [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl,
                 const uint8_t* v, size_t vl, uint8_t, void* u) {
-          if (std::string(reinterpret_cast<const char*>(n), nl) == ":status") {
-            static_cast<Client*>(u)->streams[f->hd.stream_id].status =
-                std::stoi(std::string(reinterpret_cast<const char*>(v), vl));
+          const std::string name(reinterpret_cast<const char*>(n), nl);
+          const std::string value(reinterpret_cast<const char*>(v), vl);
+          ClientStream& s = static_cast<Client*>(u)->streams[f->hd.stream_id];
+          if (name == ":status") {
+            s.status = std::stoi(value);
+          } else {
+            s.headers[name] = value;
           }
           return 0;
         });
@@ -360,6 +365,58 @@ TEST_F(Http2ConnectionTest, ResetStreamDestroysOnlyItsHandler) {
   EXPECT_EQ(client.streams[b].body, "ok");
   EXPECT_EQ(client.streams[b].error, 0u);
   EXPECT_EQ(manager_->connectionCount(), 1u);
+}
+
+// The response head goes out with lower-case names (RFC 9113 8.2.1), without the fields HTTP/2
+// forbids, and with slotgate's content-length; two responses in a row (the field list and the
+// name buffer are reused) carry only their own fields.
+TEST_F(Http2ConnectionTest, ResponseHeadsAreLoweredAndFilteredEachOnItsOwn) {
+  Client client(port_, 1 << 20, true);
+  const int32_t a = client.get("/a");
+  ASSERT_TRUE(run(client, [&] { return events_.live.count("/a") == 1; }));
+  ResponseSink& first = events_.live["/a"]->sink();
+  first.sendHeaders(200,
+                    {{"Content-Type", "application/json"},
+                     {"X-Slotgate-Provider-With-A-Long-Name", "p1"},
+                     {"Connection", "keep-alive"},
+                     {"Transfer-Encoding", "chunked"},
+                     {"Content-Length", "999"}},
+                    2);
+  first.sendData("{}");
+  first.finish();
+  ASSERT_TRUE(run(client, [&] { return client.streams[a].closed; }));
+  const std::map<std::string, std::string> expected_a = {
+      {"content-type", "application/json"},
+      {"x-slotgate-provider-with-a-long-name", "p1"},
+      {"content-length", "2"}};
+  EXPECT_EQ(client.streams[a].headers, expected_a);
+
+  const int32_t b = client.get("/b");
+  ASSERT_TRUE(run(client, [&] { return events_.live.count("/b") == 1; }));
+  ResponseSink& second = events_.live["/b"]->sink();
+  second.sendHeaders(404, {{"X-Other", "v"}}, std::nullopt);
+  second.finish();
+  ASSERT_TRUE(run(client, [&] { return client.streams[b].closed; }));
+  EXPECT_EQ(client.streams[b].status, 404);
+  const std::map<std::string, std::string> expected_b = {{"x-other", "v"}};
+  EXPECT_EQ(client.streams[b].headers, expected_b);
+}
+
+// A stream's memory comes from the thread's free list (thread_pooled.h) and goes back to it
+// once the stream is deleted (issue 12: no allocation per stream).
+TEST_F(Http2ConnectionTest, AFinishedStreamsBlockServesTheNextStream) {
+  Client client(port_, 1 << 20, true);
+  const int32_t a = client.get("/a");
+  ASSERT_TRUE(run(client, [&] { return events_.live.count("/a") == 1; }));
+  events_.live["/a"]->sink().sendHeaders(204, {}, 0);
+  events_.live["/a"]->sink().finish();
+  ASSERT_TRUE(run(client, [&] { return client.streams[a].closed && events_.destroyed["/a"]; }));
+  event_base_loop(worker_.base(), EVLOOP_NONBLOCK);  // the deferred deletion of the stream
+  const size_t kept = keptPooled<sizeof(Http2Stream)>();
+  ASSERT_GE(kept, 1u);
+  client.get("/b");
+  ASSERT_TRUE(run(client, [&] { return events_.live.count("/b") == 1; }));
+  EXPECT_EQ(keptPooled<sizeof(Http2Stream)>(), kept - 1);  // taken, not malloc'd
 }
 
 TEST_F(Http2ConnectionTest, AbortResetsTheStreamNotTheConnection) {
