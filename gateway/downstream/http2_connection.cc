@@ -247,11 +247,13 @@ void Http2Connection::notifyDrained() {
   }
   // onSinkDrained may run the handler (more sendData); the stream set does
   // not change meanwhile (closes happen inside nghttp2 only), but ids are
-  // copied to be safe.
+  // copied to be safe: only those of streams waiting to hear it, usually none,
+  // so the list is usually empty and allocates nothing.
   std::vector<int32_t> ids;
-  ids.reserve(streams_.size());
   for (auto& [id, s] : streams_) {
-    ids.push_back(id);
+    if (s->wantsDrained()) {
+      ids.push_back(id);
+    }
   }
   for (int32_t id : ids) {
     if (Http2Stream* s = stream(id)) {

@@ -61,6 +61,7 @@ int Http2Connection::onBeginHeaders(const nghttp2_frame* frame) {
     return 0;
   }
   auto s = std::make_unique<Http2Stream>(*this, frame->hd.stream_id);
+  s->beginRequest();
   s->setHeadOpen(true);
   nghttp2_session_set_stream_user_data(session_.get(), frame->hd.stream_id, s.get());
   streams_.emplace(frame->hd.stream_id, std::move(s));
@@ -88,7 +89,7 @@ int Http2Connection::onHeader(const nghttp2_frame* frame, std::string_view name,
       r.path.assign(value.substr(0, q));
       r.query.assign(q == std::string_view::npos ? std::string_view{} : value.substr(q + 1));
     } else if (name == ":authority") {
-      r.headers.push_back({"host", std::string(value)});
+      s->addField("host", value);
     }
     return 0;  // :scheme is implied by the listener
   }
@@ -98,7 +99,7 @@ int Http2Connection::onHeader(const nghttp2_frame* frame, std::string_view name,
       return 0;
     }
   }
-  r.headers.push_back({std::string(name), std::string(value)});
+  s->addField(name, value);
   return 0;
 }
 
@@ -148,6 +149,7 @@ int Http2Connection::onFrameRecv(const nghttp2_frame* frame) {
 }
 
 void Http2Connection::headersComplete(Http2Stream& s) {
+  s.endFields();
   IncomingRequest& r = s.request();
   if (s.headerTooLarge()) {
     refuse(s, CodecReject::kHeadersTooLarge);

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "gateway/downstream/http_message.h"
 #include "gateway/downstream/request_handler.h"
@@ -48,6 +49,14 @@ class Http2Stream final : public ResponseSink, public Deletable, public ThreadPo
   int32_t id() const { return id_; }
   IncomingRequest& request() { return request_; }
 
+  // The request is built in spare storage of the thread (request_recycler.h): its strings and
+  // header entries keep their buffers from earlier requests, and the fields are assigned into
+  // them in order (issue 12: no allocation for a request like the ones before).
+  void beginRequest();
+  void addField(std::string_view name, std::string_view value);
+  // The header block ended: entries not assigned are dropped.
+  void endFields();
+
   // Request side, driven by the connection.
   bool headerTooLarge() const {
     return header_bytes_ > max_header_bytes_ || header_fields_ > max_header_fields_;
@@ -75,6 +84,8 @@ class Http2Stream final : public ResponseSink, public Deletable, public ThreadPo
   bool responseEnded() const { return finished_ || aborted_; }
   // Called by the connection after output drained; may run the handler.
   void notifyIfDrained();
+  // The handler waits for onSinkDrained (its output went over kLowWater).
+  bool wantsDrained() const { return want_drained_; }
   // Called every idle_timeout. True when response bytes waited here at this
   // and the previous call and nghttp2 took fewer of them in between than the
   // slow-reader rule asks (DrainWatchdog::tooSlow): the client kept its
@@ -96,6 +107,7 @@ class Http2Stream final : public ResponseSink, public Deletable, public ThreadPo
   Http2Connection& connection_;
   int32_t id_;
   IncomingRequest request_;
+  size_t fields_ = 0;  // request_.headers entries assigned so far
   size_t header_bytes_ = 0;
   size_t header_fields_ = 0;
   size_t max_header_bytes_ = SIZE_MAX;

@@ -16,8 +16,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gateway/downstream/connection_manager.h"
+#include "gateway/downstream/request_recycler.h"
 #include "gateway/worker.h"
 
 namespace slotgate::gateway {
@@ -152,15 +155,20 @@ class Client {
     ::close(fd_);
   }
 
-  int32_t get(const std::string& path, const std::string& body = "") {
+  // `fields`: more header fields after the pseudo-header ones (lower-case names).
+  int32_t get(const std::string& path, const std::string& body = "",
+              const std::vector<std::pair<std::string, std::string>>& fields = {}) {
     // nghttp2 copies the fields on submit; the strings must live until then.
     const std::string method = body.empty() ? "GET" : "POST";
     const std::string scheme = "http";
     const std::string authority = "example.test";
-    nghttp2_nv nva[] = {nv(":method", method), nv(":scheme", scheme), nv(":path", path),
-                        nv(":authority", authority)};
+    std::vector<nghttp2_nv> nva = {nv(":method", method), nv(":scheme", scheme), nv(":path", path),
+                                   nv(":authority", authority)};
+    for (const auto& [name, value] : fields) {
+      nva.push_back(nv(name.c_str(), value));
+    }
     if (body.empty()) {
-      return nghttp2_submit_request(session_, nullptr, nva, 4, nullptr, nullptr);
+      return nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), nullptr, nullptr);
     }
     upload_ = body;
     nghttp2_data_provider provider{};
@@ -176,7 +184,7 @@ class Client {
       }
       return static_cast<ssize_t>(n);
     };
-    return nghttp2_submit_request(session_, nullptr, nva, 4, &provider, nullptr);
+    return nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), &provider, nullptr);
   }
   // h2c upgrade (RFC 7540 3.2), before any step(): sends `head` (an HTTP/1.1 request line and
   // headers, without the blank line) plus the upgrade fields carrying our SETTINGS, then
@@ -417,6 +425,27 @@ TEST_F(Http2ConnectionTest, AFinishedStreamsBlockServesTheNextStream) {
   client.get("/b");
   ASSERT_TRUE(run(client, [&] { return events_.live.count("/b") == 1; }));
   EXPECT_EQ(keptPooled<sizeof(Http2Stream)>(), kept - 1);  // taken, not malloc'd
+}
+
+// A request is built in the storage of an earlier one (request_recycler.h): a stream that was
+// never dispatched gives its storage back, and the next request, with fewer fields, carries
+// only its own.
+TEST_F(Http2ConnectionTest, ARequestBuiltInRecycledStorageCarriesOnlyItsOwnFields) {
+  Client client(port_, 1 << 20, true);
+  const int32_t denied = client.get("/deny", "", {{"x-a", "1"}, {"x-b", "2"}, {"x-c", "3"}});
+  ASSERT_TRUE(run(client, [&] { return client.streams[denied].closed; }));
+  EXPECT_EQ(client.streams[denied].status, 401);
+  event_base_loop(worker_.base(), EVLOOP_NONBLOCK);  // the deferred deletion of the stream
+  Headers entries;
+  IncomingRequest spare = takeSpareRequest(entries);
+  EXPECT_GE(entries.size(), 4u);  // host, x-a, x-b, x-c: the refused request's storage
+  spare.headers.swap(entries);
+  recycleRequest(std::move(spare));  // back for the next stream
+
+  client.get("/b", "", {{"x-only", "v"}});
+  ASSERT_TRUE(run(client, [&] { return events_.live.count("/b") == 1; }));
+  EXPECT_EQ(dispatcher_.last_header_names, (std::vector<std::string>{"host", "x-only"}));
+  EXPECT_EQ(dispatcher_.last_host, "example.test");
 }
 
 TEST_F(Http2ConnectionTest, AbortResetsTheStreamNotTheConnection) {
