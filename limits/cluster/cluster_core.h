@@ -1,23 +1,38 @@
 // Internals of ClusterSlots (not for other modules): the state that leases and pending
 // acquisitions reach weakly, so that either may outlive the ClusterSlots. Loop-thread only.
+//
+// The admission path allocates nothing of its own once warm: operation records and lease
+// entries come from per-thread free lists (gateway::PoolAllocator), script calls write their
+// keys and arguments straight into the connection's command buffer (ScriptCall), lease ids are
+// a prefix and a number, live leases are an intrusive list, and release calls are reused.
 #pragma once
 
 #include <deque>
 #include <list>
-#include <unordered_map>
 #include <utility>
 
 #include "limits/cluster/cluster_slots.h"
+#include "limits/cluster/redis_script.h"
 
 namespace slotgate::limits::detail {
 
-struct AcquireOp {
+// A release not sent yet: the key (its lease zset is <prefix>slots:<key_id>) and lease number.
+struct PendingRelease {
+  std::string key_id;
+  uint64_t lease_no = 0;
+};
+
+// One acquisition or admission: its own script call (while in flight, `in_flight_hold` keeps it
+// alive; the Pending handle holds it too).
+struct AcquireOp final : ScriptCall {
+  ClusterCore* owner = nullptr;  // valid whenever a reply arrives (the core owns the connection)
   std::weak_ptr<ClusterCore> core;
   std::weak_ptr<AcquireOp> self;  // for the retry timer, which holds a raw pointer
+  std::shared_ptr<AcquireOp> in_flight_hold;
   std::vector<SlotRequest> candidates;
   ClusterSlots::Callback cb;
   SteadyTime retry_until{};
-  std::string lease_id;
+  uint64_t lease_no = 0;
   bool cancelled = false;
   bool in_flight = false;
   bool listed = false;  // in ClusterCore::waiting_
@@ -27,8 +42,27 @@ struct AcquireOp {
   gateway::TimerPtr retry_timer;  // made at the first retry
   // ClusterSlots::admit: candidates are the client key, then the provider key if any; never
   // retried.
+  bool admit = false;
   ClusterSlots::AdmitCallback admit_cb;
-  std::string provider_lease_id;
+  uint64_t provider_lease_no = 0;
+
+  size_t keyCount() const override;
+  size_t argCount() const override;
+  void writeKeysAndArgs(RespWriter& out) const override;
+  void onScriptReply(const redisReply* reply) override;
+  void onRedisDropped() override;
+};
+
+// One release command (a ZREM, or the release script for several): reused.
+struct ReleaseCall final : ScriptCall {
+  ClusterCore* owner = nullptr;
+  std::vector<PendingRelease> releases;
+
+  size_t keyCount() const override { return releases.size(); }
+  size_t argCount() const override { return releases.size(); }
+  void writeKeysAndArgs(RespWriter& out) const override;
+  void onScriptReply(const redisReply* reply) override;
+  void onRedisDropped() override;
 };
 
 class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
@@ -43,28 +77,36 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   void release(LeaseEntry& entry);
   void renew();
   void releaseAll(std::chrono::milliseconds timeout, std::function<void()> done);
-  std::string nextLeaseId();
+  uint64_t nextLeaseNo() { return ++counter_; }
+  // <instance id>:<worker>:<n>
+  std::string leaseId(uint64_t lease_no) const { return lease_prefix_ + std::to_string(lease_no); }
+  const std::string& leasePrefix() const { return lease_prefix_; }
   // Runs fn later on this loop (Dispatcher::post), never inside the current callback.
   void defer(std::function<void()> fn) { loop_.post(std::move(fn)); }
 
   event_base* base() const { return loop_.base(); }
   RedisConnection& conn() { return *conn_; }
   const ClusterOptions& options() const { return options_; }
-  size_t leasesHeld() const { return live_.size(); }
+  size_t leasesHeld() const { return live_count_; }
   uint64_t leasesLost() const { return lost_; }
   void setStateListener(std::function<void(bool)> fn) { on_state_ = std::move(fn); }
 
- private:
+  // Replies of the script calls (AcquireOp, ReleaseCall).
   void onReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply);
-  void sendAdmit(const std::shared_ptr<AcquireOp>& op);
   void onAdmitReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply);
-  std::shared_ptr<LeaseEntry> track(const SlotRequest& request, const std::string& lease_id);
+  void releaseCallDone(ReleaseCall& call, bool answered);
+
+ private:
+  void sendAdmit(const std::shared_ptr<AcquireOp>& op);
+  std::shared_ptr<LeaseEntry> track(const SlotRequest& request, uint64_t lease_no);
+  void link(LeaseEntry& entry);
+  void unlink(LeaseEntry& entry);
   void deliverAdmit(const std::shared_ptr<AcquireOp>& op, ClusterSlots::AdmitOutcome outcome,
                     ClusterLease client, ClusterLease provider);
   void deliver(const std::shared_ptr<AcquireOp>& op, ClusterSlots::Outcome outcome,
                ClusterLease lease);
   // Queues a release for the end of this loop turn (flushReleases).
-  void sendRelease(std::string zkey, std::string lease_id);
+  void sendRelease(const std::string& key_id, uint64_t lease_no);
   // Sends the queued releases: one ZREM, or one script call for several. Runs at the end of
   // the loop turn, and before any acquisition goes out, so that an acquisition woken by a
   // release (wakeWaiter) reaches Redis behind it.
@@ -78,15 +120,20 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
 
   gateway::Dispatcher& loop_;
   const ClusterOptions options_;
+  const std::string lease_prefix_;  // <instance id>:<worker>:
   RedisConnectionPtr conn_;
   uint64_t counter_ = 0;
   uint64_t lost_ = 0;
-  std::unordered_map<LeaseEntry*, std::weak_ptr<LeaseEntry>> live_;
+  LeaseEntry* live_head_ = nullptr;  // leases held (renewed), newest first
+  size_t live_count_ = 0;
   // Releases that could not be sent (Redis down): sent on reconnect. Bounded; past the bound
   // the TTL frees them.
-  std::deque<std::pair<std::string, std::string>> unreleased_;
-  // Releases of this loop turn, not sent yet: (zset, lease id).
-  std::vector<std::pair<std::string, std::string>> release_batch_;
+  std::deque<PendingRelease> unreleased_;
+  // Releases of this loop turn, not sent yet.
+  std::vector<PendingRelease> release_batch_;
+  // Release calls, each reused once answered (their vectors keep their capacity).
+  std::vector<std::unique_ptr<ReleaseCall>> release_calls_;
+  std::vector<ReleaseCall*> idle_release_calls_;
   gateway::SchedulableCallbackPtr release_flush_;
   std::list<std::weak_ptr<AcquireOp>> waiting_;  // acquisitions between retries, oldest first
   gateway::TimerPtr renew_timer_;                // every lease_ttl / 3 (at least 10 ms)

@@ -38,9 +38,12 @@ const std::string& ClusterLease::keyId() const {
   return entry_ ? entry_->key_id : kEmpty;
 }
 
-const std::string& ClusterLease::leaseId() const {
-  static const std::string kEmpty;
-  return entry_ ? entry_->lease_id : kEmpty;
+std::string ClusterLease::leaseId() const {
+  if (!entry_) {
+    return {};
+  }
+  auto core = entry_->core.lock();
+  return core ? core->leaseId(entry_->lease_no) : std::string();
 }
 
 }  // namespace slotgate::limits

@@ -13,14 +13,18 @@ class ClusterSlots;
 namespace detail {
 class ClusterCore;
 // Shared by the handle and, weakly, by the renewal of its ClusterSlots. Loop-thread only.
-struct LeaseEntry {
+struct LeaseEntry : std::enable_shared_from_this<LeaseEntry> {
   std::weak_ptr<ClusterCore> core;
   std::string key_id;
-  std::string lease_id;
+  uint64_t lease_no = 0;  // the lease id is its ClusterSlots' lease prefix and this number
   uint32_t limit = 0;
   std::function<void()> on_lost;
   bool lost = false;
   bool released = false;
+  // The core's list of live (renewed) leases, linked through the entries: no node to allocate.
+  bool live = false;
+  LeaseEntry* prev_live = nullptr;
+  LeaseEntry* next_live = nullptr;
 };
 }  // namespace detail
 
@@ -48,9 +52,9 @@ class ClusterLease {
   void onLost(std::function<void()> fn);
   bool lost() const { return entry_ != nullptr && entry_->lost; }
 
-  // "" for an empty lease.
+  // "" for an empty lease (leaseId: also once its ClusterSlots is gone).
   const std::string& keyId() const;
-  const std::string& leaseId() const;
+  std::string leaseId() const;
 
  private:
   friend class detail::ClusterCore;

@@ -6,6 +6,7 @@
 #include <random>
 #include <utility>
 
+#include "gateway/event/thread_pooled.h"
 #include "limits/cluster/cluster_core.h"
 #include "limits/cluster/cluster_scripts.h"
 
@@ -29,9 +30,112 @@ std::chrono::milliseconds retryDelay(const ClusterOptions& o) {
 
 }  // namespace
 
+// ---- AcquireOp, ReleaseCall: what their script calls send, where the replies go ----
+
+namespace {
+
+constexpr std::string_view kSlots = "slots:";
+constexpr std::string_view kProbe = "probe:";
+
+uint64_t windowMs(const SlotRequest& c) {
+  return static_cast<uint64_t>(std::max<int64_t>(1, c.probe_window.count()));
+}
+
+}  // namespace
+
+size_t AcquireOp::keyCount() const {
+  if (admit) {
+    return candidates.size() > 1 ? 3 : 1;
+  }
+  return 2 * candidates.size();
+}
+
+size_t AcquireOp::argCount() const {
+  if (admit) {
+    return candidates.size() > 1 ? 7 : 3;
+  }
+  return 2 + 3 * candidates.size();
+}
+
+// The layouts of admitScript and acquireScript (cluster_scripts.h).
+void AcquireOp::writeKeysAndArgs(RespWriter& out) const {
+  const std::string& prefix = owner->options().prefix;
+  const std::string& lease_prefix = owner->leasePrefix();
+  const auto ttl = static_cast<uint64_t>(owner->options().lease_ttl.count());
+  if (admit) {
+    const SlotRequest& client = candidates[0];
+    const SlotRequest* provider = candidates.size() > 1 ? &candidates[1] : nullptr;
+    out.arg(prefix, kSlots, client.key_id);
+    if (provider != nullptr) {
+      out.arg(prefix, kSlots, provider->key_id);
+      out.arg(prefix, kProbe, provider->key_id);
+    }
+    out.arg(ttl);
+    out.arg(lease_prefix, lease_no);
+    out.arg(client.limit);
+    if (provider != nullptr) {
+      out.arg(lease_prefix, provider_lease_no);
+      out.arg(provider->limit);
+      out.arg(provider->probe_limit);
+      out.arg(windowMs(*provider));
+    }
+    return;
+  }
+  for (const SlotRequest& c : candidates) {
+    out.arg(prefix, kSlots, c.key_id);
+    out.arg(prefix, kProbe, c.key_id);
+  }
+  out.arg(ttl);
+  out.arg(lease_prefix, lease_no);
+  for (const SlotRequest& c : candidates) {
+    out.arg(c.limit);
+    out.arg(c.probe_limit);
+    out.arg(windowMs(c));
+  }
+}
+
+void AcquireOp::onScriptReply(const redisReply* reply) {
+  // Held for the rest of this call; the op may go with it.
+  const std::shared_ptr<AcquireOp> op = std::move(in_flight_hold);
+  in_flight = false;
+  if (admit) {
+    owner->onAdmitReply(op, reply);
+  } else {
+    owner->onReply(op, reply);
+  }
+}
+
+void AcquireOp::onRedisDropped() {
+  in_flight = false;
+  const std::shared_ptr<AcquireOp> op = std::move(in_flight_hold);  // may be the last holder
+}
+
+void ReleaseCall::writeKeysAndArgs(RespWriter& out) const {
+  const std::string& prefix = owner->options().prefix;
+  const std::string& lease_prefix = owner->leasePrefix();
+  if (releases.size() == 1) {  // sent as ZREM <zset> <lease>
+    out.arg("ZREM");
+  }
+  for (const PendingRelease& r : releases) {
+    out.arg(prefix, kSlots, r.key_id);
+  }
+  for (const PendingRelease& r : releases) {
+    out.arg(lease_prefix, r.lease_no);
+  }
+}
+
+void ReleaseCall::onScriptReply(const redisReply* /*reply*/) {
+  owner->releaseCallDone(*this, true);
+}
+
+void ReleaseCall::onRedisDropped() { owner->releaseCallDone(*this, false); }
+
+// ---- ClusterCore ----
+
 ClusterCore::ClusterCore(gateway::Dispatcher& loop, RedisEndpoint endpoint, ClusterOptions options)
     : loop_(loop),
       options_(std::move(options)),
+      lease_prefix_(options_.instance_id + ":" + std::to_string(options_.worker_index) + ":"),
       conn_(std::make_unique<RedisConnection>(loop.base(), std::move(endpoint), options_.redis)),
       release_flush_(loop.createSchedulableCallback([this] { flushReleases(); })),
       renew_timer_(loop.createTimer([this] {
@@ -54,7 +158,8 @@ ClusterCore::ClusterCore(gateway::Dispatcher& loop, RedisEndpoint endpoint, Clus
   });
 }
 
-// The connection goes first (its destructor drops pending callbacks, which hold ops, not this).
+// The connection goes first: its destructor drops the calls still pending (ops let go of
+// themselves, release calls go back to the idle list, which this object still owns).
 ClusterCore::~ClusterCore() { conn_.reset(); }
 
 void ClusterCore::start() {
@@ -62,38 +167,14 @@ void ClusterCore::start() {
   renew_timer_->enable(renew_period_);
 }
 
-std::string ClusterCore::nextLeaseId() {
-  return options_.instance_id + ":" + std::to_string(options_.worker_index) + ":" +
-         std::to_string(++counter_);
-}
-
 void ClusterCore::attempt(const std::shared_ptr<AcquireOp>& op) {
   flushReleases();  // releases asked for before this acquisition reach Redis before it
-  std::vector<std::string> keys;
-  std::vector<std::string> args;
-  keys.reserve(2 * op->candidates.size());
-  args.reserve(2 + 3 * op->candidates.size());
-  args.push_back(std::to_string(options_.lease_ttl.count()));
-  args.push_back(op->lease_id);
-  for (const SlotRequest& c : op->candidates) {
-    keys.push_back(ClusterSlots::slotsKey(options_.prefix, c.key_id));
-    keys.push_back(ClusterSlots::probeKey(options_.prefix, c.key_id));
-    args.push_back(std::to_string(c.limit));
-    args.push_back(std::to_string(c.probe_limit));
-    args.push_back(std::to_string(std::max<int64_t>(1, c.probe_window.count())));
-  }
-  std::weak_ptr<ClusterCore> weak = weak_from_this();
-  const bool sent = acquireScript().run(*conn_, std::move(keys), std::move(args),
-                                        [weak, op](const redisReply* reply) {
-                                          op->in_flight = false;
-                                          if (auto core = weak.lock()) {
-                                            core->onReply(op, reply);
-                                          }
-                                        });
-  if (sent) {
+  if (op->send(acquireScript(), *conn_)) {
     op->in_flight = true;
+    op->in_flight_hold = op;
     return;
   }
+  std::weak_ptr<ClusterCore> weak = weak_from_this();
   defer([weak, op] {
     if (auto core = weak.lock()) {
       core->deliver(op, ClusterSlots::Outcome::kUnavailable, {});
@@ -103,31 +184,12 @@ void ClusterCore::attempt(const std::shared_ptr<AcquireOp>& op) {
 
 void ClusterCore::sendAdmit(const std::shared_ptr<AcquireOp>& op) {
   flushReleases();
-  const SlotRequest& client = op->candidates[0];
-  std::vector<std::string> keys{ClusterSlots::slotsKey(options_.prefix, client.key_id)};
-  std::vector<std::string> args{std::to_string(options_.lease_ttl.count()), op->lease_id,
-                                std::to_string(client.limit)};
-  if (op->candidates.size() > 1) {
-    const SlotRequest& provider = op->candidates[1];
-    keys.push_back(ClusterSlots::slotsKey(options_.prefix, provider.key_id));
-    keys.push_back(ClusterSlots::probeKey(options_.prefix, provider.key_id));
-    args.push_back(op->provider_lease_id);
-    args.push_back(std::to_string(provider.limit));
-    args.push_back(std::to_string(provider.probe_limit));
-    args.push_back(std::to_string(std::max<int64_t>(1, provider.probe_window.count())));
-  }
-  std::weak_ptr<ClusterCore> weak = weak_from_this();
-  const bool sent = admitScript().run(*conn_, std::move(keys), std::move(args),
-                                      [weak, op](const redisReply* reply) {
-                                        op->in_flight = false;
-                                        if (auto core = weak.lock()) {
-                                          core->onAdmitReply(op, reply);
-                                        }
-                                      });
-  if (sent) {
+  if (op->send(admitScript(), *conn_)) {
     op->in_flight = true;
+    op->in_flight_hold = op;
     return;
   }
+  std::weak_ptr<ClusterCore> weak = weak_from_this();
   defer([weak, op] {
     if (auto core = weak.lock()) {
       core->deliverAdmit(op, ClusterSlots::AdmitOutcome::kUnavailable, {}, {});
@@ -135,15 +197,43 @@ void ClusterCore::sendAdmit(const std::shared_ptr<AcquireOp>& op) {
   });
 }
 
-std::shared_ptr<LeaseEntry> ClusterCore::track(const SlotRequest& request,
-                                               const std::string& lease_id) {
-  auto entry = std::make_shared<LeaseEntry>();
+std::shared_ptr<LeaseEntry> ClusterCore::track(const SlotRequest& request, uint64_t lease_no) {
+  auto entry = std::allocate_shared<LeaseEntry>(gateway::PoolAllocator<LeaseEntry>());
   entry->core = weak_from_this();
   entry->key_id = request.key_id;
-  entry->lease_id = lease_id;
+  entry->lease_no = lease_no;
   entry->limit = request.limit;
-  live_.emplace(entry.get(), entry);
+  link(*entry);
   return entry;
+}
+
+void ClusterCore::link(LeaseEntry& entry) {
+  entry.live = true;
+  entry.prev_live = nullptr;
+  entry.next_live = live_head_;
+  if (live_head_ != nullptr) {
+    live_head_->prev_live = &entry;
+  }
+  live_head_ = &entry;
+  ++live_count_;
+}
+
+void ClusterCore::unlink(LeaseEntry& entry) {
+  if (!entry.live) {
+    return;
+  }
+  entry.live = false;
+  if (entry.prev_live != nullptr) {
+    entry.prev_live->next_live = entry.next_live;
+  } else {
+    live_head_ = entry.next_live;
+  }
+  if (entry.next_live != nullptr) {
+    entry.next_live->prev_live = entry.prev_live;
+  }
+  entry.prev_live = nullptr;
+  entry.next_live = nullptr;
+  --live_count_;
 }
 
 void ClusterCore::onAdmitReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply) {
@@ -161,10 +251,10 @@ void ClusterCore::onAdmitReply(const std::shared_ptr<AcquireOp>& op, const redis
   }
   // Both taken: tracked (renewed) from now; a cancelled request's leases go back at once (their
   // handles' destructors, in deliverAdmit).
-  ClusterLease client(track(op->candidates[0], op->lease_id));
+  ClusterLease client(track(op->candidates[0], op->lease_no));
   ClusterLease provider;
   if (op->candidates.size() > 1) {
-    provider = ClusterLease(track(op->candidates[1], op->provider_lease_id));
+    provider = ClusterLease(track(op->candidates[1], op->provider_lease_no));
   }
   deliverAdmit(op, ClusterSlots::AdmitOutcome::kGranted, std::move(client), std::move(provider));
 }
@@ -189,16 +279,10 @@ void ClusterCore::onReply(const std::shared_ptr<AcquireOp>& op, const redisReply
   if (index >= 1 && static_cast<size_t>(index) <= op->candidates.size()) {
     const SlotRequest& granted = op->candidates[static_cast<size_t>(index) - 1];
     if (op->cancelled) {
-      sendRelease(ClusterSlots::slotsKey(options_.prefix, granted.key_id), op->lease_id);
+      sendRelease(granted.key_id, op->lease_no);
       return;
     }
-    auto entry = std::make_shared<LeaseEntry>();
-    entry->core = weak_from_this();
-    entry->key_id = granted.key_id;
-    entry->lease_id = op->lease_id;
-    entry->limit = granted.limit;
-    live_.emplace(entry.get(), entry);
-    deliver(op, ClusterSlots::Outcome::kGranted, ClusterLease(std::move(entry)));
+    deliver(op, ClusterSlots::Outcome::kGranted, ClusterLease(track(granted, op->lease_no)));
     return;
   }
   const bool woken = std::exchange(op->woken, false);
@@ -253,12 +337,14 @@ void ClusterCore::release(LeaseEntry& entry) {
     return;
   }
   entry.released = true;
-  live_.erase(&entry);
+  unlink(entry);
   if (entry.lost) {
     return;  // not ours any more
   }
-  sendRelease(ClusterSlots::slotsKey(options_.prefix, entry.key_id), entry.lease_id);
-  wakeWaiter(entry.key_id);
+  sendRelease(entry.key_id, entry.lease_no);
+  if (!waiting_.empty()) {
+    wakeWaiter(entry.key_id);
+  }
 }
 
 void ClusterCore::wakeWaiter(const std::string& key_id) {
@@ -291,8 +377,10 @@ void ClusterCore::wakeWaiter(const std::string& key_id) {
   }
 }
 
-void ClusterCore::sendRelease(std::string zkey, std::string lease_id) {
-  release_batch_.emplace_back(std::move(zkey), std::move(lease_id));
+void ClusterCore::sendRelease(const std::string& key_id, uint64_t lease_no) {
+  release_batch_.emplace_back();
+  release_batch_.back().key_id = key_id;
+  release_batch_.back().lease_no = lease_no;
   if (release_batch_.size() == 1) {
     release_flush_->schedule();
   }
@@ -303,44 +391,44 @@ void ClusterCore::flushReleases() {
     return;
   }
   release_flush_->cancel();
-  std::vector<std::pair<std::string, std::string>> batch;
-  batch.swap(release_batch_);
-  bool sent;
-  if (batch.size() == 1) {
-    sent = conn_->command({"ZREM", batch[0].first, batch[0].second},
-                          [this](const redisReply*) { checkDrained(); });
+  ReleaseCall* call;
+  if (idle_release_calls_.empty()) {
+    release_calls_.push_back(std::make_unique<ReleaseCall>());
+    call = release_calls_.back().get();
+    call->owner = this;
   } else {
-    std::vector<std::string> keys;
-    std::vector<std::string> args;
-    keys.reserve(batch.size());
-    args.reserve(batch.size());
-    for (const auto& [zkey, lease_id] : batch) {
-      keys.push_back(zkey);
-      args.push_back(lease_id);
-    }
-    std::weak_ptr<ClusterCore> weak = weak_from_this();
-    sent = releaseScript().run(*conn_, std::move(keys), std::move(args), [weak](const redisReply*) {
-      if (auto core = weak.lock()) {
-        core->checkDrained();
-      }
-    });
+    call = idle_release_calls_.back();
+    idle_release_calls_.pop_back();
   }
+  call->releases.swap(release_batch_);  // both keep their capacity
+  const bool sent = call->releases.size() == 1 ? call->sendCommand(*conn_, 3)
+                                               : call->send(releaseScript(), *conn_);
   if (sent) {
     return;
   }
-  for (auto& release : batch) {
+  for (auto& release : call->releases) {
     if (unreleased_.size() >= kMaxUnreleased) {
       break;  // the TTL frees the rest
     }
     unreleased_.push_back(std::move(release));
   }
+  call->releases.clear();
+  idle_release_calls_.push_back(call);
+}
+
+void ClusterCore::releaseCallDone(ReleaseCall& call, bool answered) {
+  call.releases.clear();
+  idle_release_calls_.push_back(&call);
+  if (answered) {
+    checkDrained();
+  }
 }
 
 void ClusterCore::onConnected() {
-  std::deque<std::pair<std::string, std::string>> todo;
+  std::deque<PendingRelease> todo;
   todo.swap(unreleased_);
-  for (auto& [zkey, lease_id] : todo) {
-    sendRelease(std::move(zkey), std::move(lease_id));
+  for (auto& r : todo) {
+    sendRelease(r.key_id, r.lease_no);
   }
   flushReleases();
   // Right away, not at the next tick: after a Redis restart this puts our leases back.
@@ -348,26 +436,19 @@ void ClusterCore::onConnected() {
 }
 
 void ClusterCore::renew() {
-  if (live_.empty() || !conn_->connected()) {
+  if (live_head_ == nullptr || !conn_->connected()) {
     return;
   }
-  auto it = live_.begin();
-  while (it != live_.end()) {
+  LeaseEntry* it = live_head_;
+  while (it != nullptr) {
     std::vector<std::string> keys;
     std::vector<std::string> args{std::to_string(options_.lease_ttl.count())};
     auto batch = std::make_shared<std::vector<std::weak_ptr<LeaseEntry>>>();
-    for (; it != live_.end() && batch->size() < kRenewBatch; ++it) {
-      auto entry = it->second.lock();
-      if (!entry) {
-        continue;
-      }
-      keys.push_back(ClusterSlots::slotsKey(options_.prefix, entry->key_id));
-      args.push_back(entry->lease_id);
-      args.push_back(std::to_string(entry->limit));
-      batch->push_back(entry);
-    }
-    if (batch->empty()) {
-      continue;
+    for (; it != nullptr && batch->size() < kRenewBatch; it = it->next_live) {
+      keys.push_back(ClusterSlots::slotsKey(options_.prefix, it->key_id));
+      args.push_back(leaseId(it->lease_no));
+      args.push_back(std::to_string(it->limit));
+      batch->push_back(it->weak_from_this());
     }
     std::weak_ptr<ClusterCore> weak = weak_from_this();
     const bool sent = renewScript().run(
@@ -388,7 +469,7 @@ void ClusterCore::renew() {
               continue;
             }
             entry->lost = true;
-            core->live_.erase(entry.get());
+            core->unlink(*entry);
             ++core->lost_;
             lost.push_back(std::move(entry));
           }
@@ -409,10 +490,8 @@ void ClusterCore::renew() {
 
 void ClusterCore::releaseAll(std::chrono::milliseconds timeout, std::function<void()> done) {
   std::vector<std::shared_ptr<LeaseEntry>> held;
-  for (auto& [raw, weak] : live_) {
-    if (auto entry = weak.lock()) {
-      held.push_back(std::move(entry));
-    }
+  for (LeaseEntry* e = live_head_; e != nullptr; e = e->next_live) {
+    held.push_back(e->shared_from_this());
   }
   for (auto& entry : held) {
     release(*entry);
@@ -477,13 +556,14 @@ void ClusterSlots::start() { core_->start(); }
 
 ClusterSlots::PendingPtr ClusterSlots::acquire(std::vector<SlotRequest> candidates, Callback cb,
                                                SteadyTime retry_until) {
-  auto op = std::make_shared<detail::AcquireOp>();
+  auto op = std::allocate_shared<detail::AcquireOp>(gateway::PoolAllocator<detail::AcquireOp>());
+  op->owner = core_.get();
   op->core = core_;
   op->self = op;
   op->candidates = std::move(candidates);
   op->cb = std::move(cb);
   op->retry_until = retry_until;
-  op->lease_id = core_->nextLeaseId();
+  op->lease_no = core_->nextLeaseNo();
   if (op->candidates.empty()) {
     std::weak_ptr<detail::AcquireOp> weak = op;
     core_->defer([weak] {
@@ -502,14 +582,17 @@ ClusterSlots::PendingPtr ClusterSlots::acquire(std::vector<SlotRequest> candidat
 ClusterSlots::PendingPtr ClusterSlots::admit(SlotRequest client,
                                              std::optional<SlotRequest> provider,
                                              AdmitCallback cb) {
-  auto op = std::make_shared<detail::AcquireOp>();
+  auto op = std::allocate_shared<detail::AcquireOp>(gateway::PoolAllocator<detail::AcquireOp>());
+  op->owner = core_.get();
   op->core = core_;
   op->self = op;
+  op->admit = true;
+  op->candidates.reserve(2);
   op->candidates.push_back(std::move(client));
-  op->lease_id = core_->nextLeaseId();
+  op->lease_no = core_->nextLeaseNo();
   if (provider) {
     op->candidates.push_back(std::move(*provider));
-    op->provider_lease_id = core_->nextLeaseId();
+    op->provider_lease_no = core_->nextLeaseNo();
   }
   op->admit_cb = std::move(cb);
   core_->attemptAdmit(op);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gateway/event/dispatcher.h"
+#include "gateway/event/thread_pooled.h"
 #include "limits/clock.h"
 #include "limits/cluster/cluster_lease.h"
 #include "limits/cluster/redis_connection.h"
@@ -64,7 +65,7 @@ class ClusterSlots {
 
   // An acquisition in progress. Destroying it cancels: the callback never runs, and a lease
   // granted by a reply already on its way is released at once.
-  class Pending {
+  class Pending : public gateway::ThreadPooled<Pending> {
    public:
     explicit Pending(std::shared_ptr<detail::AcquireOp> op) : op_(std::move(op)) {}
     ~Pending();

@@ -21,9 +21,16 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds d) {
 
 }  // namespace
 
-// The privdata of one command: the callback and the connection that counts it as pending.
-struct RedisConnection::Pending {
-  RedisConnection* conn;
+// The handler of a command sent with a RedisReplyFn: deletes itself once called.
+struct RedisConnection::Pending final : RedisReplyHandler {
+  explicit Pending(RedisReplyFn f) : fn(std::move(f)) {}
+  void onRedisReply(const redisReply* reply) override {
+    std::unique_ptr<Pending> self(this);
+    if (fn) {
+      fn(reply);
+    }
+  }
+  void onRedisDropped() override { delete this; }
   RedisReplyFn fn;
 };
 
@@ -186,12 +193,21 @@ bool RedisConnection::command(const std::vector<std::string_view>& argv, RedisRe
   if (state_ != State::kConnected || ctx_ == nullptr) {
     return false;
   }
-  wire_.clear();  // keeps its capacity: no allocation per command once warm
-  appendRespCommand(wire_, argv);
-  auto* pending = new Pending{this, std::move(fn)};
-  if (redisAsyncFormattedCommand(ctx_, &RedisConnection::onReply, pending, wire_.data(),
-                                 wire_.size()) != REDIS_OK) {
+  appendRespCommand(commandBuffer(), argv);  // keeps its capacity: no allocation once warm
+  auto* pending = new Pending(std::move(fn));
+  if (!send(*pending)) {
     delete pending;
+    return false;
+  }
+  return true;
+}
+
+bool RedisConnection::send(RedisReplyHandler& handler) {
+  if (state_ != State::kConnected || ctx_ == nullptr) {
+    return false;
+  }
+  if (redisAsyncFormattedCommand(ctx_, &RedisConnection::onReply, &handler, wire_.data(),
+                                 wire_.size()) != REDIS_OK) {
     return false;
   }
   deadlines_.push_back(std::chrono::steady_clock::now() + options_.command_timeout);
@@ -216,18 +232,17 @@ bool RedisConnection::subscribe(const std::string& channel, RedisReplyFn fn) {
   return true;
 }
 
-void RedisConnection::onReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
-  std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
-  RedisConnection* self = pending->conn;
+void RedisConnection::onReply(redisAsyncContext* ac, void* reply, void* privdata) {
+  auto* handler = static_cast<RedisReplyHandler*>(privdata);
+  auto* self = static_cast<RedisConnection*>(ac->data);  // set before any command was sent
   if (self->closing_) {
+    handler->onRedisDropped();
     return;
   }
   if (!self->deadlines_.empty()) {
     self->deadlines_.pop_front();
   }
-  if (pending->fn) {
-    pending->fn(static_cast<const redisReply*>(reply));
-  }
+  handler->onRedisReply(static_cast<const redisReply*>(reply));
 }
 
 void RedisConnection::onSubscriptionReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {

@@ -49,6 +49,21 @@ struct RedisOptions {
 // timed out). Only valid during the call (hiredis frees it afterwards).
 using RedisReplyFn = std::function<void(const redisReply* reply)>;
 
+// The receiver of one command's reply, kept alive by its owner until it is called: what the
+// hot path uses instead of a RedisReplyFn (no std::function, no allocation per command).
+class RedisReplyHandler {
+ public:
+  // Exactly once per command sent with it, on the loop, never inside send(): the reply (valid
+  // during the call only), or nullptr when none came (connection broken, command timed out).
+  virtual void onRedisReply(const redisReply* reply) = 0;
+  // Instead of onRedisReply, when the connection is destroyed with the command pending: send
+  // nothing from here.
+  virtual void onRedisDropped() {}
+
+ protected:
+  ~RedisReplyHandler() = default;
+};
+
 // Loop-thread only (the thread running `base`), including construction after the loop runs and
 // destruction; constructing before the loop thread starts is fine. Never destroy it from inside
 // one of its own callbacks (hiredis would free the context under itself): defer the deletion.
@@ -74,6 +89,15 @@ class RedisConnection {
   // fn, unless connected. Otherwise fn runs exactly once on the loop, from a later event (never
   // inside this call): with the reply, or nullptr if the connection broke first.
   [[nodiscard]] bool command(const std::vector<std::string_view>& argv, RedisReplyFn fn);
+
+  // The same without a std::function: format the command into commandBuffer() (a RespWriter
+  // over it; the buffer is cleared by this call and reused), then send(handler) sends it.
+  // send returns false (the handler is never called) unless connected.
+  std::string& commandBuffer() {
+    wire_.clear();
+    return wire_;
+  }
+  [[nodiscard]] bool send(RedisReplyHandler& handler);
 
   // Subscriber connections: SUBSCRIBE channel; fn gets every reply of the subscription
   // (subscribe confirmation and messages; see redisReply). Not bound by command_timeout. A

@@ -3,29 +3,87 @@
 #include <openssl/sha.h>
 
 #include <memory>
+#include <utility>
 
 namespace slotgate::limits {
 namespace {
 
-std::vector<std::string_view> argvOf(const std::string& verb, const std::string& script,
-                                     const std::string& numkeys,
-                                     const std::vector<std::string>& keys,
-                                     const std::vector<std::string>& args) {
-  std::vector<std::string_view> argv;
-  argv.reserve(3 + keys.size() + args.size());
-  argv.push_back(verb);
-  argv.push_back(script);
-  argv.push_back(numkeys);
-  for (const auto& k : keys) {
-    argv.push_back(k);
+// RedisScript::run's call: owns its keys, args and callback, deletes itself once answered.
+class OwnedCall final : public ScriptCall {
+ public:
+  OwnedCall(std::vector<std::string> keys, std::vector<std::string> args, RedisReplyFn fn)
+      : keys_(std::move(keys)), args_(std::move(args)), fn_(std::move(fn)) {}
+
+  size_t keyCount() const override { return keys_.size(); }
+  size_t argCount() const override { return args_.size(); }
+  void writeKeysAndArgs(RespWriter& out) const override {
+    for (const auto& k : keys_) {
+      out.arg(k);
+    }
+    for (const auto& a : args_) {
+      out.arg(a);
+    }
   }
-  for (const auto& a : args) {
-    argv.push_back(a);
+  void onScriptReply(const redisReply* reply) override {
+    std::unique_ptr<OwnedCall> self(this);
+    fn_(reply);
   }
-  return argv;
-}
+  void onRedisDropped() override { delete this; }
+
+ private:
+  std::vector<std::string> keys_;
+  std::vector<std::string> args_;
+  RedisReplyFn fn_;
+};
 
 }  // namespace
+
+bool ScriptCall::write(RedisConnection& conn, std::string_view verb, const std::string& script) {
+  if (!conn.connected()) {
+    return false;
+  }
+  {
+    RespWriter out(conn.commandBuffer());
+    out.begin(3 + keyCount() + argCount());
+    out.arg(verb);
+    out.arg(script);
+    out.arg(keyCount());
+    writeKeysAndArgs(out);
+  }
+  return conn.send(*this);
+}
+
+bool ScriptCall::send(const RedisScript& script, RedisConnection& conn) {
+  script_ = &script;
+  conn_ = &conn;
+  return write(conn, "EVALSHA", script.sha());
+}
+
+bool ScriptCall::sendCommand(RedisConnection& conn, size_t argc) {
+  script_ = nullptr;
+  conn_ = &conn;
+  if (!conn.connected()) {
+    return false;
+  }
+  {
+    RespWriter out(conn.commandBuffer());
+    out.begin(argc);
+    writeKeysAndArgs(out);
+  }
+  return conn.send(*this);
+}
+
+void ScriptCall::onRedisReply(const redisReply* reply) {
+  if (script_ == nullptr || !redisIsNoScript(reply)) {
+    onScriptReply(reply);
+    return;
+  }
+  // The script cache was flushed: the same call as EVAL (which caches the script again).
+  const RedisScript* script = std::exchange(script_, nullptr);
+  if (!write(*conn_, "EVAL", script->body())) {
+    onScriptReply(nullptr);
+  }
+}
 
 RedisScript::RedisScript(std::string body) : body_(std::move(body)) {
   unsigned char digest[SHA_DIGEST_LENGTH];
@@ -40,31 +98,12 @@ RedisScript::RedisScript(std::string body) : body_(std::move(body)) {
 
 bool RedisScript::run(RedisConnection& conn, std::vector<std::string> keys,
                       std::vector<std::string> args, RedisReplyFn fn) const {
-  static const std::string kEvalSha = "EVALSHA";
-  const std::string numkeys = std::to_string(keys.size());
-  const auto argv = argvOf(kEvalSha, sha_, numkeys, keys, args);
-  // Keys and args are kept only for a NOSCRIPT resend; the script outlives every call (owned by
-  // a long-lived object), the connection too (it drops callbacks when destroyed).
-  struct Call {
-    std::vector<std::string> keys;
-    std::vector<std::string> args;
-    RedisReplyFn fn;
-  };
-  auto call = std::make_shared<Call>(Call{std::move(keys), std::move(args), std::move(fn)});
-  const RedisScript* self = this;
-  RedisConnection* c = &conn;
-  return conn.command(argv, [self, c, call](const redisReply* reply) {
-    if (!redisIsNoScript(reply)) {
-      call->fn(reply);
-      return;
-    }
-    static const std::string kEval = "EVAL";
-    const std::string n = std::to_string(call->keys.size());
-    const auto again = argvOf(kEval, self->body_, n, call->keys, call->args);
-    if (!c->command(again, [call](const redisReply* r) { call->fn(r); })) {
-      call->fn(nullptr);
-    }
-  });
+  auto* call = new OwnedCall(std::move(keys), std::move(args), std::move(fn));
+  if (!call->send(*this, conn)) {
+    delete call;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace slotgate::limits

@@ -70,5 +70,37 @@ TEST(RespCommand, AppendsAfterWhatTheBufferHolds) {
   EXPECT_EQ(out, "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
 }
 
+TEST(RespWriter, ArgumentsOfPiecesAndNumbersAreOneBulkStringEach) {
+  std::string out;
+  {
+    RespWriter w(out);
+    w.begin(5);
+    w.arg("EVALSHA");
+    w.arg("slotgate:", "slots:", "client-a");
+    w.arg("inst:0:", 18446744073709551615ull);
+    w.arg(uint64_t{0});
+    w.arg("");
+  }
+  const std::vector<std::string_view> argv{"EVALSHA", "slotgate:slots:client-a",
+                                           "inst:0:18446744073709551615", "0", ""};
+  EXPECT_EQ(out, hiredisWire(argv));
+}
+
+TEST(RespWriter, ReusedBufferHoldsOnlyTheNewCommand) {
+  std::string out;
+  const std::string long_arg(5000, 'y');
+  for (int i = 0; i < 3; ++i) {
+    out.clear();
+    RespWriter w(out);
+    w.begin(2);
+    w.arg("SET");
+    const std::string_view value = i == 1 ? std::string_view(long_arg) : std::string_view("k");
+    w.arg(value);
+    w.finish();
+    const std::vector<std::string_view> argv{"SET", value};
+    EXPECT_EQ(out, hiredisWire(argv));
+  }
+}
+
 }  // namespace
 }  // namespace slotgate::limits
