@@ -7,6 +7,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #if defined(__SSSE3__)
@@ -96,9 +97,13 @@ constexpr NibbleClass makeNibbleClass(CharClass cls) {
 inline constexpr NibbleClass kNibbleToken = makeNibbleClass(kToken);
 inline constexpr NibbleClass kNibbleTarget = makeNibbleClass(kTarget);
 inline constexpr NibbleClass kNibbleValue = makeNibbleClass(kValue);
+inline constexpr NibbleClass kNibbleHost = makeNibbleClass(kHost);
 
 constexpr const NibbleClass& nibbleClass(CharClass cls) {
-  return cls == kToken ? kNibbleToken : cls == kTarget ? kNibbleTarget : kNibbleValue;
+  return cls == kToken    ? kNibbleToken
+         : cls == kTarget ? kNibbleTarget
+         : cls == kHost   ? kNibbleHost
+                          : kNibbleValue;
 }
 
 // One bit per byte of b[0, 16) that is not of the class.
@@ -120,7 +125,7 @@ inline unsigned outsideClass16(const unsigned char* b, const NibbleClass& cls) {
 }
 #endif
 
-// The first index in [p, limit) whose byte is not of `cls` (kToken, kTarget or kValue), or
+// The first index in [p, limit) whose byte is not of `cls` (kToken, kTarget, kValue or kHost), or
 // `limit`: the parser's inner loops. 16 bytes per step with SSSE3 (x86-64-v2), else one.
 inline size_t skipClass(const unsigned char* b, size_t p, size_t limit, CharClass cls) {
 #if defined(__SSSE3__)
@@ -151,6 +156,43 @@ constexpr bool equalsLower(std::string_view s, std::string_view lower_literal) {
     }
   }
   return true;
+}
+
+// Whether the token `token` (tchar bytes only, as the parser hands out field names) equals
+// `literal`, a lower-case literal of letters, digits and '-', ignoring case; 4 or 8 bytes per
+// step. Setting bit 0x20 folds exactly here: of the bytes it maps onto a lower-case letter,
+// digit or '-', only the upper-case letter is a tchar besides the byte itself.
+inline bool tokenEqualsLower(std::string_view token, std::string_view literal) {
+  const size_t n = literal.size();
+  if (token.size() != n) {
+    return false;
+  }
+  const char* t = token.data();
+  const char* l = literal.data();
+  if (n >= 8) {
+    const auto load = [](const char* p) {
+      uint64_t v;
+      std::memcpy(&v, p, sizeof v);
+      return v;
+    };
+    constexpr uint64_t kFold = 0x2020202020202020;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      if ((load(t + i) | kFold) != load(l + i)) {
+        return false;
+      }
+    }
+    return (load(t + n - 8) | kFold) == load(l + n - 8);
+  }
+  if (n >= 4) {
+    const auto load = [](const char* p) {
+      uint32_t v;
+      std::memcpy(&v, p, sizeof v);
+      return v;
+    };
+    constexpr uint32_t kFold = 0x20202020;
+    return (load(t) | kFold) == load(l) && (load(t + n - 4) | kFold) == load(l + n - 4);
+  }
+  return equalsLower(token, literal);
 }
 
 constexpr int hexValue(unsigned char c) {

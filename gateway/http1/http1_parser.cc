@@ -1,6 +1,7 @@
 #include "gateway/http1/http1_parser.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "gateway/http1/http1_chars.h"
 
@@ -8,6 +9,7 @@ namespace slotgate::gateway {
 
 using http1::equalsLower;
 using http1::is;
+using http1::tokenEqualsLower;
 
 namespace {
 
@@ -16,6 +18,27 @@ constexpr std::string_view kVersionPrefix = "HTTP/1.";
 // Whether `s` starts with `prefix`, compared case-insensitively (`prefix` lower-case).
 bool startsWithLower(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && equalsLower(s.substr(0, prefix.size()), prefix);
+}
+
+// The minor version (0 or 1) when `b` (`n` bytes) starts with the whole "HTTP/1.x" followed by
+// `next`, else -1 (also when fewer bytes are there: the byte-by-byte path decides then).
+int wholeVersion(const unsigned char* b, size_t n, unsigned char next) {
+  if (n < kVersionPrefix.size() + 2 ||
+      std::memcmp(b, kVersionPrefix.data(), kVersionPrefix.size()) != 0 ||
+      (b[7] != '0' && b[7] != '1') || b[8] != next) {
+    return -1;
+  }
+  return b[7] - '0';
+}
+
+// The status code when `b` starts with three digits making one in 100..599, else -1.
+int wholeStatus(const unsigned char* b) {
+  const auto digit = [](unsigned char c) { return c >= '0' && c <= '9'; };
+  if (!digit(b[0]) || !digit(b[1]) || !digit(b[2])) {
+    return -1;
+  }
+  const int status = (b[0] - '0') * 100 + (b[1] - '0') * 10 + (b[2] - '0');
+  return status >= 100 && status <= 599 ? status : -1;
 }
 
 }  // namespace
@@ -121,6 +144,12 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
   const auto* b = reinterpret_cast<const unsigned char*>(buffer.data());
   const size_t limit = std::min(buffer.size(), limits_.max_head_bytes);
   size_t p = pos_;
+  // Each state runs on into the next while bytes last (a whole field line is one pass through
+  // kLineStart..kFieldLf), and leaves `state_` at the one to resume in when they run out: a
+  // head that arrives whole costs one dispatch per line, one cut anywhere resumes exactly
+  // where the bytes ended. The literal parts (version, status code) are checked in one step
+  // when all their bytes are there, and byte by byte otherwise, which also finds the exact
+  // offending byte of a head that does not match.
   while (p < limit) {
     const unsigned char c = b[p];
     switch (state_) {
@@ -154,7 +183,7 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         start_a_len_ = static_cast<uint32_t>(p - mark_);
         mark_ = ++p;
         state_ = State::kTarget;
-        break;
+        [[fallthrough]];
       case State::kTarget:
         p = http1::skipClass(b, p, limit, http1::kTarget);
         if (p == limit) {
@@ -171,9 +200,28 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         ++p;
         literal_index_ = 0;
         state_ = State::kVersion;
+        if (const int minor = wholeVersion(b + p, limit - p, '\r'); minor >= 0) {
+          version_minor_ = minor;  // "HTTP/1.x" CR; its LF is checked below as any other
+          p += kVersionPrefix.size() + 2;
+          state_ = State::kStartLf;
+        }
         break;
-      case State::kVersion:
       case State::kStatusVersion:
+        if (literal_index_ == 0) {
+          if (const int minor = wholeVersion(b + p, limit - p, ' '); minor >= 0) {
+            version_minor_ = minor;
+            p += kVersionPrefix.size() + 2;
+            state_ = State::kStatusCode;
+            if (const int status = limit - p >= 3 ? wholeStatus(b + p) : -1; status > 0) {
+              status_ = status;
+              p += 3;
+              state_ = State::kAfterStatus;
+            }
+            break;
+          }
+        }
+        [[fallthrough]];
+      case State::kVersion:
         if (literal_index_ < kVersionPrefix.size()) {
           if (c != static_cast<unsigned char>(kVersionPrefix[literal_index_])) {
             return fail(Http1Error::kBadVersion, p);
@@ -219,17 +267,18 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         break;
       case State::kAfterStatus:
         if (c == ' ') {
-          mark_ = p + 1;
+          mark_ = ++p;
           state_ = State::kReason;
         } else if (c == '\r') {
           start_b_ = static_cast<uint32_t>(p);
           start_b_len_ = 0;
           state_ = State::kStartLf;
+          ++p;
+          break;
         } else {
           return fail(c == '\n' ? Http1Error::kBareLf : Http1Error::kBadStatus, p);
         }
-        ++p;
-        break;
+        [[fallthrough]];
       case State::kReason:
         p = http1::skipClass(b, p, limit, http1::kValue);
         if (p == limit) {
@@ -252,20 +301,27 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         break;
       case State::kLineStart:
         if (c == '\r') {
-          state_ = State::kHeadEndLf;
-        } else if (is(c, http1::kToken)) {
-          if (fields_.size() >= limits_.max_fields) {
-            return fail(Http1Error::kTooManyFields, p);
+          if (++p == limit) {
+            state_ = State::kHeadEndLf;
+            break;
           }
-          name_start_ = p;
-          state_ = State::kFieldName;
-        } else if (is(c, http1::kOws)) {
-          return fail(Http1Error::kObsFold, p);
-        } else {
+          if (b[p] != '\n') {
+            return fail(Http1Error::kBareCr, p);
+          }
+          return finishHead(p + 1);
+        }
+        if (!is(c, http1::kToken)) {
+          if (is(c, http1::kOws)) {
+            return fail(Http1Error::kObsFold, p);
+          }
           return fail(c == '\n' ? Http1Error::kBareLf : Http1Error::kBadFieldName, p);
         }
-        ++p;
-        break;
+        if (fields_.size() >= limits_.max_fields) {
+          return fail(Http1Error::kTooManyFields, p);
+        }
+        name_start_ = p++;
+        state_ = State::kFieldName;
+        [[fallthrough]];
       case State::kFieldName:
         p = http1::skipClass(b, p, limit, http1::kToken);
         if (p == limit) {
@@ -275,10 +331,9 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
           return fail(
               is(b[p], http1::kOws) ? Http1Error::kSpaceBeforeColon : Http1Error::kBadFieldName, p);
         }
-        name_end_ = p;
+        name_end_ = p++;
         state_ = State::kValueStart;
-        ++p;
-        break;
+        [[fallthrough]];
       case State::kValueStart:
         while (p < limit && is(b[p], http1::kOws)) {
           ++p;
@@ -288,7 +343,7 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
         }
         mark_ = p;
         state_ = State::kValue;
-        break;
+        [[fallthrough]];
       case State::kValue:
         p = http1::skipClass(b, p, limit, http1::kValue);
         if (p == limit) {
@@ -302,10 +357,12 @@ Http1Parser::Status Http1Parser::parseHead(std::string_view buffer) {
           --value_end_;
         }
         state_ = State::kFieldLf;
-        ++p;
-        break;
+        if (++p == limit) {
+          break;
+        }
+        [[fallthrough]];
       case State::kFieldLf:
-        if (c != '\n') {
+        if (b[p] != '\n') {
           return fail(Http1Error::kBareCr, p);
         }
         if (!onField(name_start_, name_end_ - name_start_, mark_, value_end_ - mark_)) {
@@ -339,7 +396,7 @@ bool Http1Parser::onField(size_t name, size_t name_len, size_t value, size_t val
   // a switch on the length keeps the rest at one comparison.
   switch (name_len) {
     case 14:
-      if (equalsLower(n, "content-length")) {
+      if (tokenEqualsLower(n, "content-length")) {
         if (has_content_length_) {
           fail(Http1Error::kDuplicateContentLength, name);
           return false;
@@ -363,7 +420,7 @@ bool Http1Parser::onField(size_t name, size_t name_len, size_t value, size_t val
       }
       break;
     case 17:
-      if (equalsLower(n, "transfer-encoding")) {
+      if (tokenEqualsLower(n, "transfer-encoding")) {
         if (has_transfer_encoding_ || !equalsLower(v, "chunked")) {
           fail(Http1Error::kBadTransferEncoding, has_transfer_encoding_ ? name : value);
           return false;
@@ -372,7 +429,7 @@ bool Http1Parser::onField(size_t name, size_t name_len, size_t value, size_t val
       }
       break;
     case 10:
-      if (equalsLower(n, "connection")) {
+      if (tokenEqualsLower(n, "connection")) {
         std::string_view list = v;
         while (!list.empty()) {
           const size_t comma = std::min(list.find(','), list.size());
@@ -390,16 +447,16 @@ bool Http1Parser::onField(size_t name, size_t name_len, size_t value, size_t val
       }
       break;
     case 4:
-      if (mode_ == Mode::kRequest && equalsLower(n, "host")) {
+      if (mode_ == Mode::kRequest && tokenEqualsLower(n, "host")) {
         if (++host_fields_ > 1) {
           fail(Http1Error::kBadHost, name);
           return false;
         }
-        for (size_t i = 0; i < v.size(); ++i) {
-          if (!is(static_cast<unsigned char>(v[i]), http1::kHost)) {
-            fail(Http1Error::kBadHost, value + i);
-            return false;
-          }
+        const size_t host_end = http1::skipClass(reinterpret_cast<const unsigned char*>(base_),
+                                                 value, value + value_len, http1::kHost);
+        if (host_end != value + value_len) {
+          fail(Http1Error::kBadHost, host_end);
+          return false;
         }
       }
       break;

@@ -21,7 +21,7 @@ const unsigned char* bytes(const std::string& s) {
 }
 
 TEST(Http1Chars, SkipClassStopsAtEveryByteOutsideTheClassWhereverItSits) {
-  for (const CharClass cls : {kToken, kTarget, kValue}) {
+  for (const CharClass cls : {kToken, kTarget, kValue, kHost}) {
     const char inside = cls == kValue ? ' ' : 'a';
     for (int c = 0; c < 256; ++c) {
       for (size_t length = 1; length <= 40; ++length) {
@@ -50,9 +50,39 @@ TEST(Http1Chars, SkipClassAgreesOnRandomBuffersAndLimits) {
     }
     const size_t limit = random() % (s.size() + 1);
     const size_t start = limit == 0 ? 0 : random() % (limit + 1);
-    for (const CharClass cls : {kToken, kTarget, kValue}) {
+    for (const CharClass cls : {kToken, kTarget, kValue, kHost}) {
       ASSERT_EQ(skipClass(bytes(s), start, limit, cls), byteByByte(bytes(s), start, limit, cls))
           << "round " << round;
+    }
+  }
+}
+
+// The field-name comparison folds case with one OR per 4 or 8 bytes: for every token (the only
+// input it gets) it must say what the byte-wise comparison says. Every literal the parser
+// uses, every tchar at every position, in both cases around it.
+TEST(Http1Chars, TokenEqualsLowerAgreesWithTheByteWiseComparison) {
+  for (const std::string literal : {"host", "connection", "content-length", "transfer-encoding"}) {
+    for (const bool upper : {false, true}) {
+      std::string base = literal;
+      if (upper) {
+        for (char& c : base) {
+          c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+        }
+      }
+      ASSERT_TRUE(tokenEqualsLower(base, literal));
+      for (size_t at = 0; at < base.size(); ++at) {
+        for (int c = 0; c < 256; ++c) {
+          if (!is(static_cast<unsigned char>(c), kToken)) {
+            continue;
+          }
+          std::string name = base;
+          name[at] = static_cast<char>(c);
+          ASSERT_EQ(tokenEqualsLower(name, literal), equalsLower(name, literal))
+              << literal << " byte " << c << " at " << at;
+        }
+      }
+      EXPECT_FALSE(tokenEqualsLower(base + "x", literal));
+      EXPECT_FALSE(tokenEqualsLower(base.substr(1), literal));
     }
   }
 }
