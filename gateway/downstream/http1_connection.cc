@@ -81,7 +81,7 @@ void Http1Connection::startRequest() {
   handler_paused_ = false;
 }
 
-void Http1Connection::armTimer(std::chrono::milliseconds timeout) { timer_.enable(timeout); }
+void Http1Connection::armTimer(std::chrono::milliseconds timeout) { timer_.arm(timeout); }
 
 void Http1Connection::onWrite(bufferevent*, void* arg) {
   auto* c = static_cast<Http1Connection*>(arg);
@@ -165,7 +165,7 @@ void Http1Connection::closeFlushed() {
   // The answer went out before the request was read to its end: the rest of it may still
   // be arriving, and a close now would reset the connection under the client's upload.
   state_ = State::kClosing;
-  timer_.disable();
+  timer_.cancel();
   resume_.cancel();
   flush_.cancel();
   drain_watchdog_->stop();  // the buffer it watches goes with bev_
@@ -179,7 +179,7 @@ void Http1Connection::closeNow(const char* reason) {
     return;
   }
   state_ = State::kClosing;
-  timer_.disable();
+  timer_.cancel();
   resume_.cancel();
   flush_.cancel();
   drain_watchdog_->stop();  // before the buffer it watches goes

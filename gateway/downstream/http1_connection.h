@@ -16,10 +16,10 @@
 #include "gateway/downstream/drain_watchdog.h"
 #include "gateway/downstream/http_message.h"
 #include "gateway/downstream/request_handler.h"
+#include "gateway/event/deadline_timer.h"
 #include "gateway/event/dispatcher.h"
 #include "gateway/event/libevent_ptr.h"
 #include "gateway/event/schedulable_callback.h"
-#include "gateway/event/timer.h"
 #include "gateway/http1/http1_parser.h"
 
 namespace slotgate::gateway {
@@ -100,7 +100,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   BufferEventPtr bev_;
   // Watches bev_'s output; stopped before bev_ goes (it unhooks from the buffer).
   std::unique_ptr<DrainWatchdog> drain_watchdog_;
-  Timer timer_;
+  // The idle, header, body and flush deadlines: set and cancelled several times per request,
+  // so a DeadlineTimer (no event_add or event_del for a deadline that moves later).
+  DeadlineTimer timer_;
   SchedulableCallback resume_;
   // Plain sockets write at the end of the loop turn straight from the output
   // buffer (one writev for everything the turn produced), and turn EV_WRITE

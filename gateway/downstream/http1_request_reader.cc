@@ -95,7 +95,7 @@ void Http1Connection::processInput() {
       return;
     }
     // A complete request.
-    timer_.disable();
+    timer_.cancel();
     if (upgradeToHttp2()) {
       return;  // this object is now inert, deleted on the next loop turn
     }
@@ -216,7 +216,7 @@ bool Http1Connection::upgradeToHttp2() {
   // Nothing of this object may run again: the bufferevent, its buffered
   // output (a 100 Continue, the 101) and input go to the HTTP/2 connection.
   state_ = State::kClosing;
-  timer_.disable();
+  timer_.cancel();
   resume_.cancel();
   flush_.cancel();
   drain_watchdog_->stop();
@@ -228,7 +228,7 @@ bool Http1Connection::upgradeToHttp2() {
 }
 
 void Http1Connection::refuse(CodecReject reason) {
-  timer_.disable();
+  timer_.cancel();
   keep_alive_ = false;
   state_ = State::kResponding;
   dispatcher_.reject(reason, request_, *this);
