@@ -1,12 +1,12 @@
 #include "limits/cluster/redis_connection.h"
 
-#include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
 #include <random>
 
+#include "limits/cluster/redis_events.h"
 #include "limits/cluster/resp_command.h"
 
 namespace slotgate::limits {
@@ -97,7 +97,7 @@ void RedisConnection::connect() {
     return;
   }
   ctx->data = this;
-  if (redisLibeventAttach(ctx, base_) != REDIS_OK) {
+  if (attachRedisEvents(ctx, base_) != REDIS_OK) {
     redisAsyncFree(ctx);
     scheduleReconnect();
     return;
