@@ -246,15 +246,15 @@ bool UpstreamConnection::stillOpen() const {
 void UpstreamConnection::armIdleTimer(std::chrono::milliseconds idle_timeout) {
   if (!idle_timer_) {
     // Dropping destroys this connection and its timer: the callback's last act.
-    idle_timer_ = std::make_unique<Timer>(bufferevent_get_base(bev_.get()),
-                                          [this] { idle_pool_->dropIdle(this); });
+    idle_timer_ = std::make_unique<DeadlineTimer>(bufferevent_get_base(bev_.get()),
+                                                  [this] { idle_pool_->dropIdle(this); });
   }
-  idle_timer_->enable(idle_timeout);
+  idle_timer_->arm(idle_timeout);
 }
 
 void UpstreamConnection::stopIdleTimer() {
   if (idle_timer_) {
-    idle_timer_->disable();
+    idle_timer_->cancel();
   }
 }
 
