@@ -3,6 +3,7 @@
 #include <event2/buffer.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "gateway/downstream/ascii.h"
@@ -13,7 +14,7 @@
 namespace slotgate::gateway {
 namespace {
 
-const char* reasonPhrase(int status) {
+std::string_view reasonPhrase(int status) {
   switch (status) {
     case 200:
       return "OK";
@@ -52,6 +53,11 @@ const char* reasonPhrase(int status) {
   }
 }
 
+char* put(char* out, std::string_view s) {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+
 }  // namespace
 
 void Http1Connection::sendHeaders(int status, const Headers& headers,
@@ -70,38 +76,47 @@ void Http1Connection::sendHeaders(int status, const Headers& headers,
   // bufferevent_write below copies it before anything else can run here.
   constexpr size_t kMaxKeptHeadBytes = 16 << 10;
   thread_local std::string head;
-  head.clear();
-  head += "HTTP/1.1 ";
-  head += std::to_string(status);
-  head += ' ';
-  head += reasonPhrase(status);
-  head += "\r\n";
+  // Sized once for the worst case and written through a pointer: no capacity check per piece.
+  constexpr size_t kStatusLineMax = 64;  // "HTTP/1.1 ", the code, the longest reason, CRLF
+  constexpr size_t kFramingMax = 80;     // content-length or transfer-encoding, connection, CRLF
+  size_t worst = kStatusLineMax + kFramingMax;
   for (const auto& h : headers) {
-    head += h.name;
-    head += ": ";
-    head += h.value;
-    head += "\r\n";
+    worst += h.name.size() + h.value.size() + 4;
+  }
+  head.resize(worst);
+  char* const begin = head.data();
+  char* out = put(begin, "HTTP/1.1 ");
+  out = std::to_chars(out, out + 11, status).ptr;
+  *out++ = ' ';
+  out = put(out, reasonPhrase(status));
+  out = put(out, "\r\n");
+  for (const auto& h : headers) {
+    out = put(out, h.name);
+    out = put(out, ": ");
+    out = put(out, h.value);
+    out = put(out, "\r\n");
   }
   response_bodyless_ = status < 200 || status == 204 || status == 304;
   if (response_bodyless_) {
     // 1xx, 204 and 304 have no content (RFC 9110 6.4.1, 8.6): no framing fields, and
     // sendData() drops whatever a handler might pass.
   } else if (content_length) {
-    head += "content-length: ";
-    head += std::to_string(*content_length);
-    head += "\r\n";
+    out = put(out, "content-length: ");
+    out = std::to_chars(out, out + 20, *content_length).ptr;
+    out = put(out, "\r\n");
   } else if (http10) {
     keep_alive_ = false;  // close-delimited body
   } else {
     response_chunked_ = true;
-    head += "transfer-encoding: chunked\r\n";
+    out = put(out, "transfer-encoding: chunked\r\n");
   }
   if (!keep_alive_) {
-    head += "connection: close\r\n";
+    out = put(out, "connection: close\r\n");
   } else if (http10) {
-    head += "connection: keep-alive\r\n";
+    out = put(out, "connection: keep-alive\r\n");
   }
-  head += "\r\n";
+  out = put(out, "\r\n");
+  head.resize(static_cast<size_t>(out - begin));
   bufferevent_write(bev_.get(), head.data(), head.size());
   if (head.capacity() > kMaxKeptHeadBytes) {
     std::string().swap(head);  // an unusually large head is not kept for the thread's life
