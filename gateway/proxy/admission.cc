@@ -88,7 +88,7 @@ void Admission::admitClientCluster(Dispatcher& worker, ClusterRuntime* cluster,
   owner_.onClientAdmitted();
 }
 
-void Admission::waitForClientCluster(Dispatcher& worker, ClusterRuntime* cluster) {
+void Admission::waitForClientCluster(size_t worker_index, ClusterRuntime* cluster) {
   if (owed_until_ == limits::SteadyTime{}) {
     owner_.onRefused(ErrorType::kConcurrencyLimitExceeded,
                      "concurrency limit of this key reached across the cluster", 1);
@@ -96,7 +96,7 @@ void Admission::waitForClientCluster(Dispatcher& worker, ClusterRuntime* cluster
   }
   owner_.onSlotWaitBegins();
   cluster_pending_ = cluster->acquire(
-      worker.index(), {limits::SlotRequest{owed_client_->id, owed_client_->max_concurrency}},
+      worker_index, {limits::SlotRequest{owed_client_->id, owed_client_->max_concurrency}},
       [this](ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
         owner_.onSlotWaitEnds();
         cluster_pending_.reset();
@@ -160,13 +160,10 @@ Admission::Take Admission::takeProvider(Dispatcher& worker, ClusterRuntime* clus
   owner_.onSlotWaitBegins();
   if (owed_client_ != nullptr) {
     // The client's cluster slot and this key's in one script call: one round trip.
+    admit_cluster_ = cluster;
     cluster_pending_ = cluster->admit(
         worker.index(), limits::SlotRequest{owed_client_->id, owed_client_->max_concurrency},
-        std::move(request),
-        [this, &worker, cluster](ClusterRuntime::AdmitVerdict verdict, limits::ClusterLease client,
-                                 limits::ClusterLease provider_lease) {
-          onAdmitVerdict(worker, cluster, verdict, std::move(client), std::move(provider_lease));
-        });
+        std::move(request), *this);
     return Take::kPending;
   }
   cluster_pending_ =
@@ -177,13 +174,18 @@ Admission::Take Admission::takeProvider(Dispatcher& worker, ClusterRuntime* clus
   return Take::kPending;
 }
 
-void Admission::onAdmitVerdict(Dispatcher& worker, ClusterRuntime* cluster,
+void Admission::onAdmit(limits::ClusterSlots::AdmitOutcome outcome, limits::ClusterLease client,
+                        limits::ClusterLease provider) {
+  onAdmitVerdict(cluster_pending_->workerIndex(), admit_cluster_,
+                 admit_cluster_->admitVerdict(outcome), std::move(client), std::move(provider));
+}
+
+void Admission::onAdmitVerdict(size_t worker_index, ClusterRuntime* cluster,
                                ClusterRuntime::AdmitVerdict verdict, limits::ClusterLease client,
                                limits::ClusterLease provider) {
   owner_.onSlotWaitEnds();
   cluster_pending_.reset();
-  const routing::Candidate c = *cluster_candidate_;
-  cluster_candidate_.reset();
+  const routing::Candidate c = cluster_candidate_;
   switch (verdict) {
     case ClusterRuntime::AdmitVerdict::kGranted:
       client_cluster_ = std::move(client);
@@ -204,7 +206,7 @@ void Admission::onAdmitVerdict(Dispatcher& worker, ClusterRuntime* cluster,
     case ClusterRuntime::AdmitVerdict::kClientFull:
       // Nothing was taken in Redis; the local provider slot and the permit (neutral) go back.
       dropLocalProviderHold();
-      waitForClientCluster(worker, cluster);
+      waitForClientCluster(worker_index, cluster);
       return;
     case ClusterRuntime::AdmitVerdict::kUnavailable:
       clusterUnavailable();
@@ -215,8 +217,7 @@ void Admission::onAdmitVerdict(Dispatcher& worker, ClusterRuntime* cluster,
 void Admission::onProviderVerdict(ClusterRuntime::Verdict verdict, limits::ClusterLease lease) {
   owner_.onSlotWaitEnds();
   cluster_pending_.reset();
-  const routing::Candidate c = *cluster_candidate_;
-  cluster_candidate_.reset();
+  const routing::Candidate c = cluster_candidate_;
   switch (verdict) {
     case ClusterRuntime::Verdict::kGranted:
       provider_cluster_ = std::move(lease);

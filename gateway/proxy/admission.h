@@ -33,7 +33,7 @@ class Gauge;
 
 namespace slotgate::gateway {
 
-class Admission {
+class Admission : private limits::ClusterSlots::AdmitListener {
  public:
   class Owner {
    public:
@@ -123,12 +123,15 @@ class Admission {
   void admitClientCluster(Dispatcher& worker, ClusterRuntime* cluster, const conf::Client& client,
                           limits::SteadyTime started);
   void onProviderVerdict(ClusterRuntime::Verdict verdict, limits::ClusterLease lease);
-  void onAdmitVerdict(Dispatcher& worker, ClusterRuntime* cluster,
+  // ClusterSlots::AdmitListener: the one-call admission's outcome.
+  void onAdmit(limits::ClusterSlots::AdmitOutcome outcome, limits::ClusterLease client,
+               limits::ClusterLease provider) override;
+  void onAdmitVerdict(size_t worker_index, ClusterRuntime* cluster,
                       ClusterRuntime::AdmitVerdict verdict, limits::ClusterLease client,
                       limits::ClusterLease provider);
   // The client key was full across the cluster at admission: wait for it as a queued client
   // does (until its queue timeout), then choose a provider again; without a queue, 429.
-  void waitForClientCluster(Dispatcher& worker, ClusterRuntime* cluster);
+  void waitForClientCluster(size_t worker_index, ClusterRuntime* cluster);
   // The cluster refused this attempt's provider key (or could not answer): the local provider
   // slot and the breaker permit taken for it go back, the permit without a verdict.
   void dropLocalProviderHold();
@@ -144,11 +147,14 @@ class Admission {
   limits::ClusterLease client_cluster_;
   limits::ClusterLease provider_cluster_;
   limits::ClusterSlots::PendingPtr cluster_pending_;
+  // The runtime the one-call admission in cluster_pending_ was asked of (its listener is this
+  // object; the worker is the pending acquisition's).
+  ClusterRuntime* admit_cluster_ = nullptr;
   limits::WaitHandlePtr wait_;
   TimerPtr queue_timer_;
-  prometheus::Gauge* queue_depth_ = nullptr;             // set while counted in the queue gauge
-  std::optional<routing::Candidate> cluster_candidate_;  // waiting for its cluster slot
-  std::vector<routing::Candidate> cluster_full_;         // keys full cluster-wide
+  prometheus::Gauge* queue_depth_ = nullptr;  // set while counted in the queue gauge
+  routing::Candidate cluster_candidate_;  // waiting for its cluster slot (while cluster_pending_)
+  std::vector<routing::Candidate> cluster_full_;  // keys full cluster-wide
   // Cluster mode: the client's cluster-wide slot, not taken yet. It is taken with the first
   // provider slot in one script call (ClusterRuntime::admit): one Redis round trip to admit.
   // The client (in the request's snapshot) or nullptr; a queued client waits for the slot

@@ -43,7 +43,7 @@ struct AcquireOp final : ScriptCall {
   // ClusterSlots::admit: candidates are the client key, then the provider key if any; never
   // retried.
   bool admit = false;
-  ClusterSlots::AdmitCallback admit_cb;
+  ClusterSlots::AdmitListener* admit_listener = nullptr;
   uint64_t provider_lease_no = 0;
 
   size_t keyCount() const override;

@@ -109,32 +109,28 @@ limits::ClusterSlots::PendingPtr ClusterRuntime::acquire(
       retry_until);
 }
 
-limits::ClusterSlots::PendingPtr ClusterRuntime::admit(size_t worker_index,
-                                                       limits::SlotRequest client,
-                                                       std::optional<limits::SlotRequest> provider,
-                                                       AdmitCallback cb) {
-  const bool reject = rejectWhenUnavailable();
+limits::ClusterSlots::PendingPtr ClusterRuntime::admit(
+    size_t worker_index, limits::SlotRequest client, std::optional<limits::SlotRequest> provider,
+    limits::ClusterSlots::AdmitListener& listener) {
+  return workers_[worker_index]->slots->admit(std::move(client), std::move(provider), listener);
+}
+
+ClusterRuntime::AdmitVerdict ClusterRuntime::admitVerdict(
+    limits::ClusterSlots::AdmitOutcome outcome) {
   using Outcome = limits::ClusterSlots::AdmitOutcome;
-  return workers_[worker_index]->slots->admit(
-      std::move(client), std::move(provider),
-      [this, reject, cb = std::move(cb)](Outcome outcome, limits::ClusterLease client_lease,
-                                         limits::ClusterLease provider_lease) {
-        switch (outcome) {
-          case Outcome::kGranted:
-            cb(AdmitVerdict::kGranted, std::move(client_lease), std::move(provider_lease));
-            return;
-          case Outcome::kClientFull:
-            cb(AdmitVerdict::kClientFull, {}, {});
-            return;
-          case Outcome::kProviderFull:
-            cb(AdmitVerdict::kProviderFull, {}, {});
-            return;
-          case Outcome::kUnavailable:
-            (reject ? fallback_reject_ : fallback_local_)->Increment();
-            cb(reject ? AdmitVerdict::kUnavailable : AdmitVerdict::kLocal, {}, {});
-            return;
-        }
-      });
+  switch (outcome) {
+    case Outcome::kGranted:
+      return AdmitVerdict::kGranted;
+    case Outcome::kClientFull:
+      return AdmitVerdict::kClientFull;
+    case Outcome::kProviderFull:
+      return AdmitVerdict::kProviderFull;
+    case Outcome::kUnavailable:
+      break;
+  }
+  const bool reject = rejectWhenUnavailable();
+  (reject ? fallback_reject_ : fallback_local_)->Increment();
+  return reject ? AdmitVerdict::kUnavailable : AdmitVerdict::kLocal;
 }
 
 bool ClusterRuntime::up() const {

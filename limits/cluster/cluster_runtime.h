@@ -63,13 +63,13 @@ class ClusterRuntime {
   // Admission in one round trip (ClusterSlots::admit), with on_unavailable applied: kGranted
   // (both leases), kLocal (proceed on the local slots), kClientFull, kProviderFull (nothing
   // taken), kUnavailable (answer 503). Worker loop thread only, as acquire().
+  // The listener hears the outcome (ClusterSlots::AdmitListener) and turns it into a verdict
+  // with admitVerdict(), which counts the fallbacks.
   enum class AdmitVerdict { kGranted, kLocal, kClientFull, kProviderFull, kUnavailable };
-  using AdmitCallback = std::function<void(AdmitVerdict verdict, limits::ClusterLease client,
-                                           limits::ClusterLease provider)>;
-  [[nodiscard]] limits::ClusterSlots::PendingPtr admit(size_t worker_index,
-                                                       limits::SlotRequest client,
-                                                       std::optional<limits::SlotRequest> provider,
-                                                       AdmitCallback cb);
+  [[nodiscard]] limits::ClusterSlots::PendingPtr admit(
+      size_t worker_index, limits::SlotRequest client, std::optional<limits::SlotRequest> provider,
+      limits::ClusterSlots::AdmitListener& listener);
+  AdmitVerdict admitVerdict(limits::ClusterSlots::AdmitOutcome outcome);
   limits::ClusterSlots& slots(size_t worker_index) { return *workers_[worker_index]->slots; }
 
   // Thread-safe. Every worker connection and both breaker connections are up.

@@ -262,12 +262,11 @@ void ClusterCore::onAdmitReply(const std::shared_ptr<AcquireOp>& op, const redis
 void ClusterCore::deliverAdmit(const std::shared_ptr<AcquireOp>& op,
                                ClusterSlots::AdmitOutcome outcome, ClusterLease client,
                                ClusterLease provider) {
-  if (op->cancelled || !op->admit_cb) {
+  if (op->cancelled || op->admit_listener == nullptr) {
     return;  // granted leases are released by their destructors
   }
-  ClusterSlots::AdmitCallback cb = std::move(op->admit_cb);
-  op->admit_cb = nullptr;
-  cb(outcome, std::move(client), std::move(provider));
+  std::exchange(op->admit_listener, nullptr)
+      ->onAdmit(outcome, std::move(client), std::move(provider));
 }
 
 void ClusterCore::onReply(const std::shared_ptr<AcquireOp>& op, const redisReply* reply) {
@@ -524,13 +523,15 @@ void ClusterCore::checkDrained() {
 ClusterSlots::Pending::~Pending() {
   op_->cancelled = true;
   op_->cb = nullptr;
-  op_->admit_cb = nullptr;
+  op_->admit_listener = nullptr;
   // Disabled, not destroyed: this may run inside the retry timer's own callback (the op,
   // which owns the timer, is held by that callback until it returns).
   if (op_->retry_timer) {
     op_->retry_timer->disable();
   }
 }
+
+size_t ClusterSlots::Pending::workerIndex() const { return op_->owner->options().worker_index; }
 
 void ClusterSlots::Pending::retryNow() {
   if (op_->cancelled || op_->in_flight || !op_->retry_timer || !op_->retry_timer->enabled()) {
@@ -581,7 +582,7 @@ ClusterSlots::PendingPtr ClusterSlots::acquire(std::vector<SlotRequest> candidat
 
 ClusterSlots::PendingPtr ClusterSlots::admit(SlotRequest client,
                                              std::optional<SlotRequest> provider,
-                                             AdmitCallback cb) {
+                                             AdmitListener& listener) {
   auto op = std::allocate_shared<detail::AcquireOp>(gateway::PoolAllocator<detail::AcquireOp>());
   op->owner = core_.get();
   op->core = core_;
@@ -594,7 +595,7 @@ ClusterSlots::PendingPtr ClusterSlots::admit(SlotRequest client,
     op->candidates.push_back(std::move(*provider));
     op->provider_lease_no = core_->nextLeaseNo();
   }
-  op->admit_cb = std::move(cb);
+  op->admit_listener = &listener;
   core_->attemptAdmit(op);
   return std::make_unique<Pending>(std::move(op));
 }

@@ -73,6 +73,8 @@ class ClusterSlots {
     Pending& operator=(const Pending&) = delete;
     // While waiting between retries (retry_until), try again now (e.g. a local slot freed).
     void retryNow();
+    // The worker whose ClusterSlots this acquisition is on (while that ClusterSlots exists).
+    size_t workerIndex() const;
 
    private:
     std::shared_ptr<detail::AcquireOp> op_;
@@ -100,12 +102,19 @@ class ClusterSlots {
   // Admission in one script call (one round trip): the client key's slot (`client`, limit > 0)
   // and, when `provider` is given, a provider key's slot, both or neither. No waiting: a full
   // key is reported at once. The callback gets both leases on kGranted (the second empty
-  // without `provider`).
+  // without `provider`). The listener (kept alive by the caller, as the handle) hears once,
+  // on the loop, never inside admit() and never after the handle was destroyed: a direct call,
+  // not a std::function per admission.
   enum class AdmitOutcome { kGranted, kClientFull, kProviderFull, kUnavailable };
-  using AdmitCallback =
-      std::function<void(AdmitOutcome outcome, ClusterLease client, ClusterLease provider)>;
+  class AdmitListener {
+   public:
+    virtual void onAdmit(AdmitOutcome outcome, ClusterLease client, ClusterLease provider) = 0;
+
+   protected:
+    ~AdmitListener() = default;
+  };
   [[nodiscard]] PendingPtr admit(SlotRequest client, std::optional<SlotRequest> provider,
-                                 AdmitCallback cb);
+                                 AdmitListener& listener);
 
   // The connection is up (acquisitions may succeed).
   bool up() const;

@@ -415,23 +415,21 @@ TEST_F(ClusterSlotsTest, AnAcquisitionAfterAReleaseInTheSameTurnSeesTheRoom) {
 }
 
 // ClusterSlots::admit: the client's and a provider key's slot in one script call.
-struct AdmitResult {
+struct AdmitResult final : ClusterSlots::AdmitListener {
   std::optional<ClusterSlots::AdmitOutcome> outcome;
   ClusterLease client;
   ClusterLease provider;
-  ClusterSlots::AdmitCallback callback() {
-    return [this](ClusterSlots::AdmitOutcome o, ClusterLease c, ClusterLease p) {
-      outcome = o;
-      client = std::move(c);
-      provider = std::move(p);
-    };
+  void onAdmit(ClusterSlots::AdmitOutcome o, ClusterLease c, ClusterLease p) override {
+    outcome = o;
+    client = std::move(c);
+    provider = std::move(p);
   }
 };
 
 TEST_F(ClusterSlotsTest, AdmitTakesBothSlotsInOneCall) {
   EXPECT_EQ(redis_.run({"CONFIG", "RESETSTAT"}), "OK");
   AdmitResult r;
-  auto pending = slots_->admit({"client", 2}, SlotRequest{"key", 1}, r.callback());
+  auto pending = slots_->admit({"client", 2}, SlotRequest{"key", 1}, r);
   ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }));
   EXPECT_EQ(*r.outcome, ClusterSlots::AdmitOutcome::kGranted);
   EXPECT_EQ(r.client.keyId(), "client");
@@ -451,7 +449,7 @@ TEST_F(ClusterSlotsTest, AdmitTakesNothingWhenTheClientIsFull) {
   Result held;
   EXPECT_EQ(acquireNow("client", 1, held), Outcome::kGranted);
   AdmitResult r;
-  auto pending = slots_->admit({"client", 1}, SlotRequest{"key", 5}, r.callback());
+  auto pending = slots_->admit({"client", 1}, SlotRequest{"key", 5}, r);
   ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }));
   EXPECT_EQ(*r.outcome, ClusterSlots::AdmitOutcome::kClientFull);
   EXPECT_FALSE(r.client);
@@ -464,7 +462,7 @@ TEST_F(ClusterSlotsTest, AdmitTakesNothingWhenTheProviderKeyIsFull) {
   Result held;
   EXPECT_EQ(acquireNow("key", 1, held), Outcome::kGranted);
   AdmitResult r;
-  auto pending = slots_->admit({"client", 5}, SlotRequest{"key", 1}, r.callback());
+  auto pending = slots_->admit({"client", 5}, SlotRequest{"key", 1}, r);
   ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }));
   EXPECT_EQ(*r.outcome, ClusterSlots::AdmitOutcome::kProviderFull);
   EXPECT_FALSE(r.client);
@@ -474,7 +472,7 @@ TEST_F(ClusterSlotsTest, AdmitTakesNothingWhenTheProviderKeyIsFull) {
 
 TEST_F(ClusterSlotsTest, AdmitWithoutAProviderKeyTakesTheClientSlotOnly) {
   AdmitResult r;
-  auto pending = slots_->admit({"client", 1}, std::nullopt, r.callback());
+  auto pending = slots_->admit({"client", 1}, std::nullopt, r);
   ASSERT_TRUE(loop_.runUntil([&] { return r.outcome.has_value(); }));
   EXPECT_EQ(*r.outcome, ClusterSlots::AdmitOutcome::kGranted);
   EXPECT_TRUE(r.client);
@@ -486,10 +484,10 @@ TEST_F(ClusterSlotsTest, AdmitWithoutAProviderKeyTakesTheClientSlotOnly) {
 TEST_F(ClusterSlotsTest, AdmitCountsProbesClusterWide) {
   SlotRequest probe{"key", 0, 1, 10000ms};
   AdmitResult first, second;
-  auto p1 = slots_->admit({"client", 5}, probe, first.callback());
+  auto p1 = slots_->admit({"client", 5}, probe, first);
   ASSERT_TRUE(loop_.runUntil([&] { return first.outcome.has_value(); }));
   EXPECT_EQ(*first.outcome, ClusterSlots::AdmitOutcome::kGranted);
-  auto p2 = slots_->admit({"client", 5}, probe, second.callback());
+  auto p2 = slots_->admit({"client", 5}, probe, second);
   ASSERT_TRUE(loop_.runUntil([&] { return second.outcome.has_value(); }));
   EXPECT_EQ(*second.outcome, ClusterSlots::AdmitOutcome::kProviderFull);
   EXPECT_EQ(zcard("client"), 1);  // the refused admission took no client slot
@@ -498,7 +496,7 @@ TEST_F(ClusterSlotsTest, AdmitCountsProbesClusterWide) {
 TEST_F(ClusterSlotsTest, AdmitCancelledBeforeTheReplyReleasesBothGrants) {
   EXPECT_EQ(redis_.run({"CONFIG", "RESETSTAT"}), "OK");
   AdmitResult r;
-  auto pending = slots_->admit({"client", 1}, SlotRequest{"key", 1}, r.callback());
+  auto pending = slots_->admit({"client", 1}, SlotRequest{"key", 1}, r);
   pending.reset();  // the script is on its way
   // Granted in Redis, then both leases removed again (two ZREMs).
   ASSERT_TRUE(loop_.runUntil([&] {
@@ -508,7 +506,7 @@ TEST_F(ClusterSlotsTest, AdmitCancelledBeforeTheReplyReleasesBothGrants) {
   EXPECT_FALSE(r.outcome.has_value());
   // Room again for both.
   AdmitResult again;
-  auto p = slots_->admit({"client", 1}, SlotRequest{"key", 1}, again.callback());
+  auto p = slots_->admit({"client", 1}, SlotRequest{"key", 1}, again);
   ASSERT_TRUE(loop_.runUntil([&] { return again.outcome.has_value(); }));
   EXPECT_EQ(*again.outcome, ClusterSlots::AdmitOutcome::kGranted);
 }
