@@ -8,17 +8,9 @@
 namespace slotgate::metrics {
 namespace {
 
-template <typename Item>
-void push(std::deque<LogItem>& ring, Item&& item, size_t capacity) {
-  ring.push_back(std::forward<Item>(item));
-  while (ring.size() > capacity) {
-    ring.pop_front();
-  }
-}
-
 nlohmann::ordered_json itemJson(const LogItem& item) {
   nlohmann::ordered_json j;
-  j["request_id"] = item.request_id;
+  j["request_id"] = item.request_id.view();
   j["client"] = item.client;
   j["model"] = item.model;
   j["provider"] = item.provider;
@@ -36,40 +28,48 @@ nlohmann::ordered_json itemJson(const LogItem& item) {
   return j;
 }
 
-// The error ring holds every answer that was not a 2xx, whatever its cause: slotgate's own
-// refusals (401, 404 model_not_found, 429, ...), upstream errors and clients that left.
-bool isError(const LogItem& item) { return item.error || item.status >= 300; }
-
-std::vector<LogItem> newestFirst(const std::deque<LogItem>& ring) {
-  return {ring.rbegin(), ring.rend()};
-}
-
 }  // namespace
 
-void EventLog::add(const LogItem& item) {
-  std::lock_guard lock(mu_);
-  push(traces_, item, capacity_);
-  if (isError(item)) {
-    push(errors_, item, capacity_);
-  }
+EventLog::EventLog(size_t capacity) : capacity_(capacity) {
+  // Room for every entry from the start: the rings never move their items.
+  errors_.items.reserve(capacity);
+  traces_.items.reserve(capacity);
 }
 
-void EventLog::add(LogItem&& item) {
-  std::lock_guard lock(mu_);
-  if (isError(item)) {
-    push(errors_, item, capacity_);
+LogItem& EventLog::Ring::next(size_t capacity) {
+  if (items.size() < capacity) {
+    return items.emplace_back();
   }
-  push(traces_, std::move(item), capacity_);
+  LogItem& item = items[oldest];
+  oldest = oldest + 1 == items.size() ? 0 : oldest + 1;
+  return item;
+}
+
+std::vector<LogItem> EventLog::Ring::newestFirst() const {
+  std::vector<LogItem> out;
+  out.reserve(items.size());
+  // Newest first: from just before `oldest` back to the start, then from the end down to it.
+  for (size_t i = oldest; i > 0; --i) {
+    out.push_back(items[i - 1]);
+  }
+  for (size_t i = items.size(); i > oldest; --i) {
+    out.push_back(items[i - 1]);
+  }
+  return out;
+}
+
+void EventLog::add(const LogItem& item) {
+  record([&item](LogItem& slot) { slot = item; });
 }
 
 std::vector<LogItem> EventLog::errors() const {
   std::lock_guard lock(mu_);
-  return newestFirst(errors_);
+  return errors_.newestFirst();
 }
 
 std::vector<LogItem> EventLog::traces() const {
   std::lock_guard lock(mu_);
-  return newestFirst(traces_);
+  return traces_.newestFirst();
 }
 
 std::string EventLog::json() const {

@@ -4,17 +4,21 @@
 // (traces). Oldest entries fall off; memory is bounded (the requested model
 // name an entry keeps is capped at kLoggedModelMax).
 //
-// Thread-safety: add() and the readers may be called from any thread (one
-// mutex, held for a deque push/pop or a copy).
+// Each ring is a vector of `capacity` items written over in turn: a new entry is assigned into
+// the oldest one's storage, so once the rings are full an entry costs no allocation (its
+// strings reuse the capacity of the ones they replace; issue 12).
+//
+// Thread-safety: add()/record() and the readers may be called from any thread (one
+// mutex, held for an entry's assignment or a copy).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "metrics/request_id.h"
 #include "metrics/token_usage.h"
 
 namespace slotgate::metrics {
@@ -23,7 +27,7 @@ namespace slotgate::metrics {
 inline constexpr size_t kLoggedModelMax = 256;
 
 struct LogItem {
-  std::string request_id;
+  RequestId request_id;
   std::string client;
   std::string model;     // as requested
   std::string provider;  // "" when no provider was reached
@@ -41,11 +45,24 @@ struct LogItem {
 class EventLog {
  public:
   static constexpr size_t kDefaultCapacity = 200;
-  explicit EventLog(size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+  explicit EventLog(size_t capacity = kDefaultCapacity);
 
   void add(const LogItem& item);
-  // Moves the item into the trace ring instead of copying its strings.
-  void add(LogItem&& item);
+
+  // Adds an entry written in place: `fill(LogItem&)` is given the storage of the trace ring's
+  // oldest entry (or a new one) and must assign every field. Called under the log's mutex.
+  template <typename Fill>
+  void record(Fill&& fill) {
+    std::lock_guard lock(mu_);
+    if (capacity_ == 0) {
+      return;
+    }
+    LogItem& trace = traces_.next(capacity_);
+    fill(trace);
+    if (isError(trace)) {
+      errors_.next(capacity_) = trace;
+    }
+  }
 
   // Newest first.
   [[nodiscard]] std::vector<LogItem> errors() const;
@@ -54,10 +71,23 @@ class EventLog {
   [[nodiscard]] std::string json() const;
 
  private:
+  // The last `capacity` items, written over oldest first.
+  struct Ring {
+    std::vector<LogItem> items;  // grows to capacity, then stays
+    size_t oldest = 0;           // once full: the next item to write over
+    // The storage of the next item: a new one until the ring is full, then the oldest.
+    LogItem& next(size_t capacity);
+    [[nodiscard]] std::vector<LogItem> newestFirst() const;
+  };
+
+  // The error ring holds every answer that was not a 2xx, whatever its cause: slotgate's own
+  // refusals (401, 404 model_not_found, 429, ...), upstream errors and clients that left.
+  static bool isError(const LogItem& item) { return item.error || item.status >= 300; }
+
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::deque<LogItem> errors_;  // oldest at front
-  std::deque<LogItem> traces_;
+  Ring errors_;
+  Ring traces_;
 };
 
 }  // namespace slotgate::metrics

@@ -15,6 +15,21 @@ LiveRequestTracker::Shard& LiveRequestTracker::shardFor(const ActiveEntry* entry
   return shards_[std::hash<const ActiveEntry*>{}(entry) / alignof(ActiveEntry) % kShards];
 }
 
+LiveRequestTracker::~LiveRequestTracker() {
+  // Entries still in flight drop the set's reference (their owners may hold others).
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (ActiveEntry* e = shard.head; e != nullptr;) {
+      ActiveEntry* next = e->links.next;
+      e->links.prev = e->links.next = nullptr;
+      e->links.self.reset();  // may destroy *e
+      e = next;
+    }
+    shard.head = nullptr;
+    shard.count = 0;
+  }
+}
+
 ActiveEntryPtr LiveRequestTracker::begin(ActiveEntryPtr entry) {
   if (!entry) {
     return entry;
@@ -28,7 +43,17 @@ ActiveEntryPtr LiveRequestTracker::begin(ActiveEntryPtr entry) {
   Shard& shard = shardFor(entry.get());
   {
     std::lock_guard lock(shard.mu);
-    shard.entries.emplace(entry.get(), entry);
+    if (entry->links.self) {
+      return entry;  // already in flight
+    }
+    entry->links.self = entry;
+    entry->links.prev = nullptr;
+    entry->links.next = shard.head;
+    if (shard.head != nullptr) {
+      shard.head->links.prev = entry.get();
+    }
+    shard.head = entry.get();
+    ++shard.count;
   }
   changed();
   return entry;
@@ -62,11 +87,20 @@ void LiveRequestTracker::end(const ActiveEntryPtr& entry, const FinishedRequest&
     return;
   }
   Shard& shard = shardFor(entry.get());
+  ActiveEntryPtr held;  // the set's reference, dropped outside the lock
   {
     std::lock_guard lock(shard.mu);
-    if (shard.entries.erase(entry.get()) == 0) {
+    ActiveEntry::ActiveLinks& links = entry->links;
+    if (!links.self) {
       return;  // never begun, or already ended
     }
+    (links.prev != nullptr ? links.prev->links.next : shard.head) = links.next;
+    if (links.next != nullptr) {
+      links.next->links.prev = links.prev;
+    }
+    links.prev = links.next = nullptr;
+    held = std::move(links.self);
+    --shard.count;
   }
   recordFinished(*entry, outcome);
 }
@@ -78,22 +112,23 @@ void LiveRequestTracker::answered(const ActiveEntry& entry, const FinishedReques
 void LiveRequestTracker::recordFinished(const ActiveEntry& entry, const FinishedRequest& outcome) {
   const auto finished_at = std::chrono::system_clock::now();
   totals_.record(outcome, finished_at);
-  LogItem item;
-  item.request_id = entry.request_id;
-  item.client = entry.client;
-  // A refused request's model is whatever the caller sent: capped, so 200 entries stay small.
-  item.model = entry.model.substr(0, kLoggedModelMax);
-  item.provider = outcome.provider;
-  item.provider_model = outcome.provider_model;
-  item.key_id = outcome.key_id;
-  item.streaming = outcome.streaming;
-  item.error = outcome.error;
-  item.status = outcome.status;
-  item.error_type = outcome.error_type;
-  item.duration_ms = outcome.duration_ms;
-  item.tokens = outcome.usage;
-  item.finished_at = finished_at;
-  log_.add(std::move(item));
+  // Every field assigned into the ring's item, whose strings keep their storage.
+  log_.record([&](LogItem& item) {
+    item.request_id = entry.request_id;
+    item.client = entry.client;
+    // A refused request's model is whatever the caller sent: capped, so 200 entries stay small.
+    item.model.assign(entry.model, 0, kLoggedModelMax);
+    item.provider = outcome.provider;
+    item.provider_model = outcome.provider_model;
+    item.key_id = outcome.key_id;
+    item.streaming = outcome.streaming;
+    item.error = outcome.error;
+    item.status = outcome.status;
+    item.error_type = outcome.error_type;
+    item.duration_ms = outcome.duration_ms;
+    item.tokens = outcome.usage;
+    item.finished_at = finished_at;
+  });
   history_.record(outcome.duration_ms, outcome.error, outcome.latencies);
   changed();
 }
@@ -103,7 +138,7 @@ std::vector<ActiveView> LiveRequestTracker::active() const {
   const auto now = std::chrono::steady_clock::now();
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    for (const auto& [ptr, e] : shard.entries) {
+    for (const ActiveEntry* e = shard.head; e != nullptr; e = e->links.next) {
       ActiveView v;
       v.request_id = e->request_id;
       v.client = e->client;
@@ -133,7 +168,7 @@ size_t LiveRequestTracker::activeCount() const {
   size_t n = 0;
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    n += shard.entries.size();
+    n += shard.count;
   }
   return n;
 }
@@ -142,7 +177,7 @@ std::string LiveRequestTracker::activeJson(const std::vector<ActiveView>& views)
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const ActiveView& v : views) {
     nlohmann::ordered_json j;
-    j["request_id"] = v.request_id;
+    j["request_id"] = v.request_id.view();
     j["client"] = v.client;
     j["model"] = v.model;
     j["resolved_model"] = v.resolved_model;

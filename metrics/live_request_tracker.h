@@ -6,6 +6,10 @@
 // take one shard lock (entries are spread over kShards by address); progress()
 // only sets an atomic flag when it is not already set, so a streaming
 // request's per-chunk cost is one relaxed load.
+//
+// A request costs no allocation here: the active set is an intrusive list through the entries
+// (ActiveEntry::links), the request id is a fixed array (RequestId) and the event log writes
+// into its rings' existing items.
 #pragma once
 
 #include <array>
@@ -13,7 +17,6 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "metrics/event_log.h"
@@ -25,7 +28,7 @@ namespace slotgate::metrics {
 
 // A copy of one in-flight request, taken under its shard lock.
 struct ActiveView {
-  std::string request_id;
+  RequestId request_id;
   std::string client;
   std::string model;
   std::string resolved_model;
@@ -42,6 +45,9 @@ struct ActiveView {
 class LiveRequestTracker : public RequestTracker {
  public:
   LiveRequestTracker() = default;
+  ~LiveRequestTracker() override;
+  LiveRequestTracker(const LiveRequestTracker&) = delete;
+  LiveRequestTracker& operator=(const LiveRequestTracker&) = delete;
 
   // Fills started_at / started_steady when they are unset, then publishes.
   ActiveEntryPtr begin(ActiveEntryPtr entry) override;
@@ -73,9 +79,11 @@ class LiveRequestTracker : public RequestTracker {
 
  private:
   static constexpr size_t kShards = 16;
+  // The entries in flight of one shard: a doubly linked list through ActiveEntry::links.
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<const ActiveEntry*, ActiveEntryPtr> entries;
+    ActiveEntry* head = nullptr;
+    size_t count = 0;
   };
   Shard& shardFor(const ActiveEntry* entry) const;
   // Totals, logs and history for a finished request (end() and answered()).

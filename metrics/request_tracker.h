@@ -12,8 +12,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "metrics/history.h"
+#include "metrics/request_id.h"
 #include "metrics/token_usage.h"
 
 namespace slotgate::metrics {
@@ -22,7 +24,7 @@ namespace slotgate::metrics {
 // published (begin) or under the tracker's lock (route); the counters are
 // atomics the owning request updates as bytes flow.
 struct ActiveEntry {
-  std::string request_id;
+  RequestId request_id;
   std::string client;          // client id, or "unknown"
   std::string model;           // as requested (already validated as a resolvable name)
   std::string resolved_model;  // global model name
@@ -43,6 +45,16 @@ struct ActiveEntry {
   // request, on its worker (it feeds the history's p50/p99 at end()).
   float ttft_ms = -1;
 
+  // The tracker's links while the entry is in its active set (an intrusive list per shard, so
+  // publishing a request allocates nothing); `self` is the set's reference, which keeps the
+  // entry alive while it is in the set. Read and written only under the tracker's shard lock.
+  struct ActiveLinks {
+    ActiveEntry* prev = nullptr;
+    ActiveEntry* next = nullptr;
+    std::shared_ptr<ActiveEntry> self;
+  };
+  ActiveLinks links;
+
   // Stores the token counts seen so far (relaxed; readers may see a mix of
   // old and new fields, which a live view tolerates).
   void setUsage(const TokenUsage& usage) {
@@ -54,14 +66,16 @@ struct ActiveEntry {
 };
 using ActiveEntryPtr = std::shared_ptr<ActiveEntry>;
 
+// How a request ended. Its names are views of the caller's strings (config names, fixed
+// labels), valid for the call it is passed to: the tracker copies what it keeps.
 struct FinishedRequest {
-  std::string provider;        // "" when no provider was reached
-  std::string provider_model;  // the target's provider model name ("" likewise)
-  std::string key_id;
+  std::string_view provider;        // "" when no provider was reached
+  std::string_view provider_model;  // the target's provider model name ("" likewise)
+  std::string_view key_id;
   bool streaming = false;
   bool error = false;
-  int status = 0;          // HTTP status sent (499 when the client left)
-  std::string error_type;  // SPEC code, "client_closed", or ""
+  int status = 0;               // HTTP status sent (499 when the client left)
+  std::string_view error_type;  // SPEC code, "client_closed", or ""
   double duration_ms = 0;
   TokenUsage usage;
   RequestLatencies latencies;  // time to first token, overhead, queue wait (history)

@@ -35,11 +35,23 @@ double TotalsRow::avgDurationMs() const {
   return requests == 0 ? 0.0 : duration_ms_sum / static_cast<double>(requests);
 }
 
+TotalsRow& RunningTotals::rowOf(std::string_view provider, std::string_view provider_model) {
+  auto p = rows_.find(provider);
+  if (p == rows_.end()) {
+    p = rows_.emplace(std::string(provider), std::map<std::string, TotalsRow, std::less<>>()).first;
+  }
+  auto m = p->second.find(provider_model);
+  if (m == p->second.end()) {
+    m = p->second.emplace(std::string(provider_model), TotalsRow()).first;
+  }
+  return m->second;
+}
+
 void RunningTotals::record(const FinishedRequest& outcome,
                            std::chrono::system_clock::time_point finished_at) {
   std::lock_guard lock(mu_);
   TotalsRow& row =
-      outcome.provider.empty() ? unrouted_ : rows_[outcome.provider][outcome.provider_model];
+      outcome.provider.empty() ? unrouted_ : rowOf(outcome.provider, outcome.provider_model);
   row.requests += 1;
   row.errors += outcome.error ? 1 : 0;
   row.streaming += outcome.streaming ? 1 : 0;

@@ -17,9 +17,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "metrics/request_tracker.h"
@@ -85,9 +87,13 @@ class RunningTotals {
                                 const std::vector<ActiveTokens>& active = {}) const;
 
  private:
+  // The row of (provider, provider model), created when new.
+  TotalsRow& rowOf(std::string_view provider, std::string_view provider_model);
+
   mutable std::mutex mu_;
   TotalsRow unrouted_;
-  std::map<std::string, std::map<std::string, TotalsRow>> rows_;
+  // Looked up by string_view (std::less<>): a finished request's names are views.
+  std::map<std::string, std::map<std::string, TotalsRow, std::less<>>, std::less<>> rows_;
 };
 
 // Renderings of a view: JSON object, or the same structure as YAML.

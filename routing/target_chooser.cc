@@ -7,6 +7,14 @@ namespace slotgate::routing {
 std::vector<Candidate> rankCandidates(const conf::Config& config, const conf::Model& model,
                                       conf::ProviderType type, const KeyProbe& probe,
                                       const std::vector<Candidate>& excluded) {
+  std::vector<Candidate> out;
+  rankCandidates(config, model, type, probe, excluded, out);
+  return out;
+}
+
+void rankCandidates(const conf::Config& config, const conf::Model& model, conf::ProviderType type,
+                    const KeyProbe& probe, const std::vector<Candidate>& excluded,
+                    std::vector<Candidate>& out) {
   struct Ranked {
     Candidate candidate;
     uint32_t available;
@@ -37,12 +45,10 @@ std::vector<Candidate> rankCandidates(const conf::Config& config, const conf::Mo
       ranked.insert(at, Ranked{c, view.available});
     }
   }
-  std::vector<Candidate> out;
-  out.reserve(ranked.size());
+  out.clear();
   for (const auto& r : ranked) {
     out.push_back(r.candidate);
   }
-  return out;
 }
 
 bool modelSpeaks(const conf::Config& config, const conf::Model& model, conf::ProviderType type) {

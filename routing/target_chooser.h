@@ -34,6 +34,11 @@ using KeyProbe = std::function<KeyView(size_t provider_index, size_t key_index)>
 std::vector<Candidate> rankCandidates(const conf::Config& config, const conf::Model& model,
                                       conf::ProviderType type, const KeyProbe& probe,
                                       const std::vector<Candidate>& excluded);
+// The same ranking into `out` (cleared first), whose capacity a caller may reuse from request
+// to request (no allocation per request; issue 12).
+void rankCandidates(const conf::Config& config, const conf::Model& model, conf::ProviderType type,
+                    const KeyProbe& probe, const std::vector<Candidate>& excluded,
+                    std::vector<Candidate>& out);
 
 // Whether any target of the model speaks `type` (else: 400 invalid_request).
 bool modelSpeaks(const conf::Config& config, const conf::Model& model, conf::ProviderType type);

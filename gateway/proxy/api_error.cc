@@ -7,13 +7,13 @@
 
 namespace slotgate::gateway {
 
-Headers gatewayAnswerHeaders(conf::ProviderType format, const std::string& request_id) {
+Headers gatewayAnswerHeaders(conf::ProviderType format, std::string_view request_id) {
   Headers headers;
   headers.reserve(8);  // room for retry-after and x-slotgate-* the caller may add
   headers.push_back({"content-type", "application/json"});
-  headers.push_back({"x-request-id", request_id});
+  headers.push_back({"x-request-id", std::string(request_id)});
   if (format == conf::ProviderType::kAnthropic) {
-    headers.push_back({"request-id", request_id});
+    headers.push_back({"request-id", std::string(request_id)});
   }
   headers.push_back({"date", httpDate(std::chrono::system_clock::now())});
   return headers;

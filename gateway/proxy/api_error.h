@@ -42,7 +42,7 @@ constexpr std::string_view errorTypeApiType(metrics::ErrorType type) {
 // The headers of a JSON answer the gateway writes itself (errors, model lists): content-type,
 // x-request-id, on Anthropic paths request-id with the same value (the Anthropic SDKs read
 // that one), and Date.
-Headers gatewayAnswerHeaders(conf::ProviderType format, const std::string& request_id);
+Headers gatewayAnswerHeaders(conf::ProviderType format, std::string_view request_id);
 
 // {"error":{"message","type","code"}} or {"type":"error","error":{"type","message","code"}}
 // (SPEC: error.code is the code in both formats).

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "metrics/request_tracker.h"
 #include "metrics/token_usage.h"
@@ -19,7 +20,7 @@ class LiveEntry {
  public:
   // What the view shows of the request from its start.
   struct Start {
-    const std::string& request_id;
+    std::string_view request_id;
     const std::string& client;          // client id
     const std::string& model;           // as requested
     const std::string& resolved_model;  // the global model

@@ -12,6 +12,7 @@
 #include "gateway/event/dispatcher.h"
 #include "gateway/gateway_context.h"
 #include "metrics/error_type.h"
+#include "metrics/request_id.h"
 #include "routing/endpoints.h"
 
 namespace slotgate::gateway {
@@ -37,7 +38,7 @@ class ModelsHandler : public RequestHandler {
   ResponseSink& sink_;
   const routing::Endpoint& endpoint_;
   std::chrono::steady_clock::time_point started_;
-  std::string request_id_;
+  metrics::RequestId request_id_;
   std::string model_;  // the {id} asked for, for the access line; "" for the list
   size_t client_index_ = SIZE_MAX;
   bool answered_ = false;

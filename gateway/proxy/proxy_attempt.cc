@@ -65,7 +65,7 @@ void ProxyAttempt::onClientDrained() {
   }
 }
 
-void ProxyAttempt::logFailure(const RouteNames& route, const std::string& request_id,
+void ProxyAttempt::logFailure(const RouteNames& route, std::string_view request_id,
                               const UpstreamError& error, bool response_started) {
   metrics::LogLine(metrics::LogLevel::kWarn, "upstream_error")
       .str("request_id", request_id)

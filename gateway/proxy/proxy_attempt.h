@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "conf/config.h"
 #include "gateway/config_snapshot.h"
@@ -28,7 +29,7 @@ class ProxyAttempt {
   struct Source {
     const IncomingRequest& request;
     const BodyFields& body;
-    const std::string& request_id;
+    std::string_view request_id;
     const routing::Endpoint& endpoint;
     const conf::Model& model;  // the resolved global model
   };
@@ -55,7 +56,7 @@ class ProxyAttempt {
   RouteNames routeNames(const conf::Config& config, const conf::Model& model) const;
   // The upstream_error warning: the request, the attempt's `route`, what failed and whether the
   // head had gone to the client. Config names and the upstream's own detail only.
-  static void logFailure(const RouteNames& route, const std::string& request_id,
+  static void logFailure(const RouteNames& route, std::string_view request_id,
                          const UpstreamError& error, bool response_started);
   // This attempt set stream_options.include_usage for the client (its answer's usage chunk is
   // taken out again).

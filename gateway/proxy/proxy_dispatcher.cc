@@ -103,7 +103,7 @@ void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, Er
   const auto started = std::chrono::steady_clock::now();
   const conf::ProviderType format = routing::apiFormatForPath(head.path);
   const std::string body = errorBody(format, error, message);
-  const std::string request_id = requestIdFor(head.headers);
+  const metrics::RequestId request_id = requestIdFor(head.headers);
   Headers headers = gatewayAnswerHeaders(format, request_id);
   headers.insert(headers.end(), extra.begin(), extra.end());
   RequestOutcome outcome;

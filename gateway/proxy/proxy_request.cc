@@ -21,9 +21,10 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-// glibc's per-thread cache serves requests up to 1032 bytes; a larger object takes the slow
-// malloc/free path (and may trigger a consolidation) once per request.
-static_assert(sizeof(ProxyRequest) <= 1032, "keep ProxyRequest within glibc's tcache");
+// ProxyRequest's memory comes from the worker's free list (ThreadPooled), so its size is no longer
+// held within glibc's per-thread cache (1032 bytes): the request id's fixed array (RequestId,
+// 129 bytes) took it past that. It stays one block, taken and given back once per request.
+static_assert(sizeof(ProxyRequest) <= 2048, "one block of the worker's free list per request");
 
 ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
                            ConfigSnapshotPtr snapshot, IncomingRequest&& request,
@@ -128,7 +129,14 @@ TargetChoice ProxyRequest::targetChoice() const {
 }
 
 void ProxyRequest::pickAndSend() {
-  trySending(targetChoice().rank(retry_, admission_.clusterFull()));
+  // The ranking goes into this thread's spare list, taken for the call and given back after it,
+  // so the list keeps its capacity from request to request (issue 12). A nested call while it
+  // is taken finds no spare and starts a list of its own; either list may end up as the spare.
+  thread_local std::vector<routing::Candidate> spare;
+  std::vector<routing::Candidate> candidates = std::exchange(spare, {});
+  targetChoice().rank(retry_, admission_.clusterFull(), candidates);
+  trySending(candidates);
+  spare = std::move(candidates);
 }
 
 void ProxyRequest::trySending(const std::vector<routing::Candidate>& candidates) {

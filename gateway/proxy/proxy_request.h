@@ -40,6 +40,7 @@
 #include "limits/cluster/cluster_runtime.h"
 #include "limits/cluster/cluster_slots.h"
 #include "limits/slot_pool.h"
+#include "metrics/request_id.h"
 #include "metrics/request_tracker.h"
 #include "routing/endpoints.h"
 #include "routing/retry_state.h"
@@ -69,7 +70,7 @@ class ProxyRequest : public RequestHandler,
   void onUpstreamError(const UpstreamError& error) override;
 
   // What the live view shows (issue: operator plane). Loop-thread reads only.
-  const std::string& requestId() const { return request_id_; }
+  std::string_view requestId() const { return request_id_; }
 
  private:
   // Where the request is; every change goes through enter().
@@ -113,7 +114,7 @@ class ProxyRequest : public RequestHandler,
   ResponseSink& sink_;
   const routing::Endpoint& endpoint_;  // a row of the route table
   std::chrono::steady_clock::time_point started_;
-  std::string request_id_;
+  metrics::RequestId request_id_;
 
   size_t client_index_ = SIZE_MAX;
   BodyFields body_;
@@ -123,10 +124,9 @@ class ProxyRequest : public RequestHandler,
 
   Admission admission_;
 
-  // Small fields together, so padding does not push the object past 1032 bytes: above that
-  // glibc serves it from the slow (non-tcache) malloc path on every request.
+  // Small fields together, so padding does not grow the object.
   // The status sent: the provider's head that went to the client, or slotgate's error answer.
-  // HTTP statuses are three digits: 16 bits keep the object within 1032 bytes (see above).
+  // HTTP statuses are three digits: 16 bits are enough.
   int16_t final_status_ = 0;
   State state_ = State::kAdmitting;
   bool waited_ = false;  // waited for a slot at least once: its queue wait is observed

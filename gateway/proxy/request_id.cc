@@ -6,7 +6,8 @@ namespace slotgate::gateway {
 namespace {
 
 bool saneId(const std::string& id) {
-  if (id.empty() || id.size() > 128) {
+  static_assert(metrics::RequestId::kMaxSize == 128);
+  if (id.empty() || id.size() > metrics::RequestId::kMaxSize) {
     return false;
   }
   for (char c : id) {
@@ -21,14 +22,12 @@ bool saneId(const std::string& id) {
 
 }  // namespace
 
-std::string requestIdFor(const Headers& headers) {
+metrics::RequestId requestIdFor(const Headers& headers) {
   if (const std::string* given = findHeader(headers, "x-request-id"); given && saneId(*given)) {
-    return *given;
+    return metrics::RequestId(*given);
   }
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
-  // Built in place and copied once: appending a byte at a time to a string
-  // reallocates twice past its small-string capacity.
   char id[36] = {'r', 'e', 'q', '_'};
   size_t n = 4;
   for (int word = 0; word < 2; ++word) {
@@ -38,7 +37,7 @@ std::string requestIdFor(const Headers& headers) {
       v >>= 4;
     }
   }
-  return std::string(id, n);
+  return metrics::RequestId(std::string_view(id, n));
 }
 
 }  // namespace slotgate::gateway

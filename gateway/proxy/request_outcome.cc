@@ -56,9 +56,9 @@ void RequestOutcome::record(const ConfigSnapshot& snapshot, GatewayContext& cont
     finished.streaming = streaming;
     finished.error = !success;
     finished.status = sentStatus();
-    finished.error_type = client_gone ? "client_closed"
-                          : error     ? std::string(metrics::errorTypeLabel(*error))
-                                      : "";
+    finished.error_type = client_gone ? std::string_view("client_closed")
+                          : error     ? metrics::errorTypeLabel(*error)
+                                      : std::string_view();
     finished.duration_ms = seconds * 1000.0;
     finished.usage = usage;
     finished.latencies.ttft_ms = ttft_ms;

@@ -19,9 +19,21 @@ TargetChoice::TargetChoice(const ConfigSnapshot& snapshot, const conf::Model& mo
 
 std::vector<routing::Candidate> TargetChoice::rank(
     const routing::RetryState& retry, const std::vector<routing::Candidate>& cluster_full) const {
+  std::vector<routing::Candidate> out;
+  rank(retry, cluster_full, out);
+  return out;
+}
+
+void TargetChoice::rank(const routing::RetryState& retry,
+                        const std::vector<routing::Candidate>& cluster_full,
+                        std::vector<routing::Candidate>& out) const {
+  if (cluster_full.empty()) {  // the usual case: nothing to add to what the retries tried
+    routing::rankCandidates(config_, model_, type_, probe_, retry.tried(), out);
+    return;
+  }
   std::vector<routing::Candidate> excluded = retry.tried();
   excluded.insert(excluded.end(), cluster_full.begin(), cluster_full.end());
-  return routing::rankCandidates(config_, model_, type_, probe_, excluded);
+  routing::rankCandidates(config_, model_, type_, probe_, excluded, out);
 }
 
 bool TargetChoice::retry(routing::RetryState& retry, routing::AttemptFailure failure,

@@ -24,6 +24,9 @@ class TargetChoice {
   // The candidates for the next attempt, best first.
   std::vector<routing::Candidate> rank(const routing::RetryState& retry,
                                        const std::vector<routing::Candidate>& cluster_full) const;
+  // The same into `out` (cleared first; its capacity is reused).
+  void rank(const routing::RetryState& retry, const std::vector<routing::Candidate>& cluster_full,
+            std::vector<routing::Candidate>& out) const;
   // Whether `retry` tries the attempt on `failed` again (RetryState::shouldRetry); if so `next`
   // holds where, best first.
   bool retry(routing::RetryState& retry, routing::AttemptFailure failure,

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "metrics/event_log.h"
 
@@ -71,6 +73,38 @@ TEST(EventLog, InvalidUtf8InRequestIdDoesNotThrow) {
   log.add(i);
   const nlohmann::json j = nlohmann::json::parse(log.json());
   EXPECT_EQ(j["errors"].size(), 1u);
+}
+
+// Once a ring is full, a new entry is written into the oldest one's storage (no allocation per
+// entry): record() hands the fill the item it replaces.
+TEST(EventLog, AFullRingWritesOverItsOldestItem) {
+  EventLog log(3);
+  for (int n = 0; n < 3; ++n) {
+    log.add(item(n, false));
+  }
+  std::vector<std::string> replaced;
+  for (int n = 3; n < 7; ++n) {
+    log.record([&](LogItem& slot) {
+      replaced.push_back(slot.request_id.str());
+      slot = item(n, n == 5);
+    });
+  }
+  EXPECT_EQ(replaced, (std::vector<std::string>{"r0", "r1", "r2", "r3"}));
+  const auto traces = log.traces();
+  ASSERT_EQ(traces.size(), 3u);
+  EXPECT_EQ(traces[0].request_id, "r6");
+  EXPECT_EQ(traces[1].request_id, "r5");
+  EXPECT_EQ(traces[2].request_id, "r4");
+  const auto errors = log.errors();  // an error written in place reaches the error ring too
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].request_id, "r5");
+}
+
+TEST(EventLog, ARingOfNoCapacityKeepsNothing) {
+  EventLog log(0);
+  log.add(item(1, true));
+  EXPECT_TRUE(log.traces().empty());
+  EXPECT_TRUE(log.errors().empty());
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // LiveRequestTracker: the active set, change sequence and end() bookkeeping.
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "metrics/live_request_tracker.h"
@@ -19,12 +21,21 @@ ActiveEntryPtr entry(const std::string& id, bool streaming = true) {
   return e;
 }
 
+// "<provider>-key", kept for the test's life: a FinishedRequest holds views of its names.
+std::string_view keyOf(const std::string& provider) {
+  static std::mutex mu;
+  static std::set<std::string> keys;
+  std::lock_guard lock(mu);
+  return *keys.insert(provider + "-key").first;
+}
+
+// Its names are views of the arguments: use it within the call it is passed to.
 FinishedRequest outcome(const std::string& provider, const std::string& model, bool error,
                         double ms, TokenUsage usage = {}) {
   FinishedRequest f;
   f.provider = provider;
   f.provider_model = model;
-  f.key_id = provider.empty() ? "" : provider + "-key";
+  f.key_id = provider.empty() ? std::string_view() : keyOf(provider);
   f.streaming = true;
   f.error = error;
   f.status = error ? 502 : 200;
@@ -154,6 +165,67 @@ TEST(Tracker, EndFeedsLogsAndHistory) {
                                             start + std::chrono::seconds(3600), {}, {});
   EXPECT_EQ(p.p50_ms, 20);
   EXPECT_EQ(p.p99_ms, 30);
+}
+
+// The active set is a list through the entries: ending entries anywhere in it (first, middle,
+// last of a shard's list) leaves exactly the others, in any order of ends.
+TEST(Tracker, EndingEntriesAnywhereLeavesExactlyTheRest) {
+  LiveRequestTracker t;
+  std::vector<ActiveEntryPtr> entries;
+  for (int i = 0; i < 64; ++i) {  // several per shard
+    entries.push_back(t.begin(entry("r" + std::to_string(i))));
+  }
+  std::set<std::string> left;
+  for (int i = 0; i < 64; ++i) {
+    left.insert("r" + std::to_string(i));
+  }
+  for (int i : {0, 63, 31, 1, 62, 17, 40, 2, 5, 33}) {
+    t.end(entries[i], outcome("p", "m", false, 1));
+    left.erase("r" + std::to_string(i));
+    std::set<std::string> shown;
+    for (const ActiveView& v : t.active()) {
+      EXPECT_TRUE(shown.insert(v.request_id.str()).second) << v.request_id;
+    }
+    EXPECT_EQ(shown, left);
+    EXPECT_EQ(t.activeCount(), left.size());
+  }
+}
+
+// The set holds an entry while it is in flight, whoever else lets go of it, and lets go at end().
+TEST(Tracker, TheSetKeepsAnEntryAliveUntilItEnds) {
+  LiveRequestTracker t;
+  std::weak_ptr<ActiveEntry> watched;
+  {
+    auto e = t.begin(entry("held"));
+    watched = e;
+  }
+  ASSERT_FALSE(watched.expired());
+  ASSERT_EQ(t.activeCount(), 1u);
+  EXPECT_EQ(t.active()[0].request_id, "held");
+  t.end(watched.lock(), outcome("p", "m", false, 1));
+  EXPECT_EQ(t.activeCount(), 0u);
+  EXPECT_TRUE(watched.expired());
+}
+
+TEST(Tracker, BeginningAnEntryTwiceShowsItOnce) {
+  LiveRequestTracker t;
+  auto a = t.begin(entry("a"));
+  t.begin(a);
+  EXPECT_EQ(t.activeCount(), 1u);
+  EXPECT_EQ(t.active().size(), 1u);
+  t.end(a, outcome("p", "m", false, 1));
+  EXPECT_EQ(t.activeCount(), 0u);
+  EXPECT_EQ(t.log().traces().size(), 1u);
+}
+
+TEST(Tracker, ATrackerGoneLetsGoOfEntriesStillInFlight) {
+  std::weak_ptr<ActiveEntry> watched;
+  {
+    LiveRequestTracker t;
+    watched = t.begin(entry("in-flight"));
+    EXPECT_FALSE(watched.expired());
+  }
+  EXPECT_TRUE(watched.expired());
 }
 
 TEST(Tracker, ConcurrentBeginEndKeepsCountsExact) {
