@@ -14,12 +14,12 @@ class KeyRegistry::Observer : public limits::SlotObserver {
     series_.key_id = key_id;
     for (int exception = 0; exception < 2; ++exception) {
       prometheus::Labels labels{{"key_id", key_id}, {"exception", exception ? "true" : "false"}};
-      series_.slot_duration[exception] = &m.histogram(m.slotDuration(), labels);
+      series_.slot_duration[exception] = &m.slotDuration().add(labels);
       series_.slot_release[exception] = &m.slotRelease().Add(labels);
     }
   }
   void onSlotReleased(std::chrono::duration<double> held, bool exception) override {
-    series_.slotReleased(exception, held.count());
+    series_.slotReleased(exception, std::chrono::duration_cast<std::chrono::nanoseconds>(held));
   }
 
  private:

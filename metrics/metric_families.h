@@ -6,10 +6,10 @@
 //   X(accessor, kind, name, labels, buckets, help)
 //
 // kind: what the accessor returns —
-//   Counter, Gauge, Histogram     a prometheus-cpp family; callers add the series of their labels
-//                                 (a Histogram's through Metrics::histogram, for its buckets);
+//   Counter, Gauge                a prometheus-cpp family; callers add the series of their labels;
 //   ShardedHistogram              a ShardedHistogramFamily (metrics/sharded_histogram.h): lock-free
-//                                 observations folded at scrape time;
+//                                 observations folded at scrape time (every histogram: a
+//                                 prometheus-cpp Histogram::Observe takes a mutex);
 //   SingleCounter, SingleGauge,   a family of one unlabelled series; the accessor returns
 //   SingleShardedHistogram        that series.
 // labels: the label names every series carries, comma-separated ("" for none). Label values
@@ -25,7 +25,8 @@
 // clang-format off
 #define SLOTGATE_METRIC_FAMILIES(X)                                                                \
   /* SPEC section 8, in its order. */                                                              \
-  X(slotDuration, Histogram, "concurrency_slot_duration_seconds", "key_id,exception",              \
+  X(slotDuration, ShardedHistogram,                                                                \
+    "concurrency_slot_duration_seconds", "key_id,exception",                                       \
     (0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600),                                                   \
     "Time a concurrency slot was held, by key_id and whether it ended without a completed "        \
     "response (exception).")                                                                       \
@@ -34,7 +35,8 @@
     "response (exception).")                                                                       \
   X(slotsInUse, Gauge, "concurrency_slots_in_use", "key_id", (),                                   \
     "Concurrency slots currently held, by key_id.")                                                \
-  X(streamingDuration, Histogram, "streaming_request_duration_seconds", "key_id,status",           \
+  X(streamingDuration, ShardedHistogram,                                                           \
+    "streaming_request_duration_seconds", "key_id,status",                                         \
     (1, 5, 10, 30, 60, 120, 300, 600, 1800),                                                       \
     "Duration of streaming requests from admission to the end of the stream, by key_id and "       \
     "status.")                                                                                     \
@@ -44,7 +46,8 @@
     "Provider key circuit breakers currently open.")                                               \
   X(aliasResolution, Counter, "model_alias_resolution_total", "method,cache_hit", (),              \
     "Model name resolutions by method and whether the alias cache answered.")                      \
-  X(aliasResolutionDuration, Histogram, "model_alias_resolution_duration_seconds", "method",       \
+  X(aliasResolutionDuration, ShardedHistogram,                                                     \
+    "model_alias_resolution_duration_seconds", "method",                                           \
     (0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),      \
     "Time to resolve a requested model name, by method.")                                          \
   X(aliasConflicts, SingleCounter, "model_alias_conflict_total", "", (),                           \
@@ -54,7 +57,8 @@
   X(inferenceErrors, Counter, "inference_errors_total", "model,version,error_type,tenant", (),     \
     "Failed inference requests by model, version, error_type (an error code, or "                  \
     "upstream_status for an upstream error passed through) and tenant.")                           \
-  X(inferenceLatency, Histogram, "inference_latency_seconds", "model,version,tenant",              \
+  X(inferenceLatency, ShardedHistogram,                                                            \
+    "inference_latency_seconds", "model,version,tenant",                                           \
     (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),                                        \
     "Inference request duration from arrival to the last byte, by model, version and tenant.")     \
   X(upstreamInflight, Gauge, "upstream_inflight", "provider", (),                                  \
@@ -125,7 +129,6 @@ namespace slotgate::metrics {
 enum class MetricKind : uint8_t {
   Counter,
   Gauge,
-  Histogram,
   ShardedHistogram,
   SingleCounter,
   SingleGauge,

@@ -12,7 +12,6 @@ namespace slotgate::metrics {
 using prometheus::Counter;
 using prometheus::Family;
 using prometheus::Gauge;
-using prometheus::Histogram;
 using prometheus::MetricType;
 
 // A histogram entry's bucket list, "(0.1, 0.5)", as the elements of a braced list.
@@ -51,7 +50,7 @@ Metrics::Metrics() {
     for (const char* hit : {"true", "false"}) {
       aliasResolution_->Add({{"method", std::string(method)}, {"cache_hit", hit}});
     }
-    histogram(*aliasResolutionDuration_, {{"method", std::string(method)}});
+    aliasResolutionDuration_->add({{"method", std::string(method)}});
   }
   for (const char* result : {"success", "failure"}) {
     configReloads_->Add({{"result", result}});
@@ -87,13 +86,6 @@ Family<Gauge>& Metrics::declareGauge(const MetricFamilySpec& spec,
   return declare<Gauge>(spec, MetricType::Gauge);
 }
 
-Family<Histogram>& Metrics::declareHistogram(const MetricFamilySpec& spec,
-                                             std::vector<double> buckets) {
-  auto& family = declare<Histogram>(spec, MetricType::Histogram);
-  buckets_.emplace_back(&family, std::move(buckets));
-  return family;
-}
-
 ShardedHistogramFamily& Metrics::declareShardedHistogram(const MetricFamilySpec& spec,
                                                          std::vector<double> buckets) {
   auto family = std::make_unique<ShardedHistogramFamily>(
@@ -119,21 +111,6 @@ Gauge& Metrics::declareSingleGauge(const MetricFamilySpec& spec, std::vector<dou
 ShardedHistogram& Metrics::declareSingleShardedHistogram(const MetricFamilySpec& spec,
                                                          std::vector<double> buckets) {
   return declareShardedHistogram(spec, std::move(buckets)).add({});
-}
-
-const Histogram::BucketBoundaries& Metrics::bucketsOf(const Family<Histogram>& family) const {
-  for (const auto& [f, buckets] : buckets_) {
-    if (f == &family) {
-      return buckets;
-    }
-  }
-  // A family from elsewhere: prometheus-cpp needs some boundaries; none means one +Inf bucket.
-  static const Histogram::BucketBoundaries kNone;
-  return kNone;
-}
-
-Histogram& Metrics::histogram(Family<Histogram>& family, const prometheus::Labels& labels) {
-  return family.Add(labels, bucketsOf(family));
 }
 
 void Metrics::addRefresher(std::function<void()> fn) {

@@ -4,8 +4,9 @@
 // One Metrics per process. Families and the series they hand out live as long
 // as the Metrics object, so a Counter& resolved at config load stays valid
 // across reloads. Thread-safety: as prometheus-cpp: Family::Add and every
-// Counter/Gauge/Histogram operation may be called from any thread;
-// addRefresher/addCollectable/serialize* are thread-safe too.
+// Counter/Gauge operation may be called from any thread, and so may every
+// ShardedHistogram(Family) operation; addRefresher/addCollectable/serialize*
+// are thread-safe too.
 #pragma once
 
 #include <array>
@@ -24,14 +25,12 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 
 // What the accessor of each MetricKind returns.
 #define SLOTGATE_METRIC_TYPE_Counter prometheus::Family<prometheus::Counter>
 #define SLOTGATE_METRIC_TYPE_Gauge prometheus::Family<prometheus::Gauge>
-#define SLOTGATE_METRIC_TYPE_Histogram prometheus::Family<prometheus::Histogram>
 #define SLOTGATE_METRIC_TYPE_ShardedHistogram ::slotgate::metrics::ShardedHistogramFamily
 #define SLOTGATE_METRIC_TYPE_SingleCounter prometheus::Counter
 #define SLOTGATE_METRIC_TYPE_SingleGauge prometheus::Gauge
@@ -58,19 +57,12 @@ class Metrics {
   prometheus::Registry& registry() { return registry_; }
 
   // One accessor per family of metrics/metric_families.h, named as its table entry:
-  // e.g. slotDuration() is prometheus::Family<prometheus::Histogram>&, openCircuits() the
-  // prometheus::Gauge& of a family with one series, overhead() a ShardedHistogram&.
+  // e.g. slotDuration() is a ShardedHistogramFamily&, openCircuits() the prometheus::Gauge& of
+  // a family with one series, overhead() a ShardedHistogram&.
 #define SLOTGATE_METRIC_ACCESSOR(accessor, kind, name, labels, buckets, help) \
   SLOTGATE_METRIC_TYPE_##kind& accessor() { return *accessor##_; }
   SLOTGATE_METRIC_FAMILIES(SLOTGATE_METRIC_ACCESSOR)
 #undef SLOTGATE_METRIC_ACCESSOR
-
-  // The series with `labels` of a histogram family of this object, created with that
-  // family's buckets if new. Same labels → same Histogram&.
-  prometheus::Histogram& histogram(prometheus::Family<prometheus::Histogram>& family,
-                                   const prometheus::Labels& labels);
-  const prometheus::Histogram::BucketBoundaries& bucketsOf(
-      const prometheus::Family<prometheus::Histogram>& family) const;
 
   // Run before every scrape, in order (e.g. to set gauges from slot pools). A refresher
   // must not call serialize*().
@@ -98,8 +90,6 @@ class Metrics {
                                                           std::vector<double> buckets);
   prometheus::Family<prometheus::Gauge>& declareGauge(const MetricFamilySpec& spec,
                                                       std::vector<double> buckets);
-  prometheus::Family<prometheus::Histogram>& declareHistogram(const MetricFamilySpec& spec,
-                                                              std::vector<double> buckets);
   ShardedHistogramFamily& declareShardedHistogram(const MetricFamilySpec& spec,
                                                   std::vector<double> buckets);
   prometheus::Counter& declareSingleCounter(const MetricFamilySpec& spec,
@@ -114,9 +104,6 @@ class Metrics {
   // The ShardedHistogramFamily of each declared_ entry, nullptr for the registry's families.
   std::vector<const ShardedHistogramFamily*> declared_sharded_;
   std::vector<std::unique_ptr<ShardedHistogramFamily>> sharded_;
-  std::vector<std::pair<const prometheus::Family<prometheus::Histogram>*,
-                        prometheus::Histogram::BucketBoundaries>>
-      buckets_;  // immutable after construction
 
   std::mutex mutex_;  // guards refreshers_ and collectables_
   std::vector<std::shared_ptr<std::function<void()>>> refreshers_;

@@ -4,7 +4,6 @@ namespace slotgate::metrics {
 
 using prometheus::Counter;
 using prometheus::Gauge;
-using prometheus::Histogram;
 
 namespace {
 
@@ -13,14 +12,12 @@ KeySeries makeKeySeries(Metrics& m, const std::string& key_id) {
   k.key_id = key_id;
   for (int exception = 0; exception < 2; ++exception) {
     prometheus::Labels labels{{"key_id", key_id}, {"exception", exception ? "true" : "false"}};
-    k.slot_duration[exception] = &m.histogram(m.slotDuration(), labels);
+    k.slot_duration[exception] = &m.slotDuration().add(labels);
     k.slot_release[exception] = &m.slotRelease().Add(labels);
   }
   k.in_use = &m.slotsInUse().Add({{"key_id", key_id}});
-  k.streaming_duration[0] =
-      &m.histogram(m.streamingDuration(), {{"key_id", key_id}, {"status", "success"}});
-  k.streaming_duration[1] =
-      &m.histogram(m.streamingDuration(), {{"key_id", key_id}, {"status", "error"}});
+  k.streaming_duration[0] = &m.streamingDuration().add({{"key_id", key_id}, {"status", "success"}});
+  k.streaming_duration[1] = &m.streamingDuration().add({{"key_id", key_id}, {"status", "error"}});
   return k;
 }
 
@@ -74,8 +71,7 @@ RequestSeries::RequestSeries(Metrics& metrics, const conf::Config& config) : met
       alias_resolution_[i][hit] = &metrics.aliasResolution().Add(
           {{"method", method}, {"cache_hit", hit ? "true" : "false"}});
     }
-    alias_duration_[i] =
-        &metrics.histogram(metrics.aliasResolutionDuration(), {{"method", method}});
+    alias_duration_[i] = &metrics.aliasResolutionDuration().add({{"method", method}});
   }
 
   for (const auto& p : config.providers) {
@@ -178,8 +174,8 @@ RequestSeries::Cell& RequestSeries::cell(size_t client, size_t model, size_t tar
   return row[columnOf(model, target)];
 }
 
-// Creation races are harmless: Family::Add returns the existing series for equal labels,
-// so every thread stores the same pointer.
+// Creation races are harmless: Family::Add (and ShardedHistogramFamily::add) returns the
+// existing series for equal labels, so every thread stores the same pointer.
 Counter& RequestSeries::requests(size_t client, size_t model, size_t target) {
   Cell& c = cell(client, model, target);
   Counter* counter = c.requests.load(std::memory_order_acquire);
@@ -192,14 +188,13 @@ Counter& RequestSeries::requests(size_t client, size_t model, size_t target) {
   return *counter;
 }
 
-Histogram& RequestSeries::latency(size_t client, size_t model, size_t target) {
+ShardedHistogram& RequestSeries::latency(size_t client, size_t model, size_t target) {
   Cell& c = cell(client, model, target);
-  Histogram* histogram = c.latency.load(std::memory_order_acquire);
+  ShardedHistogram* histogram = c.latency.load(std::memory_order_acquire);
   if (histogram == nullptr) {
     LabelRefs l = labelsOf(client, model, target);
-    histogram =
-        &metrics_.histogram(metrics_.inferenceLatency(),
-                            {{"model", *l.model}, {"version", *l.version}, {"tenant", *l.tenant}});
+    histogram = &metrics_.inferenceLatency().add(
+        {{"model", *l.model}, {"version", *l.version}, {"tenant", *l.tenant}});
     c.latency.store(histogram, std::memory_order_release);
   }
   return *histogram;

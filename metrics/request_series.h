@@ -18,6 +18,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,19 +36,20 @@ namespace slotgate::metrics {
 // Slot and stream series of one key_id (a provider key id or a client id).
 struct KeySeries {
   std::string key_id;
-  std::array<prometheus::Histogram*, 2> slot_duration{};       // [exception]
-  std::array<prometheus::Counter*, 2> slot_release{};          // [exception]
-  prometheus::Gauge* in_use = nullptr;                         // concurrency_slots_in_use
-  std::array<prometheus::Histogram*, 2> streaming_duration{};  // [0 = success, 1 = error]
+  std::array<ShardedHistogram*, 2> slot_duration{};       // [exception]
+  std::array<prometheus::Counter*, 2> slot_release{};     // [exception]
+  prometheus::Gauge* in_use = nullptr;                    // concurrency_slots_in_use
+  std::array<ShardedHistogram*, 2> streaming_duration{};  // [0 = success, 1 = error]
 
   // A slot ended: observe its hold time and count the release. `exception` is false
-  // only when the slot ended with a completed response (SPEC section 8).
-  void slotReleased(bool exception, double seconds) const {
-    slot_duration[exception ? 1 : 0]->Observe(seconds);
+  // only when the slot ended with a completed response (SPEC section 8). Any thread (the
+  // histogram takes the thread's shard).
+  void slotReleased(bool exception, std::chrono::nanoseconds held) const {
+    slot_duration[exception ? 1 : 0]->observe(held);
     slot_release[exception ? 1 : 0]->Increment();
   }
-  void streamFinished(bool success, double seconds) const {
-    streaming_duration[success ? 0 : 1]->Observe(seconds);
+  void streamFinished(bool success, std::chrono::nanoseconds duration) const {
+    streaming_duration[success ? 0 : 1]->observe(duration);
   }
 };
 
@@ -76,7 +78,7 @@ class RequestSeries {
   // inference_requests_total / inference_latency_seconds / inference_errors_total
   // {model, version, tenant}. Same indices → same object.
   prometheus::Counter& requests(size_t client, size_t model, size_t target);
-  prometheus::Histogram& latency(size_t client, size_t model, size_t target);
+  ShardedHistogram& latency(size_t client, size_t model, size_t target);
   prometheus::Counter& errors(size_t client, size_t model, size_t target, ErrorType type);
 
   // request_total{type, status}.
@@ -105,7 +107,7 @@ class RequestSeries {
     return *alias_resolution_[method < kAliasMethodCount ? method : kAliasMethodCount - 1]
                              [cache_hit ? 1 : 0];
   }
-  prometheus::Histogram& aliasDuration(size_t method) {
+  ShardedHistogram& aliasDuration(size_t method) {
     return *alias_duration_[method < kAliasMethodCount ? method : kAliasMethodCount - 1];
   }
 
@@ -114,7 +116,7 @@ class RequestSeries {
  private:
   struct Cell {
     std::atomic<prometheus::Counter*> requests{nullptr};
-    std::atomic<prometheus::Histogram*> latency{nullptr};
+    std::atomic<ShardedHistogram*> latency{nullptr};
     std::array<std::atomic<prometheus::Counter*>, kErrorTypeCount> errors{};
   };
   struct LabelRefs {
@@ -140,7 +142,7 @@ class RequestSeries {
 
   std::array<std::array<prometheus::Counter*, 2>, 2> request_total_{};  // [streaming][error]
   std::array<std::array<prometheus::Counter*, 2>, kAliasMethodCount> alias_resolution_{};
-  std::array<prometheus::Histogram*, kAliasMethodCount> alias_duration_{};
+  std::array<ShardedHistogram*, kAliasMethodCount> alias_duration_{};
 
   std::vector<KeySeries> keys_;            // provider keys in config order, then clients
   std::vector<size_t> provider_key_base_;  // [provider]: index of its first key in keys_

@@ -13,24 +13,45 @@ ShardedHistogram::ShardedHistogram(const std::vector<double>& bounds) : bounds_s
     bounds_.push_back(static_cast<int64_t>(std::llround(b * 1e9)));
   }
   const size_t cells = bounds_.size() + 2;  // buckets with +Inf, then the sum
-  stride_ = (cells + kCellsPerLine - 1) / kCellsPerLine * kCellsPerLine;
-  // One line more than the shards need, so the first shard can start on a line boundary.
-  cells_ = std::make_unique<std::atomic<uint64_t>[]>(kShards * stride_ + kCellsPerLine);
-  const auto address = reinterpret_cast<uintptr_t>(cells_.get());
-  const uintptr_t aligned = (address + 63) & ~uintptr_t{63};
-  base_ = cells_.get() + (aligned - address) / sizeof(std::atomic<uint64_t>);
+  lines_ = (cells + kCellsPerLine - 1) / kCellsPerLine;
+}
+
+ShardedHistogram::~ShardedHistogram() {
+  for (auto& shard : shards_) {
+    delete[] shard.load(std::memory_order_acquire);
+  }
+}
+
+size_t ShardedHistogram::threadShard() {
+  static std::atomic<size_t> next{0};
+  thread_local size_t shard = next.fetch_add(1, std::memory_order_relaxed) % kShards;
+  return shard;
+}
+
+ShardedHistogram::Line* ShardedHistogram::makeShard(size_t shard) {
+  Line* fresh = new Line[lines_];  // zeroed cells
+  Line* expected = nullptr;
+  if (shards_[shard].compare_exchange_strong(expected, fresh, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+    return fresh;
+  }
+  delete[] fresh;  // another thread of this shard made it first
+  return expected;
 }
 
 prometheus::ClientMetric ShardedHistogram::collect() const {
   const size_t buckets = bounds_.size() + 1;
   std::vector<uint64_t> counts(buckets, 0);
   uint64_t sum_ns = 0;
-  for (size_t shard = 0; shard < kShards; ++shard) {
-    const std::atomic<uint64_t>* cells = shardCells(shard);
-    for (size_t b = 0; b < buckets; ++b) {
-      counts[b] += cells[b].load(std::memory_order_relaxed);
+  for (const auto& shard : shards_) {
+    Line* lines = shard.load(std::memory_order_acquire);
+    if (lines == nullptr) {
+      continue;  // never observed into
     }
-    sum_ns += cells[buckets].load(std::memory_order_relaxed);
+    for (size_t b = 0; b < buckets; ++b) {
+      counts[b] += cell(lines, b).load(std::memory_order_relaxed);
+    }
+    sum_ns += cell(lines, buckets).load(std::memory_order_relaxed);
   }
   prometheus::ClientMetric metric;
   auto& h = metric.histogram;

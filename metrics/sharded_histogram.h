@@ -1,18 +1,22 @@
-// Histograms for the request path (issue 14's latency series): observe() is a bucket search and
-// two relaxed atomic adds, with no mutex and no compare-exchange loop on a double. prometheus-cpp
-// 1.0.1's Histogram::Observe takes a mutex and CAS-adds doubles; three of those per request cost
-// about 2k instructions (bench/load/callgrind.sh).
+// Histograms for the request path (every histogram family slotgate exports): observe() is a
+// bucket search and two relaxed atomic adds, with no mutex and no compare-exchange loop on a
+// double. prometheus-cpp 1.0.1's Histogram::Observe takes a mutex and CAS-adds doubles; three of
+// those per request cost about 2k instructions (bench/load/callgrind.sh).
 //
 // The counts live in kShards shards, each on cache lines of its own; a caller passes its worker
-// index so workers write different lines. Two threads on one shard stay correct (the adds are
-// atomic), only slower. Observations are whole nanoseconds, so the sum is exact; collect()
-// folds the shards at scrape time into prometheus-cpp's types, so /metrics, /metrics/json and
-// everything else that reads Metrics::collect() see ordinary histograms.
+// index, or takes its thread's shard (threads take shards in turn), so workers write different
+// lines. Two threads on one shard stay correct (the adds are atomic), only slower. A shard's
+// cells are allocated on its first observation, so a series costs memory for the shards that
+// observe into it only (a config's eager series mostly never see traffic). Observations are
+// whole nanoseconds, so the sum is exact; collect() folds the shards at scrape time into
+// prometheus-cpp's types, so /metrics, /metrics/json and everything else that reads
+// Metrics::collect() see ordinary histograms.
 //
 // Thread-safety: observe() and collect() from any thread, concurrently. A scrape may see an
 // observation's bucket without its sum (as with any lock-free read of two counters).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -36,6 +40,12 @@ class ShardedHistogram {
 
   // `bounds` are the finite upper bounds in seconds, ascending; +Inf is implied.
   explicit ShardedHistogram(const std::vector<double>& bounds);
+  ~ShardedHistogram();
+  ShardedHistogram(const ShardedHistogram&) = delete;
+  ShardedHistogram& operator=(const ShardedHistogram&) = delete;
+
+  // The calling thread's shard: each thread takes the next one on its first call.
+  static size_t threadShard();
 
   // `count` observations of `value` (negative counts as 0) into shard `shard % kShards`.
   void observe(size_t shard, std::chrono::nanoseconds value, uint64_t count = 1) {
@@ -51,10 +61,15 @@ class ShardedHistogram {
         n = half;
       }
     }
-    std::atomic<uint64_t>* cells = shardCells(shard % kShards);
-    cells[bucket].fetch_add(count, std::memory_order_relaxed);
-    cells[bounds_.size() + 1].fetch_add(static_cast<uint64_t>(ns) * count,
-                                        std::memory_order_relaxed);
+    Line* lines = shardLines(shard % kShards);
+    cell(lines, bucket).fetch_add(count, std::memory_order_relaxed);
+    cell(lines, bounds_.size() + 1)
+        .fetch_add(static_cast<uint64_t>(ns) * count, std::memory_order_relaxed);
+  }
+  // The same into the calling thread's shard (callers that do not know their worker's index:
+  // slot releases happen on whichever thread lets go of the lease).
+  void observe(std::chrono::nanoseconds value, uint64_t count = 1) {
+    observe(threadShard(), value, count);
   }
 
   // The shards folded into one histogram (cumulative buckets, +Inf last).
@@ -62,16 +77,28 @@ class ShardedHistogram {
 
  private:
   static constexpr size_t kCellsPerLine = 64 / sizeof(std::atomic<uint64_t>);
+  // The cells of a shard come in whole cache lines (new aligns the over-aligned type).
+  struct alignas(64) Line {
+    std::array<std::atomic<uint64_t>, kCellsPerLine> cells{};
+  };
 
-  // A shard's cells: one per bucket (+Inf included), then the sum in nanoseconds. Each shard
-  // starts on a cache line of its own.
-  std::atomic<uint64_t>* shardCells(size_t shard) const { return base_ + shard * stride_; }
+  static_assert(sizeof(Line) == 64);
 
-  std::vector<int64_t> bounds_;   // nanoseconds
-  std::vector<double> bounds_s_;  // as configured, for the `le` labels
-  size_t stride_ = 0;             // cells per shard, a whole number of cache lines
-  std::unique_ptr<std::atomic<uint64_t>[]> cells_;
-  std::atomic<uint64_t>* base_ = nullptr;  // the first cache-line-aligned cell of cells_
+  // A shard's cells: one per bucket (+Inf included), then the sum in nanoseconds, in lines_
+  // cache lines made on the shard's first observation.
+  Line* shardLines(size_t shard) {
+    Line* lines = shards_[shard].load(std::memory_order_acquire);
+    return lines != nullptr ? lines : makeShard(shard);
+  }
+  Line* makeShard(size_t shard);
+  static std::atomic<uint64_t>& cell(Line* lines, size_t index) {
+    return lines[index / kCellsPerLine].cells[index % kCellsPerLine];
+  }
+
+  std::vector<int64_t> bounds_;                       // nanoseconds
+  std::vector<double> bounds_s_;                      // as configured, for the `le` labels
+  size_t lines_ = 0;                                  // cache lines per shard
+  std::array<std::atomic<Line*>, kShards> shards_{};  // null until the shard's first observation
 };
 
 // A family of ShardedHistograms: one name, help and bucket layout, a series per label set.

@@ -11,11 +11,11 @@ alias::Resolution resolveModel(const ConfigSnapshot& snapshot, const std::string
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   alias::Resolution resolution = snapshot.resolver().resolve(model);
-  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const std::chrono::nanoseconds took = Clock::now() - t0;
   auto& series = snapshot.series();
   const auto method = static_cast<size_t>(resolution.method);
   series.aliasResolution(method, resolution.cache_hit).Increment();
-  series.aliasDuration(method).Observe(seconds);
+  series.aliasDuration(method).observe(took);
   return resolution;
 }
 

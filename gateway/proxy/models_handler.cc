@@ -74,7 +74,7 @@ void ModelsHandler::answer(const std::string& body, std::optional<ErrorType> err
 }
 
 void ModelsHandler::record(std::optional<ErrorType> error, bool client_gone) {
-  const double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  const std::chrono::nanoseconds duration = Clock::now() - started_;
   RequestOutcome outcome;
   outcome.request_id = request_id_;
   outcome.method = request_.method;
@@ -85,8 +85,9 @@ void ModelsHandler::record(std::optional<ErrorType> error, bool client_gone) {
   outcome.error = error;
   outcome.client_gone = client_gone;
   outcome.status = error ? errorTypeStatus(*error) : 200;
-  outcome.seconds = seconds;
-  outcome.overhead_s = static_cast<float>(seconds);  // all of it was spent inside slotgate
+  outcome.duration = duration;
+  // All of it was spent inside slotgate.
+  outcome.overhead_s = std::chrono::duration<float>(duration).count();
   metrics::ActiveEntryPtr never_tracked;
   outcome.record(*snapshot_, context_, worker_.index(), never_tracked);
 }

@@ -112,9 +112,9 @@ void ProxyDispatcher::answer(const IncomingRequest& head, ResponseSink& sink, Er
   outcome.path = head.path;
   outcome.error = error;
   outcome.status = status != 0 ? status : errorTypeStatus(error);
-  outcome.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  outcome.overhead_s = static_cast<float>(outcome.seconds);  // all of it inside slotgate
+  outcome.duration = std::chrono::steady_clock::now() - started;
+  // All of it inside slotgate.
+  outcome.overhead_s = std::chrono::duration<float>(outcome.duration).count();
   // Recorded before the answer goes out, as every answer is: a client reading the metrics
   // right after its answer finds it counted.
   metrics::ActiveEntryPtr never_tracked;

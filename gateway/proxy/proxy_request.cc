@@ -332,7 +332,7 @@ void ProxyRequest::conclude(bool success, std::optional<ErrorType> error, bool c
   outcome.error = error;
   outcome.client_gone = client_gone;
   outcome.status = final_status_;
-  outcome.seconds = std::chrono::duration<double>(mark_ - started_).count();  // mark_: kDone
+  outcome.duration = mark_ - started_;  // mark_: kDone
   outcome.usage = meter_.usage();
   outcome.usage_expected = meter_.began();
   outcome.retries = retry_.retriesUsed();

@@ -41,12 +41,12 @@ void RequestOutcome::record(const ConfigSnapshot& snapshot, GatewayContext& cont
       target != nullptr ? target->target_index : metrics::RequestSeries::kUnknown;
   series.requestTotal(streaming, success).Increment();
   series.requests(client, model_index, target_index).Increment();
-  series.latency(client, model_index, target_index).Observe(seconds);
+  series.latency(client, model_index, target_index).observe(shard, duration);
   if (error) {
     series.errors(client, model_index, target_index, *error).Increment();
   }
   if (streaming && target != nullptr) {
-    series.providerKey(target->provider_index, target->key_index).streamFinished(success, seconds);
+    series.providerKey(target->provider_index, target->key_index).streamFinished(success, duration);
   }
   if (context.tracker != nullptr) {
     metrics::FinishedRequest finished;
@@ -59,7 +59,7 @@ void RequestOutcome::record(const ConfigSnapshot& snapshot, GatewayContext& cont
     finished.error_type = client_gone ? std::string_view("client_closed")
                           : error     ? metrics::errorTypeLabel(*error)
                                       : std::string_view();
-    finished.duration_ms = seconds * 1000.0;
+    finished.duration_ms = static_cast<double>(duration.count()) / 1e6;
     finished.usage = usage;
     finished.latencies.ttft_ms = ttft_ms;
     finished.latencies.overhead_ms = overhead_s * 1000.0;
@@ -101,7 +101,7 @@ void RequestOutcome::writeAccessFields(const Names& n, metrics::LogLine& line) c
       .str("provider_model", n.provider_model)
       .str("key_id", n.key_id)
       .num("status", sentStatus())
-      .num("duration_ms", seconds * 1000.0)
+      .num("duration_ms", static_cast<double>(duration.count()) / 1e6)
       .boolean("streaming", streaming)
       .num("input_tokens", usage.input_tokens)
       .num("output_tokens", usage.output_tokens)

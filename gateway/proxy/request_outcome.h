@@ -6,6 +6,7 @@
 // call. Loop-thread only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -36,7 +37,7 @@ struct RequestOutcome {
   std::optional<metrics::ErrorType> error;
   bool client_gone = false;  // the client left first: status 499, error_type client_closed
   int status = 0;            // the status sent
-  double seconds = 0;        // from the request's start to now
+  std::chrono::nanoseconds duration{0};  // from the request's start to now
   metrics::TokenUsage usage;
   // A 2xx answer whose usage was looked for: ending without any counts as "without usage"
   // (tokens unknown, not zero).

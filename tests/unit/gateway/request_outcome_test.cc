@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 namespace slotgate::gateway {
@@ -51,7 +52,7 @@ TEST(RequestOutcome, AProxiedAnswerNamesItsRouteUsageAndRetries) {
   outcome.streaming = true;
   outcome.success = true;
   outcome.status = 200;
-  outcome.seconds = 0.25;
+  outcome.duration = std::chrono::milliseconds(250);
   outcome.usage.input_tokens = 12;
   outcome.usage.output_tokens = 34;
   outcome.usage.seen = true;

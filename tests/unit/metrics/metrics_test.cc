@@ -1,5 +1,6 @@
 #include "metrics/metrics.h"
 
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -102,12 +103,12 @@ TEST(MetricsTest, EveryFamilyOfSpecHasHelpAndTypeBeforeAnyRequest) {
 
 TEST(MetricsTest, HistogramsUseSpecBuckets) {
   Metrics metrics;
-  auto& slot =
-      metrics.histogram(metrics.slotDuration(), {{"key_id", "k1"}, {"exception", "false"}});
-  slot.Observe(0.7);
-  slot.Observe(700);
-  metrics.histogram(metrics.inferenceLatency(), {{"model", "m"}, {"version", "v"}, {"tenant", "t"}})
-      .Observe(0.003);
+  auto& slot = metrics.slotDuration().add({{"key_id", "k1"}, {"exception", "false"}});
+  slot.observe(std::chrono::milliseconds(700));
+  slot.observe(std::chrono::seconds(700));
+  metrics.inferenceLatency()
+      .add({{"model", "m"}, {"version", "v"}, {"tenant", "t"}})
+      .observe(std::chrono::milliseconds(3));
   Exposition e = parseExposition(metrics.serialize());
   ASSERT_EQ(e.error, "");
   expectWellFormedHistograms(e);
@@ -129,8 +130,14 @@ TEST(MetricsTest, HistogramsUseSpecBuckets) {
                                       "2", "5", "10", "+Inf"}));
   // Alias duration: 4 finer buckets, then SPEC's 9, then +Inf; one series per method.
   EXPECT_EQ(bounds("model_alias_resolution_duration_seconds").size(), 4u * 14u);
-  EXPECT_EQ(metrics.bucketsOf(metrics.streamingDuration()),
-            (prometheus::Histogram::BucketBoundaries{1, 5, 10, 30, 60, 120, 300, 600, 1800}));
+  metrics.streamingDuration()
+      .add({{"key_id", "k1"}, {"status", "success"}})
+      .observe(std::chrono::seconds(2));
+  e = parseExposition(metrics.serialize());
+  ASSERT_EQ(e.error, "");
+  EXPECT_EQ(
+      bounds("streaming_request_duration_seconds"),
+      (std::vector<std::string>{"1", "5", "10", "30", "60", "120", "300", "600", "1800", "+Inf"}));
 
   const std::map<std::string, std::string> labels{{"key_id", "k1"}, {"exception", "false"}};
   auto at = [&](const std::string& le) {
@@ -150,8 +157,8 @@ TEST(MetricsTest, HistogramsUseSpecBuckets) {
 
 TEST(MetricsTest, SameLabelsGiveSameSeries) {
   Metrics metrics;
-  auto& a = metrics.histogram(metrics.slotDuration(), {{"key_id", "k"}, {"exception", "true"}});
-  auto& b = metrics.histogram(metrics.slotDuration(), {{"key_id", "k"}, {"exception", "true"}});
+  auto& a = metrics.slotDuration().add({{"key_id", "k"}, {"exception", "true"}});
+  auto& b = metrics.slotDuration().add({{"key_id", "k"}, {"exception", "true"}});
   EXPECT_EQ(&a, &b);
 }
 
@@ -204,10 +211,9 @@ TEST(MetricsTest, ExtrasArePresent) {
 TEST(MetricsTest, JsonHasEveryMetric) {
   Metrics metrics;
   metrics.requestTotal().Add({{"type", "streaming"}, {"status", "error"}}).Increment(2);
-  auto& h = metrics.histogram(metrics.inferenceLatency(),
-                              {{"model", "m"}, {"version", "v"}, {"tenant", "t"}});
-  h.Observe(0.03);
-  h.Observe(20);
+  auto& h = metrics.inferenceLatency().add({{"model", "m"}, {"version", "v"}, {"tenant", "t"}});
+  h.observe(std::chrono::milliseconds(30));
+  h.observe(std::chrono::seconds(20));
   metrics.openCircuits().Set(NAN);  // must not break the JSON
 
   nlohmann::json j = nlohmann::json::parse(metrics.serializeJson());

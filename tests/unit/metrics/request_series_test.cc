@@ -1,6 +1,7 @@
 #include "metrics/request_series.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <thread>
@@ -64,7 +65,7 @@ TEST(RequestSeriesTest, LabelsComeFromConfigIdsOrUnknown) {
   Metrics metrics;
   RequestSeries s(metrics, makeConfig());
   s.requests(1, 0, 1).Increment();
-  s.latency(1, 0, 1).Observe(0.2);
+  s.latency(1, 0, 1).observe(std::chrono::milliseconds(200));
   s.errors(kU, kU, kU, ErrorType::kInvalidApiKey).Increment();
   s.errors(0, 99, 0, ErrorType::kModelNotFound).Increment(2);  // out of range = unknown
   s.errors(0, 1, kU, ErrorType::kNoUpstreamAvailable).Increment();
@@ -117,10 +118,10 @@ TEST(RequestSeriesTest, KeySeries) {
   EXPECT_EQ(s.clientKey(kU).key_id, "unknown");
   EXPECT_EQ(s.keys().size(), 5u);
 
-  s.key("oa-1")->slotReleased(false, 2.0);
-  s.key("oa-1")->slotReleased(true, 0.05);
-  s.key("oa-1")->slotReleased(true, 0.05);
-  s.key("oa-1")->streamFinished(false, 12);
+  s.key("oa-1")->slotReleased(false, std::chrono::seconds(2));
+  s.key("oa-1")->slotReleased(true, std::chrono::milliseconds(50));
+  s.key("oa-1")->slotReleased(true, std::chrono::milliseconds(50));
+  s.key("oa-1")->streamFinished(false, std::chrono::seconds(12));
   s.key("oa-1")->in_use->Set(3);
 
   auto e = parseExposition(metrics.serialize());
@@ -154,14 +155,14 @@ TEST(RequestSeriesTest, EverySeriesCarriesTheLabelsOfItsTableEntry) {
   Metrics metrics;
   RequestSeries s(metrics, makeConfig());
   s.requests(0, 0, 1).Increment();
-  s.latency(0, 0, 1).Observe(0.2);
+  s.latency(0, 0, 1).observe(std::chrono::milliseconds(200));
   s.errors(1, 1, 0, ErrorType::kUpstreamTimeout).Increment();
-  s.providerKey(0, 0).slotReleased(true, 1);
-  s.providerKey(0, 0).streamFinished(true, 1);
+  s.providerKey(0, 0).slotReleased(true, std::chrono::seconds(1));
+  s.providerKey(0, 0).streamFinished(true, std::chrono::seconds(1));
   s.provider(1).chunk_gap->observe(0, std::chrono::milliseconds(10));
   s.timeToFirstToken(0, 0)->observe(0, std::chrono::milliseconds(50));
   s.queueDepth(0).Set(1);
-  s.aliasDuration(2).Observe(0.001);
+  s.aliasDuration(2).observe(std::chrono::milliseconds(1));
   metrics.slotsLimit().Add({{"key_id", "oa-1"}}).Set(4);
   metrics.downstreamCloses().Add({{"reason", "eof"}}).Increment();
   metrics.httpRejects().Add({{"reason", "malformed"}}).Increment();
@@ -175,8 +176,7 @@ TEST(RequestSeriesTest, EverySeriesCarriesTheLabelsOfItsTableEntry) {
     const std::string name(spec.name);
     ASSERT_LT(position, e.order.size());
     EXPECT_EQ(e.order[position++], name);
-    const bool histogram = spec.kind == MetricKind::Histogram ||
-                           spec.kind == MetricKind::ShardedHistogram ||
+    const bool histogram = spec.kind == MetricKind::ShardedHistogram ||
                            spec.kind == MetricKind::SingleShardedHistogram;
     const bool counter = spec.kind == MetricKind::Counter || spec.kind == MetricKind::SingleCounter;
     EXPECT_EQ(e.families[name].type, histogram ? "histogram"
@@ -216,7 +216,7 @@ TEST(RequestSeriesTest, ProvidersQueuesRequestTotalAndAlias) {
   s.requestTotal(true, false).Increment();
   s.requestTotal(false, true).Increment(5);
   s.aliasResolution(2, true).Increment();
-  s.aliasDuration(3).Observe(0.00002);
+  s.aliasDuration(3).observe(std::chrono::microseconds(20));
 
   auto e = parseExposition(metrics.serialize());
   ASSERT_EQ(e.error, "");

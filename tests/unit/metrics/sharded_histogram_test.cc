@@ -10,6 +10,9 @@
 #include "gtest/gtest.h"
 #include "metrics/metrics.h"
 #include "nlohmann/json.hpp"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 
 namespace slotgate::metrics {
 namespace {
@@ -107,6 +110,54 @@ TEST(ShardedHistogram, AFamilyHandsOutOneSeriesPerLabelSet) {
   EXPECT_EQ(f.metric[0].label[0].value, "p");
   EXPECT_EQ(f.metric[0].histogram.sample_count, 1u);
   EXPECT_EQ(f.metric[1].histogram.sample_count, 0u);
+}
+
+// Each thread keeps one shard, and threads take different ones in turn (up to kShards).
+TEST(ShardedHistogram, ThreadsTakeShardsOfTheirOwn) {
+  const size_t mine = ShardedHistogram::threadShard();
+  EXPECT_EQ(ShardedHistogram::threadShard(), mine);
+  EXPECT_LT(mine, ShardedHistogram::kShards);
+  size_t a = 0;
+  size_t b = 0;
+  std::thread([&a] { a = ShardedHistogram::threadShard(); }).join();
+  std::thread([&b] { b = ShardedHistogram::threadShard(); }).join();
+  EXPECT_NE(a, b);
+  ShardedHistogram h({0.001});
+  h.observe(microseconds(10));  // this thread's shard
+  std::thread([&h] { h.observe(milliseconds(10), 2); }).join();
+  EXPECT_EQ(cumulative(h.collect()), (std::vector<uint64_t>{1, 3}));
+}
+
+// A series nobody observed into reads as zeros (its shards are made on first use).
+TEST(ShardedHistogram, ASeriesNeverObservedReadsZero) {
+  ShardedHistogram h({0.1, 1});
+  const prometheus::ClientMetric m = h.collect();
+  EXPECT_EQ(cumulative(m), (std::vector<uint64_t>{0, 0, 0}));
+  EXPECT_EQ(m.histogram.sample_count, 0u);
+  EXPECT_EQ(m.histogram.sample_sum, 0.0);
+}
+
+// The SPEC histograms moved from prometheus-cpp's Histogram to this one: for the same
+// observations the exposition text is the same, byte for byte (names, labels, buckets, counts,
+// sum; values exact in binary so both sums are exact).
+TEST(ShardedHistogram, ExportsTheSameTextAsAPrometheusCppHistogram) {
+  const std::vector<double> bounds{0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600};
+  const prometheus::Labels labels{{"key_id", "k"}, {"exception", "false"}};
+  prometheus::Registry registry;
+  auto& reference = prometheus::BuildHistogram()
+                        .Name("concurrency_slot_duration_seconds")
+                        .Help("h")
+                        .Register(registry)
+                        .Add(labels, bounds);
+  ShardedHistogramFamily family("concurrency_slot_duration_seconds", "h", bounds);
+  ShardedHistogram& sharded = family.add(labels);
+  for (const double seconds : {0.0, 0.1, 0.25, 0.5, 2.0, 600.0, 1000.0}) {
+    reference.Observe(seconds);
+    sharded.observe(
+        std::chrono::duration_cast<nanoseconds>(std::chrono::duration<double>(seconds)));
+  }
+  const prometheus::TextSerializer text;
+  EXPECT_EQ(text.Serialize({family.collect()}), text.Serialize(registry.Collect()));
 }
 
 // The latency families of Metrics are sharded and read like any histogram in /metrics and
