@@ -61,9 +61,6 @@ char* put(char* out, std::string_view text) {
   return out + text.size();
 }
 
-// ,"key": exactly.
-constexpr size_t keyRoom(LogKey key) { return key.text().size() + 4; }
-
 thread_local LogBatch* t_batch = nullptr;
 // Past this many bytes a batch is written at once, to bound its memory.
 constexpr size_t kMaxBatchBytes = 64 << 10;
@@ -128,14 +125,7 @@ LogLine::~LogLine() {
   }
 }
 
-char* LogLine::room(size_t n) {
-  if (out_->size() - end_ < n) {
-    out_->resize(end_ + std::max(n, kLineRoom));
-  }
-  return out_->data() + end_;
-}
-
-void LogLine::finishField(const char* end) { end_ = static_cast<size_t>(end - out_->data()); }
+void LogLine::grow(size_t n) { out_->resize(end_ + std::max(n, kLineRoom)); }
 
 void LogLine::close(size_t keep) {
   out_->resize(keep);
@@ -144,42 +134,8 @@ void LogLine::close(size_t keep) {
   }
 }
 
-char* LogLine::writeKey(char* p, LogKey key) {
-  *p++ = ',';
-  *p++ = '"';
-  p = put(p, key.text());
-  *p++ = '"';
-  *p++ = ':';
-  return p;
-}
-
-void LogLine::appendInteger(LogKey key, int64_t v) {
-  constexpr size_t kDigits = 24;
-  char* p = writeKey(room(keyRoom(key) + kDigits), key);
-  finishField(std::to_chars(p, p + kDigits, v).ptr);
-}
-
-void LogLine::appendInteger(LogKey key, uint64_t v) {
-  constexpr size_t kDigits = 24;
-  char* p = writeKey(room(keyRoom(key) + kDigits), key);
-  finishField(std::to_chars(p, p + kDigits, v).ptr);
-}
-
 void LogLine::appendLiteral(LogKey key, std::string_view literal) {
-  char* p = writeKey(room(keyRoom(key) + literal.size()), key);
-  finishField(put(p, literal));
-}
-
-LogLine& LogLine::str(LogKey key, std::string_view value) {
-  if (enabled_) {
-    char* p = room(keyRoom(key) + conf::kJsonEscapeMaxGrowth * value.size() + 2);
-    p = writeKey(p, key);
-    *p++ = '"';
-    p = conf::writeJsonEscaped(p, value);
-    *p++ = '"';
-    finishField(p);
-  }
-  return *this;
+  finishField(put(field(key, literal.size()), literal));
 }
 
 LogLine& LogLine::num(LogKey key, double value) {
@@ -188,16 +144,38 @@ LogLine& LogLine::num(LogKey key, double value) {
       appendLiteral(key, "null");
     } else {
       constexpr size_t kDigits = 32;  // the shortest round-trip form is at most 24
-      char* p = writeKey(room(keyRoom(key) + kDigits), key);
+      char* p = field(key, kDigits);
       finishField(std::to_chars(p, p + kDigits, value).ptr);
     }
   }
   return *this;
 }
 
-LogLine& LogLine::boolean(LogKey key, bool value) {
+LogLine& LogLine::millis(LogKey key, std::chrono::nanoseconds value) {
   if (enabled_) {
-    appendLiteral(key, value ? "true" : "false");
+    constexpr size_t kDigits = 28;  // sign, 20 digits, point, 6 decimals
+    char* p = field(key, kDigits);
+    int64_t ns = value.count();
+    uint64_t magnitude = static_cast<uint64_t>(ns);
+    if (ns < 0) {
+      *p++ = '-';
+      magnitude = ~magnitude + 1;  // INT64_MIN included
+    }
+    p = std::to_chars(p, p + kDigits, magnitude / 1000000).ptr;
+    if (uint64_t fraction = magnitude % 1000000; fraction != 0) {
+      *p++ = '.';
+      int width = 6;
+      while (fraction % 10 == 0) {  // trailing zeros are not written
+        fraction /= 10;
+        --width;
+      }
+      for (int i = width - 1; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + fraction % 10);
+        fraction /= 10;
+      }
+      p += width;
+    }
+    finishField(p);
   }
   return *this;
 }

@@ -18,9 +18,11 @@
 // may be called from any thread.
 #pragma once
 
+#include <charconv>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -106,17 +108,46 @@ class LogLine {
   LogLine(const LogLine&) = delete;
   LogLine& operator=(const LogLine&) = delete;
 
-  LogLine& str(LogKey key, std::string_view value);
+  // str, num (integers) and boolean are inline: where a line is written, the key is a constant
+  // and its `,"key":` a fixed-size copy (the access line writes 18 of them per request).
+  LogLine& str(LogKey key, std::string_view value) {
+    if (enabled_) {
+      char* p = field(key, conf::kJsonEscapeMaxGrowth * value.size() + 2);
+      *p++ = '"';
+      p = conf::writeJsonEscaped(p, value);
+      *p++ = '"';
+      finishField(p);
+    }
+    return *this;
+  }
   template <std::integral T>
   requires(!std::same_as<T, bool>) LogLine& num(LogKey key, T value) {
     if (enabled_) {
-      appendInteger(key,
-                    static_cast<std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>(value));
+      constexpr size_t kDigits = 20;  // 18446744073709551615, -9223372036854775808
+      char* p = field(key, kDigits);
+      finishField(std::to_chars(p, p + kDigits, value).ptr);
     }
     return *this;
   }
   LogLine& num(LogKey key, double value);  // NaN/Inf → null
-  LogLine& boolean(LogKey key, bool value);
+  // A duration in milliseconds, exact to the nanosecond: the digits of the shortest form of the
+  // double ns / 1e6 (`num`), written from integers (no floating-point formatting; issue 12),
+  // never in exponent notation: 250, 1.5, 0.000123, 1000000.
+  LogLine& millis(LogKey key, std::chrono::nanoseconds value);
+  LogLine& boolean(LogKey key, bool value) {
+    if (enabled_) {
+      char* p = field(key, 5);
+      if (value) {
+        std::memcpy(p, "true", 4);
+        p += 4;
+      } else {
+        std::memcpy(p, "false", 5);
+        p += 5;
+      }
+      finishField(p);
+    }
+    return *this;
+  }
   LogLine& null(LogKey key);
 
   // Writes the line (adds the closing brace and newline). Only the first call writes.
@@ -128,13 +159,27 @@ class LogLine {
 
  private:
   // Room for `n` more bytes at the line's end; returns where they go.
-  char* room(size_t n);
-  // Writes `,"key":` at `p` (room reserved); returns the end.
-  static char* writeKey(char* p, LogKey key);  // ,"key":
-  void appendInteger(LogKey key, int64_t v);
-  void appendInteger(LogKey key, uint64_t v);
+  char* room(size_t n) {
+    if (out_->size() - end_ < n) {
+      grow(n);
+    }
+    return out_->data() + end_;
+  }
+  void grow(size_t n);
+  // Room for `,"key":` and `value_room` bytes, the key written: returns where the value goes.
+  char* field(LogKey key, size_t value_room) {
+    const std::string_view text = key.text();
+    char* p = room(text.size() + 4 + value_room);
+    *p++ = ',';
+    *p++ = '"';
+    std::memcpy(p, text.data(), text.size());
+    p += text.size();
+    *p++ = '"';
+    *p++ = ':';
+    return p;
+  }
   void appendLiteral(LogKey key, std::string_view literal);
-  void finishField(const char* end);
+  void finishField(const char* end) { end_ = static_cast<size_t>(end - out_->data()); }
   // Gives back the room past the line's end (emit) or the whole line (dropped).
   void close(size_t keep);
 

@@ -101,7 +101,7 @@ void RequestOutcome::writeAccessFields(const Names& n, metrics::LogLine& line) c
       .str("provider_model", n.provider_model)
       .str("key_id", n.key_id)
       .num("status", sentStatus())
-      .num("duration_ms", static_cast<double>(duration.count()) / 1e6)
+      .millis("duration_ms", duration)
       .boolean("streaming", streaming)
       .num("input_tokens", usage.input_tokens)
       .num("output_tokens", usage.output_tokens)

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <regex>
@@ -94,6 +96,50 @@ TEST(LogLineTest, OneJsonObjectPerLine) {
   const double diff = std::difftime(std::time(nullptr), timegm(&t));
   EXPECT_GE(diff, 0);
   EXPECT_LT(diff, 60);
+}
+
+// The text of one millis() field.
+std::string millisText(std::chrono::nanoseconds value) {
+  LogLine line(LogLevel::kError, "t");  // always enabled
+  line.millis("ms", value);
+  const std::string text = line.text();
+  return text.substr(text.find("\"ms\":") + 5);
+}
+
+TEST(LogLineTest, MillisWritesExactMillisecondsFromIntegers) {
+  using std::chrono::nanoseconds;
+  EXPECT_EQ(millisText(std::chrono::milliseconds(250)), "250");
+  EXPECT_EQ(millisText(nanoseconds(0)), "0");
+  EXPECT_EQ(millisText(nanoseconds(1)), "0.000001");
+  EXPECT_EQ(millisText(nanoseconds(123000)), "0.123");
+  EXPECT_EQ(millisText(nanoseconds(1500000)), "1.5");
+  EXPECT_EQ(millisText(nanoseconds(1234567)), "1.234567");
+  EXPECT_EQ(millisText(nanoseconds(10000001)), "10.000001");
+  EXPECT_EQ(millisText(std::chrono::seconds(1000)), "1000000");  // no exponent
+  EXPECT_EQ(millisText(nanoseconds(-2500000)), "-2.5");
+  EXPECT_EQ(millisText(nanoseconds(INT64_MIN)), "-9223372036854.775808");
+  EXPECT_EQ(millisText(nanoseconds(INT64_MAX)), "9223372036854.775807");
+}
+
+// The digits are those num() writes for the double ns / 1e6 (its shortest round-trip form),
+// wherever that form is not in exponent notation: the access line's duration_ms kept its format.
+TEST(LogLineTest, MillisHasTheDigitsOfTheShortestDouble) {
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 20000; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    // Spread over 1 ns .. ~10^12 ns (17 minutes), every magnitude about as often.
+    const int64_t ns = static_cast<int64_t>((state >> 24) % 1000000) *
+                           static_cast<int64_t>(std::pow(10, (state >> 8) % 7)) +
+                       1;
+    LogLine line(LogLevel::kError, "t");
+    line.num("ms", static_cast<double>(ns) / 1e6);
+    const std::string text = line.text();
+    const std::string shortest = text.substr(text.find("\"ms\":") + 5);
+    if (shortest.find('e') != std::string::npos) {
+      continue;
+    }
+    ASSERT_EQ(millisText(std::chrono::nanoseconds(ns)), shortest) << ns;
+  }
 }
 
 TEST(LogLineTest, LevelFilterAndSingleEmit) {
