@@ -39,8 +39,13 @@ class LiveEntry {
 
   // The published entry, or null.
   metrics::ActiveEntry* get() const { return entry_.get(); }
-  // For RequestOutcome, which ends it (and resets it).
+  // For RequestOutcome, which ends it (and gives it back).
   metrics::ActiveEntryPtr& entry() { return entry_; }
+  // An ended entry goes to this thread's spare list when nothing else holds it (the tracker let
+  // go of it at end()): the thread's next begin() assigns into it, so its names keep their
+  // storage (a name past 15 characters would cost a malloc per request otherwise). `entry` is
+  // null afterwards.
+  static void giveBack(metrics::ActiveEntryPtr& entry);
   // Time to first token in ms as the entry keeps it; -1 without one.
   float ttftMs() const { return entry_ ? entry_->ttft_ms : -1.0f; }
 

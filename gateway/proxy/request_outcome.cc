@@ -3,6 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include "gateway/proxy/live_entry.h"
+
 namespace slotgate::gateway {
 namespace {
 
@@ -66,7 +68,7 @@ void RequestOutcome::record(const ConfigSnapshot& snapshot, GatewayContext& cont
     finished.latencies.queue_wait_ms = queue_wait_s ? *queue_wait_s * 1000.0 : -1.0;
     if (tracked) {
       context.tracker->end(tracked, finished);
-      tracked.reset();
+      LiveEntry::giveBack(tracked);  // its names' storage serves the thread's next request
     } else {
       // Answered before it was ever in flight (refused, or a model list): the totals and logs
       // count it all the same.
