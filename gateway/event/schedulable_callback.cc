@@ -5,18 +5,20 @@
 namespace slotgate::gateway {
 
 SchedulableCallback::SchedulableCallback(event_base* base, std::function<void()> cb)
-    : cb_(std::move(cb)), event_(event_new(base, -1, 0, &SchedulableCallback::onRun, this)) {
-  if (!event_) {
-    std::abort();  // out of memory; nothing sensible to do on the data path
+    : cb_(std::move(cb)) {
+  if (event_assign(&event_, base, -1, 0, &SchedulableCallback::onRun, this) != 0) {
+    std::abort();  // no base: a bug, nothing sensible to do on the data path
   }
 }
 
-void SchedulableCallback::schedule() { event_active(event_.get(), EV_TIMEOUT, 0); }
+SchedulableCallback::~SchedulableCallback() { event_del(&event_); }
 
-void SchedulableCallback::cancel() { event_del(event_.get()); }
+void SchedulableCallback::schedule() { event_active(&event_, EV_TIMEOUT, 0); }
+
+void SchedulableCallback::cancel() { event_del(&event_); }
 
 bool SchedulableCallback::scheduled() const {
-  return event_pending(event_.get(), EV_TIMEOUT, nullptr) != 0;
+  return event_pending(&event_, EV_TIMEOUT, nullptr) != 0;
 }
 
 void SchedulableCallback::onRun(evutil_socket_t, short, void* arg) {

@@ -5,6 +5,8 @@
 // constructor), where a Timer would go through the timer heap for nothing.
 #pragma once
 
+#include <event2/event_struct.h>
+
 #include <functional>
 #include <memory>
 
@@ -15,6 +17,7 @@ namespace slotgate::gateway {
 class SchedulableCallback {
  public:
   SchedulableCallback(event_base* base, std::function<void()> cb);
+  ~SchedulableCallback();
   SchedulableCallback(const SchedulableCallback&) = delete;
   SchedulableCallback& operator=(const SchedulableCallback&) = delete;
 
@@ -26,7 +29,7 @@ class SchedulableCallback {
   static void onRun(evutil_socket_t, short, void* arg);
 
   std::function<void()> cb_;
-  EventPtr event_;
+  event event_;  // held by value, as Timer's is (timer.h says why)
 };
 using SchedulableCallbackPtr = std::unique_ptr<SchedulableCallback>;
 

@@ -6,6 +6,8 @@
 // an owner that goes away earlier in it uses Dispatcher::deferredDelete.
 #pragma once
 
+#include <event2/event_struct.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -17,6 +19,7 @@ namespace slotgate::gateway {
 class Timer {
  public:
   Timer(event_base* base, std::function<void()> cb);
+  ~Timer();
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
 
@@ -29,7 +32,10 @@ class Timer {
   static void onFire(evutil_socket_t, short, void* arg);
 
   std::function<void()> cb_;
-  EventPtr event_;
+  // Held by value (struct event's layout is libevent's ABI, fixed for the libevent slotgate is
+  // built against, as plain_socket_read.cc already relies on): a Timer made per upstream call
+  // costs no event_new/event_free.
+  event event_;
 };
 using TimerPtr = std::unique_ptr<Timer>;
 
