@@ -69,9 +69,10 @@ Events sseEvents(std::string_view stream, size_t max_piece) {
 }
 
 // What simdjson makes of the body's tail from `value` on, read as the document `{"":` + tail
-// with usage_parser.cc's rules for a usage object: the oracle readPlainUsage must agree with
-// wherever it answers. False when the document is not one object whose "" member is an object
-// of counts with at least one known count.
+// with usage_parser.cc's rules (applyTailUsage): the document's first member is the usage
+// object, the body's members after it are skipped. The oracle readPlainUsage must agree with
+// wherever it answers. False when the document is not one object whose first member is an
+// object of counts with at least one known count.
 bool simdjsonTailUsage(std::string_view tail, slotgate::metrics::TokenUsage& out) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -81,8 +82,8 @@ bool simdjsonTailUsage(std::string_view tail, slotgate::metrics::TokenUsage& out
   }
   simdjson::dom::object root;
   simdjson::dom::object usage;
-  if (doc.get_object().get(root) != simdjson::SUCCESS || root.size() != 1 ||
-      root[""].get_object().get(usage) != simdjson::SUCCESS) {
+  if (doc.get_object().get(root) != simdjson::SUCCESS || root.begin() == root.end() ||
+      (*root.begin()).value.get_object().get(usage) != simdjson::SUCCESS) {
     return false;
   }
   slotgate::metrics::TokenUsage u;
