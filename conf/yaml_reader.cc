@@ -43,11 +43,15 @@ YAML::Mark markOf(const YAML::Node& node) {
 
 std::string shownValue(std::string_view text) {
   constexpr size_t kShown = 40;
+  // Built by appending: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string&&.
+  std::string shown = "\"";
+  shown.append(text.substr(0, kShown));
   if (text.size() <= kShown) {
-    return "\"" + std::string(text) + "\"";
+    shown += '"';
+    return shown;
   }
-  return "\"" + std::string(text.substr(0, kShown)) + "...\" (" + std::to_string(text.size()) +
-         " bytes)";
+  shown.append("...\" (").append(std::to_string(text.size())).append(" bytes)");
+  return shown;
 }
 
 bool isAbsent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
