@@ -71,12 +71,15 @@ void SseParser::endLine(std::string_view piece, RawCallback cb, void* ctx) {
     }
     return;
   }
-  if (line_.empty()) {
-    processLine(piece, cb, ctx);  // common case: the whole line is in this read, no copy
-    return;
-  }
+  // Every line counts against the event's bound, whatever its field, and whether it came in
+  // one read or several (appendPartialLine checks the same sum): the events dispatched must
+  // not depend on where the network cut the stream.
   if (bufferedBytes() + piece.size() > max_event_bytes_) {
     startDiscard();  // the line ends here, so the next blank line ends the event
+    return;
+  }
+  if (line_.empty()) {
+    processLine(piece, cb, ctx);  // common case: the whole line is in this read, no copy
     return;
   }
   line_.append(piece);

@@ -8,9 +8,9 @@
 // "\n", "\r\n" or "\r"; comments (":...") and id/retry fields are ignored; an
 // event with no data line is not dispatched.
 //
-// Bounded: an event whose bytes exceed max_event_bytes is discarded up to its
-// terminating blank line and counted in droppedEvents(); buffered memory never
-// exceeds about max_event_bytes.
+// Bounded: an event whose data and name, plus the line being read (a comment or any other
+// field included), exceed max_event_bytes is discarded up to its terminating blank line
+// and counted in droppedEvents(); buffered memory never exceeds about max_event_bytes.
 // Thread-safety: none; one parser per stream, used on the stream's worker.
 #pragma once
 
