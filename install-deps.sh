@@ -8,7 +8,7 @@ PACKAGES=(
   libhiredis-dev libre2-dev libsimdjson-dev nlohmann-json3-dev libyaml-cpp-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   redis-server wrk nghttp2-client haproxy openssl ca-certificates clang-format
-  clang libclang-rt-14-dev  # tests/fuzz: libFuzzer with ASan/UBSan
+  clang libclang-rt-14-dev  # the sanitizer builds and tests/fuzz (libFuzzer, ASan/UBSan, TSan)
   valgrind  # bench/load/callgrind.sh, bench/run.sh: instructions per request
   strace  # bench/run.sh: syscalls per request
   chromium  # the dashboard's browser test

@@ -21,7 +21,7 @@ PrefaceMatch matchPreface(std::string_view first_bytes) {
 ConnectionSniffer::ConnectionSniffer(Dispatcher& worker, ConnectionManager& manager,
                                      evutil_socket_t fd, SSL_CTX* tls,
                                      std::chrono::milliseconds timeout)
-    : manager_(manager), timer_(worker.base(), [this] { onTimer(); }), tls_(tls != nullptr) {
+    : manager_(manager), timer_(worker.base(), [this] { onTimer(); }) {
   if (tls != nullptr) {
     SSL* ssl = SSL_new(tls);
     bev_.reset(ssl == nullptr

@@ -56,7 +56,6 @@ class ConnectionSniffer : public DownstreamConnection {
   ConnectionManager& manager_;
   BufferEventPtr bev_;
   Timer timer_;
-  bool tls_ = false;
   bool handshake_done_ = false;
 };
 

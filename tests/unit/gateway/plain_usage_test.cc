@@ -84,8 +84,8 @@ TEST(PlainUsage, DeclinesAnythingOutsideThePlainShape) {
       R"({"usage":{"prompt_tokens":5},"x":1,})",       // a trailing comma
       R"({"usage":{"prompt_tokens":5},"x"})",          // no value
       R"({"a":{"usage":{"prompt_tokens":5}}})",        // nested deeper
-      R"({"usage":{"prompt_tokens":5}})"
-      "x",                                                    // not the body's end (no candidate)
+      (R"({"usage":{"prompt_tokens":5}})"
+       "x"),                                                  // not the body's end (no candidate)
       R"({"usage":{"prompt_tokens":-5}})",                    // a sign
       R"({"usage":{"prompt_tokens":5.0}})",                   // a fraction
       R"({"usage":{"prompt_tokens":5e2}})",                   // an exponent
