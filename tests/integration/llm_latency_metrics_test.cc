@@ -2,13 +2,17 @@
 // known delays: time to first token, gaps between content chunks, the time slotgate itself adds
 // and the time spent waiting for a slot, in /metrics, /metrics/json and the history.
 //
-// Only lower bounds are asserted: the mock waits x-mock-delay-ms before each content chunk, so a
-// first token can never come sooner than that however loaded the machine is; gaps are checked
-// through their count and, with the first token, their sum (the last chunk cannot be read
-// before chunks x delay have passed), never through an upper bound.
+// Only lower bounds are asserted, and only ones no load can break: the mock holds each content
+// chunk until the test releases it (x-mock-hold-at: chunks), and the test releases one only
+// 300 ms after the previous one reached its client, so after slotgate read it. Every gap
+// slotgate measures is then at least 300 ms, and the first token at least 300 ms after the
+// request arrived, however slow the machine; a bucket below that must stay empty. No upper
+// bound is asserted.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "tests/integration/gateway_fixture.h"
 
@@ -22,12 +26,43 @@ double value(const PrometheusText& m, const std::string& name,
   return sampleValue(m, name, labels).value_or(-1);
 }
 
-TEST(LlmLatencyMetrics, FirstTokenAndChunkGapsOfAStreamWithKnownDelays) {
+// How many times `needle` occurs in `text`.
+int occurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(LlmLatencyMetrics, FirstTokenAndChunkGapsLandInTheirBuckets) {
   MockProvider mock;
   Gateway gateway(standardConfig(mock));
-  // 3 content chunks, each 300 ms after the previous (the first 300 ms after the headers).
-  const StreamResponse r = gateway.pacedStream(3, 300);
+  constexpr int kChunks = 3;
+  std::atomic<int> seen{0};  // content chunks the client has received
+  StreamOptions watch;
+  watch.abortWhen = [&](const std::string& body) {
+    seen = occurrences(body, "\"delta\":{\"content\":");
+    return false;
+  };
+  auto stream = std::async(std::launch::async, [&] {
+    return streamRequest(
+        "POST", gateway.url("/v1/chat/completions"),
+        bearer(kClientKey,
+               mockHold("gaps", {{"x-mock-chunks", std::to_string(kChunks)}}, "chunks")),
+        R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})", 30s,
+        watch);
+  });
+  for (int chunk = 0; chunk < kChunks; ++chunk) {
+    // Chunk `chunk` - 1 reached the client (so slotgate read it) and the mock holds the next.
+    ASSERT_TRUE(eventually([&] { return seen.load() == chunk; }, 20s)) << chunk;
+    ASSERT_TRUE(mock.waitHeld("gaps", 1)) << chunk;
+    std::this_thread::sleep_for(300ms);
+    ASSERT_EQ(mock.release("gaps"), 1) << chunk;
+  }
+  const StreamResponse r = stream.get();
   ASSERT_TRUE(r.cleanEnd()) << r.error;
+  EXPECT_EQ(seen.load(), kChunks);
 
   ASSERT_TRUE(eventually(
       [&] {
@@ -52,12 +87,15 @@ TEST(LlmLatencyMetrics, FirstTokenAndChunkGapsOfAStreamWithKnownDelays) {
   EXPECT_EQ(value(m, "slotgate_time_to_first_token_seconds_bucket", with(series, "0.25")), 0.0);
   EXPECT_EQ(value(m, "slotgate_time_to_first_token_seconds_bucket", with(series, "0.01")), 0.0);
   EXPECT_EQ(value(m, "slotgate_time_to_first_token_seconds_bucket", with(series, "+Inf")), 1.0);
-  const double ttft = value(m, "slotgate_time_to_first_token_seconds_sum", series);
-  EXPECT_GE(ttft, 0.3);
-  // Three content chunks: two gaps (the role chunk, the finish chunk and [DONE] are not content).
+  EXPECT_GE(value(m, "slotgate_time_to_first_token_seconds_sum", series), 0.3);
+  // Three content chunks: two gaps (the role chunk, the finish chunk and [DONE] are not content),
+  // each of at least 300 ms: none in the buckets up to 0.2 s.
   const std::map<std::string, std::string> provider = {{"provider", "mock-openai"}};
   EXPECT_EQ(value(m, "slotgate_stream_chunk_gap_seconds_count", provider), 2.0);
-  EXPECT_GE(ttft + value(m, "slotgate_stream_chunk_gap_seconds_sum", provider), 0.9);
+  EXPECT_EQ(value(m, "slotgate_stream_chunk_gap_seconds_bucket", with(provider, "0.2")), 0.0);
+  EXPECT_EQ(value(m, "slotgate_stream_chunk_gap_seconds_bucket", with(provider, "0.001")), 0.0);
+  EXPECT_EQ(value(m, "slotgate_stream_chunk_gap_seconds_bucket", with(provider, "+Inf")), 2.0);
+  EXPECT_GE(value(m, "slotgate_stream_chunk_gap_seconds_sum", provider), 0.6);
   // The Anthropic provider saw nothing.
   EXPECT_EQ(value(m, "slotgate_stream_chunk_gap_seconds_count", {{"provider", "mock-anthropic"}}),
             0.0);

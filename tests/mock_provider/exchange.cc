@@ -194,12 +194,20 @@ void Exchange::startStream() {
 }
 
 void Exchange::continueStream() {
+  if (holdBeforeChunk()) {
+    enterHold();
+    return;
+  }
   if (plan_.delayMs > 0 && sent_ < plan_.chunks) {
     arm(plan_.delayMs);
     return;
   }
   while (sent_ < plan_.chunks) {
     if (!sendContentChunk()) {
+      return;
+    }
+    if (holdBeforeChunk()) {
+      enterHold();
       return;
     }
   }
@@ -264,6 +272,7 @@ void Exchange::enterHold() {
 
 void Exchange::resume() {
   holdId_ = 0;
+  ++releases_;
   if (!headersSent_) {
     afterLatency();  // held before its headers
     return;

@@ -33,9 +33,11 @@ struct Plan {
   size_t bodyBytes = 0;
   // x-mock-hold: wait under this name until released ("" = no hold). A stream is held after
   // its headers and opening events unless holdBeforeHeaders (x-mock-hold-at: headers); any
-  // other answer is held before its first byte.
+  // other answer is held before its first byte. holdEachChunk (x-mock-hold-at: chunks): a
+  // stream is held again before each content chunk, one release per chunk.
   std::string holdName;
   bool holdBeforeHeaders = false;
+  bool holdEachChunk = false;
   int embeddingInputs = 1;
   uint64_t id = 0;
   int64_t created = 0;
@@ -82,9 +84,13 @@ class Exchange {
   void closeSoon();
   void closeNow();
   void arm(int ms);
-  // Waits under plan_.holdName (once per exchange) until resume().
+  // Waits under plan_.holdName (once per exchange, or per chunk) until resume().
   void enterHold();
   [[nodiscard]] bool holdPending() const { return !plan_.holdName.empty() && !holdTaken_; }
+  // x-mock-hold-at: chunks, and the next content chunk has not been released yet.
+  [[nodiscard]] bool holdBeforeChunk() const {
+    return plan_.holdEachChunk && sent_ < plan_.chunks && releases_ <= sent_;
+  }
   // Stops callbacks into this exchange (close callback, timer) before it answers.
   void detach();
   // Counts the end and deletes `this`.
@@ -100,6 +106,7 @@ class Exchange {
   int closeWaitTicks_ = 0;
   bool headersSent_ = false;
   bool holdTaken_ = false;
+  int releases_ = 0;     // how many times a hold of this exchange ended
   uint64_t holdId_ = 0;  // non-zero while held
   // evhttp's bufferevent callbacks while watchClose() borrowed them.
   bool watching_ = false;

@@ -240,12 +240,13 @@ void Worker::handleModel(evhttp_request* req, ApiPath path) {
     plan.holdName = hold;
     const char* at = evhttp_find_header(headers, "x-mock-hold-at");
     const std::string_view holdAt = at != nullptr ? at : "body";
-    if (plan.holdName.empty() || (holdAt != "body" && holdAt != "headers")) {
-      sendError(req, path, 400, "x-mock-hold wants a name, x-mock-hold-at headers or body");
+    if (plan.holdName.empty() || (holdAt != "body" && holdAt != "headers" && holdAt != "chunks")) {
+      sendError(req, path, 400, "x-mock-hold wants a name, x-mock-hold-at headers, body or chunks");
       stats_.end(false);
       return;
     }
     plan.holdBeforeHeaders = holdAt == "headers";
+    plan.holdEachChunk = holdAt == "chunks";
   }
   // Which failure applies: the request's own header, else a fail-next plan, else --fail.
   if (const char* fail = evhttp_find_header(headers, "x-mock-fail")) {
