@@ -11,8 +11,8 @@ namespace slotgate::routing {
 
 enum class EndpointKind : uint8_t { kProxy, kListModels, kModelObject, kUnknownPath };
 
-// One row of the route table. Requests keep a pointer to their row, not a copy (ProxyRequest
-// stays within glibc's tcache).
+// One row of the route table. Requests keep a pointer to their row, not a copy (ProxyRequest's
+// size is budgeted).
 struct Endpoint {
   EndpointKind kind = EndpointKind::kUnknownPath;
   // Its number in the route table (1..): a request carries its route from the head to the

@@ -55,7 +55,7 @@ class RetryState {
   uint32_t retriesUsed() const { return static_cast<uint32_t>(tried_.size()); }
 
  private:
-  // Nothing else: ProxyRequest holds one, and its size is budgeted (glibc's tcache limit).
+  // Nothing else: ProxyRequest holds one, and its size is budgeted (proxy_request.cc).
   std::vector<Candidate> tried_;
 };
 

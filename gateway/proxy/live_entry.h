@@ -2,7 +2,7 @@
 // SSE stream, SPEC section 6): published once the request passed its checks, routed at each
 // attempt, its bytes and tokens updated as the answer streams; RequestOutcome ends it. Without
 // a tracker installed every call is nothing. Every call names the tracker (the request's
-// context holds it; a second pointer here would cost the request 8 bytes of its tcache budget).
+// context holds it; a second pointer here would cost the request 8 bytes of its size budget).
 // One per request; loop-thread only.
 #pragma once
 

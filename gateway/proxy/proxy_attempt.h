@@ -65,8 +65,8 @@ class ProxyAttempt {
  private:
   UpstreamExchangePtr exchange_;
   routing::Candidate candidate_;
-  // Flags together after the pointer-sized members: ProxyRequest's size is budgeted (glibc's
-  // tcache).
+  // Flags together after the pointer-sized members: ProxyRequest's size is budgeted (the
+  // static_assert in proxy_request.cc).
   bool chosen_ = false;
   bool inflight_counted_ = false;
   bool paused_ = false;

@@ -64,7 +64,7 @@ void ResponseMeter::contentArrived(size_t events, bool stream, Clock::time_point
   if (last_content_ == Clock::time_point{}) {
     const Clock::duration ttft = at - timings.started;
     if (timings.tracked != nullptr) {
-      // Kept on the tracker's entry, not in the request: ProxyRequest stays within glibc's tcache.
+      // Kept on the tracker's entry, not in the request: ProxyRequest's size is budgeted.
       timings.tracked->ttft_ms = std::chrono::duration<float, std::milli>(ttft).count();
     }
     if (auto* h = timings.series.timeToFirstToken(timings.model_index, target.target_index)) {

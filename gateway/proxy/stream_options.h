@@ -21,7 +21,7 @@ namespace slotgate::gateway {
 
 struct BodyFields;
 
-// 12 bytes: it sits in BodyFields, which ProxyRequest holds (kept within glibc's tcache).
+// 12 bytes: it sits in BodyFields, which ProxyRequest holds (its size is budgeted).
 struct StreamOptionsField {
   enum class Kind : uint8_t {
     kAbsent,  // no top-level stream_options
