@@ -37,11 +37,15 @@ run_gtest() {
 
 # The sanitizer builds use clang (as the fuzz build does): it compiles them in about half of
 # GCC's time, most of a cold run. The Release build above, the one that ships, stays GCC's.
+# Their debug information is line tables only: a sanitizer report still names every frame's
+# function, file and line, and the compiler and linker skip the type information.
 SANITIZER_COMPILERS=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+SANITIZER_DEBUG=(-DCMAKE_C_FLAGS_DEBUG=-gline-tables-only -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only)
 
 echo "== ASan/UBSan: unit tests (clang)"
 cmake -S . -B build-asan-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DSLOTGATE_SANITIZE=address,undefined -DSLOTGATE_BENCH=OFF "${SANITIZER_COMPILERS[@]}" >/dev/null
+  -DSLOTGATE_SANITIZE=address,undefined -DSLOTGATE_BENCH=OFF "${SANITIZER_COMPILERS[@]}" \
+  "${SANITIZER_DEBUG[@]}" >/dev/null
 UNIT_TARGETS=$(ninja -C build-asan-clang -t targets all | grep -o '^unit_[a-z0-9]*' | sort -u)
 ninja -C build-asan-clang -j "$JOBS" $UNIT_TARGETS
 for t in $UNIT_TARGETS; do
@@ -56,7 +60,7 @@ tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-20}"
 
 echo "== TSan: threaded unit tests (clang; limits, alias, metrics, the gateway's: dispatchers, workers, admin, cluster runtime)"
 cmake -S . -B build-tsan-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=thread \
-  -DSLOTGATE_BENCH=OFF "${SANITIZER_COMPILERS[@]}" >/dev/null
+  -DSLOTGATE_BENCH=OFF "${SANITIZER_COMPILERS[@]}" "${SANITIZER_DEBUG[@]}" >/dev/null
 ninja -C build-tsan-clang -j "$JOBS" unit_limits unit_alias unit_metrics unit_gateway
 # All of unit_gateway (about 20 s under TSan): cross-thread posts to a Dispatcher, the admin
 # thread's start and stop, worker loops, the breakers' thread and the control thread meet there.
