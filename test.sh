@@ -6,20 +6,22 @@
 # Exits non-zero on the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")"
+# Prints a stage's title with the seconds since the start: the log shows where the time goes.
+stage() { echo "== $* (${SECONDS} s)"; }
 ./install-deps.sh
 # ccache shares objects between clones and build dirs (paths made relative).
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 JOBS=${JOBS:-$(nproc)}
 
-echo "== SDK test clients (tests/sdk: the OpenAI and Anthropic Node SDKs, pinned by package-lock.json)"
+stage "SDK test clients (tests/sdk: the OpenAI and Anthropic Node SDKs, pinned by package-lock.json)"
 npm ci --prefix tests/sdk --no-audit --no-fund --loglevel=error
 
-echo "== format check"
+stage "format check"
 tests/check_format.sh
-echo "== layering check (includes run one way, ../shared/DESIGN.md)"
+stage "layering check (includes run one way, ../shared/DESIGN.md)"
 python3 tests/check_layering.py
 
-echo "== release build + all tests"
+stage "release build + all tests"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build -j "$JOBS"
 ctest --test-dir build -j "$JOBS" --output-on-failure --timeout 300 | tee build/ctest.log
@@ -42,7 +44,7 @@ run_gtest() {
 SANITIZER_COMPILERS=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
 SANITIZER_DEBUG=(-DCMAKE_C_FLAGS_DEBUG=-gline-tables-only -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only)
 
-echo "== ASan/UBSan: unit tests (clang)"
+stage "ASan/UBSan: unit tests (clang)"
 cmake -S . -B build-asan-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DSLOTGATE_SANITIZE=address,undefined -DSLOTGATE_BENCH=OFF "${SANITIZER_COMPILERS[@]}" \
   "${SANITIZER_DEBUG[@]}" >/dev/null
@@ -52,13 +54,13 @@ for t in $UNIT_TARGETS; do
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_gtest "build-asan-clang/tests/$t"
 done
 
-echo "== fuzz: every libFuzzer target ${FUZZ_SECONDS:-20}s under ASan/UBSan (tests/fuzz)"
+stage "fuzz: every libFuzzer target ${FUZZ_SECONDS:-20}s under ASan/UBSan (tests/fuzz)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${SANITIZER_COMPILERS[@]}" \
   -DSLOTGATE_FUZZ=ON >/dev/null
 ninja -C build-fuzz -j "$JOBS"
 tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-20}"
 
-echo "== TSan: threaded unit tests (clang; limits, alias, metrics, the gateway's: dispatchers, workers, admin, cluster runtime)"
+stage "TSan: threaded unit tests (clang; limits, alias, metrics, the gateway's: dispatchers, workers, admin, cluster runtime)"
 cmake -S . -B build-tsan-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLOTGATE_SANITIZE=thread \
   -DSLOTGATE_BENCH=OFF "${SANITIZER_COMPILERS[@]}" "${SANITIZER_DEBUG[@]}" >/dev/null
 ninja -C build-tsan-clang -j "$JOBS" unit_limits unit_alias unit_metrics unit_gateway
@@ -67,5 +69,5 @@ ninja -C build-tsan-clang -j "$JOBS" unit_limits unit_alias unit_metrics unit_ga
 for t in unit_limits unit_alias unit_metrics unit_gateway; do
   TSAN_OPTIONS=halt_on_error=1 run_gtest "build-tsan-clang/tests/$t"
 done
-echo "== all test stages passed"
+stage "all test stages passed"
 echo "$PASSED passed, 0 failed"
