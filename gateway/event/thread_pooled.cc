@@ -1,21 +1,6 @@
 #include "gateway/event/thread_pooled.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SLOTGATE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLOTGATE_ASAN 1
-#endif
-#endif
-
-#ifdef SLOTGATE_ASAN
-#include <sanitizer/asan_interface.h>
-#define SLOTGATE_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define SLOTGATE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define SLOTGATE_POISON(p, n) ((void)(p), (void)(n))
-#define SLOTGATE_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include "gateway/event/asan_poison.h"
 
 namespace slotgate::gateway::detail {
 namespace {

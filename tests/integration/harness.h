@@ -203,6 +203,9 @@ struct SseEvent {
 // Parses an SSE body (LF or CRLF line ends); an unterminated last event is dropped.
 std::vector<SseEvent> parseSse(std::string_view body);
 
+// How many times `needle` occurs in `text` (overlapping occurrences too).
+[[nodiscard]] size_t occurrences(std::string_view text, std::string_view needle);
+
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 template <typename Condition>
 bool eventually(Condition condition, Millis timeout = 5s) {

@@ -44,15 +44,6 @@ std::string chatRequest(const std::string& body, const std::string& extra = "") 
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
-size_t count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + needle.size())) {
-    ++n;
-  }
-  return n;
-}
-
 TEST(Http1Pipelining, AFullInputBehindAStreamCostsNothingAndIsServedAfterIt) {
   MockProvider mock;
   Gateway gw(standardConfig(mock));
@@ -82,11 +73,11 @@ TEST(Http1Pipelining, AFullInputBehindAStreamCostsNothingAndIsServedAfterIt) {
   // worker burnt close to the whole 3 s.
   EXPECT_LT(cpu_during, 0.5) << "the worker spun while the pipelined input waited";
   // The pipelined request is then read and served on the same connection.
-  while (Clock::now() < deadline && count(conn.received(), "HTTP/1.1 200") < 2 &&
+  while (Clock::now() < deadline && occurrences(conn.received(), "HTTP/1.1 200") < 2 &&
          !conn.peerClosed()) {
     conn.readFor(100ms);
   }
-  EXPECT_EQ(count(conn.received(), "HTTP/1.1 200"), 2u) << conn.received().substr(0, 2000);
+  EXPECT_EQ(occurrences(conn.received(), "HTTP/1.1 200"), 2u) << conn.received().substr(0, 2000);
   EXPECT_EQ(mock.stats()["requests"], 2);
 }
 

@@ -45,14 +45,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) {
-    ++n;
-  }
-  return n;
-}
-
 TEST(H2cUpgrade, CurlCliChatCompletionIsServedOverHttp2) {
   MockProvider mock;
   Gateway gw(mock);
@@ -181,14 +173,14 @@ TEST(H2cUpgrade, PipelinedRequestsStayHttp11) {
   RawConnection behind(gw.port());
   ASSERT_TRUE(behind.send(plain + upgradeHead("/v1/models", kValidSettings)));
   behind.readFor(1500ms);
-  EXPECT_EQ(count(behind.received(), "HTTP/1.1 200 OK\r\n"), 2u) << behind.received();
+  EXPECT_EQ(occurrences(behind.received(), "HTTP/1.1 200 OK\r\n"), 2u) << behind.received();
   EXPECT_EQ(behind.received().find("101 Switching"), std::string::npos);
   // A request pipelined behind an upgrade request: switching would lose it, so both are
   // answered as HTTP/1.1.
   RawConnection ahead(gw.port());
   ASSERT_TRUE(ahead.send(upgradeHead("/v1/models", kValidSettings) + plain));
   ahead.readFor(1500ms);
-  EXPECT_EQ(count(ahead.received(), "HTTP/1.1 200 OK\r\n"), 2u) << ahead.received();
+  EXPECT_EQ(occurrences(ahead.received(), "HTTP/1.1 200 OK\r\n"), 2u) << ahead.received();
   EXPECT_EQ(ahead.received().find("101 Switching"), std::string::npos);
 }
 

@@ -210,6 +210,15 @@ StreamResponse streamRequest(const std::string& method, const std::string& url,
   return response;
 }
 
+size_t occurrences(std::string_view text, std::string_view needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string_view::npos;
+       at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 std::vector<SseEvent> parseSse(std::string_view body) {
   std::vector<SseEvent> events;
   SseEvent current;

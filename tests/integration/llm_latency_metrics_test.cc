@@ -26,15 +26,6 @@ double value(const PrometheusText& m, const std::string& name,
   return sampleValue(m, name, labels).value_or(-1);
 }
 
-// How many times `needle` occurs in `text`.
-int occurrences(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
 TEST(LlmLatencyMetrics, FirstTokenAndChunkGapsLandInTheirBuckets) {
   MockProvider mock;
   Gateway gateway(standardConfig(mock));
@@ -42,7 +33,7 @@ TEST(LlmLatencyMetrics, FirstTokenAndChunkGapsLandInTheirBuckets) {
   std::atomic<int> seen{0};  // content chunks the client has received
   StreamOptions watch;
   watch.abortWhen = [&](const std::string& body) {
-    seen = occurrences(body, "\"delta\":{\"content\":");
+    seen = static_cast<int>(occurrences(body, "\"delta\":{\"content\":"));
     return false;
   };
   auto stream = std::async(std::launch::async, [&] {

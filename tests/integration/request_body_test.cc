@@ -11,15 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-// How many times `needle` occurs in `text`.
-size_t occurrences(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
 class RequestBody : public ::testing::Test {
  protected:
   RequestBody() : gateway_(standardConfig(mock_)) {}

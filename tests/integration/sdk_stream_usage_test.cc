@@ -54,14 +54,6 @@ std::string upstreamBody(const MockProvider& mock) {
   return mock.stats()["last_request"].value("body", "");
 }
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
 class SdkStreamUsage : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -107,7 +99,7 @@ TEST_F(SdkStreamUsage, AClientThatAsksForUsageGetsItOnce) {
   EXPECT_EQ(out["usage"]["prompt_tokens"], 10);
   EXPECT_EQ(out["usage"]["completion_tokens"], 3);
   // The body went up as the client sent it (the model aside): one include_usage.
-  EXPECT_EQ(count(upstreamBody(mock), "include_usage"), 1u) << upstreamBody(mock);
+  EXPECT_EQ(occurrences(upstreamBody(mock), "include_usage"), 1u) << upstreamBody(mock);
   ASSERT_TRUE(
       eventually([&] { return accessLine(gateway, "sdk-include_usage").has_value(); }, 20s));
   EXPECT_EQ((*accessLine(gateway, "sdk-include_usage"))["output_tokens"], 3);

@@ -74,15 +74,6 @@ class UpstreamStrict : public ::testing::Test {
   Gateway gateway_;
 };
 
-size_t count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t pos = haystack.find(needle); pos != std::string::npos;
-       pos = haystack.find(needle, pos + 1)) {
-    ++n;
-  }
-  return n;
-}
-
 TEST_F(UpstreamStrict, InterimAnswerWithABodyNeverReachesTheClient) {
   answerWith("HTTP/1.1 100 Continue\r\nContent-Length: " + std::to_string(kInjected.size()) +
              "\r\n\r\n" + kInjected + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
@@ -91,7 +82,7 @@ TEST_F(UpstreamStrict, InterimAnswerWithABodyNeverReachesTheClient) {
   EXPECT_NE(got.find("\"code\":\"upstream_error\""), std::string::npos) << got;
   EXPECT_EQ(got.find("evil"), std::string::npos) << got;
   EXPECT_EQ(got.find("100 Continue"), std::string::npos) << got;
-  EXPECT_EQ(count(got, "HTTP/1.1 "), 1u) << got;
+  EXPECT_EQ(occurrences(got, "HTTP/1.1 "), 1u) << got;
 }
 
 TEST_F(UpstreamStrict, InterimAnswerWithABodyIsAnAnthropicErrorOnMessages) {
@@ -111,7 +102,7 @@ TEST_F(UpstreamStrict, InterimAnswersAreConsumed) {
       std::to_string(std::string(kChatBody).size()) + "\r\n\r\n" + kChatBody);
   const std::string got = chatBytes();
   EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got;
-  EXPECT_EQ(count(got, "HTTP/1.1 "), 1u) << got;
+  EXPECT_EQ(occurrences(got, "HTTP/1.1 "), 1u) << got;
   EXPECT_EQ(got.find("Early Hints"), std::string::npos) << got;
   EXPECT_EQ(got.find("preload"), std::string::npos) << got;
   EXPECT_NE(got.find(kChatBody), std::string::npos) << got;

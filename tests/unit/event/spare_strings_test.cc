@@ -6,16 +6,12 @@
 #include <thread>
 
 #include "tests/unit/event/alloc_counter.h"
+#include "tests/unit/support/fresh_thread.h"
 
 namespace slotgate::gateway {
 namespace {
 
-// Each test runs on a thread of its own, so it starts with no spares.
-template <typename F>
-void onFreshThread(F f) {
-  std::thread t(f);
-  t.join();
-}
+using slotgate::testing::onFreshThread;
 
 TEST(SpareStringsTest, AGivenBufferServesTheNextString) {
   onFreshThread([] {

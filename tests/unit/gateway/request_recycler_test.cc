@@ -5,15 +5,12 @@
 #include <string>
 #include <thread>
 
+#include "tests/unit/support/fresh_thread.h"
+
 namespace slotgate::gateway {
 namespace {
 
-// Each test runs on a thread of its own, so no other test's spares are in the way.
-template <typename F>
-void onFreshThread(F f) {
-  std::thread t(f);
-  t.join();
-}
+using slotgate::testing::onFreshThread;
 
 IncomingRequest sampleRequest() {
   IncomingRequest r;
