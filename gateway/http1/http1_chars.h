@@ -158,6 +158,16 @@ constexpr bool equalsLower(std::string_view s, std::string_view lower_literal) {
   return true;
 }
 
+// Whether the sizeof(Word) bytes at `t`, each with bit 0x20 set, equal those at `l`.
+template <typename Word>
+inline bool foldedWordEquals(const char* t, const char* l) {
+  Word tw;
+  Word lw;
+  std::memcpy(&tw, t, sizeof tw);
+  std::memcpy(&lw, l, sizeof lw);
+  return (tw | static_cast<Word>(0x2020202020202020)) == lw;
+}
+
 // Whether the token `token` (tchar bytes only, as the parser hands out field names) equals
 // `literal`, a lower-case literal of letters, digits and '-', ignoring case; 4 or 8 bytes per
 // step. Setting bit 0x20 folds exactly here: of the bytes it maps onto a lower-case letter,
@@ -170,27 +180,15 @@ inline bool tokenEqualsLower(std::string_view token, std::string_view literal) {
   const char* t = token.data();
   const char* l = literal.data();
   if (n >= 8) {
-    const auto load = [](const char* p) {
-      uint64_t v;
-      std::memcpy(&v, p, sizeof v);
-      return v;
-    };
-    constexpr uint64_t kFold = 0x2020202020202020;
     for (size_t i = 0; i + 8 < n; i += 8) {
-      if ((load(t + i) | kFold) != load(l + i)) {
+      if (!foldedWordEquals<uint64_t>(t + i, l + i)) {
         return false;
       }
     }
-    return (load(t + n - 8) | kFold) == load(l + n - 8);
+    return foldedWordEquals<uint64_t>(t + n - 8, l + n - 8);
   }
   if (n >= 4) {
-    const auto load = [](const char* p) {
-      uint32_t v;
-      std::memcpy(&v, p, sizeof v);
-      return v;
-    };
-    constexpr uint32_t kFold = 0x20202020;
-    return (load(t) | kFold) == load(l) && (load(t + n - 4) | kFold) == load(l + n - 4);
+    return foldedWordEquals<uint32_t>(t, l) && foldedWordEquals<uint32_t>(t + n - 4, l + n - 4);
   }
   return equalsLower(token, literal);
 }

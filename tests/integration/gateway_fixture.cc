@@ -258,8 +258,7 @@ std::future<HttpResponse> heldChat(const Gateway& gateway, const std::string& na
 }
 
 StreamResponse Gateway::pacedStream(int chunks, int delayMs) const {
-  const std::string body =
-      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  const std::string body = kStreamedChatBody;
   return streamRequest("POST", url("/v1/chat/completions"),
                        bearer(kClientKey, {{"x-mock-chunks", std::to_string(chunks)},
                                            {"x-mock-delay-ms", std::to_string(delayMs)}}),

@@ -106,6 +106,10 @@ inline constexpr char kOtherClientKey[] = "sk-client-restricted-Gh78";
 inline constexpr char kOpenAiSecret[] = "sk-upstream-openai-Zz11Yy22";
 inline constexpr char kAnthropicSecret[] = "sk-ant-upstream-Xx33Ww44";
 
+// The streamed chat request most stream tests send: model "gpt-test", one user message "hi".
+inline constexpr char kStreamedChatBody[] =
+    R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+
 // One OpenAI and one Anthropic provider at `mock`, models "gpt-test" (alias "gt", target model
 // "gpt-upstream") and "claude-test" (alias "ct", target "claude-upstream"), client "team-a"
 // (kClientKey, all models) and client "team-b" (kOtherClientKey, only "claude-*").

@@ -48,9 +48,8 @@ TEST(Http1Pipelining, AFullInputBehindAStreamCostsNothingAndIsServedAfterIt) {
   MockProvider mock;
   Gateway gw(standardConfig(mock));
   // 30 content chunks 100 ms apart: the answer ahead takes 3 s at least.
-  const std::string stream = chatRequest(
-      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})",
-      "x-mock-chunks: 30\r\nx-mock-delay-ms: 100\r\n");
+  const std::string stream =
+      chatRequest(kStreamedChatBody, "x-mock-chunks: 30\r\nx-mock-delay-ms: 100\r\n");
   // Pipelined behind it: one request of 300 KiB, more than the 256 KiB the connection keeps.
   const std::string pipelined = chatRequest(R"({"model":"gpt-test","messages":[{"role":"user",)"
                                             R"("content":")" +

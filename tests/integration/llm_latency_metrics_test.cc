@@ -41,8 +41,7 @@ TEST(LlmLatencyMetrics, FirstTokenAndChunkGapsLandInTheirBuckets) {
         "POST", gateway.url("/v1/chat/completions"),
         bearer(kClientKey,
                mockHold("gaps", {{"x-mock-chunks", std::to_string(kChunks)}}, "chunks")),
-        R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})", 30s,
-        watch);
+        kStreamedChatBody, 30s, watch);
   });
   for (int chunk = 0; chunk < kChunks; ++chunk) {
     // Chunk `chunk` - 1 reached the client (so slotgate read it) and the mock holds the next.

@@ -126,8 +126,7 @@ TEST(StreamUsage, TurnedOffTheStreamGoesUpAsSentAndIsMarkedWithoutUsage) {
   GatewayConfig config = standardConfig(mock);
   config.providers[0].injectStreamUsage = false;
   Gateway gateway(config);
-  const std::string body =
-      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  const std::string body = kStreamedChatBody;
   const StreamResponse r = streamRequest("POST", gateway.url("/v1/chat/completions"),
                                          bearer(kClientKey, {{"x-request-id", "off-1"}}), body);
   ASSERT_TRUE(r.cleanEnd()) << r.error;
@@ -147,8 +146,7 @@ TEST(StreamUsage, AStreamThatBreaksRecordsWhatWasKnown) {
   MockProvider mock;
   Gateway gateway(standardConfig(mock));
   // OpenAI: the usage chunk would have come last, so nothing is known.
-  const std::string chat =
-      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  const std::string chat = kStreamedChatBody;
   const StreamResponse openai = streamRequest(
       "POST", gateway.url("/v1/chat/completions"),
       bearer(kClientKey, {{"x-request-id", "drop-openai"}, {"x-mock-fail", "drop"}}), chat);

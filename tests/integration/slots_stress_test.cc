@@ -36,8 +36,7 @@ TEST(SlotsStress, ThousandCancelledStreamsLeaveNoSlot) {
 
   constexpr int kTotal = 1000;
   constexpr int kParallel = 50;
-  const std::string body =
-      R"({"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  const std::string body = kStreamedChatBody;
   const std::string url = gateway.url("/v1/chat/completions");
   CURLM* multi = curl_multi_init();
   std::vector<Transfer> transfers(kTotal);

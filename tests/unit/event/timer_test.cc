@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <memory>
 #include <thread>
 
 #include "gateway/event/schedulable_callback.h"
@@ -16,31 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(Timer, FiresOnceAfterEnable) {
-  testing::TestLoop loop;
-  int fired = 0;
-  Timer timer(loop.base.get(), [&] { ++fired; });
-  EXPECT_FALSE(timer.enabled());
-  timer.enable(0us);
-  EXPECT_TRUE(timer.enabled());
-  loop.runOnce();
-  EXPECT_EQ(fired, 1);
-  EXPECT_FALSE(timer.enabled());  // one-shot
-  loop.runReady();
-  EXPECT_EQ(fired, 1);
-}
-
-TEST(Timer, DisableCancels) {
-  testing::TestLoop loop;
-  int fired = 0;
-  Timer timer(loop.base.get(), [&] { ++fired; });
-  timer.enable(0us);
-  timer.disable();
-  EXPECT_FALSE(timer.enabled());
-  loop.runReady();
-  EXPECT_EQ(fired, 0);
-}
-
 TEST(Timer, EnableReplacesThePendingArm) {
   testing::TestLoop loop;
   int fired = 0;
@@ -50,58 +24,6 @@ TEST(Timer, EnableReplacesThePendingArm) {
   loop.runOnce();
   EXPECT_EQ(fired, 1);
   EXPECT_FALSE(timer.enabled());
-}
-
-TEST(Timer, NegativeDurationFiresOnTheNextTurn) {
-  testing::TestLoop loop;
-  int fired = 0;
-  Timer timer(loop.base.get(), [&] { ++fired; });
-  timer.enable(-5s);
-  loop.runOnce();
-  EXPECT_EQ(fired, 1);
-}
-
-TEST(Timer, ReArmsFromItsCallback) {
-  testing::TestLoop loop;
-  int fired = 0;
-  std::unique_ptr<Timer> timer;
-  timer = std::make_unique<Timer>(loop.base.get(), [&] {
-    if (++fired < 3) {
-      timer->enable(0us);
-    }
-  });
-  timer->enable(0us);
-  for (int i = 0; i < 3; ++i) {
-    loop.runOnce();
-  }
-  EXPECT_EQ(fired, 3);
-  EXPECT_FALSE(timer->enabled());
-}
-
-// Under ASan this also proves that nothing of the Timer is touched after its callback.
-TEST(Timer, CallbackMayDestroyItsTimerAsItsLastAct) {
-  testing::TestLoop loop;
-  bool fired = false;
-  std::unique_ptr<Timer> timer;
-  timer = std::make_unique<Timer>(loop.base.get(), [&] {
-    fired = true;
-    timer.reset();
-  });
-  timer->enable(0us);
-  loop.runOnce();
-  EXPECT_TRUE(fired);
-  EXPECT_EQ(timer, nullptr);
-}
-
-TEST(Timer, DestroyingCancels) {
-  testing::TestLoop loop;
-  int fired = 0;
-  {
-    Timer timer(loop.base.get(), [&] { ++fired; });
-    timer.enable(0us);
-  }
-  loop.runReady();
-  EXPECT_EQ(fired, 0);
 }
 
 // A member timer whose callback captures only its owner costs no allocation of its own
