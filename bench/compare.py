@@ -7,7 +7,8 @@ line all on), each proxy pinned to core 0, the mock and the load generators to c
 only; every step has a bound. Sections, in order:
 
   wrk        req/s and proxy CPU per request (wrk, 64 keep-alive connections, interleaved rounds)
-  latency    added p50 at low load: 1 connection, sequential requests, minus a direct call
+  latency    added p50 at low load: 1 connection, sequential requests, minus a direct call;
+             and haproxy with busy-polling as the reference for what wake-ups cost here
   callgrind  user-space instructions per request (valgrind --tool=callgrind, net of an idle run)
   strace     syscalls per request (strace -c -f, net of an idle run), with the top syscalls
   allocs     heap allocations per request in steady state (LD_PRELOAD counter, after a warm-up)
@@ -178,10 +179,23 @@ class Bench:
                                ("slotgate", self.sg_port)):
                 res = run_wrk(self.url(port), 3, 1, self.load_cpu)
                 p50[name].append(res["p50_ms"] * 1000)
+        # The reference for what wake-ups cost here: haproxy with busy-polling (its core never
+        # sleeps), alone on core 0 once the two proxies above are measured.
+        if "haproxy" in self.args.proxies.split(","):
+            port = free_port()
+            cfg = self.write("haproxy-busy.cfg",
+                             haproxy_config(port, None, self.mock_port, busy_polling=True))
+            busy = self.spawn(self.haproxy_argv(cfg), cpu=self.proxy_cpu)
+            wait_port(port)
+            run_wrk(self.url(port), 1, 1, self.load_cpu)  # warm-up
+            p50["haproxy busy-polling"] = [run_wrk(self.url(port), 3, 1, self.load_cpu)["p50_ms"]
+                                           * 1000 for _ in range(self.args.rounds)]
+            self.stop(busy)
         med = {k: statistics.median(v) for k, v in p50.items()}
         print("  p50 us, 1 connection: " + ", ".join(f"{k} {v:.0f}" for k, v in med.items()))
-        for name in ("slotgate", "haproxy"):
-            self.results[f"{name}.added_p50_us"] = med[name] - med["direct"]
+        for name in ("slotgate", "haproxy", "haproxy busy-polling"):
+            if name in med:
+                self.results[f"{name}.added_p50_us"] = med[name] - med["direct"]
 
     def run_counted(self, argv, port, n, env=None, name="run", timeout=900):
         """Starts argv (under valgrind or strace), sends n requests, stops it; returns the pid."""
@@ -481,6 +495,9 @@ class Bench:
             s, h = r["slotgate.added_p50_us"], r["haproxy.added_p50_us"]
             rows.append(("added p50 latency, 1 connection sequential, µs", f"{s:.0f}", f"{h:.0f}",
                          "", "≤ 30 µs", "met" if s <= 30 else "not met"))
+        if "haproxy busy-polling.added_p50_us" in r:
+            rows.append(("added p50 latency, haproxy with busy-polling (reference), µs", "–",
+                         f"{r['haproxy busy-polling.added_p50_us']:.0f}", "", "", ""))
         print("\n| figure | slotgate | haproxy | ratio | goal | |")
         print("| --- | ---: | ---: | ---: | --- | --- |")
         for row in rows:
