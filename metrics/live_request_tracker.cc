@@ -2,13 +2,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <utility>
 
 #include "metrics/iso_time.h"
 
 namespace slotgate::metrics {
+
+namespace {
+
+// Assigns `value` into `field` unless it already holds it. A ring item is written over every
+// `capacity` requests, mostly with the same client and target names as before, and comparing
+// two short strings costs a fraction of a string assignment.
+inline void assignChanged(std::string& field, std::string_view value) {
+  if (field.size() != value.size() ||
+      (!value.empty() && std::memcmp(field.data(), value.data(), value.size()) != 0)) {
+    field.assign(value);
+  }
+}
+
+}  // namespace
 
 LiveRequestTracker::Shard& LiveRequestTracker::shardFor(const ActiveEntry* entry) const {
   // Low bits of a heap address are alignment; the hash spreads the rest.
@@ -115,16 +131,16 @@ void LiveRequestTracker::recordFinished(const ActiveEntry& entry, const Finished
   // Every field assigned into the ring's item, whose strings keep their storage.
   log_.record([&](LogItem& item) {
     item.request_id = entry.request_id;
-    item.client = entry.client;
+    assignChanged(item.client, entry.client);
     // A refused request's model is whatever the caller sent: capped, so 200 entries stay small.
-    item.model.assign(entry.model, 0, kLoggedModelMax);
-    item.provider = outcome.provider;
-    item.provider_model = outcome.provider_model;
-    item.key_id = outcome.key_id;
+    assignChanged(item.model, std::string_view(entry.model).substr(0, kLoggedModelMax));
+    assignChanged(item.provider, outcome.provider);
+    assignChanged(item.provider_model, outcome.provider_model);
+    assignChanged(item.key_id, outcome.key_id);
     item.streaming = outcome.streaming;
     item.error = outcome.error;
     item.status = outcome.status;
-    item.error_type = outcome.error_type;
+    assignChanged(item.error_type, outcome.error_type);
     item.duration_ms = outcome.duration_ms;
     item.tokens = outcome.usage;
     item.finished_at = finished_at;

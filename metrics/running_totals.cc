@@ -36,6 +36,10 @@ double TotalsRow::avgDurationMs() const {
 }
 
 TotalsRow& RunningTotals::rowOf(std::string_view provider, std::string_view provider_model) {
+  if (last_.row != nullptr && last_.provider_model == provider_model &&
+      last_.provider == provider) {
+    return *last_.row;
+  }
   auto p = rows_.find(provider);
   if (p == rows_.end()) {
     p = rows_.emplace(std::string(provider), std::map<std::string, TotalsRow, std::less<>>()).first;
@@ -44,6 +48,7 @@ TotalsRow& RunningTotals::rowOf(std::string_view provider, std::string_view prov
   if (m == p->second.end()) {
     m = p->second.emplace(std::string(provider_model), TotalsRow()).first;
   }
+  last_ = {p->first, m->first, &m->second};
   return m->second;
 }
 

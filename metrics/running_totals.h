@@ -94,6 +94,15 @@ class RunningTotals {
   TotalsRow unrouted_;
   // Looked up by string_view (std::less<>): a finished request's names are views.
   std::map<std::string, std::map<std::string, TotalsRow, std::less<>>, std::less<>> rows_;
+  // The row rowOf() returned last and its names (views of its map keys: map nodes never move
+  // and rows are never erased). Requests in a row mostly go to the same target, so comparing
+  // the names with these usually saves rowOf() its two map lookups.
+  struct LastRow {
+    std::string_view provider;
+    std::string_view provider_model;
+    TotalsRow* row = nullptr;
+  };
+  LastRow last_;
 };
 
 // Renderings of a view: JSON object, or the same structure as YAML.
