@@ -1,74 +1,130 @@
 #include "gateway/proxy/upstream_head.h"
 
-#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <limits>
 
 #include "gateway/downstream/ascii.h"
 
 namespace slotgate::gateway {
 
 bool isHopByHop(std::string_view n) {
-  return n == "connection" || n == "keep-alive" || n == "proxy-connection" ||
-         n == "transfer-encoding" || n == "te" || n == "trailer" || n == "upgrade" ||
-         n == "proxy-authorization" || n == "proxy-authenticate" || n == "http2-settings";
+  // By length first: most names are ruled out without a byte compared.
+  switch (n.size()) {
+    case 2:
+      return n == "te";
+    case 7:
+      return n == "trailer" || n == "upgrade";
+    case 10:
+      return n == "connection" || n == "keep-alive";
+    case 14:
+      return n == "http2-settings";
+    case 16:
+      return n == "proxy-connection";
+    case 17:
+      return n == "transfer-encoding";
+    case 18:
+      return n == "proxy-authenticate";
+    case 19:
+      return n == "proxy-authorization";
+    default:
+      return false;
+  }
 }
 
 namespace {
 
 // Replaced by slotgate: the caller's credentials, framing and identity headers.
 bool isReplaced(std::string_view n) {
-  return n == "authorization" || n == "x-api-key" || n == "host" || n == "content-length" ||
-         n == "expect" || n == "x-request-id";
+  switch (n.size()) {
+    case 4:
+      return n == "host";
+    case 6:
+      return n == "expect";
+    case 9:
+      return n == "x-api-key";
+    case 12:
+      return n == "x-request-id";
+    case 13:
+      return n == "authorization";
+    case 14:
+      return n == "content-length";
+    default:
+      return false;
+  }
 }
+
+// Copies `s` to `out` and returns the end of the copy.
+char* put(char* out, std::string_view s) {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+
+constexpr std::string_view kAnthropicVersion = "anthropic-version: 2023-06-01\r\n";
 
 }  // namespace
 
 void buildUpstreamHead(const conf::Provider& provider, const conf::ProviderKey& key,
                        const IncomingRequest& request, std::string_view request_id,
                        size_t body_length, std::string& head) {
-  head.clear();
-  head.reserve(512 + request.headers.size() * 48);
-  head += request.method;
-  head += ' ';
-  head += provider.url.path_prefix;
-  head += request.path;
-  if (!request.query.empty()) {
-    head += '?';
-    head += request.query;
+  // Written in place into a buffer sized for the longest head these inputs can give (every
+  // caller header kept, an anthropic-version added), then cut to what was written: one
+  // resize instead of a capacity check per piece.
+  const std::string* connection = nullptr;
+  size_t caller_headers = 0;
+  for (const auto& h : request.headers) {
+    if (connection == nullptr && h.name == "connection") {
+      connection = &h.value;
+    }
+    caller_headers += h.name.size() + h.value.size() + 4;
   }
-  head += " HTTP/1.1\r\nhost: ";
-  head += provider.url.host_header;
-  head += "\r\n";
+  const std::string_view auth_name = provider.type == conf::ProviderType::kAnthropic
+                                         ? std::string_view("x-api-key: ")
+                                         : std::string_view("authorization: Bearer ");
+  const size_t longest = request.method.size() + 1 + provider.url.path_prefix.size() +
+                         request.path.size() + 1 + request.query.size() + 17 +
+                         provider.url.host_header.size() + 2 + caller_headers + auth_name.size() +
+                         key.secret.size() + 2 + kAnthropicVersion.size() + 14 + request_id.size() +
+                         18 + std::numeric_limits<size_t>::digits10 + 1 + 4;
+  head.resize(longest);
+  char* const begin = head.data();
+  char* w = begin;
+  w = put(w, request.method);
+  *w++ = ' ';
+  w = put(w, provider.url.path_prefix);
+  w = put(w, request.path);
+  if (!request.query.empty()) {
+    *w++ = '?';
+    w = put(w, request.query);
+  }
+  w = put(w, " HTTP/1.1\r\nhost: ");
+  w = put(w, provider.url.host_header);
+  w = put(w, "\r\n");
   bool has_anthropic_version = false;
-  const std::string* connection = findHeader(request.headers, "connection");
   for (const auto& h : request.headers) {
     if (isHopByHop(h.name) || isReplaced(h.name) ||
         (connection != nullptr && listHasToken(*connection, h.name))) {
       continue;
     }
     has_anthropic_version |= h.name == "anthropic-version";
-    head += h.name;
-    head += ": ";
-    head += h.value;
-    head += "\r\n";
+    w = put(w, h.name);
+    w = put(w, ": ");
+    w = put(w, h.value);
+    w = put(w, "\r\n");
   }
-  if (provider.type == conf::ProviderType::kAnthropic) {
-    head += "x-api-key: ";
-    head += key.secret;
-    head += "\r\n";
-    if (!has_anthropic_version) {
-      // The API refuses requests without it; SDKs always send one, curl users may not.
-      head += "anthropic-version: 2023-06-01\r\n";
-    }
-  } else {
-    head += "authorization: Bearer ";
-    head += key.secret;
-    head += "\r\n";
+  w = put(w, auth_name);
+  w = put(w, key.secret);
+  w = put(w, "\r\n");
+  if (provider.type == conf::ProviderType::kAnthropic && !has_anthropic_version) {
+    // The API refuses requests without it; SDKs always send one, curl users may not.
+    w = put(w, kAnthropicVersion);
   }
-  head += "x-request-id: ";
-  head += request_id;
-  head += "\r\ncontent-length: ";
-  head += std::to_string(body_length);
-  head += "\r\n\r\n";
+  w = put(w, "x-request-id: ");
+  w = put(w, request_id);
+  w = put(w, "\r\ncontent-length: ");
+  w = std::to_chars(w, begin + longest, body_length).ptr;
+  w = put(w, "\r\n\r\n");
+  head.resize(static_cast<size_t>(w - begin));
 }
 
 }  // namespace slotgate::gateway

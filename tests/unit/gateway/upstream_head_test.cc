@@ -57,5 +57,39 @@ TEST(UpstreamHead, AnthropicUsesXApiKeyAndAddsVersion) {
   EXPECT_EQ(head.find("2023-06-01"), std::string::npos);
 }
 
+TEST(UpstreamHead, ExactBytesIntoAReusedBuffer) {
+  conf::Provider p;
+  p.type = conf::ProviderType::kOpenAI;
+  p.url.host_header = "up:81";
+  conf::ProviderKey key{"k1", "ENV", "sk", 0};
+  IncomingRequest r;
+  r.method = "POST";
+  r.path = "/v1/x";
+  r.headers = {
+      {"user-agent", "t"}, {"connection", "close, x-b"}, {"x-b", "2"},     {"connection", "x-a"},
+      {"x-a", "1"},        {"proxy-authorization", "p"}, {"accept", "*/*"}};
+  // A longer head held before: what it held does not show through.
+  std::string head(1000, 'z');
+  buildUpstreamHead(p, key, r, "rid", 1234567, head);
+  EXPECT_EQ(head,
+            "POST /v1/x HTTP/1.1\r\nhost: up:81\r\nuser-agent: t\r\nx-a: 1\r\naccept: */*\r\n"
+            "authorization: Bearer sk\r\nx-request-id: rid\r\ncontent-length: 1234567\r\n\r\n");
+  head.clear();
+  buildUpstreamHead(p, key, r, "rid", 0, head);
+  EXPECT_NE(head.find("content-length: 0\r\n\r\n"), std::string::npos);
+}
+
+TEST(UpstreamHead, HopByHopNames) {
+  for (const char* name :
+       {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
+        "upgrade", "proxy-authorization", "proxy-authenticate", "http2-settings"}) {
+    EXPECT_TRUE(isHopByHop(name)) << name;
+  }
+  for (const char* name : {"", "t", "tf", "host", "content-length", "connectio", "upgradf",
+                           "x-request-id", "proxy-authorizatio"}) {
+    EXPECT_FALSE(isHopByHop(name)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace slotgate::gateway
