@@ -125,6 +125,33 @@ TEST(PlainUsage, PlainMembersMayFollowUsage) {
   expectBothRead(body, TokenUsage{5, 2, 0, 0, true});
 }
 
+// Keys and strings are scanned 16 bytes per step while 16 are left, the rest out of line: a
+// string ending, or a special byte, in any block of a long key and near the text's end alike.
+TEST(PlainUsage, StringsOfEveryLengthAndWhereTheTextEnds) {
+  for (size_t length = 0; length <= 40; ++length) {
+    const std::string key(length, 'k');
+    const std::string body =
+        R"({"usage":{")" + key + R"(":1,"prompt_tokens":2},")" + key + R"(":")" + key + R"("})";
+    expectBothRead(body, TokenUsage{2, 0, 0, 0, true});
+    for (size_t at = 0; at < length; ++at) {
+      for (const char bad : {'\\', '\x1f', '\x80'}) {
+        std::string odd = key;
+        odd[at] = bad;
+        const TokenUsage untouched{7, 7, 7, 7, false};
+        TokenUsage u = untouched;
+        const std::string in_usage = R"({"usage":{")" + odd + R"(":1,"prompt_tokens":2}})";
+        EXPECT_FALSE(plain(in_usage, u)) << in_usage;
+        const std::string after = R"({"usage":{"prompt_tokens":2},"s":")" + odd + R"("})";
+        EXPECT_FALSE(plain(after, u)) << after;
+        EXPECT_EQ(u, untouched);
+      }
+    }
+  }
+  TokenUsage u;
+  EXPECT_FALSE(plain(R"({"usage":{"prompt_tokens":2},"s":"unterminated string to the end})", u));
+  EXPECT_FALSE(plain(R"({"usage":{"prompt_tokens":2},"s":"x})", u));
+}
+
 TEST(PlainUsage, SpaceAndNoSpaceAlike) {
   TokenUsage a;
   TokenUsage b;
