@@ -6,58 +6,76 @@
 namespace slotgate::gateway {
 namespace {
 
-std::vector<IncomingRequest>& spares() {
-  thread_local std::vector<IncomingRequest> s;
+struct Spare {
+  IncomingRequest request;
+  size_t bytes;  // what it holds, counted against kMaxSpareBytes
+};
+
+struct Spares {
+  std::vector<Spare> list;
+  size_t bytes = 0;
+};
+
+Spares& spares() {
+  thread_local Spares s;
   return s;
 }
 
-// Clears `s`, keeping its buffer unless it grew past what is worth keeping.
-void clearKeeping(std::string& s) {
-  if (s.capacity() > kMaxKeptCapacity) {
+// Clears `s`, keeping its buffer unless it grew past what is worth keeping; returns what it
+// holds then (its capacity: the small-string buffer counts too, an over-count of a few bytes).
+size_t clearKeeping(std::string& s) {
+  const size_t capacity = s.capacity();
+  if (capacity > kMaxKeptCapacity) {
     std::string().swap(s);
-  } else {
-    s.clear();
+    return 0;
   }
+  s.clear();
+  return capacity;
 }
 
 }  // namespace
 
 IncomingRequest takeSpareRequest(Headers& header_store) {
-  auto& requests = spares();
-  if (requests.empty()) {
+  Spares& pool = spares();
+  if (pool.list.empty()) {
     header_store.clear();
     return IncomingRequest{};
   }
-  IncomingRequest r = std::move(requests.back());
-  requests.pop_back();
+  Spare& spare = pool.list.back();
+  pool.bytes -= spare.bytes;
+  IncomingRequest r = std::move(spare.request);
+  pool.list.pop_back();
   header_store.swap(r.headers);
   r.headers.clear();
   return r;
 }
 
 void recycleRequest(IncomingRequest&& request) {
-  auto& requests = spares();
+  Spares& pool = spares();
   const bool worth_keeping = request.headers.capacity() > 0 || request.body.capacity() > 64;
-  if (!worth_keeping || requests.size() >= kMaxSpareRequests) {
+  if (!worth_keeping || pool.list.size() >= kMaxSpareRequests) {
     request = IncomingRequest{};
     return;
   }
   if (request.headers.size() > kMaxSpareHeaders) {
     request.headers.resize(kMaxSpareHeaders);
   }
+  size_t bytes = sizeof(Spare) + request.headers.capacity() * sizeof(Header);
   for (Header& h : request.headers) {
-    clearKeeping(h.name);
-    clearKeeping(h.value);
+    bytes += clearKeeping(h.name);
+    bytes += clearKeeping(h.value);
   }
   request.note = IncomingRequest::DispatcherNote{};
-  clearKeeping(request.method);
-  clearKeeping(request.path);
-  clearKeeping(request.query);
-  clearKeeping(request.body);
-  if (requests.capacity() == 0) {
-    requests.reserve(kMaxSpareRequests);
+  bytes += clearKeeping(request.method);
+  bytes += clearKeeping(request.path);
+  bytes += clearKeeping(request.query);
+  bytes += clearKeeping(request.body);
+  if (pool.bytes + bytes > kMaxSpareBytes) {
+    request = IncomingRequest{};
+    return;
   }
-  requests.push_back(std::move(request));
+  pool.bytes += bytes;
+  pool.list.emplace_back(std::move(request), bytes);
   request = IncomingRequest{};
 }
 

@@ -2,10 +2,12 @@
 // (cleared, capacity kept) and the next request read on the thread is built in them, so a steady
 // stream of similar requests allocates none of them again (issue 12: allocations per request).
 //
-// Bounded: at most kMaxSpareRequests requests and kMaxSpareHeaders header entries wait per
-// thread, and a string that grew past kMaxKeptCapacity (a large body) is freed rather than kept.
-// Loop-thread use only (a thread's spares are its own; a request given back on another thread
-// simply joins that thread's spares).
+// Bounded by count and by bytes: at most kMaxSpareRequests requests holding at most
+// kMaxSpareBytes of heap between them wait per thread (enough for every stream of a few
+// HTTP/2 connections at 32 streams each to find one), at most kMaxSpareHeaders header entries
+// per request, and a string that grew past kMaxKeptCapacity (a large body) is freed rather
+// than kept. Loop-thread use only (a thread's spares are its own; a request given back on
+// another thread simply joins that thread's spares).
 #pragma once
 
 #include <cstddef>
@@ -14,8 +16,9 @@
 
 namespace slotgate::gateway {
 
-inline constexpr size_t kMaxSpareRequests = 8;
-inline constexpr size_t kMaxSpareHeaders = 128;  // entries kept per spare request
+inline constexpr size_t kMaxSpareRequests = 256;
+inline constexpr size_t kMaxSpareBytes = 1 << 20;  // heap held by a thread's spares, in all
+inline constexpr size_t kMaxSpareHeaders = 128;    // entries kept per spare request
 inline constexpr size_t kMaxKeptCapacity = 64 << 10;
 
 // An empty request (every field empty, the note default). Its header list stays empty; the
@@ -23,7 +26,8 @@ inline constexpr size_t kMaxKeptCapacity = 64 << 10;
 // swap into the request when it reads the head and assign the fields in place.
 IncomingRequest takeSpareRequest(Headers& header_store);
 // Gives the request's storage back; `request` is left empty. A request with nothing worth
-// keeping (one moved from) is ignored.
+// keeping (one moved from) is ignored, and so is one that would take the spares past either
+// bound.
 void recycleRequest(IncomingRequest&& request);
 
 }  // namespace slotgate::gateway

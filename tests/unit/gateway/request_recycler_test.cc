@@ -119,6 +119,33 @@ TEST(RequestRecyclerTest, SparesAreBounded) {
   });
 }
 
+TEST(RequestRecyclerTest, SparesAreBoundedByBytes) {
+  onFreshThread([] {
+    // Each body keeps its buffer (under kMaxKeptCapacity), so the byte bound is what stops them.
+    constexpr size_t kBody = kMaxKeptCapacity - 1;
+    constexpr size_t kOffered = 2 * kMaxSpareBytes / kBody;
+    static_assert(kOffered < kMaxSpareRequests);
+    for (size_t i = 0; i < kOffered; ++i) {
+      IncomingRequest r = sampleRequest();
+      r.body = std::string(kBody, 'b');
+      recycleRequest(std::move(r));
+    }
+    size_t kept_bytes = 0;
+    size_t kept = 0;
+    Headers store;
+    for (size_t i = 0; i < kOffered; ++i) {
+      const size_t capacity = takeSpareRequest(store).body.capacity();
+      if (capacity >= kBody) {
+        kept_bytes += capacity;
+        ++kept;
+      }
+    }
+    EXPECT_GT(kept, 0u);
+    EXPECT_LT(kept, kOffered / 2 + 1);
+    EXPECT_LE(kept_bytes, kMaxSpareBytes);
+  });
+}
+
 TEST(RequestRecyclerTest, SparesArePerThread) {
   onFreshThread([] {
     recycleRequest(sampleRequest());
