@@ -19,10 +19,20 @@ bool connectionSpecific(std::string_view name) {
          name == "transfer-encoding" || name == "upgrade" || name == "content-length";
 }
 
-nghttp2_nv makeNv(std::string_view name, std::string_view value) {
+// A field whose value is new in every response: slotgate's request id. Sent in HPACK's
+// never-indexed form, so it does not take a dynamic-table entry per response. Indexed, each
+// response's id evicted the fields that repeat (content-type, the route headers: indexed, they
+// cost a byte), and nghttp2 compared it against every earlier id in the table (about 50 of them
+// in its 4 KiB) before adding it: ~100 memcmp per response (issue 12).
+bool uniquePerResponse(std::string_view name) {
+  return name == "x-request-id" || name == "request-id";
+}
+
+nghttp2_nv makeNv(std::string_view name, std::string_view value,
+                  uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
+                    value.size(), flags};
 }
 
 }  // namespace
@@ -100,15 +110,14 @@ void Http2Stream::sendHeaders(int status, const Headers& headers,
   nva.push_back(makeNv(kStatus, status_value));
   for (const auto& h : headers) {
     const size_t at = names.size();
-    for (const char c : h.name) {
-      names.push_back(asciiLower(c));
-    }
+    appendAsciiLower(names, h.name);
     const std::string_view name(names.data() + at, h.name.size());
     if (connectionSpecific(name)) {
       names.resize(at);
       continue;
     }
-    nva.push_back(makeNv(name, h.value));
+    nva.push_back(makeNv(
+        name, h.value, uniquePerResponse(name) ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE));
   }
   std::string cl_value;  // at most 20 digits: no allocation
   if (content_length) {

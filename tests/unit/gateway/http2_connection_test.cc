@@ -98,7 +98,8 @@ class FakeDispatcher : public RequestDispatcher, public ConnectionStats {
 
 struct ClientStream {
   int status = 0;
-  std::map<std::string, std::string> headers;  // the response's, but :status
+  std::map<std::string, std::string> headers;   // the response's, but :status
+  std::map<std::string, uint8_t> header_flags;  // NGHTTP2_NV_FLAG_NO_INDEX: sent never-indexed
   std::string body;
   bool closed = false;
   uint32_t error = 0;
@@ -118,7 +119,7 @@ class Client {
     nghttp2_session_callbacks_new(&cbs);
     nghttp2_session_callbacks_set_on_header_callback(
         cbs, [](nghttp2_session*, const nghttp2_frame* f, const uint8_t* n, size_t nl,
-                const uint8_t* v, size_t vl, uint8_t, void* u) {
+                const uint8_t* v, size_t vl, uint8_t flags, void* u) {
           const std::string name(reinterpret_cast<const char*>(n), nl);
           const std::string value(reinterpret_cast<const char*>(v), vl);
           ClientStream& s = static_cast<Client*>(u)->streams[f->hd.stream_id];
@@ -126,6 +127,7 @@ class Client {
             s.status = std::stoi(value);
           } else {
             s.headers[name] = value;
+            s.header_flags[name] = flags;
           }
           return 0;
         });
@@ -408,6 +410,21 @@ TEST_F(Http2ConnectionTest, ResponseHeadsAreLoweredAndFilteredEachOnItsOwn) {
   EXPECT_EQ(client.streams[b].status, 404);
   const std::map<std::string, std::string> expected_b = {{"x-other", "v"}};
   EXPECT_EQ(client.streams[b].headers, expected_b);
+}
+
+// The request id, new in every response, is sent in HPACK's never-indexed form (no dynamic-table
+// entry per response); the fields that repeat are indexed as before.
+TEST_F(Http2ConnectionTest, TheRequestIdIsSentNeverIndexed) {
+  Client client(port_, 1 << 20, true);
+  const int32_t a = client.get("/a");
+  ASSERT_TRUE(run(client, [&] { return events_.live.count("/a") == 1; }));
+  ResponseSink& sink = events_.live["/a"]->sink();
+  sink.sendHeaders(200, {{"content-type", "application/json"}, {"x-request-id", "req_1"}}, 0);
+  sink.finish();
+  ASSERT_TRUE(run(client, [&] { return client.streams[a].closed; }));
+  EXPECT_EQ(client.streams[a].headers["x-request-id"], "req_1");
+  EXPECT_NE(client.streams[a].header_flags["x-request-id"] & NGHTTP2_NV_FLAG_NO_INDEX, 0);
+  EXPECT_EQ(client.streams[a].header_flags["content-type"] & NGHTTP2_NV_FLAG_NO_INDEX, 0);
 }
 
 // A stream's memory comes from the thread's free list (thread_pooled.h) and goes back to it
