@@ -76,7 +76,14 @@ void recycleRequest(IncomingRequest&& request) {
   }
   pool.bytes += bytes;
   pool.list.emplace_back(std::move(request), bytes);
-  request = IncomingRequest{};
+  // Left empty: the moves emptied its strings and list already, so clearing them costs a store
+  // or two, where assigning a fresh request moved five empty members into them one by one.
+  request.note = IncomingRequest::DispatcherNote{};
+  request.method.clear();
+  request.path.clear();
+  request.query.clear();
+  request.headers.clear();
+  request.body.clear();
 }
 
 }  // namespace slotgate::gateway
