@@ -75,7 +75,7 @@ void recycleRequest(IncomingRequest&& request) {
     return;
   }
   pool.bytes += bytes;
-  pool.list.emplace_back(std::move(request), bytes);
+  pool.list.push_back(Spare{std::move(request), bytes});  // braces: clang 14 has no P0960
   // Left empty: the moves emptied its strings and list already, so clearing them costs a store
   // or two, where assigning a fresh request moved five empty members into them one by one.
   request.note = IncomingRequest::DispatcherNote{};
