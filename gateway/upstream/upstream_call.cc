@@ -41,15 +41,17 @@ UpstreamCall::UpstreamCall(UpstreamPool& pool, const UpstreamOrigin& origin,
       timeout_(request.timeout),
       idle_timeout_after_headers_(request.idle_timeout_after_headers),
       kick_(pool.base(), [this] { onKick(); }),
-      timeout_timer_(pool.base(), [this] { onTimeout(); }),
+      deadline_(pool.takeDeadline()),
       parser_(pool.takeResponseParser()),
       head_request_(bytes_->head.rfind("HEAD ", 0) == 0) {
   parser_.setRequestWasHead(head_request_);
+  deadline_->lend(&UpstreamCall::onDeadline, this);
 }
 
 UpstreamCall::~UpstreamCall() {
   cancel();
   pool_.giveResponseParser(std::move(parser_));
+  pool_.giveDeadline(std::move(deadline_));
 }
 
 void UpstreamCall::start() {
@@ -60,10 +62,10 @@ void UpstreamCall::start() {
 
 void UpstreamCall::kick() { kick_.schedule(); }
 
-void UpstreamCall::armTimeout() { timeout_timer_.enable(timeout_); }
+void UpstreamCall::armTimeout() { deadline_->arm(timeout_); }
 
 void UpstreamCall::stopTimers() {
-  timeout_timer_.disable();
+  deadline_->cancel();
   if (connect_timer_) {
     connect_timer_->disable();
   }
@@ -98,7 +100,7 @@ void UpstreamCall::pauseReading() {
     bufferevent_disable(conn_->bev(), EV_READ);
   }
   if (headersDone() && idle_timeout_after_headers_) {
-    timeout_timer_.disable();
+    deadline_->cancel();
   }
 }
 

@@ -46,10 +46,9 @@
 #include "gateway/upstream/upstream_connection.h"
 #include "gateway/upstream/upstream_exchange.h"
 #include "gateway/upstream/upstream_origin.h"
+#include "gateway/upstream/upstream_pool.h"
 
 namespace slotgate::gateway {
-
-class UpstreamPool;
 
 // Its memory comes from the worker's free list (thread_pooled.h): one per attempt, no malloc.
 class UpstreamCall : public Deletable, public ThreadPooled<UpstreamCall> {
@@ -109,6 +108,7 @@ class UpstreamCall : public Deletable, public ThreadPooled<UpstreamCall> {
 
   void onKick();
   void onTimeout();
+  static void onDeadline(void* arg) { static_cast<UpstreamCall*>(arg)->onTimeout(); }
   void onConnectTimeout();
   static void onRead(bufferevent* bev, void* arg);
   static void onEvent(bufferevent* bev, short events, void* arg);
@@ -154,7 +154,8 @@ class UpstreamCall : public Deletable, public ThreadPooled<UpstreamCall> {
   UpstreamConnectionPtr doomed_conn_;
   bool in_connect_ = false;  // connect() is on the stack: a re-entrancy guard, not a state
   SchedulableCallback kick_;
-  Timer timeout_timer_;
+  // The request timeout (timeout_), lent by the pool for this call's life.
+  UpstreamPool::LentDeadlinePtr deadline_;
   // Made only when a fresh connection is opened: a request on a reused keep-alive
   // connection (the common case) pays for no connect timer.
   TimerPtr connect_timer_;

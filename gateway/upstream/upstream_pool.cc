@@ -148,6 +148,27 @@ void UpstreamPool::giveResponseParser(Http1Parser&& parser) {
   spare_parsers_.push_back(std::move(parser));
 }
 
+UpstreamPool::LentDeadlinePtr UpstreamPool::takeDeadline() {
+  if (spare_deadlines_.empty()) {
+    return std::make_unique<LentDeadline>(base());
+  }
+  LentDeadlinePtr deadline = std::move(spare_deadlines_.back());
+  spare_deadlines_.pop_back();
+  return deadline;
+}
+
+void UpstreamPool::giveDeadline(LentDeadlinePtr deadline) {
+  // As many as calls run at once on a busy worker, like the parsers.
+  constexpr size_t kMaxSpareDeadlines = 256;
+  if (!deadline) {
+    return;
+  }
+  deadline->reclaim();
+  if (spare_deadlines_.size() < kMaxSpareDeadlines) {
+    spare_deadlines_.push_back(std::move(deadline));
+  }
+}
+
 void UpstreamPool::deferDelete(std::unique_ptr<UpstreamCall> call) {
   dispatcher_.deferredDelete(std::move(call));
 }
