@@ -81,6 +81,8 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   // <instance id>:<worker>:<n>
   std::string leaseId(uint64_t lease_no) const { return lease_prefix_ + std::to_string(lease_no); }
   const std::string& leasePrefix() const { return lease_prefix_; }
+  // lease_ttl in ms as one RESP argument (the scripts' ARGV[1]), formatted once.
+  const std::string& ttlArg() const { return ttl_arg_; }
   // Runs fn later on this loop (Dispatcher::post), never inside the current callback.
   void defer(std::function<void()> fn) { loop_.post(std::move(fn)); }
 
@@ -121,6 +123,7 @@ class ClusterCore : public std::enable_shared_from_this<ClusterCore> {
   gateway::Dispatcher& loop_;
   const ClusterOptions options_;
   const std::string lease_prefix_;  // <instance id>:<worker>:
+  const std::string ttl_arg_;
   RedisConnectionPtr conn_;
   uint64_t counter_ = 0;
   uint64_t lost_ = 0;

@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <array>
 #include <random>
 #include <utility>
 
@@ -61,7 +62,7 @@ size_t AcquireOp::argCount() const {
 void AcquireOp::writeKeysAndArgs(RespWriter& out) const {
   const std::string& prefix = owner->options().prefix;
   const std::string& lease_prefix = owner->leasePrefix();
-  const auto ttl = static_cast<uint64_t>(owner->options().lease_ttl.count());
+  const std::string& ttl = owner->ttlArg();
   if (admit) {
     const SlotRequest& client = candidates[0];
     const SlotRequest* provider = candidates.size() > 1 ? &candidates[1] : nullptr;
@@ -70,7 +71,7 @@ void AcquireOp::writeKeysAndArgs(RespWriter& out) const {
       out.arg(prefix, kSlots, provider->key_id);
       out.arg(prefix, kProbe, provider->key_id);
     }
-    out.arg(ttl);
+    out.raw(ttl);
     out.arg(lease_prefix, lease_no);
     out.arg(client.limit);
     if (provider != nullptr) {
@@ -85,7 +86,7 @@ void AcquireOp::writeKeysAndArgs(RespWriter& out) const {
     out.arg(prefix, kSlots, c.key_id);
     out.arg(prefix, kProbe, c.key_id);
   }
-  out.arg(ttl);
+  out.raw(ttl);
   out.arg(lease_prefix, lease_no);
   for (const SlotRequest& c : candidates) {
     out.arg(c.limit);
@@ -114,7 +115,7 @@ void ReleaseCall::writeKeysAndArgs(RespWriter& out) const {
   const std::string& prefix = owner->options().prefix;
   const std::string& lease_prefix = owner->leasePrefix();
   if (releases.size() == 1) {  // sent as ZREM <zset> <lease>
-    out.arg("ZREM");
+    out.raw("$4\r\nZREM\r\n");
   }
   for (const PendingRelease& r : releases) {
     out.arg(prefix, kSlots, r.key_id);
@@ -136,6 +137,8 @@ ClusterCore::ClusterCore(gateway::Dispatcher& loop, RedisEndpoint endpoint, Clus
     : loop_(loop),
       options_(std::move(options)),
       lease_prefix_(options_.instance_id + ":" + std::to_string(options_.worker_index) + ":"),
+      ttl_arg_(
+          formatArgs(std::array<std::string_view, 1>{std::to_string(options_.lease_ttl.count())})),
       conn_(std::make_unique<RedisConnection>(loop.base(), std::move(endpoint), options_.redis)),
       release_flush_(loop.createSchedulableCallback([this] { flushReleases(); })),
       renew_timer_(loop.createTimer([this] {

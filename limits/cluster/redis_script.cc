@@ -38,16 +38,16 @@ class OwnedCall final : public ScriptCall {
 
 }  // namespace
 
-bool ScriptCall::write(RedisConnection& conn, std::string_view verb, const std::string& script) {
+bool ScriptCall::write(RedisConnection& conn, std::string_view head) {
   if (!conn.connected()) {
     return false;
   }
   {
     RespWriter out(conn.commandBuffer());
-    out.begin(3 + keyCount() + argCount());
-    out.arg(verb);
-    out.arg(script);
-    out.arg(keyCount());
+    const size_t keys = keyCount();
+    out.begin(3 + keys + argCount());
+    out.raw(head);
+    out.arg(keys);
     writeKeysAndArgs(out);
   }
   return conn.send(*this);
@@ -56,7 +56,7 @@ bool ScriptCall::write(RedisConnection& conn, std::string_view verb, const std::
 bool ScriptCall::send(const RedisScript& script, RedisConnection& conn) {
   script_ = &script;
   conn_ = &conn;
-  return write(conn, "EVALSHA", script.sha());
+  return write(conn, script.evalshaHead());
 }
 
 bool ScriptCall::sendCommand(RedisConnection& conn, size_t argc) {
@@ -80,7 +80,7 @@ void ScriptCall::onRedisReply(const redisReply* reply) {
   }
   // The script cache was flushed: the same call as EVAL (which caches the script again).
   const RedisScript* script = std::exchange(script_, nullptr);
-  if (!write(*conn_, "EVAL", script->body())) {
+  if (!write(*conn_, script->evalHead())) {
     onScriptReply(nullptr);
   }
 }
@@ -94,6 +94,10 @@ RedisScript::RedisScript(std::string body) : body_(std::move(body)) {
     sha_.push_back(kHex[b >> 4]);
     sha_.push_back(kHex[b & 15]);
   }
+  const std::string_view evalsha[] = {"EVALSHA", sha_};
+  evalsha_head_ = formatArgs(evalsha);
+  const std::string_view eval[] = {"EVAL", body_};
+  eval_head_ = formatArgs(eval);
 }
 
 bool RedisScript::run(RedisConnection& conn, std::vector<std::string> keys,

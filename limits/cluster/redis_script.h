@@ -33,7 +33,8 @@ class ScriptCall : public RedisReplyHandler {
 
  private:
   void onRedisReply(const redisReply* reply) final;
-  bool write(RedisConnection& conn, std::string_view verb, const std::string& script);
+  // `head`: the verb and the script (SHA-1 or body) as RESP arguments.
+  bool write(RedisConnection& conn, std::string_view head);
 
   const RedisScript* script_ = nullptr;  // null: a plain command (no NOSCRIPT to handle)
   RedisConnection* conn_ = nullptr;
@@ -46,6 +47,9 @@ class RedisScript {
 
   const std::string& sha() const { return sha_; }
   const std::string& body() const { return body_; }
+  // `EVALSHA <sha>` and `EVAL <body>` as RESP arguments, formatted once.
+  const std::string& evalshaHead() const { return evalsha_head_; }
+  const std::string& evalHead() const { return eval_head_; }
 
   // EVALSHA sha numkeys keys... args...; on NOSCRIPT the same call is sent again as EVAL and fn
   // gets that reply. Returns false (fn never called) when the connection is not up. For calls
@@ -56,6 +60,8 @@ class RedisScript {
  private:
   std::string body_;
   std::string sha_;  // lowercase hex SHA-1 of body_, as Redis names scripts
+  std::string evalsha_head_;
+  std::string eval_head_;
 };
 
 }  // namespace slotgate::limits

@@ -102,5 +102,22 @@ TEST(RespWriter, ReusedBufferHoldsOnlyTheNewCommand) {
   }
 }
 
+TEST(RespWriter, PreformattedArgumentsAndTwoDigitNumbers) {
+  const std::string_view head_args[] = {"EVALSHA", "0123456789"};
+  const std::string head = formatArgs(head_args);
+  std::string out;
+  {
+    RespWriter w(out);
+    w.begin(6);
+    w.raw(head);
+    w.arg(uint64_t{9});
+    w.arg(uint64_t{10});
+    w.arg(uint64_t{99});
+    w.arg("p:", uint64_t{100});
+  }
+  const std::vector<std::string_view> argv{"EVALSHA", "0123456789", "9", "10", "99", "p:100"};
+  EXPECT_EQ(out, hiredisWire(argv));
+}
+
 }  // namespace
 }  // namespace slotgate::limits
