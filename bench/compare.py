@@ -12,6 +12,8 @@ only; every step has a bound. Sections, in order:
   callgrind  user-space instructions per request (valgrind --tool=callgrind, net of an idle run)
   strace     syscalls per request (strace -c -f, net of an idle run), with the top syscalls
   allocs     heap allocations per request in steady state (LD_PRELOAD counter, after a warm-up)
+             (these three send HTTP/1.1 over 4 connections; --h2-streams N: cleartext HTTP/2
+             with N streams per connection, to haproxy's h2 front)
   h2         HTTP/2: h2load 4 connections x 32 streams, slotgate h2c vs. haproxy's h2 front
   cluster    cluster mode (slots as Redis leases) vs. in-process slots, req/s
   idle       10,000 idle streams (HTTP/1.1; HTTP/2 over 100 connections): slotgate's RSS
@@ -197,12 +199,22 @@ class Bench:
             if name in med:
                 self.results[f"{name}.added_p50_us"] = med[name] - med["direct"]
 
+    def counted_load(self, port, n, timeout=600):
+        """The load of the counting sections: HTTP/1.1 over 4 connections, or with --h2-streams
+        N cleartext HTTP/2 with N streams per connection."""
+        m = self.args.h2_streams
+        return self.h2load(port, n=n, streams=m or 1, h1=not m, timeout=timeout)
+
+    def counted_load_text(self):
+        m = self.args.h2_streams
+        return f"h2load -c 4 -m {m}" if m else "h2load --h1 -c 4"
+
     def run_counted(self, argv, port, n, env=None, name="run", timeout=900):
         """Starts argv (under valgrind or strace), sends n requests, stops it; returns the pid."""
         p = self.spawn(argv, cpu=self.proxy_cpu, env=env, log=f"{name}.log")
         wait_port(port, timeout=120)
         if n:
-            res = self.h2load(port, n=n, timeout=timeout)
+            res = self.counted_load(port, n, timeout=timeout)
             if res["ok"] != n:
                 print(f"  WARNING: {name}: {res['ok']} of {n} answered 2xx", flush=True)
         return p
@@ -217,9 +229,12 @@ class Bench:
             return tracer.pid
 
     def both_proxies(self, name):
-        """(label, port, argv, env) for a fresh slotgate and a fresh haproxy."""
+        """(label, port, argv, env) for a fresh slotgate and a fresh haproxy (the port of its h2
+        front with --h2-streams)."""
         sg_port, conf = self.slotgate_conf(f"{name}-slotgate")
-        ha_port, _, cfg = self.haproxy_conf(f"{name}-haproxy")
+        ha_port, ha_h2_port, cfg = self.haproxy_conf(f"{name}-haproxy")
+        if self.args.h2_streams:
+            ha_port = ha_h2_port
         both = [("slotgate", sg_port, self.slotgate_argv(conf), dict(os.environ, **BENCH_ENV)),
                 ("haproxy", ha_port, self.haproxy_argv(cfg), None)]
         return [b for b in both if b[0] in self.args.proxies.split(",")]
@@ -237,7 +252,7 @@ class Bench:
                     total[phase] = int(re.search(r"^summary: (\d+)", f.read(), re.M).group(1))
             self.results[f"{label}.instructions"] = (total["load"] - total["idle"]) / n
             print(f"  {label:8s} {self.results[f'{label}.instructions']:8.0f} instructions/request "
-                  f"({n} requests, h2load --h1 -c 4)", flush=True)
+                  f"({n} requests, {self.counted_load_text()})", flush=True)
             if self.args.keep:
                 shutil.copy(os.path.join(self.tmp, f"callgrind.{label}.load"), self.args.keep)
 
@@ -271,7 +286,8 @@ class Bench:
             total = (counts["load"]["total"] - counts["idle"].get("total", 0)) / n
             self.results[f"{label}.syscalls"] = total
             top = sorted(per.items(), key=lambda kv: -kv[1])[:8]
-            print(f"  {label:8s} {total:6.2f} syscalls/request ({n} requests, h2load --h1 -c 4): "
+            print(f"  {label:8s} {total:6.2f} syscalls/request ({n} requests, "
+                  f"{self.counted_load_text()}): "
                   + ", ".join(f"{k} {v:.2f}" for k, v in top if v >= 0.01), flush=True)
 
     def section_allocs(self):
@@ -284,7 +300,7 @@ class Bench:
             env = dict(env or os.environ, LD_PRELOAD=lib, ALLOC_COUNT_FILE=counter)
             p = self.spawn(argv, cpu=self.proxy_cpu, env=env, log=f"allocs-{label}.log")
             wait_port(port)
-            self.h2load(port, n=2000)  # warm-up: pools, caches, buffers at their working size
+            self.counted_load(port, 2000)  # warm-up: pools, caches, buffers at their working size
 
             def read():
                 with open(counter, "rb") as f:
@@ -292,12 +308,12 @@ class Bench:
                 return int.from_bytes(data[:8], "little"), int.from_bytes(data[8:], "little")
 
             a0, f0 = read()
-            self.h2load(port, n=n)
+            self.counted_load(port, n)
             a1, f1 = read()
             self.stop(p)
             self.results[f"{label}.allocs"] = (a1 - a0) / n
             print(f"  {label:8s} {(a1 - a0) / n:6.2f} allocations/request, {(f1 - f0) / n:6.2f} "
-                  f"frees/request ({n} requests after 2000 of warm-up, h2load --h1 -c 4)",
+                  f"frees/request ({n} requests after 2000 of warm-up, {self.counted_load_text()})",
                   flush=True)
 
     def section_h2(self):
@@ -458,11 +474,13 @@ class Bench:
 
         vs("HTTP/1.1 req/s (wrk, 64 connections)", "rps", "{:.0f}", False)
         vs("CPU per request, µs", "cpu_us", "{:.1f}", True)
-        vs("user-space instructions per request (callgrind)", "instructions", "{:.0f}", True)
-        vs("syscalls per request (strace -c -f)", "syscalls", "{:.2f}", True)
+        m = self.args.h2_streams
+        load = f" [HTTP/2 4×{m}; haproxy: h2 front]" if m else ""
+        vs(f"user-space instructions per request (callgrind){load}", "instructions", "{:.0f}", True)
+        vs(f"syscalls per request (strace -c -f){load}", "syscalls", "{:.2f}", True)
         if "slotgate.allocs" in r:
             s, h = r["slotgate.allocs"], r.get("haproxy.allocs")
-            rows.append(("heap allocations per request, steady state", f"{s:.2f}",
+            rows.append((f"heap allocations per request, steady state{load}", f"{s:.2f}",
                          f"{h:.2f}" if h is not None else "–", "", "≤ 4",
                          "met" if s <= 4 else "not met"))
         vs("HTTP/2 req/s (h2load 4×32; haproxy: h2 front)", "h2_rps", "{:.0f}", False)
@@ -519,6 +537,9 @@ def main():
     ap.add_argument("--proxies", default="slotgate,haproxy",
                     help="callgrind, strace, allocs: which proxies (slotgate alone for a quick "
                     "before/after)")
+    ap.add_argument("--h2-streams", type=int, default=0, metavar="N",
+                    help="callgrind, strace, allocs: cleartext HTTP/2 with N streams per "
+                    "connection (haproxy: its h2 front) instead of HTTP/1.1")
     ap.add_argument("--keep", default=None, help="directory to copy the callgrind profiles to")
     args = ap.parse_args()
     sections = [s for s in args.only.split(",") if s]
