@@ -206,7 +206,7 @@ bool RedisConnection::send(RedisReplyHandler& handler) {
   if (state_ != State::kConnected || ctx_ == nullptr) {
     return false;
   }
-  if (redisAsyncFormattedCommand(ctx_, &RedisConnection::onReply, &handler, wire_.data(),
+  if (redisAsyncFormattedCommand(ctx_, &RedisConnection::onReply, &handler, wire_.view().data(),
                                  wire_.size()) != REDIS_OK) {
     return false;
   }

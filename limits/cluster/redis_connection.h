@@ -17,6 +17,7 @@
 #include "gateway/event/timer.h"
 #include "limits/clock.h"
 #include "limits/cluster/redis_resolver.h"
+#include "limits/cluster/resp_command.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -93,7 +94,7 @@ class RedisConnection {
   // The same without a std::function: format the command into commandBuffer() (a RespWriter
   // over it; the buffer is cleared by this call and reused), then send(handler) sends it.
   // send returns false (the handler is never called) unless connected.
-  std::string& commandBuffer() {
+  RespBuffer& commandBuffer() {
     wire_.clear();
     return wire_;
   }
@@ -146,7 +147,7 @@ class RedisConnection {
   uint32_t attempts_ = 0;  // failed connects since the last success (backoff exponent)
   uint64_t connects_ = 0;
   std::string target_;
-  std::string wire_;  // the command being sent, in RESP (reused: hiredis copies it out)
+  RespBuffer wire_;  // the command being sent, in RESP (reused: hiredis copies it out)
   std::deque<SteadyTime> deadlines_;  // of pending commands, oldest first (replies are FIFO)
   std::vector<std::unique_ptr<Subscription>> subscriptions_;  // of the current context
   gateway::Timer connect_timer_;

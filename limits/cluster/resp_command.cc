@@ -6,11 +6,12 @@ namespace slotgate::limits {
 
 void RespWriter::grow(size_t n) {
   // Grown to its capacity at least (the zero fill is cheap next to an allocation), doubling past
-  // it; finish() trims to what was written and keeps the capacity for the next command.
-  out_.resize(std::max({pos_ + n, out_.capacity(), 2 * out_.size()}));
+  // it; the buffer stays at this size.
+  std::string& bytes = out_.bytes_;
+  bytes.resize(std::max({out_.size_ + n, bytes.capacity(), 2 * bytes.size()}));
 }
 
-void appendRespCommand(std::string& out, std::span<const std::string_view> argv) {
+void appendRespCommand(RespBuffer& out, std::span<const std::string_view> argv) {
   RespWriter w(out);
   w.begin(argv.size());
   for (std::string_view a : argv) {
@@ -19,13 +20,12 @@ void appendRespCommand(std::string& out, std::span<const std::string_view> argv)
 }
 
 std::string formatArgs(std::span<const std::string_view> args) {
-  std::string out;
+  RespBuffer out;
   RespWriter w(out);
   for (std::string_view a : args) {
     w.arg(a);
   }
-  w.finish();
-  return out;
+  return std::string(out.view());
 }
 
 }  // namespace slotgate::limits

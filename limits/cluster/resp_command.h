@@ -18,16 +18,32 @@
 
 namespace slotgate::limits {
 
+// Bytes of RESP for the wire, kept at the size they have grown to: size() of them are written,
+// the rest is room for the next command, so writing one costs no resize of the string under it
+// (a std::string trimmed after each command and grown again for the next one zero-filled its
+// whole capacity every time: ~2k instructions per command once an EVAL had made it large).
+class RespBuffer {
+ public:
+  std::string_view view() const { return {bytes_.data(), size_}; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
+  // Drops what was written after the first n bytes (n <= size()).
+  void truncate(size_t n) { size_ = n; }
+
+ private:
+  friend class RespWriter;
+  std::string bytes_;
+  size_t size_ = 0;
+};
+
 // Appends one command to a buffer (binary-safe): begin(argc), then argc arguments. Arguments
-// are written through a pointer into room the writer grows as needed; finish() trims the buffer
-// to what was written (also done by the destructor).
+// are written through a pointer into room the writer grows as needed.
 class RespWriter {
  public:
-  explicit RespWriter(std::string& out) : out_(out), pos_(out.size()) {}
-  ~RespWriter() { finish(); }
+  explicit RespWriter(RespBuffer& out) : out_(out) {}
   RespWriter(const RespWriter&) = delete;
   RespWriter& operator=(const RespWriter&) = delete;
-
   void begin(size_t argc) {
     char* p = room(kHeaderRoom);
     commit(writeHeader(p, '*', argc));
@@ -62,11 +78,6 @@ class RespWriter {
   void raw(std::string_view resp) {
     char* p = room(resp.size());
     commit(writePiece(p, resp));
-  }
-  void finish() {
-    if (out_.size() != pos_) {
-      out_.resize(pos_);
-    }
   }
 
  private:
@@ -104,22 +115,21 @@ class RespWriter {
     }
     return p + s.size();
   }
-  // At least n writable bytes at pos_.
+  // At least n writable bytes after what the buffer holds.
   char* room(size_t n) {
-    if (out_.size() < pos_ + n) [[unlikely]] {
+    if (out_.bytes_.size() < out_.size_ + n) [[unlikely]] {
       grow(n);
     }
-    return out_.data() + pos_;
+    return out_.bytes_.data() + out_.size_;
   }
   void grow(size_t n);
-  void commit(char* end) { pos_ = static_cast<size_t>(end - out_.data()); }
+  void commit(char* end) { out_.size_ = static_cast<size_t>(end - out_.bytes_.data()); }
 
-  std::string& out_;
-  size_t pos_;
+  RespBuffer& out_;
 };
 
 // Appends `*<argc>\r\n` and `$<len>\r\n<arg>\r\n` per argument to `out` (binary-safe).
-void appendRespCommand(std::string& out, std::span<const std::string_view> argv);
+void appendRespCommand(RespBuffer& out, std::span<const std::string_view> argv);
 
 // The arguments alone, each `$<len>\r\n<arg>\r\n` (for RespWriter::raw).
 std::string formatArgs(std::span<const std::string_view> args);

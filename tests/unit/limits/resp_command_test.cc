@@ -27,10 +27,10 @@ std::string hiredisWire(const std::vector<std::string_view>& argv) {
 }
 
 TEST(RespCommand, WritesArrayOfBulkStrings) {
-  std::string out;
+  RespBuffer out;
   const std::vector<std::string_view> argv{"GET", "key"};
   appendRespCommand(out, argv);
-  EXPECT_EQ(out, "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n");
+  EXPECT_EQ(out.view(), "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n");
 }
 
 TEST(RespCommand, MatchesHiredisForTheAdmissionScriptsShape) {
@@ -48,30 +48,31 @@ TEST(RespCommand, MatchesHiredisForTheAdmissionScriptsShape) {
                                            "1000",
                                            "1",
                                            "60000"};
-  std::string out;
+  RespBuffer out;
   appendRespCommand(out, argv);
-  EXPECT_EQ(out, hiredisWire(argv));
+  EXPECT_EQ(out.view(), hiredisWire(argv));
 }
 
 TEST(RespCommand, BinarySafeEmptyAndLongArguments) {
   const std::string nul("a\0b\r\nc", 6);
   const std::string long_arg(100000, 'x');
   const std::vector<std::string_view> argv{"SET", nul, "", long_arg};
-  std::string out;
+  RespBuffer out;
   appendRespCommand(out, argv);
-  EXPECT_EQ(out, hiredisWire(argv));
-  EXPECT_EQ(out.substr(0, 17), std::string("*4\r\n$3\r\nSET\r\n$6\r\n"));
+  EXPECT_EQ(out.view(), hiredisWire(argv));
+  EXPECT_EQ(out.view().substr(0, 17), std::string("*4\r\n$3\r\nSET\r\n$6\r\n"));
 }
 
 TEST(RespCommand, AppendsAfterWhatTheBufferHolds) {
-  std::string out = "*1\r\n$4\r\nPING\r\n";
+  RespBuffer out;
   const std::vector<std::string_view> argv{"PING"};
   appendRespCommand(out, argv);
-  EXPECT_EQ(out, "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
+  appendRespCommand(out, argv);
+  EXPECT_EQ(out.view(), "*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n");
 }
 
 TEST(RespWriter, ArgumentsOfPiecesAndNumbersAreOneBulkStringEach) {
-  std::string out;
+  RespBuffer out;
   {
     RespWriter w(out);
     w.begin(5);
@@ -83,11 +84,11 @@ TEST(RespWriter, ArgumentsOfPiecesAndNumbersAreOneBulkStringEach) {
   }
   const std::vector<std::string_view> argv{"EVALSHA", "slotgate:slots:client-a",
                                            "inst:0:18446744073709551615", "0", ""};
-  EXPECT_EQ(out, hiredisWire(argv));
+  EXPECT_EQ(out.view(), hiredisWire(argv));
 }
 
 TEST(RespWriter, ReusedBufferHoldsOnlyTheNewCommand) {
-  std::string out;
+  RespBuffer out;
   const std::string long_arg(5000, 'y');
   for (int i = 0; i < 3; ++i) {
     out.clear();
@@ -96,16 +97,28 @@ TEST(RespWriter, ReusedBufferHoldsOnlyTheNewCommand) {
     w.arg("SET");
     const std::string_view value = i == 1 ? std::string_view(long_arg) : std::string_view("k");
     w.arg(value);
-    w.finish();
     const std::vector<std::string_view> argv{"SET", value};
-    EXPECT_EQ(out, hiredisWire(argv));
+    EXPECT_EQ(out.view(), hiredisWire(argv));
   }
+}
+
+TEST(RespBuffer, TruncateDropsWhatWasWrittenAfterAMark) {
+  RespBuffer out;
+  const std::vector<std::string_view> get{"GET", "k"};
+  appendRespCommand(out, get);
+  const size_t mark = out.size();
+  const std::string long_arg(3000, 'z');
+  const std::vector<std::string_view> set{"SET", "k", long_arg};
+  appendRespCommand(out, set);
+  out.truncate(mark);
+  appendRespCommand(out, get);
+  EXPECT_EQ(out.view(), hiredisWire(get) + hiredisWire(get));
 }
 
 TEST(RespWriter, PreformattedArgumentsAndTwoDigitNumbers) {
   const std::string_view head_args[] = {"EVALSHA", "0123456789"};
   const std::string head = formatArgs(head_args);
-  std::string out;
+  RespBuffer out;
   {
     RespWriter w(out);
     w.begin(6);
@@ -116,7 +129,7 @@ TEST(RespWriter, PreformattedArgumentsAndTwoDigitNumbers) {
     w.arg("p:", uint64_t{100});
   }
   const std::vector<std::string_view> argv{"EVALSHA", "0123456789", "9", "10", "99", "p:100"};
-  EXPECT_EQ(out, hiredisWire(argv));
+  EXPECT_EQ(out.view(), hiredisWire(argv));
 }
 
 }  // namespace
