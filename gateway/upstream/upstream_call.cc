@@ -254,6 +254,7 @@ void UpstreamCall::onEvent(bufferevent* bev, short events, void* arg) {
   if ((events & BEV_EVENT_CONNECTED) != 0) {
     self->moveTo(State::kSending);
     useOwnReadPath(bev);  // plain sockets: no ioctl(FIONREAD) before each read, pooled or not
+    self->conn_->disableNagle();
     if (self->connect_timer_) {
       self->connect_timer_->disable();
     }

@@ -4,6 +4,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
@@ -205,6 +206,12 @@ std::string UpstreamConnection::describeBrokenConnection(short events, int saved
     detail += saved_errno != 0 ? std::strerror(saved_errno) : "unknown error";
   }
   return detail;
+}
+
+void UpstreamConnection::disableNagle() const {
+  const int one = 1;
+  // A failure only leaves Nagle on (slower, still correct): nothing to report.
+  (void)setsockopt(bufferevent_getfd(bev_.get()), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 bool UpstreamConnection::stillOpen() const {

@@ -43,6 +43,14 @@ class UpstreamConnection {
   // descriptors, memory or ports).
   [[nodiscard]] bool connect(evdns_base* dns, UpstreamError* error);
 
+  // Once BEV_EVENT_CONNECTED arrived (for TLS: after the handshake): turns Nagle's algorithm
+  // off. A request goes out as one write on a plain socket, but over TLS as one record per
+  // buffer chain (head, body pieces) and one write per record, and Nagle would hold every
+  // short segment after the first until the provider acknowledged the ones in flight: a
+  // round trip, or a delayed ACK's 40 ms, per request on a reused connection. Clients' sockets
+  // get the same at accept (ConnectionManager).
+  void disableNagle() const;
+
   // Explains a BEV_EVENT_ERROR/EOF seen before BEV_EVENT_CONNECTED: DNS, TCP, TLS, or a
   // local resource error (socket() failed: kLocal).
   [[nodiscard]] UpstreamError describeConnectFailure(short events, int saved_errno) const;

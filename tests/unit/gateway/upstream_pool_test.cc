@@ -138,6 +138,18 @@ TEST_F(UpstreamPoolTest, KeepAliveConnectionIsReused) {
   EXPECT_EQ(pool_->openConnections(), 1u);
 }
 
+// Nagle's algorithm off on the provider connection (see UpstreamConnection::disableNagle); the
+// TLS case is in upstream_tls_test.cc.
+TEST_F(UpstreamPoolTest, ProviderConnectionsHaveNagleOff) {
+  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("ok")); });
+  makePool();
+  RecordingHandler h;
+  auto ex = pool_->send(localOrigin(server_->port()), postRequest("{}"), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.completed);
+  EXPECT_EQ(tcpNoDelay(*pool_->takeIdle(localOrigin(server_->port()))), 1);
+}
+
 TEST_F(UpstreamPoolTest, ConnectionCloseAndEofBodiesAreNotPooled) {
   makeServer([](TestServerConn& c, const std::string& req) {
     if (req.find("/close") != std::string::npos) {

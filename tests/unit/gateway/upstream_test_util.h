@@ -4,6 +4,8 @@
 
 #include <event2/dns.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <functional>
@@ -126,6 +128,17 @@ inline std::string chunk(const std::string& data) {
 
 inline const std::string kChunkedHead =
     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+// TCP_NODELAY of a provider connection's socket: 1 when Nagle's algorithm is off, -1 when the
+// option cannot be read.
+inline int tcpNoDelay(const UpstreamConnection& conn) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (getsockopt(bufferevent_getfd(conn.bev()), IPPROTO_TCP, TCP_NODELAY, &value, &len) != 0) {
+    return -1;
+  }
+  return value != 0 ? 1 : 0;
+}
 
 inline UpstreamOrigin localOrigin(uint16_t port, bool tls = false,
                                   const std::string& host = "127.0.0.1") {

@@ -78,6 +78,18 @@ TEST_F(UpstreamTlsTest, VerifiedRequestsReuseTheConnection) {
   EXPECT_EQ(pool_->idleConnections(), 1u);
 }
 
+TEST_F(UpstreamTlsTest, ProviderConnectionsHaveNagleOff) {
+  server_ctx_ = serverContext("trusted");
+  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("secure")); },
+             server_ctx_.get());
+  const UpstreamOrigin origin = localOrigin(server_->port(), true, "localhost");
+  RecordingHandler h;
+  auto ex = pool_->send(origin, postRequest("{}"), h);
+  ASSERT_TRUE(runUntil([&] { return h.ended(); }));
+  ASSERT_TRUE(h.completed) << h.error->detail;
+  EXPECT_EQ(tcpNoDelay(*pool_->takeIdle(origin)), 1);
+}
+
 TEST_F(UpstreamTlsTest, ReusedConnectionWhoseFirstWriteFailsIsResentOnAFreshOne) {
   // The uncounted re-send over TLS (see the plain-socket case in upstream_pool_test): the
   // TLS layer takes bytes from the output buffer only once SSL_write succeeded, so a pooled
