@@ -58,17 +58,23 @@ class UpstreamTlsTest : public UpstreamTestBase {
     return ctx;
   }
 
+  // A server with the trusted certificate that answers every request 200 "secure".
+  void serveSecure() {
+    server_ctx_ = serverContext("trusted");
+    makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("secure")); },
+               server_ctx_.get());
+  }
+  UpstreamOrigin secureOrigin() const { return localOrigin(server_->port(), true, "localhost"); }
+
   SslCtxPtr client_ctx_;
   SslCtxPtr server_ctx_;
 };
 
 TEST_F(UpstreamTlsTest, VerifiedRequestsReuseTheConnection) {
-  server_ctx_ = serverContext("trusted");
-  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("secure")); },
-             server_ctx_.get());
+  serveSecure();
   for (int i = 0; i < 2; ++i) {
     RecordingHandler h;
-    auto ex = pool_->send(localOrigin(server_->port(), true, "localhost"), postRequest("{}"), h);
+    auto ex = pool_->send(secureOrigin(), postRequest("{}"), h);
     ASSERT_TRUE(runUntil([&] { return h.ended(); }));
     ASSERT_TRUE(h.completed) << h.error->detail;
     EXPECT_EQ(h.status, 200);
@@ -79,10 +85,8 @@ TEST_F(UpstreamTlsTest, VerifiedRequestsReuseTheConnection) {
 }
 
 TEST_F(UpstreamTlsTest, ProviderConnectionsHaveNagleOff) {
-  server_ctx_ = serverContext("trusted");
-  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("secure")); },
-             server_ctx_.get());
-  const UpstreamOrigin origin = localOrigin(server_->port(), true, "localhost");
+  serveSecure();
+  const UpstreamOrigin origin = secureOrigin();
   RecordingHandler h;
   auto ex = pool_->send(origin, postRequest("{}"), h);
   ASSERT_TRUE(runUntil([&] { return h.ended(); }));
@@ -96,10 +100,8 @@ TEST_F(UpstreamTlsTest, ReusedConnectionWhoseFirstWriteFailsIsResentOnAFreshOne)
   // connection whose first write fails still holds the whole request, which goes out once,
   // on a fresh connection, with no error to the caller.
   std::signal(SIGPIPE, SIG_IGN);  // slotgate's main() ignores it too
-  server_ctx_ = serverContext("trusted");
-  makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("secure")); },
-             server_ctx_.get());
-  const UpstreamOrigin origin = localOrigin(server_->port(), true, "localhost");
+  serveSecure();
+  const UpstreamOrigin origin = secureOrigin();
   RecordingHandler h1;
   auto ex1 = pool_->send(origin, getRequest("/first"), h1);
   ASSERT_TRUE(runUntil([&] { return h1.completed; }));
@@ -134,14 +136,13 @@ TEST_F(UpstreamTlsTest, ChunkedStreamAndDirtyCloseBodyOverTls) {
       },
       server_ctx_.get());
   RecordingHandler h1;
-  auto ex1 =
-      pool_->send(localOrigin(server_->port(), true, "localhost"), getRequest("/stream"), h1);
+  auto ex1 = pool_->send(secureOrigin(), getRequest("/stream"), h1);
   ASSERT_TRUE(runUntil([&] { return h1.ended(); }));
   ASSERT_TRUE(h1.completed) << h1.error->detail;
   EXPECT_EQ(h1.chunks, (std::vector<std::string>{"one", "two"}));
 
   RecordingHandler h2;
-  auto ex2 = pool_->send(localOrigin(server_->port(), true, "localhost"), getRequest("/eof"), h2);
+  auto ex2 = pool_->send(secureOrigin(), getRequest("/eof"), h2);
   ASSERT_TRUE(runUntil([&] { return h2.ended(); }));
   ASSERT_TRUE(h2.completed) << h2.error->detail;
   EXPECT_EQ(h2.body(), "to-the-end");
@@ -169,7 +170,7 @@ TEST_F(UpstreamTlsTest, UntrustedCertificateIsATlsError) {
   makeServer([](TestServerConn& c, const std::string&) { c.send(okResponse("x")); },
              server_ctx_.get());
   RecordingHandler h;
-  auto ex = pool_->send(localOrigin(server_->port(), true, "localhost"), getRequest(), h);
+  auto ex = pool_->send(secureOrigin(), getRequest(), h);
   ASSERT_TRUE(runUntil([&] { return h.ended(); }));
   ASSERT_TRUE(h.error);
   EXPECT_EQ(h.error->kind, UpstreamErrorKind::kTls);
