@@ -79,6 +79,36 @@ TEST(UpstreamHead, ExactBytesIntoAReusedBuffer) {
   EXPECT_NE(head.find("content-length: 0\r\n\r\n"), std::string::npos);
 }
 
+// Every name slotgate drops or replaces, and names of the same lengths that pass.
+TEST(UpstreamHead, DroppedAndForwardedCallerNames) {
+  conf::Provider p;
+  p.type = conf::ProviderType::kOpenAI;
+  p.url.host_header = "up";
+  conf::ProviderKey key{"k1", "ENV", "sk", 0};
+  for (const char* name :
+       {"host", "expect", "x-api-key", "x-request-id", "authorization", "content-length",
+        "http2-settings", "transfer-encoding", "te", "trailer", "upgrade", "connection",
+        "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization"}) {
+    IncomingRequest r;
+    r.method = "GET";
+    r.path = "/";
+    r.headers = {{name, "dropped-value"}};
+    EXPECT_EQ(buildUpstreamHead(p, key, r, "id", 0).find("dropped-value"), std::string::npos)
+        << name;
+  }
+  for (const char* name :
+       {"hosx", "expecx", "x-api-kez", "x-request-ix", "authorizatioo", "content-lengtx",
+        "http2-settingx", "transfer-encodinx", "tf", "anthropic-version", "user-agent", "accept"}) {
+    IncomingRequest r;
+    r.method = "GET";
+    r.path = "/";
+    r.headers = {{name, "kept-value"}};
+    EXPECT_NE(buildUpstreamHead(p, key, r, "id", 0).find(std::string(name) + ": kept-value\r\n"),
+              std::string::npos)
+        << name;
+  }
+}
+
 TEST(UpstreamHead, HopByHopNames) {
   for (const char* name :
        {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
