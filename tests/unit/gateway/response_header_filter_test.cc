@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,59 @@ TEST(ResponseHeaderFilter, AnInvalidContentLengthIsDroppedNotForwarded) {
     EXPECT_EQ(value(head.headers, "content-length"), nullptr) << bad;
     EXPECT_FALSE(head.event_stream);
   }
+}
+
+// Content-Length is read as strtoull reads it (base 10, the whole value), digits on a fast path.
+TEST(ResponseHeaderFilter, ContentLengthIsReadAsStrtoullReadsIt) {
+  for (const char* v : {"0", "7", "42", "0042", "1234567890123456789", "9999999999999999999",
+                        "18446744073709551615", "99999999999999999999", "+5", " 5", "5 ", "-1", "",
+                        "-", "12abc", "0x10", "1.5"}) {
+    ClientHead head = filtered({{"Content-Length", v}}, conf::ProviderType::kOpenAI, "sg");
+    char* end = nullptr;
+    const unsigned long long expected = std::strtoull(v, &end, 10);
+    if (end != v && *end == '\0') {
+      ASSERT_TRUE(head.content_length.has_value()) << v;
+      EXPECT_EQ(*head.content_length, expected) << v;
+    } else {
+      EXPECT_FALSE(head.content_length.has_value()) << v;
+    }
+    EXPECT_EQ(value(head.headers, "content-length"), nullptr) << v;
+  }
+}
+
+// Which provider fields are dropped, whatever their case; the rest pass lower-cased.
+TEST(ResponseHeaderFilter, DroppedNamesInAnyCase) {
+  for (const char* name :
+       {"Connection", "KEEP-ALIVE", "te", "Trailer", "Upgrade", "Proxy-Connection",
+        "Transfer-Encoding", "Proxy-Authenticate", "Proxy-Authorization", "HTTP2-Settings",
+        "X-Request-ID", "x-slotgate-", "X-Slotgate-Provider", "x-slotgate-anything-longer"}) {
+    for (auto format : {conf::ProviderType::kOpenAI, conf::ProviderType::kAnthropic}) {
+      ClientHead head = filtered({{name, "v"}}, format, "sg");
+      for (const auto& h : head.headers) {
+        EXPECT_NE(h.value, "v") << name;
+      }
+    }
+  }
+  for (const char* name : {"X-Slotgate", "x-slotgatex", "Request-Idx", "Content-Typ", "Date",
+                           "Retry-After", "X-Request-Ids", "Content-Lengths"}) {
+    ClientHead head = filtered({{name, "v"}}, conf::ProviderType::kAnthropic, "sg");
+    std::string lower(name);
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    ASSERT_NE(value(head.headers, lower), nullptr) << name;
+    EXPECT_EQ(*value(head.headers, lower), "v") << name;
+    EXPECT_FALSE(head.content_length.has_value());
+  }
+  // request-id: the provider's on OpenAI paths, slotgate's on Anthropic ones.
+  EXPECT_EQ(*value(filtered({{"Request-Id", "p"}}, conf::ProviderType::kOpenAI, "sg").headers,
+                   "request-id"),
+            "p");
+  EXPECT_EQ(*value(filtered({{"Request-Id", "p"}}, conf::ProviderType::kAnthropic, "sg").headers,
+                   "request-id"),
+            "sg");
+  EXPECT_TRUE(filtered({{"CONTENT-TYPE", "text/event-stream"}}, conf::ProviderType::kOpenAI, "sg")
+                  .event_stream);
 }
 
 // A head reused for the next response holds that response's fields only, in their buffers.
