@@ -95,7 +95,7 @@ bool flushLog(std::chrono::milliseconds bound) { return queue().flush(bound); }
 
 uint64_t logLinesDropped() { return queue().droppedLines(); }
 
-LogLine::LogLine(LogLevel level, std::string_view event)
+LogLine::LogLine(LogLevel level, LogKey event)
     : enabled_(static_cast<uint8_t>(level) >= g_level.load(std::memory_order_relaxed)) {
   if (!enabled_) {
     return;
@@ -103,39 +103,37 @@ LogLine::LogLine(LogLevel level, std::string_view event)
   if (LogBatch* batch = t_batch; batch != nullptr && !batch->line_open_) {
     batch_ = batch;
     batch_->line_open_ = true;
-    out_ = &batch_->pending;
+    out_ = &batch_->buffer_;
   }
-  start_ = end_ = out_->size();
+  start_ = end_ = batch_ != nullptr ? batch_->size_ : 0;
   const std::string_view level_name = logLevelName(level);
-  char* p = room(kLineRoom + kTimestampBytes + level_name.size() +
-                 conf::kJsonEscapeMaxGrowth * event.size());
+  char* p = room(kLineRoom + kTimestampBytes + level_name.size() + event.text().size());
   p = put(p, "{\"ts\":\"");
   p = writeTimestamp(p);
   p = put(p, "\",\"level\":\"");
   p = put(p, level_name);
   p = put(p, "\",\"event\":\"");
-  p = conf::writeJsonEscaped(p, event);
+  p = put(p, event.text());
   *p++ = '"';
   finishField(p);
 }
 
 LogLine::~LogLine() {
-  if (enabled_ && !emitted_) {
-    close(start_);  // never emitted: the line is dropped, as if never begun
+  if (enabled_ && !emitted_ && batch_ != nullptr) {
+    closeInBatch(start_);  // never emitted: the line is dropped, as if never begun
   }
 }
 
 void LogLine::grow(size_t n) { out_->resize(end_ + std::max(n, kLineRoom)); }
 
-void LogLine::close(size_t keep) {
-  out_->resize(keep);
-  if (batch_ != nullptr) {
-    batch_->line_open_ = false;
-  }
+void LogLine::closeInBatch(size_t keep) {
+  batch_->size_ = keep;
+  batch_->line_open_ = false;
 }
 
 void LogLine::appendLiteral(LogKey key, std::string_view literal) {
-  finishField(put(field(key, literal.size()), literal));
+  char* p = room(log_field::keyRoom(key) + literal.size());
+  finishField(put(log_field::writeKey(p, key), literal));
 }
 
 LogLine& LogLine::num(LogKey key, double value) {
@@ -144,40 +142,35 @@ LogLine& LogLine::num(LogKey key, double value) {
       appendLiteral(key, "null");
     } else {
       constexpr size_t kDigits = 32;  // the shortest round-trip form is at most 24
-      char* p = field(key, kDigits);
+      char* p = log_field::writeKey(room(log_field::keyRoom(key) + kDigits), key);
       finishField(std::to_chars(p, p + kDigits, value).ptr);
     }
   }
   return *this;
 }
 
-LogLine& LogLine::millis(LogKey key, std::chrono::nanoseconds value) {
-  if (enabled_) {
-    constexpr size_t kDigits = 28;  // sign, 20 digits, point, 6 decimals
-    char* p = field(key, kDigits);
-    int64_t ns = value.count();
-    uint64_t magnitude = static_cast<uint64_t>(ns);
-    if (ns < 0) {
-      *p++ = '-';
-      magnitude = ~magnitude + 1;  // INT64_MIN included
-    }
-    p = std::to_chars(p, p + kDigits, magnitude / 1000000).ptr;
-    if (uint64_t fraction = magnitude % 1000000; fraction != 0) {
-      *p++ = '.';
-      int width = 6;
-      while (fraction % 10 == 0) {  // trailing zeros are not written
-        fraction /= 10;
-        --width;
-      }
-      for (int i = width - 1; i >= 0; --i) {
-        p[i] = static_cast<char>('0' + fraction % 10);
-        fraction /= 10;
-      }
-      p += width;
-    }
-    finishField(p);
+char* log_field::writeMillis(char* p, std::chrono::nanoseconds value) {
+  int64_t ns = value.count();
+  uint64_t magnitude = static_cast<uint64_t>(ns);
+  if (ns < 0) {
+    *p++ = '-';
+    magnitude = ~magnitude + 1;  // INT64_MIN included
   }
-  return *this;
+  p = std::to_chars(p, p + kMillisRoom, magnitude / 1000000).ptr;
+  if (uint64_t fraction = magnitude % 1000000; fraction != 0) {
+    *p++ = '.';
+    int width = 6;
+    while (fraction % 10 == 0) {  // trailing zeros are not written
+      fraction /= 10;
+      --width;
+    }
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + fraction % 10);
+      fraction /= 10;
+    }
+    p += width;
+  }
+  return p;
 }
 
 LogLine& LogLine::null(LogKey key) {
@@ -195,9 +188,9 @@ void setThreadLogBatch(LogBatch* batch) { t_batch = batch; }
 
 void flushLogBatch(LogBatch& batch) {
   assert(!batch.line_open_);  // a line being written is not whole yet
-  if (!batch.pending.empty()) {
-    queue().push(batch.pending);
-    batch.pending.clear();
+  if (batch.size_ != 0) {
+    queue().push(batch.pending());
+    batch.size_ = 0;
   }
 }
 
@@ -211,9 +204,9 @@ void LogLine::emit() {
   *p++ = '\n';
   finishField(p);
   if (LogBatch* batch = batch_) {
-    close(end_);
+    closeInBatch(end_);
     const bool first = start_ == 0;
-    if (batch->pending.size() >= kMaxBatchBytes) {
+    if (batch->size_ >= kMaxBatchBytes) {
       flushLogBatch(*batch);
     } else if (first) {
       batch->onFirstLine();

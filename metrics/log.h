@@ -59,21 +59,24 @@ class LogBatch {
  public:
   virtual ~LogBatch() = default;
   virtual void onFirstLine() = 0;
-  std::string pending;  // whole lines, each ending in '\n'
+  // The whole lines gathered, each ending in '\n'.
+  [[nodiscard]] std::string_view pending() const { return {buffer_.data(), size_}; }
 
  private:
   friend class LogLine;
   friend void flushLogBatch(LogBatch& batch);  // asserts no line is open (debug builds)
-  // A LogLine is being written in place at pending's end (pending holds its room past the
-  // whole lines until it is emitted or dropped); a second line meanwhile gets its own buffer.
+  // The pending lines, then room: the buffer keeps its size when lines are taken out, so a
+  // line's room costs no resize (no zero fill of the room) once the buffer has grown.
+  std::string buffer_;
+  size_t size_ = 0;  // pending() is the first size_ bytes of buffer_
+  // A LogLine is being written in place past pending() (in the buffer's room, until it is
+  // emitted or dropped); a second line meanwhile gets its own buffer.
   bool line_open_ = false;
 };
 // Installs (or with nullptr removes) the calling thread's batch.
 void setThreadLogBatch(LogBatch* batch);
 // Queues the batch's lines now, as one unit (they are written together).
 void flushLogBatch(LogBatch& batch);
-
-inline constexpr std::string_view kAccessEvent = "access";
 
 // The log writes its strings with conf's JSON escaping (conf/json_escape.h).
 using conf::appendJsonEscaped;
@@ -98,56 +101,136 @@ class LogKey {
   std::string_view key_;
 };
 
+inline constexpr LogKey kAccessEvent = "access";
+
+// The fields of LogLine::fields(): each knows the most bytes it can take (`room()`, its
+// `,"key":` included) and writes itself there (`write(p)` returns the end).
+namespace log_field {
+inline char* writeKey(char* p, LogKey key) {
+  const std::string_view text = key.text();
+  *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, text.data(), text.size());
+  p += text.size();
+  *p++ = '"';
+  *p++ = ':';
+  return p;
+}
+inline constexpr size_t keyRoom(LogKey key) { return key.text().size() + 4; }
+// `value` in milliseconds (LogLine::millis); at most kMillisRoom bytes.
+inline constexpr size_t kMillisRoom = 28;  // sign, 20 digits, point, 6 decimals
+char* writeMillis(char* p, std::chrono::nanoseconds value);
+}  // namespace log_field
+
+// A string, JSON-escaped.
+struct LogStr {
+  LogStr(LogKey k, std::string_view v) : key(k), value(v) {}
+  [[nodiscard]] size_t room() const {
+    return log_field::keyRoom(key) + conf::kJsonEscapeMaxGrowth * value.size() + 2;
+  }
+  char* write(char* p) const {
+    p = log_field::writeKey(p, key);
+    *p++ = '"';
+    p = conf::writeJsonEscaped(p, value);
+    *p++ = '"';
+    return p;
+  }
+  LogKey key;
+  std::string_view value;
+};
+
+// A string known when the program is compiled, which needs no escaping (one of a fixed set).
+struct LogLiteral {
+  LogLiteral(LogKey k, LogKey v) : key(k), value(v) {}
+  [[nodiscard]] size_t room() const { return log_field::keyRoom(key) + value.text().size() + 2; }
+  char* write(char* p) const {
+    p = log_field::writeKey(p, key);
+    *p++ = '"';
+    std::memcpy(p, value.text().data(), value.text().size());
+    p += value.text().size();
+    *p++ = '"';
+    return p;
+  }
+  LogKey key;
+  LogKey value;
+};
+
+// An integer.
+template <std::integral T>
+requires(!std::same_as<T, bool>) struct LogNum {
+  LogNum(LogKey k, T v) : key(k), value(v) {}
+  static constexpr size_t kDigits = 20;  // 18446744073709551615, -9223372036854775808
+  [[nodiscard]] size_t room() const { return log_field::keyRoom(key) + kDigits; }
+  char* write(char* p) const {
+    p = log_field::writeKey(p, key);
+    return std::to_chars(p, p + kDigits, value).ptr;
+  }
+  LogKey key;
+  T value;
+};
+
+struct LogBool {
+  LogBool(LogKey k, bool v) : key(k), value(v) {}
+  [[nodiscard]] size_t room() const { return log_field::keyRoom(key) + 5; }
+  char* write(char* p) const {
+    p = log_field::writeKey(p, key);
+    if (value) {
+      std::memcpy(p, "true", 4);
+      return p + 4;
+    }
+    std::memcpy(p, "false", 5);
+    return p + 5;
+  }
+  LogKey key;
+  bool value;
+};
+
+// A duration in milliseconds (LogLine::millis).
+struct LogMillis {
+  LogMillis(LogKey k, std::chrono::nanoseconds v) : key(k), value(v) {}
+  [[nodiscard]] size_t room() const { return log_field::keyRoom(key) + log_field::kMillisRoom; }
+  char* write(char* p) const { return log_field::writeMillis(log_field::writeKey(p, key), value); }
+  LogKey key;
+  std::chrono::nanoseconds value;
+};
+
 // One log line, written as it is built: on a thread with a LogBatch straight at the end of
-// the batch's pending lines (no buffer of its own, no copy), else into its own buffer. Each
-// field reserves its worst case once and is then written without further checks.
+// the batch's pending lines (no buffer of its own, no copy), else into its own buffer. A call
+// reserves the worst case of its fields once and writes them without further checks.
 class LogLine {
  public:
-  LogLine(LogLevel level, std::string_view event);
+  // `event` is checked when the program is compiled to need no escaping, like a field name.
+  LogLine(LogLevel level, LogKey event);
   ~LogLine();
   LogLine(const LogLine&) = delete;
   LogLine& operator=(const LogLine&) = delete;
 
-  // str, num (integers) and boolean are inline: where a line is written, the key is a constant
-  // and its `,"key":` a fixed-size copy (the access line writes 18 of them per request).
-  LogLine& str(LogKey key, std::string_view value) {
+  // Several fields with one check for room (the access line writes 17 per request):
+  //   line.fields(LogStr("method", method), LogNum("status", 200), LogBool("streaming", s));
+  // Inline: where a line is written its keys are constants, each `,"key":` a fixed-size copy.
+  template <typename... Field>
+  LogLine& fields(const Field&... field) {
     if (enabled_) {
-      char* p = field(key, conf::kJsonEscapeMaxGrowth * value.size() + 2);
-      *p++ = '"';
-      p = conf::writeJsonEscaped(p, value);
-      *p++ = '"';
+      char* p = room((field.room() + ...));
+      ((p = field.write(p)), ...);
       finishField(p);
     }
     return *this;
   }
+
+  LogLine& str(LogKey key, std::string_view value) { return fields(LogStr(key, value)); }
   template <std::integral T>
   requires(!std::same_as<T, bool>) LogLine& num(LogKey key, T value) {
-    if (enabled_) {
-      constexpr size_t kDigits = 20;  // 18446744073709551615, -9223372036854775808
-      char* p = field(key, kDigits);
-      finishField(std::to_chars(p, p + kDigits, value).ptr);
-    }
-    return *this;
+    return fields(LogNum<T>(key, value));
   }
   LogLine& num(LogKey key, double value);  // NaN/Inf → null
   // A duration in milliseconds, exact to the nanosecond: the digits of the shortest form of the
   // double ns / 1e6 (`num`), written from integers (no floating-point formatting; issue 12),
   // never in exponent notation: 250, 1.5, 0.000123, 1000000.
-  LogLine& millis(LogKey key, std::chrono::nanoseconds value);
-  LogLine& boolean(LogKey key, bool value) {
-    if (enabled_) {
-      char* p = field(key, 5);
-      if (value) {
-        std::memcpy(p, "true", 4);
-        p += 4;
-      } else {
-        std::memcpy(p, "false", 5);
-        p += 5;
-      }
-      finishField(p);
-    }
-    return *this;
+  LogLine& millis(LogKey key, std::chrono::nanoseconds value) {
+    return fields(LogMillis(key, value));
   }
+  LogLine& boolean(LogKey key, bool value) { return fields(LogBool(key, value)); }
   LogLine& null(LogKey key);
 
   // Writes the line (adds the closing brace and newline). Only the first call writes.
@@ -166,28 +249,16 @@ class LogLine {
     return out_->data() + end_;
   }
   void grow(size_t n);
-  // Room for `,"key":` and `value_room` bytes, the key written: returns where the value goes.
-  char* field(LogKey key, size_t value_room) {
-    const std::string_view text = key.text();
-    char* p = room(text.size() + 4 + value_room);
-    *p++ = ',';
-    *p++ = '"';
-    std::memcpy(p, text.data(), text.size());
-    p += text.size();
-    *p++ = '"';
-    *p++ = ':';
-    return p;
-  }
   void appendLiteral(LogKey key, std::string_view literal);
   void finishField(const char* end) { end_ = static_cast<size_t>(end - out_->data()); }
-  // Gives back the room past the line's end (emit) or the whole line (dropped).
-  void close(size_t keep);
+  // Ends the line in the batch at `keep` (emit: its end; dropped: its start).
+  void closeInBatch(size_t keep);
 
   std::string own_;            // the line's buffer when it is not written in a batch
-  std::string* out_ = &own_;   // own_ or the batch's pending
+  std::string* out_ = &own_;   // own_ or the batch's buffer (its size is the room)
   LogBatch* batch_ = nullptr;  // the batch written in, if any
   size_t start_ = 0;           // where the line starts in *out_
-  size_t end_ = 0;             // where it ends (*out_ may be longer: reserved room)
+  size_t end_ = 0;             // where it ends (*out_ is longer: room)
   bool enabled_;
   bool emitted_ = false;
 };

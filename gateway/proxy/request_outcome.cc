@@ -92,26 +92,25 @@ void RequestOutcome::writeAccessFields(const conf::Config& config, metrics::LogL
 }
 
 void RequestOutcome::writeAccessFields(const Names& n, metrics::LogLine& line) const {
-  line.str("request_id", request_id)
-      .str("method", method)
-      .str("path", path)
-      .str("client", n.client)
-      .str("model", model)
-      .str("resolved_model",
-           resolved != nullptr ? std::string_view(resolved->name) : std::string_view("unknown"))
-      .str("provider", n.provider)
-      .str("provider_model", n.provider_model)
-      .str("key_id", n.key_id)
-      .num("status", sentStatus())
-      .millis("duration_ms", duration)
-      .boolean("streaming", streaming)
-      .num("input_tokens", usage.input_tokens)
-      .num("output_tokens", usage.output_tokens)
-      .str("usage", usage.seen ? "reported" : "none")
-      .num("retries", retries)
-      .num("bytes_out", bytes_out);
+  using metrics::LogBool;
+  using metrics::LogKey;
+  using metrics::LogLiteral;
+  using metrics::LogMillis;
+  using metrics::LogNum;
+  using metrics::LogStr;
+  line.fields(LogStr("request_id", request_id), LogStr("method", method), LogStr("path", path),
+              LogStr("client", n.client), LogStr("model", model),
+              LogStr("resolved_model", resolved != nullptr ? std::string_view(resolved->name)
+                                                           : std::string_view("unknown")),
+              LogStr("provider", n.provider), LogStr("provider_model", n.provider_model),
+              LogStr("key_id", n.key_id), LogNum("status", sentStatus()),
+              LogMillis("duration_ms", duration), LogBool("streaming", streaming),
+              LogNum("input_tokens", usage.input_tokens),
+              LogNum("output_tokens", usage.output_tokens),
+              LogLiteral("usage", usage.seen ? LogKey("reported") : LogKey("none")),
+              LogNum("retries", retries), LogNum("bytes_out", bytes_out));
   if (client_gone) {
-    line.str("error_type", "client_closed");
+    line.fields(LogLiteral("error_type", "client_closed"));
   } else if (error) {
     line.str("error_type", metrics::errorTypeLabel(*error));
   }

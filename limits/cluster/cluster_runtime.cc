@@ -156,7 +156,7 @@ void ClusterRuntime::refreshUp() {
   last_up_ = now_up;
   metrics_.redisUp().Set(now_up ? 1 : 0);
   metrics::LogLine(now_up ? metrics::LogLevel::kInfo : metrics::LogLevel::kWarn,
-                   now_up ? "redis_up" : "redis_down")
+                   now_up ? metrics::LogKey("redis_up") : metrics::LogKey("redis_down"))
       .str("on_unavailable", rejectWhenUnavailable() ? "reject" : "local")
       .emit();
 }

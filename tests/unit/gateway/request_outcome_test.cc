@@ -102,5 +102,41 @@ TEST(RequestOutcome, AClientThatLeftIs499ClientClosed) {
   EXPECT_EQ(text.find("upstream_error"), std::string::npos) << text;
 }
 
+// The whole access line, byte for byte, for strings that need escaping (quotes, backslashes,
+// control bytes, valid and invalid UTF-8), one longer than a line's first room, names from the
+// config and a refusal's error type: the line's writer may change, its bytes may not.
+TEST(RequestOutcome, TheAccessFieldsAreExactForStringsThatNeedEscaping) {
+  const conf::Config config = oneRoute();
+  const routing::Candidate target{.target_index = 0, .provider_index = 0, .key_index = 0};
+  const std::string long_path = "/v1/x?q=\"a\\b\"\x01\x1f" + std::string(600, 'p') + "\xc3\xa9\xff";
+  RequestOutcome outcome;
+  outcome.request_id = "req-\"3\"";
+  outcome.method = "GET";
+  outcome.path = long_path;
+  outcome.client = 0;
+  outcome.model = "m\"odel\n";
+  outcome.resolved = &config.models[0];
+  outcome.model_index = 0;
+  outcome.target = &target;
+  outcome.error = metrics::ErrorType::kConcurrencyLimitExceeded;
+  outcome.status = 429;
+  outcome.duration = std::chrono::nanoseconds(1500007);
+  outcome.usage.input_tokens = 18446744073709551615ull;
+  outcome.retries = 2;
+  const std::string text = accessFields(config, outcome);
+  const size_t fields = text.find(",\"request_id\"");
+  ASSERT_NE(fields, std::string::npos) << text;
+  EXPECT_EQ(text.substr(fields),
+            R"(,"request_id":"req-\"3\"","method":"GET","path":"/v1/x?q=\"a\\b\"\u0001\u001f)" +
+                std::string(600, 'p') +
+                "\xc3\xa9\xef\xbf\xbd"
+                R"(","client":"team-x","model":"m\"odel\n","resolved_model":"gpt-4o",)"
+                R"("provider":"openai-main","provider_model":"gpt-4o-2024-08-06","key_id":"key-a",)"
+                R"("status":429,"duration_ms":1.500007,"streaming":false,)"
+                R"("input_tokens":18446744073709551615,"output_tokens":0,"usage":"none",)"
+                R"("retries":2,"bytes_out":0,"error_type":"concurrency_limit_exceeded")");
+  EXPECT_EQ(text.substr(0, fields).find(R"(,"level":"error","event":"access")"), 32u) << text;
+}
+
 }  // namespace
 }  // namespace slotgate::gateway

@@ -64,7 +64,7 @@ TEST_F(LogBatch, GathersLinesUntilFlushed) {
   EXPECT_NE(text.find("\"event\":\"one\""), std::string::npos);
   EXPECT_NE(text.find("\"event\":\"two\""), std::string::npos);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
-  EXPECT_TRUE(batch.pending.empty());
+  EXPECT_TRUE(batch.pending().empty());
   // Without a batch, lines go straight out.
   setThreadLogBatch(nullptr);
   LogLine(LogLevel::kInfo, "three").emit();
@@ -80,7 +80,7 @@ TEST_F(LogBatch, LinesWrittenInPlaceStayWholeWhenNestedDroppedOrLong) {
     LogLine dropped(LogLevel::kInfo, "dropped");
     dropped.str("k", "never emitted");
   }
-  EXPECT_TRUE(batch.pending.empty());
+  EXPECT_TRUE(batch.pending().empty());
   EXPECT_EQ(batch.first_lines, 0);
   const std::string long_value(5000, 'v');
   {
