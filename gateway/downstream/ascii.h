@@ -18,9 +18,20 @@ constexpr char asciiLower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// Appends `s` to `out`, lower-cased: 8 bytes per step (a header name is lower-cased on every
-// request). Within each byte of a word: adding 0x3F to its low 7 bits sets bit 7 from 'A' on,
-// adding 0x25 from '[' on, and bytes >= 0x80 are left out; no sum carries into the next byte.
+// The 8 bytes of `w`, each lower-cased (a header name is lower-cased on every request, 8 bytes
+// per step). Within each byte: adding 0x3F to its low 7 bits sets bit 7 from 'A' on, adding
+// 0x25 from '[' on, and bytes >= 0x80 are left out; no sum carries into the next byte.
+constexpr uint64_t asciiLowerWord(uint64_t w) {
+  constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7F;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  const uint64_t low7 = w & kLow7;
+  const uint64_t from_a = low7 + 0x3F3F3F3F3F3F3F3F;     // bit 7: >= 'A'
+  const uint64_t past_z = low7 + 0x2525252525252525;     // bit 7: >= '['
+  const uint64_t upper = from_a & ~past_z & ~w & kHigh;  // 'A'..'Z', ASCII only
+  return w | upper >> 2;                                 // bit 7 -> bit 5 (0x20)
+}
+
+// Appends `s` to `out`, lower-cased.
 inline void appendAsciiLower(std::string& out, std::string_view s) {
   const size_t old = out.size();
   out.append(s);
@@ -30,18 +41,33 @@ inline void appendAsciiLower(std::string& out, std::string_view s) {
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
     std::memcpy(&w, d + i, sizeof w);
-    constexpr uint64_t kLow7 = 0x7F7F7F7F7F7F7F7F;
-    constexpr uint64_t kHigh = 0x8080808080808080;
-    const uint64_t low7 = w & kLow7;
-    const uint64_t from_a = low7 + 0x3F3F3F3F3F3F3F3F;     // bit 7: >= 'A'
-    const uint64_t past_z = low7 + 0x2525252525252525;     // bit 7: >= '['
-    const uint64_t upper = from_a & ~past_z & ~w & kHigh;  // 'A'..'Z', ASCII only
-    w |= upper >> 2;                                       // bit 7 -> bit 5 (0x20)
+    w = asciiLowerWord(w);
     std::memcpy(d + i, &w, sizeof w);
   }
   for (; i < n; ++i) {
     d[i] = asciiLower(d[i]);
   }
+}
+
+// Writes `s` lower-cased to out[0, s.size()) in one pass (out must not overlap s). From 8 bytes
+// on, the last word is written overlapping the one before: lower-casing twice changes nothing.
+inline void copyAsciiLower(char* out, std::string_view s) {
+  const size_t n = s.size();
+  if (n < 8) {
+    for (size_t i = 0; i < n; ++i) {
+      out[i] = asciiLower(s[i]);
+    }
+    return;
+  }
+  uint64_t w;
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    std::memcpy(&w, s.data() + i, sizeof w);
+    w = asciiLowerWord(w);
+    std::memcpy(out + i, &w, sizeof w);
+  }
+  std::memcpy(&w, s.data() + n - 8, sizeof w);
+  w = asciiLowerWord(w);
+  std::memcpy(out + n - 8, &w, sizeof w);
 }
 
 inline void toAsciiLower(std::string& s) {

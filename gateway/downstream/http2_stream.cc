@@ -1,5 +1,8 @@
 #include "gateway/downstream/http2_stream.h"
 
+#include <charconv>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,6 +12,7 @@
 #include "gateway/downstream/drain_watchdog.h"
 #include "gateway/downstream/http2_connection.h"
 #include "gateway/downstream/request_recycler.h"
+#include "gateway/event/spare_strings.h"
 
 namespace slotgate::gateway {
 namespace {
@@ -28,8 +32,12 @@ bool uniquePerResponse(std::string_view name) {
   return name == "x-request-id" || name == "request-id";
 }
 
-nghttp2_nv makeNv(std::string_view name, std::string_view value,
-                  uint8_t flags = NGHTTP2_NV_FLAG_NONE) {
+// nghttp2 reads every name and value in place: the names are static or lower-cased already
+// (nghttp2 lower-cases only what it copies), the bytes outlive the HEADERS frame's
+// serialization (head_bytes_ in http2_stream.h).
+constexpr uint8_t kNoCopy = NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE;
+
+nghttp2_nv makeNv(std::string_view name, std::string_view value, uint8_t flags = kNoCopy) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
                     value.size(), flags};
@@ -45,6 +53,7 @@ Http2Stream::~Http2Stream() {
   // not see a half-destroyed sink.
   handler_.reset();
   recycleRequest(std::move(request_));  // a request never dispatched (one that was is empty)
+  giveSpareString(std::move(head_bytes_));
 }
 
 void Http2Stream::beginRequest() {
@@ -92,37 +101,44 @@ void Http2Stream::sendHeaders(int status, const Headers& headers,
     return;
   }
   headers_sent_ = true;
-  // The thread's field list and one buffer of every lowered name, reused for every response
-  // (issue 12: no allocation per response). The names are appended after reserving their
-  // total, so the views into the buffer stay put; nghttp2 copies the bytes before returning.
+  // The thread's field list, reused for every response (nghttp2 copies the list itself), and
+  // the bytes it points to in head_bytes_, sized once: nghttp2 reads them in place until the
+  // HEADERS frame is serialized.
   thread_local std::vector<nghttp2_nv> nva;
-  thread_local std::string names;
-  nva.clear();
-  names.clear();
-  size_t name_bytes = 0;
-  for (const auto& h : headers) {
-    name_bytes += h.name.size();
+  if (nva.size() < headers.size() + 2) {
+    nva.resize(headers.size() + 2);
   }
-  names.reserve(name_bytes);
-  constexpr std::string_view kStatus = ":status";
-  constexpr std::string_view kContentLength = "content-length";
-  const std::string status_value = std::to_string(status);  // 3 digits: no allocation
-  nva.push_back(makeNv(kStatus, status_value));
+  nghttp2_nv* nv = nva.data();
+  constexpr size_t kNumberRoom = 20;  // a status or a Content-Length: at most 20 digits
+  size_t bytes = 2 * kNumberRoom;
   for (const auto& h : headers) {
-    const size_t at = names.size();
-    appendAsciiLower(names, h.name);
-    const std::string_view name(names.data() + at, h.name.size());
+    bytes += h.name.size() + h.value.size();
+  }
+  head_bytes_ = takeSpareString();
+  head_bytes_.resize(bytes);
+  char* p = head_bytes_.data();
+  char* const end = p + bytes;
+  const auto number = [&p, end](auto n) {
+    char* const at = p;
+    p = std::to_chars(p, end, n).ptr;
+    return std::string_view(at, static_cast<size_t>(p - at));
+  };
+  *nv++ = makeNv(":status", number(status));
+  for (const auto& h : headers) {
+    copyAsciiLower(p, h.name);
+    const std::string_view name(p, h.name.size());
     if (connectionSpecific(name)) {
-      names.resize(at);
       continue;
     }
-    nva.push_back(makeNv(
-        name, h.value, uniquePerResponse(name) ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE));
+    p += name.size();
+    std::memcpy(p, h.value.data(), h.value.size());
+    const std::string_view value(p, h.value.size());
+    p += value.size();
+    *nv++ =
+        makeNv(name, value, uniquePerResponse(name) ? kNoCopy | NGHTTP2_NV_FLAG_NO_INDEX : kNoCopy);
   }
-  std::string cl_value;  // at most 20 digits: no allocation
   if (content_length) {
-    cl_value = std::to_string(*content_length);
-    nva.push_back(makeNv(kContentLength, cl_value));
+    *nv++ = makeNv("content-length", number(*content_length));
   }
   nghttp2_data_provider provider{};
   provider.source.ptr = this;
@@ -130,8 +146,8 @@ void Http2Stream::sendHeaders(int status, const Headers& headers,
                               uint32_t* data_flags, nghttp2_data_source* source, void*) -> ssize_t {
     return static_cast<Http2Stream*>(source->ptr)->readData(buf, length, data_flags);
   };
-  // nghttp2 copies the name/value bytes (no NO_COPY flags), so the locals may go.
-  if (nghttp2_submit_response(connection_.session(), id_, nva.data(), nva.size(), &provider) != 0) {
+  const size_t count = static_cast<size_t>(nv - nva.data());
+  if (nghttp2_submit_response(connection_.session(), id_, nva.data(), count, &provider) != 0) {
     abort();
     return;
   }
@@ -188,6 +204,11 @@ size_t Http2Stream::pendingBytes() const {
 }
 
 ssize_t Http2Stream::readData(uint8_t* buf, size_t length, uint32_t* data_flags) {
+  if (!head_bytes_.empty()) {
+    // nghttp2 asks for DATA once the HEADERS frame before it went out (it submits the DATA
+    // item after that frame's on_frame_send): the head's bytes are read no more.
+    giveSpareString(std::move(head_bytes_));
+  }
   if (aborted_) {
     return NGHTTP2_ERR_DEFERRED;  // the RST_STREAM already queued closes it
   }

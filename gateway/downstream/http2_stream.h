@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "gateway/downstream/http_message.h"
@@ -119,6 +120,14 @@ class Http2Stream final : public ResponseSink, public Deletable, public ThreadPo
   RequestHandlerPtr handler_;
 
   EvBufferPtr out_;
+  // The response head's names (lower-cased) and values, which nghttp2 reads in place
+  // (NGHTTP2_NV_FLAG_NO_COPY_NAME/VALUE) until it has serialized the HEADERS frame: held from
+  // sendHeaders to the first readData (nghttp2 asks for DATA only after the HEADERS frame's
+  // on_frame_send), or to the destructor when the frame never goes out (the stream closed
+  // first: nghttp2 drops the frame unread; the session is deleted after the streams, and frees
+  // its queued frames unread). A buffer of the thread's spare strings (spare_strings.h): no
+  // allocation per response.
+  std::string head_bytes_;
   bool headers_sent_ = false;
   bool finished_ = false;
   bool aborted_ = false;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 namespace slotgate::gateway {
@@ -22,6 +23,29 @@ TEST(Ascii, AppendAsciiLowerFoldsEveryByteWhereverItSits) {
         }
         std::string out = "Pre";
         appendAsciiLower(out, s);
+        ASSERT_EQ(out, expected) << "byte " << c << " at " << at << " of " << length;
+      }
+    }
+  }
+}
+
+// copyAsciiLower writes whole words, the last one overlapping the word before: every byte value
+// at every position of every length up to three words, and not a byte past the end written.
+TEST(Ascii, CopyAsciiLowerFoldsEveryByteWhereverItSits) {
+  for (size_t length = 0; length <= 24; ++length) {
+    for (size_t at = 0; at < std::max<size_t>(length, 1); ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string s(length, 'Q');
+        if (length > 0) {
+          s[at] = static_cast<char>(c);
+        }
+        std::string expected;
+        for (const char b : s) {
+          expected.push_back(asciiLower(b));
+        }
+        expected += "#####";
+        std::string out(length + 5, '#');
+        copyAsciiLower(out.data(), s);
         ASSERT_EQ(out, expected) << "byte " << c << " at " << at << " of " << length;
       }
     }

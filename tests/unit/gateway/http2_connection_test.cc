@@ -412,6 +412,45 @@ TEST_F(Http2ConnectionTest, ResponseHeadsAreLoweredAndFilteredEachOnItsOwn) {
   EXPECT_EQ(client.streams[b].headers, expected_b);
 }
 
+// nghttp2 reads a response head's bytes in place (NO_COPY) when it serializes the HEADERS frame,
+// after sendHeaders returned: heads of two streams submitted in one loop turn, from header lists
+// gone by then, each reach the client as they were; a third head submitted just before the
+// client resets its stream is dropped with the stream (the sanitizer builds check nothing is
+// read after its stream went).
+TEST_F(Http2ConnectionTest, HeadsSubmittedTogetherKeepTheirBytesUntilSent) {
+  Client client(port_, 1 << 20, true);
+  const int32_t a = client.get("/a");
+  const int32_t b = client.get("/b");
+  const int32_t c = client.get("/c");
+  ASSERT_TRUE(run(client, [&] { return events_.live.size() == 3; }));
+  {
+    Headers head = {{"Content-Type", "application/json"}, {"x-request-id", "req_a"}};
+    events_.live["/a"]->sink().sendHeaders(200, head, 2);
+  }
+  {
+    Headers head = {{"content-type", "text/plain"}, {"X-Request-Id", "req_b"}, {"x-b", "b"}};
+    events_.live["/b"]->sink().sendHeaders(201, head, std::nullopt);
+  }
+  events_.live["/c"]->sink().sendHeaders(200, {{"x-c", std::string(300, 'c')}}, std::nullopt);
+  client.reset(c);
+  events_.live["/a"]->sink().sendData("{}");
+  events_.live["/a"]->sink().finish();
+  events_.live["/b"]->sink().sendData("b");
+  events_.live["/b"]->sink().finish();
+  ASSERT_TRUE(run(client, [&] {
+    return client.streams[a].closed && client.streams[b].closed && events_.destroyed["/c"];
+  }));
+  EXPECT_EQ(client.streams[a].status, 200);
+  const std::map<std::string, std::string> expected_a = {
+      {"content-type", "application/json"}, {"x-request-id", "req_a"}, {"content-length", "2"}};
+  EXPECT_EQ(client.streams[a].headers, expected_a);
+  EXPECT_EQ(client.streams[b].status, 201);
+  const std::map<std::string, std::string> expected_b = {
+      {"content-type", "text/plain"}, {"x-request-id", "req_b"}, {"x-b", "b"}};
+  EXPECT_EQ(client.streams[b].headers, expected_b);
+  EXPECT_EQ(client.streams[b].body, "b");
+}
+
 // The request id, new in every response, is sent in HPACK's never-indexed form (no dynamic-table
 // entry per response); the fields that repeat are indexed as before.
 TEST_F(Http2ConnectionTest, TheRequestIdIsSentNeverIndexed) {
