@@ -2,12 +2,11 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <random>
-
-#include "limits/cluster/redis_events.h"
-#include "limits/cluster/resp_command.h"
 
 namespace slotgate::limits {
 namespace {
@@ -35,7 +34,7 @@ struct RedisConnection::Pending final : RedisReplyHandler {
 };
 
 struct RedisConnection::Subscription {
-  RedisConnection* conn;
+  std::string channel;
   RedisReplyFn fn;
 };
 
@@ -51,9 +50,9 @@ RedisConnection::~RedisConnection() {
   closing_ = true;
   if (redisAsyncContext* ctx = ctx_) {
     ctx_ = nullptr;
-    // Runs every pending callback with a NULL reply; closing_ makes them drop their fn.
     redisAsyncFree(ctx);
   }
+  failSent();  // closing_: onRedisDropped
 }
 
 void RedisConnection::start() {
@@ -130,7 +129,9 @@ void RedisConnection::contextGone() {
   if (endpoint_.resolver && !closing_) {
     endpoint_.resolver->refresh();
   }
-  deadlines_.clear();
+  out_.clear();  // what the lost socket did not take goes nowhere else
+  out_sent_ = 0;
+  failSent();
   connect_timer_.disable();
   command_timer_.disable();
   setState(State::kClosed);
@@ -142,12 +143,25 @@ void RedisConnection::reset(std::string_view /*reason*/) {
   if (ctx == nullptr) {
     return;
   }
-  // Cleared first: callbacks run by the free below see a closed connection, so whatever they
-  // send fails cleanly instead of landing on a dying context.
+  // Cleared first: the handlers failed below see a closed connection, so whatever they send
+  // fails cleanly instead of landing on a dying context.
   ctx_ = nullptr;
   setState(State::kClosed);
-  redisAsyncFree(ctx);  // pending callbacks get NULL; onDisconnect finds ctx_ already cleared
+  redisAsyncFree(ctx);  // onDisconnect finds ctx_ already cleared
   contextGone();
+}
+
+void RedisConnection::failSent() {
+  // Taken out first: a handler may send (and fail, the connection being closed) or reset.
+  std::deque<Sent> sent;
+  sent.swap(pending_);
+  for (const Sent& s : sent) {
+    if (closing_) {
+      s.handler->onRedisDropped();
+    } else {
+      s.handler->onRedisReply(nullptr);
+    }
+  }
 }
 
 void RedisConnection::onConnect(const redisAsyncContext* ac, int status) {
@@ -163,6 +177,9 @@ void RedisConnection::onConnect(const redisAsyncContext* ac, int status) {
   }
   self->attempts_ = 0;
   ++self->connects_;
+  // From here on the socket is ours to read and write (hiredis only closes it).
+  self->reader_ = std::make_unique<RedisReplyReader>();
+  takeRedisSocket(self->ctx_, *self);
   self->setState(State::kConnected);
   if (self->endpoint_.db != 0) {
     const std::string db = std::to_string(self->endpoint_.db);
@@ -204,13 +221,13 @@ bool RedisConnection::command(const std::vector<std::string_view>& argv, RedisRe
 
 bool RedisConnection::send(RedisReplyHandler& handler) {
   if (state_ != State::kConnected || ctx_ == nullptr) {
+    out_.truncate(mark_);
     return false;
   }
-  if (redisAsyncFormattedCommand(ctx_, &RedisConnection::onReply, &handler, wire_.view().data(),
-                                 wire_.size()) != REDIS_OK) {
-    return false;
+  if (mark_ == out_sent_) {
+    flushRedisSoon(ctx_);  // nothing was waiting to be written: this turn's first command
   }
-  deadlines_.push_back(std::chrono::steady_clock::now() + options_.command_timeout);
+  pending_.push_back(Sent{&handler, std::chrono::steady_clock::now() + options_.command_timeout});
   armCommandTimer();
   return true;
 }
@@ -219,53 +236,123 @@ bool RedisConnection::subscribe(const std::string& channel, RedisReplyFn fn) {
   if (state_ != State::kConnected || ctx_ == nullptr) {
     return false;
   }
-  // Owned here, not by hiredis: 0.14 keeps subscription callbacks in a dict and may call them
-  // with NULL while freeing the context.
-  subscriptions_.push_back(std::make_unique<Subscription>(Subscription{this, std::move(fn)}));
-  const char* args[] = {"SUBSCRIBE", channel.data()};
-  const size_t lens[] = {9, channel.size()};
-  if (redisAsyncCommandArgv(ctx_, &RedisConnection::onSubscriptionReply,
-                            subscriptions_.back().get(), 2, args, lens) != REDIS_OK) {
-    subscriptions_.pop_back();
-    return false;
+  // Not a command of pending_: its confirmation and messages go to fn by channel (deliver), and
+  // no command_timeout applies.
+  subscriptions_.push_back(std::make_unique<Subscription>(Subscription{channel, std::move(fn)}));
+  const std::string_view argv[] = {"SUBSCRIBE", channel};
+  appendRespCommand(commandBuffer(), argv);
+  if (mark_ == out_sent_) {
+    flushRedisSoon(ctx_);
   }
   return true;
 }
 
-void RedisConnection::onReply(redisAsyncContext* ac, void* reply, void* privdata) {
-  auto* handler = static_cast<RedisReplyHandler*>(privdata);
-  auto* self = static_cast<RedisConnection*>(ac->data);  // set before any command was sent
-  if (self->closing_) {
-    handler->onRedisDropped();
-    return;
+void RedisConnection::onRedisWritable() {
+  const int fd = ctx_->c.fd;
+  const std::string_view out = out_.view();
+  while (out_sent_ < out.size()) {
+    const ssize_t n =
+        ::send(fd, out.data() + out_sent_, out.size() - out_sent_, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      out_sent_ += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      waitRedisWritable(ctx_);  // the rest once the socket takes more
+      return;
+    } else {
+      reset("write failed");
+      return;
+    }
   }
-  if (!self->deadlines_.empty()) {
-    self->deadlines_.pop_front();
-  }
-  handler->onRedisReply(static_cast<const redisReply*>(reply));
+  out_.clear();
+  out_sent_ = 0;
 }
 
-void RedisConnection::onSubscriptionReply(redisAsyncContext* /*ac*/, void* reply, void* privdata) {
-  auto* sub = static_cast<Subscription*>(privdata);
-  if (reply == nullptr || sub->conn->closing_) {
-    return;  // the context is being freed; the connection handles that
+void RedisConnection::onRedisReadable() {
+  redisAsyncContext* const ctx = ctx_;
+  char buf[16 * 1024];  // as hiredis reads
+  ssize_t n;
+  do {
+    n = ::recv(ctx->c.fd, buf, sizeof buf, MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    return;
   }
-  sub->fn(static_cast<const redisReply*>(reply));
+  if (n <= 0) {
+    reset(n == 0 ? "connection closed by the server" : "read failed");
+    return;
+  }
+  if (!reader_->feed(buf, static_cast<size_t>(n))) {
+    reset("out of memory reading a reply");
+    return;
+  }
+  // Until no complete reply is left, or a handler reset the connection.
+  while (ctx_ == ctx) {
+    const redisReply* reply = nullptr;
+    const RedisReplyReader::Status status = reader_->next(reply);
+    if (status == RedisReplyReader::Status::kIncomplete) {
+      return;
+    }
+    if (status == RedisReplyReader::Status::kError) {
+      reset("protocol error");
+      return;
+    }
+    deliver(reply);
+  }
+}
+
+namespace {
+
+// A message or (un)subscribe confirmation of a subscription: ["message", channel, payload],
+// ["subscribe", channel, count], ... (RESP2 pub/sub).
+bool isSubscriptionReply(const redisReply* reply) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
+      reply->element[0]->type != REDIS_REPLY_STRING ||
+      reply->element[1]->type != REDIS_REPLY_STRING) {
+    return false;
+  }
+  const std::string_view kind = redisString(reply->element[0]);
+  return kind == "message" || kind == "subscribe" || kind == "unsubscribe";
+}
+
+}  // namespace
+
+void RedisConnection::deliver(const redisReply* reply) {
+  if (!subscriptions_.empty() && isSubscriptionReply(reply)) [[unlikely]] {
+    const std::string_view channel = redisString(reply->element[1]);
+    for (const auto& sub : subscriptions_) {
+      if (sub->channel == channel) {
+        sub->fn(reply);
+        return;
+      }
+    }
+    return;
+  }
+  if (pending_.empty()) [[unlikely]] {
+    // Nothing was asked: Redis says why it is about to close the connection (max clients,
+    // loading), or something is badly out of step.
+    reset(redisIsError(reply) ? "unexpected error reply" : "unexpected reply");
+    return;
+  }
+  RedisReplyHandler* handler = pending_.front().handler;
+  pending_.pop_front();
+  handler->onRedisReply(reply);
 }
 
 void RedisConnection::armCommandTimer() {
-  if (deadlines_.empty() || command_timer_.enabled()) {
+  if (pending_.empty() || command_timer_.enabled()) {
     return;
   }
-  const auto wait = deadlines_.front() - std::chrono::steady_clock::now();
+  const auto wait = pending_.front().deadline - std::chrono::steady_clock::now();
   command_timer_.enable(std::chrono::ceil<std::chrono::microseconds>(wait));
 }
 
 void RedisConnection::onCommandTimer() {
-  if (deadlines_.empty()) {
+  if (pending_.empty()) {
     return;
   }
-  if (deadlines_.front() <= std::chrono::steady_clock::now()) {
+  if (pending_.front().deadline <= std::chrono::steady_clock::now()) {
     reset("command timeout");
     return;
   }

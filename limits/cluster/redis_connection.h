@@ -1,6 +1,13 @@
-// One asynchronous Redis connection on one libevent loop (hiredis 0.14 async API), with what
-// hiredis 0.14 lacks: connect and command timeouts, reconnection with backoff, and an explicit
-// state (like h2o's lib/common/redis.c).
+// One asynchronous Redis connection on one libevent loop, with connect and command timeouts,
+// reconnection with backoff, and an explicit state (like h2o's lib/common/redis.c).
+//
+// hiredis (0.14's async API) connects the socket and closes it; once connected, the connection
+// writes and reads the socket itself (redis_events.h's RedisSocketIo): commands are formatted
+// straight into its output buffer, written once per loop turn, and replies are read by a
+// RedisReplyReader and handed to the handlers of a FIFO of its own. Through hiredis each
+// command cost ~1k instructions more (its copy of the bytes into its output buffer, its
+// SUBSCRIBE/MONITOR name match, a malloc'd callback node) and each reply ~400 (its reply
+// objects' allocations and frees).
 #pragma once
 
 #include <event2/event.h>
@@ -16,6 +23,8 @@
 
 #include "gateway/event/timer.h"
 #include "limits/clock.h"
+#include "limits/cluster/redis_events.h"
+#include "limits/cluster/redis_reply_reader.h"
 #include "limits/cluster/redis_resolver.h"
 #include "limits/cluster/resp_command.h"
 
@@ -47,7 +56,7 @@ struct RedisOptions {
 };
 
 // The reply of one command, or nullptr when it failed without one (connection broken, command
-// timed out). Only valid during the call (hiredis frees it afterwards).
+// timed out). Only valid during the call (its memory is reused for the next reply).
 using RedisReplyFn = std::function<void(const redisReply* reply)>;
 
 // The receiver of one command's reply, kept alive by its owner until it is called: what the
@@ -68,7 +77,7 @@ class RedisReplyHandler {
 // Loop-thread only (the thread running `base`), including construction after the loop runs and
 // destruction; constructing before the loop thread starts is fine. Never destroy it from inside
 // one of its own callbacks (hiredis would free the context under itself): defer the deletion.
-class RedisConnection {
+class RedisConnection final : private RedisSocketIo {
  public:
   enum class State { kClosed, kConnecting, kConnected };
 
@@ -84,19 +93,20 @@ class RedisConnection {
   State state() const { return state_; }
   bool connected() const { return state_ == State::kConnected; }
   // Commands sent and not answered yet.
-  size_t pending() const { return deadlines_.size(); }
+  size_t pending() const { return pending_.size(); }
 
   // Sends a command (pipelined behind anything already sent). Returns false, and never calls
   // fn, unless connected. Otherwise fn runs exactly once on the loop, from a later event (never
   // inside this call): with the reply, or nullptr if the connection broke first.
   [[nodiscard]] bool command(const std::vector<std::string_view>& argv, RedisReplyFn fn);
 
-  // The same without a std::function: format the command into commandBuffer() (a RespWriter
-  // over it; the buffer is cleared by this call and reused), then send(handler) sends it.
-  // send returns false (the handler is never called) unless connected.
+  // The same without a std::function: append the command to commandBuffer() (a RespWriter over
+  // it: the connection's output, written at the end of the loop turn), then send(handler)
+  // sends it. send returns false (the handler is never called, the command is dropped) unless
+  // connected. Nothing else may be sent between the two calls.
   RespBuffer& commandBuffer() {
-    wire_.clear();
-    return wire_;
+    mark_ = out_.size();
+    return out_;
   }
   [[nodiscard]] bool send(RedisReplyHandler& handler);
 
@@ -122,17 +132,24 @@ class RedisConnection {
  private:
   struct Pending;
   struct Subscription;
+  struct Sent {
+    RedisReplyHandler* handler;
+    SteadyTime deadline;
+  };
 
   void connect();
   void scheduleReconnect();
   void contextGone();  // the context was freed (or is being freed): back to kClosed
+  // Commands sent and not answered: their handlers get nullptr (or onRedisDropped when closing).
+  void failSent();
   void armCommandTimer();
   void setState(State state);
+  void deliver(const redisReply* reply);
 
+  void onRedisReadable() override;
+  void onRedisWritable() override;
   static void onConnect(const redisAsyncContext* ac, int status);
   static void onDisconnect(const redisAsyncContext* ac, int status);
-  static void onReply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void onSubscriptionReply(redisAsyncContext* ac, void* reply, void* privdata);
   void onConnectTimeout();
   void onCommandTimer();
   void onReconnectTimer();
@@ -147,8 +164,11 @@ class RedisConnection {
   uint32_t attempts_ = 0;  // failed connects since the last success (backoff exponent)
   uint64_t connects_ = 0;
   std::string target_;
-  RespBuffer wire_;  // the command being sent, in RESP (reused: hiredis copies it out)
-  std::deque<SteadyTime> deadlines_;  // of pending commands, oldest first (replies are FIFO)
+  RespBuffer out_;            // commands to write, in RESP (kept at size and reused)
+  size_t out_sent_ = 0;       // bytes of out_ the socket took already (a partial write)
+  size_t mark_ = 0;           // out_'s size when commandBuffer() was called: send() drops the rest
+  std::deque<Sent> pending_;  // commands sent, oldest first (Redis answers in order)
+  std::unique_ptr<RedisReplyReader> reader_;                  // of the current connection
   std::vector<std::unique_ptr<Subscription>> subscriptions_;  // of the current context
   gateway::Timer connect_timer_;
   gateway::Timer command_timer_;

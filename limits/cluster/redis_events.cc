@@ -8,13 +8,15 @@ namespace {
 
 struct RedisEvents {
   redisAsyncContext* ctx = nullptr;
-  event* read = nullptr;   // persistent
-  event* write = nullptr;  // one-shot: the connect, or a write the socket did not take whole
-  event* flush = nullptr;  // active-only: writes what the loop turn queued
+  RedisSocketIo* io = nullptr;  // set: the connected socket is read and written by io
+  event* read = nullptr;        // persistent
+  event* write = nullptr;       // one-shot: the connect, or a write the socket did not take whole
+  event* flush = nullptr;       // active-only: writes what the loop turn queued
   bool reading = false;
-  bool writing = false;   // `write` is added
-  bool flushing = false;  // inside onFlush: a write still pending needs the real write event
-  int in_callback = 0;    // cleanup during one of our callbacks defers the delete to its end
+  bool writing = false;       // `write` is added
+  bool flushing = false;      // inside onFlush: a write still pending needs the real write event
+  bool flush_queued = false;  // `flush` is active (io mode)
+  int in_callback = 0;        // cleanup during one of our callbacks defers the delete to its end
   bool freed = false;
 
   void destroy() {
@@ -37,7 +39,11 @@ struct RedisEvents {
 void onRead(evutil_socket_t, short, void* arg) {
   auto* e = static_cast<RedisEvents*>(arg);
   ++e->in_callback;
-  redisAsyncHandleRead(e->ctx);
+  if (e->io != nullptr) {
+    e->io->onRedisReadable();
+  } else {
+    redisAsyncHandleRead(e->ctx);
+  }
   e->leave();
 }
 
@@ -46,7 +52,11 @@ void onWrite(evutil_socket_t, short, void* arg) {
   e->writing = false;  // one-shot: it fired, so it is no longer added
   ++e->in_callback;
   e->flushing = true;
-  redisAsyncHandleWrite(e->ctx);
+  if (e->io != nullptr) {
+    e->io->onRedisWritable();
+  } else {
+    redisAsyncHandleWrite(e->ctx);
+  }
   if (e->leave()) {
     e->flushing = false;
   }
@@ -54,12 +64,17 @@ void onWrite(evutil_socket_t, short, void* arg) {
 
 void onFlush(evutil_socket_t, short, void* arg) {
   auto* e = static_cast<RedisEvents*>(arg);
+  e->flush_queued = false;
   if (e->writing) {
     return;  // a real write event is waiting for the socket; it writes everything queued
   }
   ++e->in_callback;
   e->flushing = true;
-  redisAsyncHandleWrite(e->ctx);
+  if (e->io != nullptr) {
+    e->io->onRedisWritable();
+  } else {
+    redisAsyncHandleWrite(e->ctx);
+  }
   if (e->leave()) {
     e->flushing = false;
   }
@@ -115,6 +130,26 @@ void cleanup(void* privdata) {
 }
 
 }  // namespace
+
+void takeRedisSocket(redisAsyncContext* ctx, RedisSocketIo& io) {
+  static_cast<RedisEvents*>(ctx->ev.data)->io = &io;
+}
+
+void flushRedisSoon(redisAsyncContext* ctx) {
+  auto* e = static_cast<RedisEvents*>(ctx->ev.data);
+  if (!e->writing && !e->flush_queued) {
+    e->flush_queued = true;
+    event_active(e->flush, EV_WRITE, 0);
+  }
+}
+
+void waitRedisWritable(redisAsyncContext* ctx) {
+  auto* e = static_cast<RedisEvents*>(ctx->ev.data);
+  if (!e->writing) {
+    e->writing = true;
+    event_add(e->write, nullptr);
+  }
+}
 
 int attachRedisEvents(redisAsyncContext* ctx, event_base* base) {
   if (ctx->ev.data != nullptr) {
