@@ -149,6 +149,7 @@ Http2Connection::~Http2Connection() {
   for (auto& [id, s] : streams_) {
     s->detach();
   }
+  last_stream_ = nullptr;
   streams_.clear();
   session_.reset();
 }
@@ -164,8 +165,15 @@ void Http2Connection::scheduleFlush() {
 }
 
 Http2Stream* Http2Connection::stream(int32_t id) {
+  if (last_stream_ != nullptr && last_stream_->id() == id) {
+    return last_stream_;
+  }
   auto it = streams_.find(id);
-  return it == streams_.end() ? nullptr : it->second.get();
+  if (it == streams_.end()) {
+    return nullptr;
+  }
+  last_stream_ = it->second.get();
+  return last_stream_;
 }
 
 // ---- socket ----
@@ -467,6 +475,7 @@ void Http2Connection::closeNow(const char* reason) {
   // Never called from inside a handler or nghttp2, so deleting now is safe.
   auto streams = std::move(streams_);
   streams_.clear();
+  last_stream_ = nullptr;
   for (auto& [id, s] : streams) {
     s->detach();
   }

@@ -102,6 +102,9 @@ class Http2Connection : public DownstreamConnection {
   void onStallCheck();
   void onBodyDeadline();
 
+  // The stream with this id, or null. nghttp2's callbacks for one frame (each field of a
+  // HEADERS frame, its DATA) name the same stream over and over: the last one found is
+  // remembered (last_stream_) and answers without a lookup.
   Http2Stream* stream(int32_t id);
   // Opens stream 1 (half-closed remote) for the request that asked for the
   // upgrade; dispatched on the first loop turn, once the manager owns us.
@@ -141,6 +144,7 @@ class Http2Connection : public DownstreamConnection {
   std::unordered_map<int32_t, Http2StreamPtr, std::hash<int32_t>, std::equal_to<int32_t>,
                      PoolAllocator<std::pair<const int32_t, Http2StreamPtr>>>
       streams_;
+  Http2Stream* last_stream_ = nullptr;  // one of streams_, or null; see stream()
   Http2ResetGuard reset_guard_;
   Http2StreamIds stream_ids_;
 

@@ -31,7 +31,6 @@ void Http2Connection::acceptUpgrade(H2cUpgrade upgrade) {
   body_bytes_buffered_ += upgrade.request.body.size();  // dispatch() accounts it back
   s->request() = std::move(upgrade.request);
   s->setRequestComplete();
-  nghttp2_session_set_stream_user_data(session_.get(), kUpgradeStream, s.get());
   streams_.emplace(kUpgradeStream, std::move(s));
   reset_guard_.onStreamOpened(Http2ResetGuard::Clock::now());
   // The HTTP/1.1 side already read a complete head: no header timeout.
@@ -63,7 +62,6 @@ int Http2Connection::onBeginHeaders(const nghttp2_frame* frame) {
   auto s = std::make_unique<Http2Stream>(*this, frame->hd.stream_id);
   s->beginRequest();
   s->setHeadOpen(true);
-  nghttp2_session_set_stream_user_data(session_.get(), frame->hd.stream_id, s.get());
   streams_.emplace(frame->hd.stream_id, std::move(s));
   reset_guard_.onStreamOpened(Http2ResetGuard::Clock::now());
   return 0;
@@ -215,6 +213,9 @@ int Http2Connection::onStreamClose(int32_t stream_id, uint32_t) {
   }
   Http2StreamPtr s = std::move(it->second);
   streams_.erase(it);
+  if (last_stream_ == s.get()) {
+    last_stream_ = nullptr;
+  }
   if (!s->dispatched()) {
     releaseBody(*s);
   }
