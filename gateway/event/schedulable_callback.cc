@@ -13,9 +13,17 @@ SchedulableCallback::SchedulableCallback(event_base* base, std::function<void()>
 
 SchedulableCallback::~SchedulableCallback() { event_del(&event_); }
 
-void SchedulableCallback::schedule() { event_active(&event_, EV_TIMEOUT, 0); }
+void SchedulableCallback::schedule() {
+  if (!armed_) {
+    armed_ = true;
+    event_active(&event_, EV_TIMEOUT, 0);
+  }
+}
 
-void SchedulableCallback::cancel() { event_del(&event_); }
+void SchedulableCallback::cancel() {
+  armed_ = false;
+  event_del(&event_);
+}
 
 bool SchedulableCallback::scheduled() const {
   return event_pending(&event_, EV_TIMEOUT, nullptr) != 0;
@@ -23,7 +31,9 @@ bool SchedulableCallback::scheduled() const {
 
 void SchedulableCallback::onRun(evutil_socket_t, short, void* arg) {
   // Nothing after the call: like a Timer's, the callback may destroy this as its last act.
-  static_cast<SchedulableCallback*>(arg)->cb_();
+  auto* self = static_cast<SchedulableCallback*>(arg);
+  self->armed_ = false;  // the callback may schedule the next run
+  self->cb_();
 }
 
 }  // namespace slotgate::gateway

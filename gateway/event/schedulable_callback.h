@@ -30,6 +30,10 @@ class SchedulableCallback {
 
   std::function<void()> cb_;
   event event_;  // held by value, as Timer's is (timer.h says why)
+  // Scheduled and not yet run or cancelled: scheduling again is then a no-op without a call
+  // into libevent (event_active takes the base's lock even for an event already active; an
+  // HTTP/2 response schedules its connection's flush three times).
+  bool armed_ = false;
 };
 using SchedulableCallbackPtr = std::unique_ptr<SchedulableCallback>;
 
