@@ -24,7 +24,7 @@ inline constexpr std::string_view kSwitchingToH2c =
 // A request that switched its connection to HTTP/2: it becomes stream 1.
 struct H2cUpgrade {
   std::string settings_payload;  // decoded HTTP2-Settings
-  IncomingRequest request;       // complete, body included, hop-by-hop headers stripped
+  IncomingRequestPtr request;    // complete, body included, hop-by-hop headers stripped
 };
 
 // Decodes base64url (RFC 4648 section 5) as HTTP2-Settings uses it: trailing

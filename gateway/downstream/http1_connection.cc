@@ -70,9 +70,8 @@ Http1Connection::~Http1Connection() {
 
 void Http1Connection::startRequest() {
   parser_.reset();
-  // The previous request's storage (when it was not handed on) and the next one's come from
-  // this thread's spares: no allocation for a request like the ones before (issue 12).
-  recycleRequest(std::move(request_));
+  // The next request comes from this thread's spares (one not handed on goes back there): no
+  // allocation for a request like the ones before (issue 12).
   request_ = takeSpareRequest(header_store_);
   http10_ = false;
   keep_alive_ = true;

@@ -112,7 +112,9 @@ class Http1Connection : public DownstreamConnection, public ResponseSink {
   Http1Parser parser_;
   State state_ = State::kWaitingHead;
 
-  IncomingRequest request_;
+  // The request being read; handed to the dispatcher when complete (null until startRequest
+  // takes the next one).
+  IncomingRequestPtr request_;
   // Header entries of a recycled request (cleared, buffers kept) that onHead swaps into
   // request_ and fills in place (request_recycler.h).
   Headers header_store_;

@@ -100,7 +100,7 @@ void Http1Connection::processInput() {
       return;  // this object is now inert, deleted on the next loop turn
     }
     state_ = State::kDispatched;
-    handler_ = dispatcher_.dispatch(std::move(request_), *this);
+    handler_ = dispatcher_.dispatch(std::move(request_), *this);  // request_ is null now
     // start() may end the response at once (then handler_ is already handed
     // to deferDelete), so nothing here touches the handler afterwards.
     handler_->start();
@@ -109,7 +109,7 @@ void Http1Connection::processInput() {
 }
 
 bool Http1Connection::onHead() {
-  IncomingRequest& r = request_;
+  IncomingRequest& r = *request_;
   r.method = parser_.method();
   const std::string_view target = http1OriginForm(parser_.target());
   const size_t q = target.find('?');
@@ -167,11 +167,11 @@ bool Http1Connection::readBody(std::string_view span, size_t* consumed) {
       refuseMalformed();
       return false;
     }
-    if (request_.body.size() + step.data.size() > limits_.max_request_body) {
+    if (request_->body.size() + step.data.size() > limits_.max_request_body) {
       refuse(CodecReject::kBodyTooLarge);
       return false;
     }
-    request_.body.append(step.data);
+    request_->body.append(step.data);
     *consumed += step.consumed;
     span.remove_prefix(step.consumed);
     if (step.status == Http1Parser::Status::kMessageComplete) {
@@ -183,10 +183,10 @@ bool Http1Connection::readBody(std::string_view span, size_t* consumed) {
 
 void Http1Connection::refuseMalformed() {
   // The error format follows the path when the request line was read.
-  if (request_.path.empty() && !parser_.target().empty()) {
-    request_.method = parser_.method();
+  if (request_->path.empty() && !parser_.target().empty()) {
+    request_->method = parser_.method();
     const std::string_view target = http1OriginForm(parser_.target());
-    request_.path = target.substr(0, target.find('?'));
+    request_->path = target.substr(0, target.find('?'));
   }
   refuse(isHttp1LimitError(parser_.error()) ? CodecReject::kHeadersTooLarge
                                             : CodecReject::kMalformed);
@@ -198,7 +198,7 @@ bool Http1Connection::upgradeToHttp2() {
   if (!plain_socket_ || http10_ || draining_ || pipelined_) {
     return false;
   }
-  std::optional<std::string> settings = h2cUpgradeSettings(request_.headers);
+  std::optional<std::string> settings = h2cUpgradeSettings(request_->headers);
   if (!settings) {
     return false;
   }
@@ -221,7 +221,7 @@ bool Http1Connection::upgradeToHttp2() {
   flush_.cancel();
   drain_watchdog_->stop();
   bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
-  stripUpgradeHopHeaders(request_.headers);
+  stripUpgradeHopHeaders(request_->headers);
   H2cUpgrade upgrade{std::move(*settings), std::move(request_)};
   manager_.upgradeToHttp2(*this, std::move(bev_), std::move(upgrade));
   return true;
@@ -231,7 +231,7 @@ void Http1Connection::refuse(CodecReject reason) {
   timer_.cancel();
   keep_alive_ = false;
   state_ = State::kResponding;
-  dispatcher_.reject(reason, request_, *this);
+  dispatcher_.reject(reason, *request_, *this);
   if (state_ != State::kClosing) {
     closeAfterFlush("refused");
   }

@@ -18,7 +18,7 @@ constexpr size_t kHeaderFieldOverhead = 32;
 void Http2Connection::acceptUpgrade(H2cUpgrade upgrade) {
   // The HTTP2-Settings payload was validated before the 101 went out, so this
   // fails only on a bug or out of memory: the client then gets a GOAWAY.
-  const bool head_request = upgrade.request.method == "HEAD";
+  const bool head_request = upgrade.request->method == "HEAD";
   if (nghttp2_session_upgrade2(
           session_.get(), reinterpret_cast<const uint8_t*>(upgrade.settings_payload.data()),
           upgrade.settings_payload.size(), head_request ? 1 : 0, nullptr) != 0) {
@@ -28,8 +28,8 @@ void Http2Connection::acceptUpgrade(H2cUpgrade upgrade) {
   constexpr int32_t kUpgradeStream = 1;
   stream_ids_.onUpgradeStream(kUpgradeStream);
   auto s = std::make_unique<Http2Stream>(*this, kUpgradeStream);
-  body_bytes_buffered_ += upgrade.request.body.size();  // dispatch() accounts it back
-  s->request() = std::move(upgrade.request);
+  body_bytes_buffered_ += upgrade.request->body.size();  // dispatch() accounts it back
+  s->setRequest(std::move(upgrade.request));
   s->setRequestComplete();
   streams_.emplace(kUpgradeStream, std::move(s));
   reset_guard_.onStreamOpened(Http2ResetGuard::Clock::now());
@@ -168,7 +168,7 @@ void Http2Connection::headersComplete(Http2Stream& s) {
 
 void Http2Connection::dispatch(Http2Stream& s) {
   body_bytes_buffered_ -= s.request().body.size();
-  RequestHandlerPtr handler = dispatcher_.dispatch(std::move(s.request()), s);
+  RequestHandlerPtr handler = dispatcher_.dispatch(s.takeRequest(), s);
   RequestHandler* raw = handler.get();
   s.setHandler(std::move(handler));
   // start() may end the response at once (the stream then hands the handler

@@ -52,19 +52,18 @@ Http2Stream::~Http2Stream() {
   // The handler goes first: its destructor cancels upstream work and must
   // not see a half-destroyed sink.
   handler_.reset();
-  recycleRequest(std::move(request_));  // a request never dispatched (one that was is empty)
   giveSpareString(std::move(head_bytes_));
 }
 
 void Http2Stream::beginRequest() {
   Headers entries;
   request_ = takeSpareRequest(entries);
-  request_.headers.swap(entries);  // cleared entries with their buffers, assigned in order
+  request_->headers.swap(entries);  // cleared entries with their buffers, assigned in order
   fields_ = 0;
 }
 
 void Http2Stream::addField(std::string_view name, std::string_view value) {
-  Headers& headers = request_.headers;
+  Headers& headers = request_->headers;
   if (fields_ < headers.size()) {
     headers[fields_].name.assign(name);
     headers[fields_].value.assign(value);
@@ -74,7 +73,7 @@ void Http2Stream::addField(std::string_view name, std::string_view value) {
   ++fields_;
 }
 
-void Http2Stream::endFields() { request_.headers.resize(fields_); }
+void Http2Stream::endFields() { request_->headers.resize(fields_); }
 
 void Http2Stream::countHeader(size_t bytes, size_t max_header_bytes, size_t max_header_fields) {
   max_header_bytes_ = max_header_bytes;

@@ -48,7 +48,10 @@ class Http2Stream final : public ResponseSink, public Deletable, public ThreadPo
   size_t pendingBytes() const override;
 
   int32_t id() const { return id_; }
-  IncomingRequest& request() { return request_; }
+  // The request being received: from beginRequest() (or setRequest()) until takeRequest().
+  IncomingRequest& request() { return *request_; }
+  void setRequest(IncomingRequestPtr&& request) { request_ = std::move(request); }
+  IncomingRequestPtr takeRequest() { return std::move(request_); }
 
   // The request is built in spare storage of the thread (request_recycler.h): its strings and
   // header entries keep their buffers from earlier requests, and the fields are assigned into
@@ -107,7 +110,7 @@ class Http2Stream final : public ResponseSink, public Deletable, public ThreadPo
 
   Http2Connection& connection_;
   int32_t id_;
-  IncomingRequest request_;
+  IncomingRequestPtr request_;
   size_t fields_ = 0;  // request_.headers entries assigned so far
   size_t header_bytes_ = 0;
   size_t header_fields_ = 0;

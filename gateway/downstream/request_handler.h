@@ -42,7 +42,7 @@ class RequestDispatcher {
   virtual bool admitHead(IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr& memo) = 0;
   // A complete request. The codec stores the handler, then calls start(); the
   // handler answers through `sink`.
-  virtual RequestHandlerPtr dispatch(IncomingRequest&& request, ResponseSink& sink) = 0;
+  virtual RequestHandlerPtr dispatch(IncomingRequestPtr&& request, ResponseSink& sink) = 0;
   // The codec refuses the request (400/413/431); the dispatcher writes the
   // error in the right format and records it. `head` holds what was parsed,
   // possibly nothing.

@@ -7,21 +7,36 @@ namespace slotgate::gateway {
 namespace {
 
 struct Spare {
-  // A constructor, so that emplace_back builds it in place with one move of the request (clang
-  // 14, used by the sanitizer builds, has no parenthesized aggregate init).
-  Spare(IncomingRequest&& r, size_t b) : request(std::move(r)), bytes(b) {}
-  IncomingRequest request;
-  size_t bytes;  // what it holds, counted against kMaxSpareBytes
+  IncomingRequest* request;  // owned
+  size_t bytes;              // what it holds, counted against kMaxSpareBytes
 };
 
 struct Spares {
+  Spares();
+  ~Spares();
   std::vector<Spare> list;
   size_t bytes = 0;
 };
 
-Spares& spares() {
+// Set when this thread's spares are destroyed (thread exit): a request given back after that is
+// freed. Trivially destructible, so it can still be read then.
+thread_local bool t_spares_gone = false;
+
+Spares::Spares() { list.reserve(kMaxSpareRequests); }  // push_back below never reallocates
+
+Spares::~Spares() {
+  t_spares_gone = true;
+  for (const Spare& s : list) {
+    delete s.request;
+  }
+}
+
+Spares* spares() {
+  if (t_spares_gone) {
+    return nullptr;
+  }
   thread_local Spares s;
-  return s;
+  return &s;
 }
 
 // Clears `s`, keeping its buffer unless it grew past what is worth keeping; returns what it
@@ -38,55 +53,47 @@ size_t clearKeeping(std::string& s) {
 
 }  // namespace
 
-IncomingRequest takeSpareRequest(Headers& header_store) {
-  Spares& pool = spares();
-  if (pool.list.empty()) {
+IncomingRequestPtr takeSpareRequest(Headers& header_store) {
+  Spares* pool = spares();
+  if (pool == nullptr || pool->list.empty()) {
     header_store.clear();
-    return IncomingRequest{};
+    return IncomingRequestPtr(new IncomingRequest);
   }
-  Spare& spare = pool.list.back();
-  pool.bytes -= spare.bytes;
-  IncomingRequest r = std::move(spare.request);
-  pool.list.pop_back();
-  header_store.swap(r.headers);
-  r.headers.clear();
-  return r;
+  const Spare spare = pool->list.back();
+  pool->list.pop_back();
+  pool->bytes -= spare.bytes;
+  IncomingRequest* r = spare.request;
+  header_store.swap(r->headers);
+  r->headers.clear();
+  return IncomingRequestPtr(r);
 }
 
-void recycleRequest(IncomingRequest&& request) {
-  Spares& pool = spares();
-  const bool worth_keeping = request.headers.capacity() > 0 || request.body.capacity() > 64;
-  if (!worth_keeping || pool.list.size() >= kMaxSpareRequests) {
-    request = IncomingRequest{};
+void RecycleRequest::operator()(IncomingRequest* request) const noexcept {
+  Spares* pool = spares();
+  if (pool == nullptr || pool->list.size() >= kMaxSpareRequests) {
+    delete request;
     return;
   }
-  if (request.headers.size() > kMaxSpareHeaders) {
-    request.headers.resize(kMaxSpareHeaders);
+  IncomingRequest& r = *request;
+  if (r.headers.size() > kMaxSpareHeaders) {
+    r.headers.resize(kMaxSpareHeaders);
   }
-  size_t bytes = sizeof(Spare) + request.headers.capacity() * sizeof(Header);
-  for (Header& h : request.headers) {
+  size_t bytes = sizeof(IncomingRequest) + r.headers.capacity() * sizeof(Header);
+  for (Header& h : r.headers) {
     bytes += clearKeeping(h.name);
     bytes += clearKeeping(h.value);
   }
-  request.note = IncomingRequest::DispatcherNote{};
-  bytes += clearKeeping(request.method);
-  bytes += clearKeeping(request.path);
-  bytes += clearKeeping(request.query);
-  bytes += clearKeeping(request.body);
-  if (pool.bytes + bytes > kMaxSpareBytes) {
-    request = IncomingRequest{};
+  r.note = IncomingRequest::DispatcherNote{};
+  bytes += clearKeeping(r.method);
+  bytes += clearKeeping(r.path);
+  bytes += clearKeeping(r.query);
+  bytes += clearKeeping(r.body);
+  if (pool->bytes + bytes > kMaxSpareBytes) {
+    delete request;
     return;
   }
-  pool.bytes += bytes;
-  pool.list.emplace_back(std::move(request), bytes);
-  // Left empty: the moves emptied its strings and list already, so clearing them costs a store
-  // or two, where assigning a fresh request moved five empty members into them one by one.
-  request.note = IncomingRequest::DispatcherNote{};
-  request.method.clear();
-  request.path.clear();
-  request.query.clear();
-  request.headers.clear();
-  request.body.clear();
+  pool->bytes += bytes;
+  pool->list.push_back({request, bytes});
 }
 
 }  // namespace slotgate::gateway

@@ -12,7 +12,7 @@ using metrics::ErrorType;
 using Clock = std::chrono::steady_clock;
 
 ModelsHandler::ModelsHandler(GatewayContext& context, Dispatcher& worker,
-                             ConfigSnapshotPtr snapshot, IncomingRequest&& request,
+                             ConfigSnapshotPtr snapshot, IncomingRequestPtr&& request,
                              const routing::Endpoint& endpoint, ResponseSink& sink)
     : context_(context),
       worker_(worker),
@@ -21,7 +21,7 @@ ModelsHandler::ModelsHandler(GatewayContext& context, Dispatcher& worker,
       sink_(sink),
       endpoint_(endpoint),
       started_(Clock::now()),
-      request_id_(requestIdFor(request_.headers)) {
+      request_id_(requestIdFor(request_->headers)) {
   context_.active_requests.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -34,7 +34,7 @@ ModelsHandler::~ModelsHandler() {
 
 void ModelsHandler::start() {
   const conf::Config& config = snapshot_->config();
-  client_index_ = requestClient(config, request_);
+  client_index_ = requestClient(config, *request_);
   if (client_index_ == kNoClient) {
     answer(errorBody(endpoint_.format, ErrorType::kInvalidApiKey, "missing or unknown API key"),
            ErrorType::kInvalidApiKey);
@@ -45,7 +45,7 @@ void ModelsHandler::start() {
     answer(modelListBody(config, client), std::nullopt);
     return;
   }
-  const std::optional<std::string> id = modelIdFromPath(request_.path);
+  const std::optional<std::string> id = modelIdFromPath(request_->path);
   model_ = id.value_or("");
   std::optional<std::string> body;
   if (id) {
@@ -77,8 +77,8 @@ void ModelsHandler::record(std::optional<ErrorType> error, bool client_gone) {
   const std::chrono::nanoseconds duration = Clock::now() - started_;
   RequestOutcome outcome;
   outcome.request_id = request_id_;
-  outcome.method = request_.method;
-  outcome.path = request_.path;
+  outcome.method = request_->method;
+  outcome.path = request_->path;
   outcome.client = client_index_;
   outcome.model = model_;
   outcome.success = !error && !client_gone;

@@ -20,7 +20,8 @@ namespace slotgate::gateway {
 class ModelsHandler : public RequestHandler {
  public:
   ModelsHandler(GatewayContext& context, Dispatcher& worker, ConfigSnapshotPtr snapshot,
-                IncomingRequest&& request, const routing::Endpoint& endpoint, ResponseSink& sink);
+                IncomingRequestPtr&& request, const routing::Endpoint& endpoint,
+                ResponseSink& sink);
   ~ModelsHandler() override;
 
   void start() override;
@@ -34,7 +35,7 @@ class ModelsHandler : public RequestHandler {
   GatewayContext& context_;
   Dispatcher& worker_;
   ConfigSnapshotPtr snapshot_;
-  IncomingRequest request_;
+  IncomingRequestPtr request_;  // never null
   ResponseSink& sink_;
   const routing::Endpoint& endpoint_;
   std::chrono::steady_clock::time_point started_;

@@ -67,11 +67,11 @@ bool ProxyDispatcher::admitHead(IncomingRequest& head, ResponseSink& sink,
   return true;
 }
 
-RequestHandlerPtr ProxyDispatcher::dispatch(IncomingRequest&& request, ResponseSink& sink) {
+RequestHandlerPtr ProxyDispatcher::dispatch(IncomingRequestPtr&& request, ResponseSink& sink) {
   // The route admitHead found (every codec calls it first; a path it refused never gets here).
-  const routing::Endpoint* noted = routing::endpointById(request.note.route);
+  const routing::Endpoint* noted = routing::endpointById(request->note.route);
   const routing::Endpoint& endpoint =
-      noted != nullptr ? *noted : routing::findEndpoint(request.path);
+      noted != nullptr ? *noted : routing::findEndpoint(request->path);
   if (endpoint.kind == routing::EndpointKind::kListModels ||
       endpoint.kind == routing::EndpointKind::kModelObject) {
     return std::make_unique<ModelsHandler>(context_, worker_, context_.snapshot.load(),

@@ -18,7 +18,7 @@ class ProxyDispatcher : public RequestDispatcher, public ConnectionStats {
   ProxyDispatcher(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream);
 
   bool admitHead(IncomingRequest& head, ResponseSink& sink, ConnectionMemoPtr& memo) override;
-  RequestHandlerPtr dispatch(IncomingRequest&& request, ResponseSink& sink) override;
+  RequestHandlerPtr dispatch(IncomingRequestPtr&& request, ResponseSink& sink) override;
   void reject(CodecReject reason, const IncomingRequest& head, ResponseSink& sink) override;
 
   void onConnectionClosed(const char* reason) override;

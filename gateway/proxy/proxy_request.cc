@@ -1,6 +1,5 @@
 #include "gateway/proxy/proxy_request.h"
 
-#include "gateway/downstream/request_recycler.h"
 #include "gateway/proxy/attempt_verdict.h"
 #include "gateway/proxy/auth.h"
 #include "gateway/proxy/model_checks.h"
@@ -27,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 static_assert(sizeof(ProxyRequest) <= 2048, "one block of the worker's free list per request");
 
 ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
-                           ConfigSnapshotPtr snapshot, IncomingRequest&& request,
+                           ConfigSnapshotPtr snapshot, IncomingRequestPtr&& request,
                            const routing::Endpoint& endpoint, ResponseSink& sink)
     : context_(context),
       worker_(worker),
@@ -37,7 +36,7 @@ ProxyRequest::ProxyRequest(GatewayContext& context, Dispatcher& worker, Upstream
       sink_(sink),
       endpoint_(endpoint),
       started_(Clock::now()),
-      request_id_(requestIdFor(request_.headers)),
+      request_id_(requestIdFor(request_->headers)),
       admission_(*this),
       mark_(started_) {
   context_.active_requests.fetch_add(1, std::memory_order_relaxed);
@@ -51,17 +50,16 @@ ProxyRequest::~ProxyRequest() {
     conclude(false, std::nullopt, /*client_gone=*/true);
   }
   context_.active_requests.fetch_sub(1, std::memory_order_relaxed);
-  recycleRequest(std::move(request_));  // its storage serves the thread's next request
 }
 
 void ProxyRequest::start() {
   const conf::Config& config = snapshot_->config();
-  client_index_ = requestClient(config, request_);
+  client_index_ = requestClient(config, *request_);
   if (client_index_ == kNoClient) {
     respondError(ErrorType::kInvalidApiKey, "missing or unknown API key");
     return;
   }
-  body_ = readBodyFields(request_.body);
+  body_ = readBodyFields(request_->body);
   if (!body_.ok) {
     body_.model.clear();  // an ambiguous body names no model, not even in the logs
     respondError(ErrorType::kInvalidRequest, body_.error);
@@ -69,7 +67,7 @@ void ProxyRequest::start() {
   }
   resolution_ = resolveModel(*snapshot_, body_.model);
   if (auto refusal = checkModel(config, config.clients[client_index_], body_.model, resolution_,
-                                endpoint_, request_.path)) {
+                                endpoint_, request_->path)) {
     respondError(refusal->error, refusal->message);
     return;
   }
@@ -166,7 +164,7 @@ RouteNames ProxyRequest::routeNames() const {
 
 void ProxyRequest::send(const routing::Candidate& candidate) {
   attempt_.start(*snapshot_, candidate,
-                 {request_, body_, request_id_, endpoint_, *resolution_.model}, upstream_, *this);
+                 {*request_, body_, request_id_, endpoint_, *resolution_.model}, upstream_, *this);
   const conf::Provider& p = snapshot_->config().providers[candidate.provider_index];
   live_.route(context_.tracker, p.name, resolution_.model->targets[candidate.target_index].model,
               p.keys[candidate.key_index].id);
@@ -320,8 +318,8 @@ void ProxyRequest::conclude(bool success, std::optional<ErrorType> error, bool c
   enter(State::kDone);
   RequestOutcome outcome;
   outcome.request_id = request_id_;
-  outcome.method = request_.method;
-  outcome.path = request_.path;
+  outcome.method = request_->method;
+  outcome.path = request_->path;
   outcome.client = client_index_;
   outcome.model = body_.model;
   outcome.resolved = resolution_.model;

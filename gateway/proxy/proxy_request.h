@@ -55,7 +55,7 @@ class ProxyRequest : public RequestHandler,
                      public ThreadPooled<ProxyRequest> {
  public:
   ProxyRequest(GatewayContext& context, Dispatcher& worker, UpstreamPool& upstream,
-               ConfigSnapshotPtr snapshot, IncomingRequest&& request,
+               ConfigSnapshotPtr snapshot, IncomingRequestPtr&& request,
                const routing::Endpoint& endpoint, ResponseSink& sink);
   ~ProxyRequest() override;
 
@@ -110,7 +110,7 @@ class ProxyRequest : public RequestHandler,
   Dispatcher& worker_;
   UpstreamPool& upstream_;
   ConfigSnapshotPtr snapshot_;
-  IncomingRequest request_;
+  IncomingRequestPtr request_;  // never null; goes back to the thread's spares with this
   ResponseSink& sink_;
   const routing::Endpoint& endpoint_;  // a row of the route table
   std::chrono::steady_clock::time_point started_;

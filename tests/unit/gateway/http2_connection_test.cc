@@ -66,8 +66,9 @@ class FakeDispatcher : public RequestDispatcher, public ConnectionStats {
     sink.finish();
     return false;
   }
-  RequestHandlerPtr dispatch(IncomingRequest&& request, ResponseSink& sink) override {
+  RequestHandlerPtr dispatch(IncomingRequestPtr&& owned, ResponseSink& sink) override {
     ++events_.dispatched;
+    const IncomingRequest& request = *owned;
     last_body = request.body;
     last_query = request.query;
     last_host = findHeader(request.headers, "host") ? *findHeader(request.headers, "host") : "";
@@ -493,10 +494,10 @@ TEST_F(Http2ConnectionTest, ARequestBuiltInRecycledStorageCarriesOnlyItsOwnField
   EXPECT_EQ(client.streams[denied].status, 401);
   event_base_loop(worker_.base(), EVLOOP_NONBLOCK);  // the deferred deletion of the stream
   Headers entries;
-  IncomingRequest spare = takeSpareRequest(entries);
+  IncomingRequestPtr spare = takeSpareRequest(entries);
   EXPECT_GE(entries.size(), 4u);  // host, x-a, x-b, x-c: the refused request's storage
-  spare.headers.swap(entries);
-  recycleRequest(std::move(spare));  // back for the next stream
+  spare->headers.swap(entries);
+  spare.reset();  // back for the next stream
 
   client.get("/b", "", {{"x-only", "v"}});
   ASSERT_TRUE(run(client, [&] { return events_.live.count("/b") == 1; }));
