@@ -11,6 +11,7 @@
 #include "gateway/downstream/connection_sniffer.h"
 #include "gateway/downstream/h2c_upgrade.h"
 #include "gateway/downstream/request_recycler.h"
+#include "gateway/event/plain_socket_read.h"
 #include "gateway/event/speculative_write.h"
 #include "gateway/event/timeval.h"
 
@@ -38,7 +39,7 @@ Http1Connection::Http1Connection(Dispatcher& worker, ConnectionManager& manager,
   bufferevent_setcb(bev_.get(), &Http1Connection::onRead, &Http1Connection::onWrite,
                     &Http1Connection::onEvent, this);
   bufferevent_setwatermark(bev_.get(), EV_WRITE, kWriteLowWater, 0);
-  bufferevent_setwatermark(bev_.get(), EV_READ, 0, kReadHighWater);
+  setReadHighWater(bev_.get(), kReadHighWater);  // on a plain socket, without libevent's callback
   // A client that stops reading our response cannot hold the connection forever, nor one
   // that reads it a byte at a time (the write timeout restarts on every byte written).
   timeval write_tv = toTimeval(limits_.idle_timeout);

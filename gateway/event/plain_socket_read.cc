@@ -93,6 +93,17 @@ bool useOwnReadPath(bufferevent* bev) {
   return true;
 }
 
+void setReadHighWater(bufferevent* bev, size_t high) {
+  if (high == 0 || event_get_callback(&bev->ev_read) != &onReadable) {
+    bufferevent_setwatermark(bev, EV_READ, 0, high);
+    return;
+  }
+  // The fields bufferevent_getwatermark reads (onReadable bounds each read by them); libevent's
+  // callback, if an earlier mark installed it, stays as it was.
+  bev->wm_read.low = 0;
+  bev->wm_read.high = high;
+}
+
 bool readReportedNotHandled(bufferevent* bev) {
   return (bev->ev_read.ev_evcallback.evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) != 0;
 }

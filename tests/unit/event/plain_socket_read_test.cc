@@ -149,6 +149,64 @@ TEST_F(PlainSocketReadTest, ReadingStopsAtTheHighWaterMarkAndResumesBelowIt) {
   EXPECT_EQ(received_, std::string(900, 'x'));
 }
 
+// The same, with the mark set through setReadHighWater: libevent's watermark callback comes in
+// only when the input reaches the mark.
+TEST_F(PlainSocketReadTest, AMarkSetWithoutLibeventsCallbackStopsAndResumesTheSame) {
+  ASSERT_TRUE(useOwnReadPath(bev_));
+  setReadHighWater(bev_, 100);
+  size_t low = 1;
+  size_t high = 0;
+  bufferevent_getwatermark(bev_, EV_READ, &low, &high);
+  EXPECT_EQ(low, 0u);
+  EXPECT_EQ(high, 100u);
+  keep_input_ = true;
+  send(std::string(1000, 'x'));
+  runUntil([&] { return evbuffer_get_length(bufferevent_get_input(bev_)) >= 100; });
+  for (int i = 0; i < 20; ++i) {
+    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+  }
+  EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev_)), 100u);
+  for (size_t n : reads_) {
+    EXPECT_LE(n, 100u);
+  }
+  keep_input_ = false;
+  kept_ = 0;
+  evbuffer_drain(bufferevent_get_input(bev_), 100);
+  runUntil([&] { return received_.size() == 900; });
+  EXPECT_EQ(received_, std::string(900, 'x'));
+  // A second fill stops at the mark again, and drains again.
+  keep_input_ = true;
+  received_.clear();
+  send(std::string(300, 'y'));
+  runUntil([&] { return evbuffer_get_length(bufferevent_get_input(bev_)) >= 100; });
+  for (int i = 0; i < 20; ++i) {
+    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+  }
+  EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev_)), 100u);
+  keep_input_ = false;
+  kept_ = 0;
+  evbuffer_drain(bufferevent_get_input(bev_), 100);
+  runUntil([&] { return received_.size() == 200; });
+  EXPECT_EQ(received_, std::string(200, 'y'));
+}
+
+// Without our read path the mark is libevent's own.
+TEST_F(PlainSocketReadTest, AMarkOnLibeventsReadIsLibeventsWatermark) {
+  setReadHighWater(bev_, 100);
+  keep_input_ = true;
+  send(std::string(1000, 'x'));
+  runUntil([&] { return evbuffer_get_length(bufferevent_get_input(bev_)) >= 100; });
+  for (int i = 0; i < 20; ++i) {
+    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+  }
+  EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev_)), 100u);
+  keep_input_ = false;
+  kept_ = 0;
+  evbuffer_drain(bufferevent_get_input(bev_), 100);
+  runUntil([&] { return received_.size() == 900; });
+  EXPECT_EQ(received_, std::string(900, 'x'));
+}
+
 TEST_F(PlainSocketReadTest, EndOfStreamDisablesReadingAndReachesTheEventCallback) {
   ASSERT_TRUE(useOwnReadPath(bev_));
   send("last");
