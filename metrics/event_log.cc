@@ -30,7 +30,8 @@ nlohmann::ordered_json itemJson(const LogItem& item) {
 
 }  // namespace
 
-EventLog::EventLog(size_t capacity) : capacity_(capacity) {
+EventLog::EventLog(size_t capacity, std::mutex* mu)
+    : capacity_(capacity), mu_(mu != nullptr ? *mu : own_mu_) {
   // Room for every entry from the start: the rings never move their items.
   errors_.items.reserve(capacity);
   traces_.items.reserve(capacity);

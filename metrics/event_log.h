@@ -9,13 +9,15 @@
 // strings reuse the capacity of the ones they replace; issue 12).
 //
 // Thread-safety: add()/record() and the readers may be called from any thread (one
-// mutex, held for an entry's assignment or a copy).
+// mutex, held for an entry's assignment or a copy). Its owner may lend it a mutex it shares
+// with other state, so that one lock covers them all per request (recordLocked()).
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "metrics/request_id.h"
@@ -45,7 +47,10 @@ struct LogItem {
 class EventLog {
  public:
   static constexpr size_t kDefaultCapacity = 200;
-  explicit EventLog(size_t capacity = kDefaultCapacity);
+  // `mu` guards the log when given (it must outlive it), else a mutex of its own.
+  explicit EventLog(size_t capacity = kDefaultCapacity, std::mutex* mu = nullptr);
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
 
   void add(const LogItem& item);
 
@@ -54,6 +59,11 @@ class EventLog {
   template <typename Fill>
   void record(Fill&& fill) {
     std::lock_guard lock(mu_);
+    recordLocked(std::forward<Fill>(fill));
+  }
+  // record() by a caller that holds the mutex given at construction.
+  template <typename Fill>
+  void recordLocked(Fill&& fill) {
     if (capacity_ == 0) {
       return;
     }
@@ -85,7 +95,8 @@ class EventLog {
   static bool isError(const LogItem& item) { return item.error || item.status >= 300; }
 
   const size_t capacity_;
-  mutable std::mutex mu_;
+  std::mutex own_mu_;
+  std::mutex& mu_;  // own_mu_ or the owner's
   Ring errors_;
   Ring traces_;
 };

@@ -8,44 +8,38 @@
 
 namespace slotgate::metrics {
 
-History::History() : window_start_(std::chrono::steady_clock::now()) {}
-
-void History::Reservoir::offer(double value, uint64_t& rng) {
-  ++seen;
-  if (values.size() < kReservoir) {
-    values.push_back(value);
-    return;
-  }
-  // Algorithm R: keep each of the n seen values with probability k/n.
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  const uint64_t slot = rng % seen;
-  if (slot < kReservoir) {
-    values[slot] = value;
-  }
-}
+History::History(std::mutex* mu)
+    : mu_(mu != nullptr ? *mu : own_mu_), window_start_(std::chrono::steady_clock::now()) {}
 
 std::vector<double> History::Reservoir::take() {
-  std::vector<double> out;
-  out.swap(values);
+  std::vector<double> out(
+      values.begin(),
+      values.begin() + static_cast<std::ptrdiff_t>(std::min<uint64_t>(seen, kReservoir)));
   seen = 0;
   return out;
 }
 
-void History::record(double duration_ms, bool error, const RequestLatencies& latencies) {
-  std::lock_guard lock(mu_);
+void History::recordLocked(double duration_ms, bool error, const RequestLatencies& latencies) {
   ++window_requests_;
   window_errors_ += error ? 1 : 0;
-  duration_.offer(duration_ms, rng_);
+  // Every request offers its duration, so no other reservoir has seen more values: while the
+  // duration's is not full, none needs a draw.
+  uint64_t draw = 0;
+  if (duration_.seen >= kReservoir) {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    draw = rng_;
+  }
+  duration_.offer(duration_ms, draw);
   if (latencies.ttft_ms >= 0) {
-    ttft_.offer(latencies.ttft_ms, rng_);
+    ttft_.offer(latencies.ttft_ms, draw);
   }
   if (latencies.overhead_ms >= 0) {
-    overhead_.offer(latencies.overhead_ms, rng_);
+    overhead_.offer(latencies.overhead_ms, draw);
   }
   if (latencies.queue_wait_ms >= 0) {
-    queue_wait_.offer(latencies.queue_wait_ms, rng_);
+    queue_wait_.offer(latencies.queue_wait_ms, draw);
   }
 }
 

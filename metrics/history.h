@@ -10,7 +10,8 @@
 // sample.
 //
 // Thread-safety: every method may be called from any thread (one mutex,
-// held briefly by record()).
+// held briefly by record()). Its owner may lend it a mutex it shares with other state, so that
+// one lock covers them all per request (recordLocked()).
 #pragma once
 
 #include <chrono>
@@ -64,10 +65,18 @@ class History {
   static constexpr size_t kReservoir = 1024;
   static constexpr int kMaxMinutes = 60;
 
-  History();
+  // `mu` guards the history when given (it must outlive it), else a mutex of its own.
+  explicit History(std::mutex* mu = nullptr);
+  History(const History&) = delete;
+  History& operator=(const History&) = delete;
 
   // A request finished (any thread).
-  void record(double duration_ms, bool error, const RequestLatencies& latencies = {});
+  void record(double duration_ms, bool error, const RequestLatencies& latencies = {}) {
+    std::lock_guard lock(mu_);
+    recordLocked(duration_ms, error, latencies);
+  }
+  // record() by a caller that holds the mutex given at construction.
+  void recordLocked(double duration_ms, bool error, const RequestLatencies& latencies);
 
   // Closes the current window; `now_steady` measures its length.
   HistoryPoint sample(std::chrono::system_clock::time_point now_wall,
@@ -84,15 +93,30 @@ class History {
   [[nodiscard]] static double percentile(std::vector<double>& values, double p);
 
  private:
-  // A uniform sample of at most kReservoir values of one window (Algorithm R).
+  // A uniform sample of at most kReservoir values of one window (Algorithm R). Its storage is
+  // sized once and kept: a value offered is one store, and one more draw once it is full.
   struct Reservoir {
-    std::vector<double> values;
+    std::vector<double> values = std::vector<double>(kReservoir);
     uint64_t seen = 0;  // values offered this window
-    void offer(double value, uint64_t& rng);
+    // `draw` is uniform over 64 bits; one draw serves every reservoir a request offers to
+    // (each one's sample stays uniform: a reservoir uses a fresh draw per value it is offered).
+    void offer(double value, uint64_t draw) {
+      const uint64_t n = seen++;
+      if (n < kReservoir) {
+        values[n] = value;
+        return;
+      }
+      // Algorithm R: the (n+1)-th value is kept with probability k/(n+1), over a uniform slot.
+      const uint64_t slot = draw % (n + 1);
+      if (slot < kReservoir) {
+        values[slot] = value;
+      }
+    }
     std::vector<double> take();  // the sample; the reservoir starts the next window empty
   };
 
-  mutable std::mutex mu_;
+  std::mutex own_mu_;
+  std::mutex& mu_;  // own_mu_ or the owner's
   uint64_t window_requests_ = 0;
   uint64_t window_errors_ = 0;
   Reservoir duration_;

@@ -127,25 +127,29 @@ void LiveRequestTracker::answered(const ActiveEntry& entry, const FinishedReques
 
 void LiveRequestTracker::recordFinished(const ActiveEntry& entry, const FinishedRequest& outcome) {
   const auto finished_at = std::chrono::system_clock::now();
-  totals_.record(outcome, finished_at);
-  // Every field assigned into the ring's item, whose strings keep their storage.
-  log_.record([&](LogItem& item) {
-    item.request_id = entry.request_id;
-    assignChanged(item.client, entry.client);
-    // A refused request's model is whatever the caller sent: capped, so 200 entries stay small.
-    assignChanged(item.model, std::string_view(entry.model).substr(0, kLoggedModelMax));
-    assignChanged(item.provider, outcome.provider);
-    assignChanged(item.provider_model, outcome.provider_model);
-    assignChanged(item.key_id, outcome.key_id);
-    item.streaming = outcome.streaming;
-    item.error = outcome.error;
-    item.status = outcome.status;
-    assignChanged(item.error_type, outcome.error_type);
-    item.duration_ms = outcome.duration_ms;
-    item.tokens = outcome.usage;
-    item.finished_at = finished_at;
-  });
-  history_.record(outcome.duration_ms, outcome.error, outcome.latencies);
+  {
+    std::lock_guard lock(finished_mu_);
+    totals_.recordLocked(outcome, finished_at);
+    // Every field assigned into the ring's item, whose strings keep their storage.
+    log_.recordLocked([&](LogItem& item) {
+      item.request_id = entry.request_id;
+      assignChanged(item.client, entry.client);
+      // A refused request's model is whatever the caller sent: capped, so 200 entries stay
+      // small.
+      assignChanged(item.model, std::string_view(entry.model).substr(0, kLoggedModelMax));
+      assignChanged(item.provider, outcome.provider);
+      assignChanged(item.provider_model, outcome.provider_model);
+      assignChanged(item.key_id, outcome.key_id);
+      item.streaming = outcome.streaming;
+      item.error = outcome.error;
+      item.status = outcome.status;
+      assignChanged(item.error_type, outcome.error_type);
+      item.duration_ms = outcome.duration_ms;
+      item.tokens = outcome.usage;
+      item.finished_at = finished_at;
+    });
+    history_.recordLocked(outcome.duration_ms, outcome.error, outcome.latencies);
+  }
   changed();
 }
 

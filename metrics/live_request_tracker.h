@@ -3,9 +3,10 @@
 // admin thread polls to push live snapshots (SSE).
 //
 // Thread-safety: every method may be called from any thread. begin/route/end
-// take one shard lock (entries are spread over kShards by address); progress()
-// only sets an atomic flag when it is not already set, so a streaming
-// request's per-chunk cost is one relaxed load.
+// take one shard lock (entries are spread over kShards by address); end() and
+// answered() then take one more, for the totals, logs and history together;
+// progress() only sets an atomic flag when it is not already set, so a
+// streaming request's per-chunk cost is one relaxed load.
 //
 // A request costs no allocation here: the active set is an intrusive list through the entries
 // (ActiveEntry::links), the request id is a fixed array (RequestId) and the event log writes
@@ -93,9 +94,12 @@ class LiveRequestTracker : public RequestTracker {
   mutable std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> seq_{0};
   std::atomic<bool> progress_pending_{false};
-  RunningTotals totals_;
-  EventLog log_;
-  History history_;
+  // Guards totals_, log_ and history_: a finished request takes one lock for the three (their
+  // readers lock it through their own methods).
+  std::mutex finished_mu_;
+  RunningTotals totals_{&finished_mu_};
+  EventLog log_{EventLog::kDefaultCapacity, &finished_mu_};
+  History history_{&finished_mu_};
 };
 
 }  // namespace slotgate::metrics

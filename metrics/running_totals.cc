@@ -52,9 +52,8 @@ TotalsRow& RunningTotals::rowOf(std::string_view provider, std::string_view prov
   return m->second;
 }
 
-void RunningTotals::record(const FinishedRequest& outcome,
-                           std::chrono::system_clock::time_point finished_at) {
-  std::lock_guard lock(mu_);
+void RunningTotals::recordLocked(const FinishedRequest& outcome,
+                                 std::chrono::system_clock::time_point finished_at) {
   TotalsRow& row =
       outcome.provider.empty() ? unrouted_ : rowOf(outcome.provider, outcome.provider_model);
   row.requests += 1;

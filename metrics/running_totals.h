@@ -12,7 +12,9 @@
 // top level. Hence top >= sum of providers, and top - sum = the unrouted ones.
 //
 // Thread-safety: record() and view() may be called from any thread; one
-// mutex, taken once per finished request and once per admin read.
+// mutex, taken once per finished request and once per admin read. Its owner may lend it a
+// mutex it shares with other state, so that one lock covers them all per request
+// (recordLocked()).
 #pragma once
 
 #include <chrono>
@@ -78,7 +80,18 @@ struct ActiveTokens {
 
 class RunningTotals {
  public:
-  void record(const FinishedRequest& outcome, std::chrono::system_clock::time_point finished_at);
+  // `mu` guards the totals when given (it must outlive them), else a mutex of their own.
+  explicit RunningTotals(std::mutex* mu = nullptr) : mu_(mu != nullptr ? *mu : own_mu_) {}
+  RunningTotals(const RunningTotals&) = delete;
+  RunningTotals& operator=(const RunningTotals&) = delete;
+
+  void record(const FinishedRequest& outcome, std::chrono::system_clock::time_point finished_at) {
+    std::lock_guard lock(mu_);
+    recordLocked(outcome, finished_at);
+  }
+  // record() by a caller that holds the mutex given at construction.
+  void recordLocked(const FinishedRequest& outcome,
+                    std::chrono::system_clock::time_point finished_at);
 
   // Rows whose provider and provider model match the filter, summed per
   // provider and at the top. Unrouted requests join the top only when the
@@ -90,7 +103,8 @@ class RunningTotals {
   // The row of (provider, provider model), created when new.
   TotalsRow& rowOf(std::string_view provider, std::string_view provider_model);
 
-  mutable std::mutex mu_;
+  std::mutex own_mu_;
+  std::mutex& mu_;  // own_mu_ or the owner's
   TotalsRow unrouted_;
   // Looked up by string_view (std::less<>): a finished request's names are views.
   std::map<std::string, std::map<std::string, TotalsRow, std::less<>>, std::less<>> rows_;
