@@ -30,7 +30,7 @@ nlohmann::ordered_json itemJson(const LogItem& item) {
 
 }  // namespace
 
-EventLog::EventLog(size_t capacity, std::mutex* mu)
+EventLog::EventLog(size_t capacity, FutexMutex* mu)
     : capacity_(capacity), mu_(mu != nullptr ? *mu : own_mu_) {
   // Room for every entry from the start: the rings never move their items.
   errors_.items.reserve(capacity);

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "metrics/futex_mutex.h"
 #include "metrics/request_id.h"
 #include "metrics/token_usage.h"
 
@@ -48,7 +49,7 @@ class EventLog {
  public:
   static constexpr size_t kDefaultCapacity = 200;
   // `mu` guards the log when given (it must outlive it), else a mutex of its own.
-  explicit EventLog(size_t capacity = kDefaultCapacity, std::mutex* mu = nullptr);
+  explicit EventLog(size_t capacity = kDefaultCapacity, FutexMutex* mu = nullptr);
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
@@ -95,8 +96,8 @@ class EventLog {
   static bool isError(const LogItem& item) { return item.error || item.status >= 300; }
 
   const size_t capacity_;
-  std::mutex own_mu_;
-  std::mutex& mu_;  // own_mu_ or the owner's
+  FutexMutex own_mu_;
+  FutexMutex& mu_;  // own_mu_ or the owner's
   Ring errors_;
   Ring traces_;
 };

@@ -8,7 +8,7 @@
 
 namespace slotgate::metrics {
 
-History::History(std::mutex* mu)
+History::History(FutexMutex* mu)
     : mu_(mu != nullptr ? *mu : own_mu_), window_start_(std::chrono::steady_clock::now()) {}
 
 std::vector<double> History::Reservoir::take() {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/futex_mutex.h"
 #include "metrics/process_collector.h"
 
 namespace slotgate::metrics {
@@ -66,7 +67,7 @@ class History {
   static constexpr int kMaxMinutes = 60;
 
   // `mu` guards the history when given (it must outlive it), else a mutex of its own.
-  explicit History(std::mutex* mu = nullptr);
+  explicit History(FutexMutex* mu = nullptr);
   History(const History&) = delete;
   History& operator=(const History&) = delete;
 
@@ -115,8 +116,8 @@ class History {
     std::vector<double> take();  // the sample; the reservoir starts the next window empty
   };
 
-  std::mutex own_mu_;
-  std::mutex& mu_;  // own_mu_ or the owner's
+  FutexMutex own_mu_;
+  FutexMutex& mu_;  // own_mu_ or the owner's
   uint64_t window_requests_ = 0;
   uint64_t window_errors_ = 0;
   Reservoir duration_;

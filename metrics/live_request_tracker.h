@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "metrics/event_log.h"
+#include "metrics/futex_mutex.h"
 #include "metrics/history.h"
 #include "metrics/request_tracker.h"
 #include "metrics/running_totals.h"
@@ -82,7 +83,7 @@ class LiveRequestTracker : public RequestTracker {
   static constexpr size_t kShards = 16;
   // The entries in flight of one shard: a doubly linked list through ActiveEntry::links.
   struct Shard {
-    mutable std::mutex mu;
+    mutable FutexMutex mu;
     ActiveEntry* head = nullptr;
     size_t count = 0;
   };
@@ -96,7 +97,7 @@ class LiveRequestTracker : public RequestTracker {
   std::atomic<bool> progress_pending_{false};
   // Guards totals_, log_ and history_: a finished request takes one lock for the three (their
   // readers lock it through their own methods).
-  std::mutex finished_mu_;
+  FutexMutex finished_mu_;
   RunningTotals totals_{&finished_mu_};
   EventLog log_{EventLog::kDefaultCapacity, &finished_mu_};
   History history_{&finished_mu_};

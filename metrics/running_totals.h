@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "metrics/futex_mutex.h"
 #include "metrics/request_tracker.h"
 
 namespace slotgate::metrics {
@@ -81,7 +82,7 @@ struct ActiveTokens {
 class RunningTotals {
  public:
   // `mu` guards the totals when given (it must outlive them), else a mutex of their own.
-  explicit RunningTotals(std::mutex* mu = nullptr) : mu_(mu != nullptr ? *mu : own_mu_) {}
+  explicit RunningTotals(FutexMutex* mu = nullptr) : mu_(mu != nullptr ? *mu : own_mu_) {}
   RunningTotals(const RunningTotals&) = delete;
   RunningTotals& operator=(const RunningTotals&) = delete;
 
@@ -103,8 +104,8 @@ class RunningTotals {
   // The row of (provider, provider model), created when new.
   TotalsRow& rowOf(std::string_view provider, std::string_view provider_model);
 
-  std::mutex own_mu_;
-  std::mutex& mu_;  // own_mu_ or the owner's
+  FutexMutex own_mu_;
+  FutexMutex& mu_;  // own_mu_ or the owner's
   TotalsRow unrouted_;
   // Looked up by string_view (std::less<>): a finished request's names are views.
   std::map<std::string, std::map<std::string, TotalsRow, std::less<>>, std::less<>> rows_;
