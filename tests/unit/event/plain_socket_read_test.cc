@@ -86,6 +86,29 @@ class PlainSocketReadTest : public ::testing::Test {
   void send(const std::string& bytes) {
     ASSERT_EQ(::send(fds_[1], bytes.data(), bytes.size(), 0), static_cast<ssize_t>(bytes.size()));
   }
+  // Sends `bytes` while the consumer keeps its input: reading stops with exactly `mark` bytes
+  // held (more loop turns read nothing past it, and no read took more than the mark); then the
+  // consumer takes them, reading resumes, and the rest arrives.
+  void fillToMarkThenDrain(const std::string& bytes, size_t mark) {
+    keep_input_ = true;
+    kept_ = 0;
+    received_.clear();
+    reads_.clear();
+    send(bytes);
+    runUntil([&] { return evbuffer_get_length(bufferevent_get_input(bev_)) >= mark; });
+    for (int i = 0; i < 20; ++i) {
+      event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    }
+    EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev_)), mark);
+    for (size_t n : reads_) {
+      EXPECT_LE(n, mark);
+    }
+    keep_input_ = false;
+    kept_ = 0;
+    evbuffer_drain(bufferevent_get_input(bev_), mark);
+    runUntil([&] { return received_.size() == bytes.size() - mark; });
+    EXPECT_EQ(received_, bytes.substr(mark));
+  }
   // Runs the loop until `done` or ~2 s of turns without it.
   template <typename Done>
   void runUntil(Done done) {
@@ -133,20 +156,7 @@ TEST_F(PlainSocketReadTest, OneReadTakesAtMost4096Bytes) {
 TEST_F(PlainSocketReadTest, ReadingStopsAtTheHighWaterMarkAndResumesBelowIt) {
   ASSERT_TRUE(useOwnReadPath(bev_));
   bufferevent_setwatermark(bev_, EV_READ, 0, 100);
-  keep_input_ = true;
-  send(std::string(1000, 'x'));
-  runUntil([&] { return evbuffer_get_length(bufferevent_get_input(bev_)) >= 100; });
-  // More turns: nothing past the mark is read while the input stays full.
-  for (int i = 0; i < 20; ++i) {
-    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-  }
-  EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev_)), 100u);
-  // The consumer takes it all: reading resumes.
-  keep_input_ = false;
-  kept_ = 0;
-  evbuffer_drain(bufferevent_get_input(bev_), 100);
-  runUntil([&] { return received_.size() == 900; });
-  EXPECT_EQ(received_, std::string(900, 'x'));
+  fillToMarkThenDrain(std::string(1000, 'x'), 100);
 }
 
 // The same, with the mark set through setReadHighWater: libevent's watermark callback comes in
@@ -159,52 +169,15 @@ TEST_F(PlainSocketReadTest, AMarkSetWithoutLibeventsCallbackStopsAndResumesTheSa
   bufferevent_getwatermark(bev_, EV_READ, &low, &high);
   EXPECT_EQ(low, 0u);
   EXPECT_EQ(high, 100u);
-  keep_input_ = true;
-  send(std::string(1000, 'x'));
-  runUntil([&] { return evbuffer_get_length(bufferevent_get_input(bev_)) >= 100; });
-  for (int i = 0; i < 20; ++i) {
-    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-  }
-  EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev_)), 100u);
-  for (size_t n : reads_) {
-    EXPECT_LE(n, 100u);
-  }
-  keep_input_ = false;
-  kept_ = 0;
-  evbuffer_drain(bufferevent_get_input(bev_), 100);
-  runUntil([&] { return received_.size() == 900; });
-  EXPECT_EQ(received_, std::string(900, 'x'));
-  // A second fill stops at the mark again, and drains again.
-  keep_input_ = true;
-  received_.clear();
-  send(std::string(300, 'y'));
-  runUntil([&] { return evbuffer_get_length(bufferevent_get_input(bev_)) >= 100; });
-  for (int i = 0; i < 20; ++i) {
-    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-  }
-  EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev_)), 100u);
-  keep_input_ = false;
-  kept_ = 0;
-  evbuffer_drain(bufferevent_get_input(bev_), 100);
-  runUntil([&] { return received_.size() == 200; });
-  EXPECT_EQ(received_, std::string(200, 'y'));
+  fillToMarkThenDrain(std::string(1000, 'x'), 100);
+  // A second fill stops at the mark again (libevent's callback now installed), and drains again.
+  fillToMarkThenDrain(std::string(300, 'y'), 100);
 }
 
 // Without our read path the mark is libevent's own.
 TEST_F(PlainSocketReadTest, AMarkOnLibeventsReadIsLibeventsWatermark) {
   setReadHighWater(bev_, 100);
-  keep_input_ = true;
-  send(std::string(1000, 'x'));
-  runUntil([&] { return evbuffer_get_length(bufferevent_get_input(bev_)) >= 100; });
-  for (int i = 0; i < 20; ++i) {
-    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-  }
-  EXPECT_EQ(evbuffer_get_length(bufferevent_get_input(bev_)), 100u);
-  keep_input_ = false;
-  kept_ = 0;
-  evbuffer_drain(bufferevent_get_input(bev_), 100);
-  runUntil([&] { return received_.size() == 900; });
-  EXPECT_EQ(received_, std::string(900, 'x'));
+  fillToMarkThenDrain(std::string(1000, 'x'), 100);
 }
 
 TEST_F(PlainSocketReadTest, EndOfStreamDisablesReadingAndReachesTheEventCallback) {
