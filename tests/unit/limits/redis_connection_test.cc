@@ -26,6 +26,15 @@ class RedisConnectionTest : public ::testing::Test {
     ASSERT_TRUE(loop_.runUntil([&] { return conn_->connected(); }));
   }
   void TearDown() override { conn_.reset(); }
+  // Sends INCR `key` and returns the integer it answered (-1: no reply, or not an integer).
+  long long increment(const char* key) {
+    long long reply = 0;
+    EXPECT_TRUE(conn_->command({"INCR", key}, [&](const redisReply* r) {
+      reply = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    }));
+    EXPECT_TRUE(loop_.runUntil([&] { return reply != 0; }));
+    return reply;
+  }
 
   RedisServer redis_;
   TestLoop loop_;
@@ -65,12 +74,7 @@ TEST_F(RedisConnectionTest, ACommandLargerThanTheSocketTakesIsSentWhole) {
 TEST_F(RedisConnectionTest, ReconnectsAndSendsAgainAfterTheServerRestarts) {
   redis_.restart();
   ASSERT_TRUE(loop_.runUntil([&] { return conn_->connects() >= 2 && conn_->connected(); }));
-  long long reply = 0;
-  ASSERT_TRUE(conn_->command({"INCR", "after"}, [&](const redisReply* r) {
-    reply = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-  }));
-  ASSERT_TRUE(loop_.runUntil([&] { return reply != 0; }));
-  EXPECT_EQ(reply, 1);
+  EXPECT_EQ(increment("after"), 1);
 }
 
 TEST_F(RedisConnectionTest, CommandsWithoutAReplyInTimeGetNoneAndTheConnectionComesBack) {
@@ -118,12 +122,7 @@ TEST_F(RedisConnectionTest, AResetInsideAHandlerFailsTheRestAndTheConnectionCome
   ASSERT_TRUE(loop_.runUntil([&] { return got.size() == 3; }));
   EXPECT_EQ(got, (std::vector<std::string>{"PONG", "none", "none"}));
   ASSERT_TRUE(loop_.runUntil([&] { return conn_->connected(); }));
-  long long reply = 0;
-  ASSERT_TRUE(conn_->command({"INCR", "n"}, [&](const redisReply* r) {
-    reply = r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-  }));
-  ASSERT_TRUE(loop_.runUntil([&] { return reply != 0; }));
-  EXPECT_EQ(reply, 1);
+  EXPECT_EQ(increment("n"), 1);
 }
 
 TEST_F(RedisConnectionTest, ASubscriptionGetsItsConfirmationAndMessages) {
