@@ -581,7 +581,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="interleaved rounds of the wrk, h2 and cluster sections; each figure is "
+                    "their median (with 2, the CPU ratio moved by ±5%% between runs on a 2-core host)")
     ap.add_argument("--duration", type=int, default=5, help="seconds per wrk/h2load round")
     ap.add_argument("--callgrind-requests", type=int, default=5000)
     ap.add_argument("--strace-requests", type=int, default=20000)
