@@ -12,33 +12,41 @@ namespace {
 
 enum class CallerHeader { kForward, kDrop, kAnthropicVersion };
 
-// What becomes of a caller's header (name lower-case): hop-by-hop ones and the ones slotgate
-// replaces (the caller's credentials, framing and identity headers) are dropped. One switch on
-// the length for both sets, each name compared as whole words inline: a std::string compared
-// with a literal calls memcmp with the shorter length, and this runs for every header.
+// What becomes of a caller's header (name lower-case): the ones slotgate replaces (the caller's
+// credentials, framing and identity headers) and hop-by-hop ones (isHopByHop, the one list of
+// those) are dropped. One switch on the length, each name compared as whole words inline: a
+// std::string compared with a literal calls memcmp with the shorter length, and this runs for
+// every header.
 CallerHeader classifyCallerHeader(std::string_view n) {
+  bool replaced = false;
   switch (n.size()) {
     case 4:
-      return n == "host" ? CallerHeader::kDrop : CallerHeader::kForward;
+      replaced = n == "host";
+      break;
     case 6:
-      return n == "expect" ? CallerHeader::kDrop : CallerHeader::kForward;
+      replaced = n == "expect";
+      break;
     case 9:
-      return n == "x-api-key" ? CallerHeader::kDrop : CallerHeader::kForward;
+      replaced = n == "x-api-key";
+      break;
     case 12:
-      return n == "x-request-id" ? CallerHeader::kDrop : CallerHeader::kForward;
+      replaced = n == "x-request-id";
+      break;
     case 13:
-      return n == "authorization" ? CallerHeader::kDrop : CallerHeader::kForward;
+      replaced = n == "authorization";
+      break;
     case 14:
-      return n == "content-length" || n == "http2-settings" ? CallerHeader::kDrop
-                                                            : CallerHeader::kForward;
+      replaced = n == "content-length";
+      break;
     case 17:
       if (n == "anthropic-version") {
         return CallerHeader::kAnthropicVersion;
       }
-      return n == "transfer-encoding" ? CallerHeader::kDrop : CallerHeader::kForward;
+      break;
     default:
-      return isHopByHop(n) ? CallerHeader::kDrop : CallerHeader::kForward;
+      break;
   }
+  return replaced || isHopByHop(n) ? CallerHeader::kDrop : CallerHeader::kForward;
 }
 
 // Copies `s` to `out` and returns the end of the copy.
